@@ -1,0 +1,3 @@
+from shared.http.app import serve
+
+serve("ingest", "services.ingest.app:create_app")

@@ -1,0 +1,1 @@
+"""Code shared by every Lazo service: settings, event contracts, broker and database helpers."""

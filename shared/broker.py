@@ -1,0 +1,137 @@
+"""The one producer, topic creation, and broker reachability.
+
+Services start even when the broker is down: the producer (re)connects in the background,
+`/readyz` says so, and requests that need the broker get 503 within a bounded time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.errors import Unavailable
+from shared.events import Envelope, Topic
+from shared.settings import Settings
+
+log = logging.getLogger("lazo.broker")
+
+
+async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -> None:
+    """Create any missing topic. The embedded broker forgets topics when it restarts."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                request_timeout_ms=5000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [NewTopic(t, num_partitions=settings.kafka_partitions,
+                           replication_factor=settings.kafka_replication)
+                  for t in topics if t not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass  # another service won the race
+            log.info("created topics %s", [t.name for t in wanted])
+    finally:
+        await admin.close()
+
+
+class Publisher:
+    """Wraps the producer: acks=all, idempotence per settings, bounded waits, lazy reconnect."""
+
+    def __init__(self, settings: Settings, client_id: str):
+        self._settings = settings
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._connecting: asyncio.Task | None = None
+        self._ready = asyncio.Event()
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        s = self._settings
+        return AIOKafkaProducer(
+            bootstrap_servers=s.kafka_bootstrap_servers,
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=s.kafka_idempotence,
+            linger_ms=2,
+            max_batch_size=256 * 1024,
+            request_timeout_ms=max(int(s.publish_timeout_s * 1000), 1000),
+        )
+
+    async def start(self) -> None:
+        self._connecting = asyncio.create_task(self._connect_forever(), name=f"{self._client_id}-connect")
+
+    async def _connect_forever(self) -> None:
+        delay = 0.2
+        while True:
+            producer = self._new_producer()
+            try:
+                await producer.start()
+                await ensure_topics(self._settings)
+            except (KafkaError, OSError) as exc:
+                log.warning("broker not reachable (%s); retrying in %.1fs", exc, delay)
+                await producer.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._producer = producer
+            self._ready.set()
+            log.info("connected to broker %s", self._settings.kafka_bootstrap_servers)
+            return
+
+    async def stop(self) -> None:
+        if self._connecting and not self._connecting.done():
+            self._connecting.cancel()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._producer is not None
+
+    async def wait_connected(self, timeout: float) -> None:
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def send(self, topic: str, envelope: Envelope) -> asyncio.Future:
+        """Queue one event; the returned future resolves when the broker acknowledged it."""
+        if self._producer is None:
+            raise Unavailable("the event broker is not reachable yet")
+        return await self._producer.send(topic, value=envelope.to_bytes(), key=envelope.key)
+
+    async def send_raw(self, topic: str, value: bytes, key: bytes | None,
+                       headers: list[tuple[str, bytes]] | None = None) -> asyncio.Future:
+        if self._producer is None:
+            raise Unavailable("the event broker is not reachable yet")
+        return await self._producer.send(topic, value=value, key=key, headers=headers)
+
+    async def publish(self, topic: str, envelopes: list[Envelope]) -> None:
+        """Publish and wait for every acknowledgement, or raise Unavailable within the timeout."""
+        await self.publish_raw(topic, [(e.to_bytes(), e.key) for e in envelopes])
+
+    async def publish_raw(self, topic: str, messages: list[tuple[bytes, bytes | None]]) -> None:
+        if self._producer is None:
+            raise Unavailable("the event broker is not reachable yet")
+        producer = self._producer
+
+        async def _all() -> None:
+            futures = [await producer.send(topic, value=v, key=k) for v, k in messages]
+            await asyncio.gather(*futures)
+
+        try:
+            await asyncio.wait_for(_all(), self._settings.publish_timeout_s)
+        except (asyncio.TimeoutError, KafkaError) as exc:
+            raise Unavailable(f"the event broker did not acknowledge in time ({type(exc).__name__})") from exc
+
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """True when the broker answers a metadata request now."""
+        if self._producer is None:
+            return False
+        try:
+            return bool(await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout))
+        except Exception:
+            return False

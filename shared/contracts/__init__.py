@@ -1,0 +1,1 @@
+"""Payloads of Lazo's events, one module per topic. Frozen pydantic models."""

@@ -1,0 +1,117 @@
+"""Database helpers: one engine per service, its own schema (PostgreSQL) or file (SQLite).
+
+Nothing is created at import time; the service runtime builds the engine in its lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from shared.settings import Settings
+
+log = logging.getLogger("lazo.db")
+
+
+def make_engine(settings: Settings, service: str) -> AsyncEngine:
+    url = settings.database_url_of(service)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run beside the one writer
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    schema = settings.schema_of(service)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"server_settings": {"search_path": schema}, "timeout": 5,
+                      "command_timeout": 30},
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+async def ping(engine: AsyncEngine, timeout: float = 2.0) -> bool:
+    async def _q() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.wait_for(_q(), timeout)
+        return True
+    except Exception:
+        return False
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A unit of work: commit on success, roll back on any error."""
+    async with sessions() as session:
+        async with session.begin():
+            yield session
+
+
+async def migrate(settings: Settings, service: str, migrations_dir: Path) -> None:
+    """Bring the service's schema to the newest revision (Alembic), creating the schema first.
+
+    Replicas starting together serialise on a PostgreSQL advisory lock.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    engine = make_engine(settings, service)
+    schema = settings.schema_of(service)
+    try:
+        async with engine.connect() as conn:
+            if is_postgres(engine):
+                await conn.execute(text("SELECT pg_advisory_lock(hashtext(:s))"), {"s": schema})
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                await conn.commit()
+
+            def _upgrade(sync_conn) -> None:
+                cfg = Config()
+                cfg.set_main_option("script_location", str(migrations_dir))
+                cfg.attributes["connection"] = sync_conn
+                command.upgrade(cfg, "head")
+
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+            if is_postgres(engine):
+                await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:s))"), {"s": schema})
+                await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_alembic_env(target_metadata) -> None:
+    """Body of every service's `migrations/env.py`: migrate on the connection handed in."""
+    from alembic import context
+
+    connection = context.config.attributes["connection"]
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,120 @@
+"""The event contracts: topics, CloudEvents types, and the envelope.
+
+Events travel as CloudEvents 1.0 in structured JSON mode (the `cloudevents` SDK builds and
+parses the envelope); the Kafka key and the `subject` are the customer id so that one
+customer's events stay in order on one partition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import BaseModel, ConfigDict
+
+from shared.errors import PermanentError
+
+
+class Topic:
+    RESPONSES = "lazo.responses.v1"
+    SCORES = "lazo.scores.v1"
+    ALERTS = "lazo.alerts.v1"
+    CASES = "lazo.cases.v1"
+    PROGRAMS = "lazo.programs.v1"
+    DEADLETTER = "lazo.deadletter.v1"
+
+    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, DEADLETTER)
+
+
+class EventType:
+    RESPONSE_RECEIVED = "lazo.response.received"
+    SCORE_COMPUTED = "lazo.score.computed"
+    SCORE_REJECTED = "lazo.score.rejected"
+    PROGRAM_CHANGED = "lazo.program.changed"
+    ALERT_RAISED = "lazo.alert.raised"
+    ALERT_HELD_OUT = "lazo.alert.held_out"
+    CASE_OPENED = "lazo.case.opened"
+    CASE_TRANSITIONED = "lazo.case.transitioned"
+    CASE_OVERDUE = "lazo.case.overdue"
+    CASE_CLOSED = "lazo.case.closed"
+    DEADLETTERED = "lazo.event.deadlettered"
+
+
+class EventData(BaseModel):
+    """Base of every event payload: immutable, and tolerant of fields added by newer producers."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+_FORMAT = JSONFormat()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A CloudEvent as the services handle it: attributes plus the JSON data."""
+
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    data: dict[str, Any]
+
+    @classmethod
+    def new(cls, *, id: str, type: str, source: str, subject: str, data: EventData | dict,
+            time: datetime | None = None) -> "Envelope":
+        payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+        return cls(id=id, type=type, source=source, subject=subject, time=time or utcnow(), data=payload)
+
+    def to_bytes(self) -> bytes:
+        event = CloudEvent(
+            {"id": self.id, "source": self.source, "type": self.type, "subject": self.subject,
+             "time": self.time, "datacontenttype": "application/json"},
+            self.data,
+        )
+        return ce_kafka.to_structured_event(event, _FORMAT).value
+
+    @property
+    def key(self) -> bytes:
+        return self.subject.encode()
+
+    def parse(self, model: type[EventData]) -> Any:
+        try:
+            return model.model_validate(self.data)
+        except Exception as exc:  # pydantic.ValidationError and friends
+            raise PermanentError(f"{self.type} {self.id}: data does not match {model.__name__}: {exc}") from exc
+
+
+def decode(value: bytes | None) -> Envelope:
+    """Parse a structured CloudEvent; anything else is poison for the dead-letter topic."""
+    if not value:
+        raise PermanentError("empty message")
+    try:
+        raw = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise PermanentError(f"not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PermanentError("not a CloudEvent: top level is not an object")
+    missing = [k for k in ("id", "type", "source", "specversion") if not raw.get(k)]
+    if missing:
+        raise PermanentError(f"not a CloudEvent: missing {', '.join(missing)}")
+    if raw["specversion"] != "1.0":
+        raise PermanentError(f"unsupported CloudEvents specversion {raw['specversion']!r}")
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        raise PermanentError("CloudEvent data must be a JSON object")
+    try:
+        time = datetime.fromisoformat(raw["time"]) if raw.get("time") else utcnow()
+    except (TypeError, ValueError) as exc:
+        raise PermanentError(f"bad CloudEvent time: {exc}") from exc
+    return Envelope(id=str(raw["id"]), type=str(raw["type"]), source=str(raw["source"]),
+                    subject=str(raw.get("subject") or ""), time=time, data=data)

@@ -1,0 +1,80 @@
+"""Follow a topic from its beginning into local state (event-carried state transfer).
+
+Not a consumer group: every process reads every partition, commits nothing, and is `caught_up`
+once it has read what was on the topic when it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from shared.errors import PermanentError
+from shared.events import Envelope, decode
+from shared.settings import Settings
+
+log = logging.getLogger("lazo.follower")
+
+
+class TopicFollower:
+    def __init__(self, settings: Settings, topic: str, apply: Callable[[Envelope], None]):
+        self._settings = settings
+        self._topic = topic
+        self._apply = apply
+        self._task: asyncio.Task | None = None
+        self.caught_up = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"follow-{self._topic}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while True:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                                        enable_auto_commit=False, auto_offset_reset="earliest")
+            try:
+                await consumer.start()
+                partitions = consumer.partitions_for_topic(self._topic)
+                while not partitions:
+                    await consumer._client.force_metadata_update()
+                    partitions = consumer.partitions_for_topic(self._topic)
+                    if not partitions:
+                        await asyncio.sleep(0.5)
+                tps = [TopicPartition(self._topic, p) for p in partitions]
+                consumer.assign(tps)
+                await consumer.seek_to_beginning(*tps)
+                ends = await consumer.end_offsets(tps)
+                delay = 0.2
+                while True:
+                    if not self.caught_up.is_set() and all(await consumer.position(tp) >= ends[tp] for tp in tps):
+                        self.caught_up.set()
+                    batches = await consumer.getmany(timeout_ms=500)
+                    for records in batches.values():
+                        for record in records:
+                            try:
+                                self._apply(decode(record.value))
+                            except PermanentError as exc:
+                                log.warning("ignoring unreadable event on %s: %s", self._topic, exc)
+            except asyncio.CancelledError:
+                raise
+            except (KafkaError, OSError) as exc:
+                log.warning("following %s interrupted (%s); retrying", self._topic, exc)
+            finally:
+                try:
+                    await consumer.stop()
+                except Exception:
+                    pass
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

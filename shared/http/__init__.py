@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the services: problem+json, API keys, ops routes, app factory."""

@@ -1,0 +1,135 @@
+"""The app factory every service uses: lifespan-owned runtime, problem+json, keys, ops routes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, AsyncIterator
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import Unavailable
+from shared.http import problems
+from shared.http.auth import ApiKeys
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.runtime import Runtime
+from shared.settings import Settings
+
+log = logging.getLogger("lazo.http")
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)-5s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    if runtime.sessions is None:
+        raise Unavailable("this service has no database")
+    async with runtime.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+class _Guard:
+    """Pure ASGI middleware: request metrics, and a body-size cap before any parsing."""
+
+    def __init__(self, app, service: str):
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+                resp = problems.problem_response(413, "Payload too large",
+                                                 f"the body exceeds {MAX_BODY_BYTES} bytes")
+                return await resp(scope, receive, send)
+        start = time.perf_counter()
+        status = {"code": 500}
+
+        async def _send(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, path, scope["method"], status["code"]).inc()
+            HTTP_LATENCY.labels(self.service, path).observe(time.perf_counter() - start)
+
+
+def ops_router() -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(runtime: RuntimeDep) -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(checks.values())
+        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
+              make_runtime: Callable[[Settings], Runtime], description: str = "") -> FastAPI:
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runtime = make_runtime(settings)
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=f"Lazo {service}", version="1.0.0", description=description, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.api_keys = ApiKeys.from_settings(settings)
+    problems.install(app)
+    app.include_router(ops_router())
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(_Guard, service=service)
+    return app
+
+
+def serve(service: str, app_factory: str) -> None:
+    """Entry point of `python -m services.<name>`: uvicorn on the service's port."""
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run(app_factory, factory=True, host=settings.host, port=settings.port_of(service),
+                log_level="warning", access_log=False, lifespan="on")

@@ -1,0 +1,111 @@
+"""API keys with roles (CONTRACT.md): `LAZO_API_KEYS=key:role,key:role`.
+
+Keys are held only as SHA-256 digests and compared in constant time. In development, when no
+keys are configured, one admin key is generated and saved to `var/api-key`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shared.errors import Forbidden, Unauthorized
+from shared.settings import Settings
+
+ROLES = ("ingest", "agent", "manager", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str
+    key_id: str  # a fingerprint of the key: who did it, without the secret
+
+    @property
+    def who(self) -> str:
+        return f"{self.role}:{self.key_id}"
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+class ApiKeys:
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self._entries = [(_digest(k), role, _digest(k).hex()[:8]) for k, role in pairs]
+
+    @classmethod
+    def parse(cls, spec: str) -> "ApiKeys":
+        pairs = []
+        for item in filter(None, (p.strip() for p in spec.split(","))):
+            key, sep, role = item.rpartition(":")
+            if not sep or not key or role not in ROLES:
+                raise ValueError(f"LAZO_API_KEYS entry must be key:role with role in {ROLES}")
+            pairs.append((key, role))
+        return cls(pairs)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ApiKeys":
+        if settings.api_keys:
+            return cls.parse(settings.api_keys)
+        return cls([(dev_key(settings.var_dir), "admin")])
+
+    def identify(self, key: str) -> Principal | None:
+        digest = _digest(key)
+        found = None
+        for stored, role, key_id in self._entries:  # no early exit: constant time over the list
+            if hmac.compare_digest(stored, digest):
+                found = Principal(role, key_id)
+        return found
+
+
+def dev_key(var_dir: Path) -> str:
+    """The generated development key, created once and shared by all services via the file."""
+    path = var_dir / "api-key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = "lazo_" + secrets.token_urlsafe(24)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key + "\n")
+    try:
+        tmp.rename(path) if not path.exists() else tmp.unlink()
+    except OSError:
+        pass
+    return path.read_text().strip()
+
+
+def _principal(request: Request) -> Principal:
+    auth = request.headers.get("authorization", "")
+    key = auth[7:].strip() if auth[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
+    if not key:
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'")
+    principal = request.app.state.api_keys.identify(key)
+    if principal is None:
+        raise Unauthorized("invalid API key")
+    return principal
+
+
+def require(*roles: str):
+    """Dependency: a principal whose role is one of `roles` (admin may do everything)."""
+    allowed = frozenset(roles) | {"admin"}
+
+    def _check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"role '{principal.role}' may not do this; needs one of {sorted(allowed)}")
+        return principal
+
+    return _check
+
+
+# Role groups used across services.
+Ingestor = Annotated[Principal, Depends(require("ingest"))]
+Reader = Annotated[Principal, Depends(require("agent", "manager"))]
+Agent = Annotated[Principal, Depends(require("agent", "manager"))]
+Manager = Annotated[Principal, Depends(require("manager"))]
+Admin = Annotated[Principal, Depends(require())]

@@ -1,0 +1,78 @@
+"""Every error leaves as application/problem+json (RFC 9457), mapped here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import Problem
+
+log = logging.getLogger("lazo.http")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(status: int, title: str, detail: str, *, instance: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_path(loc: tuple | list) -> str:
+    """('body', 'customer', 'id') -> 'customer.id'; ('body', 'responses', 3, 'answers') -> 'responses[3].answers'."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "body"
+
+
+def validation_errors(errors: list[dict[str, Any]], prefix: tuple = ()) -> list[dict[str, Any]]:
+    return [{"field": field_path(tuple(prefix) + tuple(e.get("loc", ()))), "message": e.get("msg", "invalid"),
+             "type": e.get("type")} for e in errors]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
+        if exc.status == 401:
+            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+        return problem_response(exc.status, exc.title, exc.detail, instance=request.url.path,
+                                headers=headers, errors=exc.errors, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(list(exc.errors()))
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:10])
+        return problem_response(422, "Invalid input", detail, instance=request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        return problem_response(exc.status_code, title, str(exc.detail), instance=request.url.path,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from shared.errors import is_retriable
+
+        if is_retriable(exc):
+            log.warning("dependency unavailable on %s: %s", request.url.path, exc)
+            return problem_response(503, "Service unavailable", "a dependency is unavailable; retry shortly",
+                                    instance=request.url.path, headers={"Retry-After": "2"})
+        log.exception("unhandled error on %s", request.url.path)
+        return problem_response(500, "Internal error", "an unexpected error occurred", instance=request.url.path)

@@ -1,0 +1,12 @@
+"""Prometheus metrics shared by all services (one registry per process: the default one)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter("lazo_http_requests_total", "HTTP requests", ["service", "route", "method", "status"])
+HTTP_LATENCY = Histogram("lazo_http_request_seconds", "HTTP request latency", ["service", "route"],
+                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+EVENTS_CONSUMED = Counter("lazo_events_consumed_total", "Events applied by a consumer", ["group", "type"])
+EVENTS_DEADLETTERED = Counter("lazo_events_deadlettered_total", "Events sent to the dead-letter topic", ["group"])
+CONSUMER_RETRIES = Counter("lazo_consumer_retries_total", "Batches retried after a failure", ["group", "kind"])
+CONSUMER_STALLED = Gauge("lazo_consumer_stalled", "1 while a consumer waits for a dependency", ["group"])
+EVENTS_PUBLISHED = Counter("lazo_events_published_total", "Events acknowledged by the broker", ["service", "topic"])

@@ -1,0 +1,67 @@
+"""The one settings object. Every knob comes from the environment (or an optional `.env`)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("ingest", "scoring", "alerts", "casework")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    # Apache Kafka supports idempotent producers; the embedded Tansu broker does not
+    # (no InitProducerId), so `make run` and the tests switch it off.
+    kafka_idempotence: bool = Field(True, validation_alias=AliasChoices("LAZO_KAFKA_IDEMPOTENCE"))
+    kafka_partitions: int = Field(6, validation_alias=AliasChoices("LAZO_KAFKA_PARTITIONS"))
+    kafka_replication: int = Field(1, validation_alias=AliasChoices("LAZO_KAFKA_REPLICATION"))
+    # How long a request may wait for the broker before it is answered 503.
+    publish_timeout_s: float = Field(5.0, validation_alias=AliasChoices("LAZO_PUBLISH_TIMEOUT_S"))
+
+    database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL"))
+    # Prefix of each service's PostgreSQL schema; tests use it to run in isolation.
+    schema_prefix: str = Field("", validation_alias=AliasChoices("LAZO_SCHEMA_PREFIX"))
+    var_dir: Path = Field(Path("var"), validation_alias=AliasChoices("LAZO_VAR_DIR"))
+
+    api_keys: str | None = Field(None, validation_alias=AliasChoices("LAZO_API_KEYS"))
+
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("LAZO_HOST"))
+    ingest_port: int = Field(8001, validation_alias=AliasChoices("LAZO_INGEST_PORT"))
+    scoring_port: int = Field(8002, validation_alias=AliasChoices("LAZO_SCORING_PORT"))
+    alerts_port: int = Field(8003, validation_alias=AliasChoices("LAZO_ALERTS_PORT"))
+    casework_port: int = Field(8004, validation_alias=AliasChoices("LAZO_CASEWORK_PORT"))
+
+    max_comment_chars: int = Field(5000, validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
+    max_batch: int = Field(1000, validation_alias=AliasChoices("LAZO_MAX_BATCH"))
+    log_level: str = Field("INFO", validation_alias=AliasChoices("LAZO_LOG_LEVEL"))
+
+    def port_of(self, service: str) -> int:
+        return getattr(self, f"{service}_port")
+
+    def base_url_of(self, service: str) -> str:
+        return f"http://{self.host}:{self.port_of(service)}"
+
+    def schema_of(self, service: str) -> str:
+        return f"{self.schema_prefix}{service}"
+
+    @cached_property
+    def is_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.startswith("postgresql")
+
+    def database_url_of(self, service: str) -> str:
+        """Each service owns its data: its own SQLite file, or its own PostgreSQL schema."""
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
+
+
+def get_settings() -> Settings:
+    return Settings()
