@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, MetaData, String, select
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -18,12 +18,6 @@ from shared.events import Envelope, utcnow
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class ServiceBase(DeclarativeBase):
-    """Base of a service's ORM models: subclass it once per service for its own metadata."""
-
-    __abstract__ = True
 
 
 def messaging_tables(base: type[DeclarativeBase]) -> tuple[type, type]:

@@ -1,0 +1,3 @@
+from shared.http.app import serve
+
+serve("scoring", "services.scoring.app:create_app")
