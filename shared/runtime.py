@@ -39,7 +39,12 @@ class Runtime:
         self._after_boot: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._boot: asyncio.Task | None = None
+        self._checks: dict[str, Callable[[], bool]] = {}
         self.booted = asyncio.Event()
+
+    def add_check(self, name: str, check: Callable[[], bool]) -> None:
+        """A readiness condition of the service's own (e.g. a local copy caught up)."""
+        self._checks[name] = check
 
     def add_consumer(self, group_id: str, topics: Sequence[str], handle: Handler, **kw) -> ConsumerRunner:
         runner = ConsumerRunner(self.settings, group_id=group_id, topics=topics, handle=handle,
@@ -105,4 +110,6 @@ class Runtime:
             checks["migrated"] = self.booted.is_set()
         for runner in self.consumers:
             checks[f"consumer:{runner.group_id}"] = runner.running and runner.stalled_on is None
+        for name, check in self._checks.items():
+            checks[name] = bool(check())
         return checks

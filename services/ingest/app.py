@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = Runtime("ingest", s)
         follower = TopicFollower(s, Topic.PROGRAMS, catalog.apply)
         runtime.after_boot(follower.start, follower.stop)
+        runtime.add_check("programs", follower.caught_up.is_set)
         return runtime
 
     app = build_app("ingest", settings, routers=[responses.router], make_runtime=make_runtime,
