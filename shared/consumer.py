@@ -92,6 +92,8 @@ class ConsumerRunner:
                 raise
             except (KafkaError, OSError) as exc:
                 log.warning("%s: broker trouble (%s); reconnecting in %.1fs", self.group_id, exc, delay)
+            except Exception:  # a bug must not silently end consumption: log it and start over
+                log.exception("%s: consumer loop failed; restarting in %.1fs", self.group_id, delay)
             finally:
                 self.running = False
                 try:

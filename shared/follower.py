@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 
+from shared.broker import ensure_topics
 from shared.errors import PermanentError
 from shared.events import Envelope, decode
 from shared.settings import Settings
@@ -45,21 +45,25 @@ class TopicFollower:
             consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
                                         enable_auto_commit=False, auto_offset_reset="earliest")
             try:
+                await ensure_topics(self._settings, [self._topic])
                 await consumer.start()
-                partitions = consumer.partitions_for_topic(self._topic)
+                partitions = None
                 while not partitions:
-                    await consumer._client.force_metadata_update()
-                    partitions = consumer.partitions_for_topic(self._topic)
+                    # A consumer without a subscription only learns of topics from a full fetch.
+                    cluster = await consumer._client.fetch_all_metadata()
+                    partitions = cluster.partitions_for_topic(self._topic)
                     if not partitions:
-                        await asyncio.sleep(0.5)
+                        await asyncio.sleep(0.2)
                 tps = [TopicPartition(self._topic, p) for p in partitions]
                 consumer.assign(tps)
                 await consumer.seek_to_beginning(*tps)
                 ends = await consumer.end_offsets(tps)
                 delay = 0.2
                 while True:
-                    if not self.caught_up.is_set() and all(await consumer.position(tp) >= ends[tp] for tp in tps):
-                        self.caught_up.set()
+                    if not self.caught_up.is_set():
+                        positions = [await consumer.position(tp) for tp in tps]
+                        if all(pos >= ends[tp] for pos, tp in zip(positions, tps)):
+                            self.caught_up.set()
                     batches = await consumer.getmany(timeout_ms=500)
                     for records in batches.values():
                         for record in records:
@@ -69,7 +73,7 @@ class TopicFollower:
                                 log.warning("ignoring unreadable event on %s: %s", self._topic, exc)
             except asyncio.CancelledError:
                 raise
-            except (KafkaError, OSError) as exc:
+            except Exception as exc:  # keep following whatever happens; the broker comes back
                 log.warning("following %s interrupted (%s); retrying", self._topic, exc)
             finally:
                 try:

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     max_comment_chars: int = Field(5000, validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
     max_batch: int = Field(1000, validation_alias=AliasChoices("LAZO_MAX_BATCH"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LAZO_LOG_LEVEL"))
+    # casework: how often the SLA watch looks for newly overdue cases (tests make it short).
+    sla_check_interval_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_SLA_CHECK_INTERVAL_S"))
+
+    # Push delivery of alert events (alerts service): first retry wait (doubling, capped at 1 h),
+    # how long a delivery is retried before it is marked failed, and the per-request timeout.
+    delivery_backoff_s: float = Field(1.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_BACKOFF_S"))
+    delivery_max_age_h: float = Field(24.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_MAX_AGE_H"))
+    delivery_timeout_s: float = Field(5.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_TIMEOUT_S"))
 
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")

@@ -1,20 +1,47 @@
-"""alerts: skeleton with health, readiness and metrics; its logic arrives with the next issue."""
+"""Alerts: selects customers from their scores, raises detractor alerts (or holds them out as
+the control group) and pushes them to contact centers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.events import Envelope, Topic
 from shared.http.app import build_app
 from shared.runtime import Runtime
 from shared.settings import Settings
+from services.alerts import service
+from services.alerts.api import alerts, rules, subscriptions
+from services.alerts.dispatcher import Dispatcher
+from services.alerts.domain.retry import RetryPolicy
 from services.alerts.models import messaging
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CONSUMER_GROUP = "alerts"
+
+
+def make_runtime(settings: Settings) -> Runtime:
+    runtime = Runtime("alerts", settings, migrations=MIGRATIONS, messaging=messaging)
+    policy = RetryPolicy(base_s=settings.delivery_backoff_s, max_age=timedelta(hours=settings.delivery_max_age_h))
+    dispatcher = Dispatcher(runtime, policy, timeout_s=settings.delivery_timeout_s)
+
+    async def handle(envelopes: Sequence[Envelope]) -> None:
+        applied = await service.apply_scores(runtime.sessions, envelopes)
+        if applied.events:
+            runtime.notify_outbox()
+        if applied.deliveries:
+            dispatcher.notify()
+
+    runtime.after_boot(dispatcher.start, dispatcher.stop)
+    runtime.add_consumer(CONSUMER_GROUP, [Topic.SCORES], handle)
+    return runtime
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return build_app("alerts", settings, routers=[],
-                     make_runtime=lambda s: Runtime("alerts", s, migrations=MIGRATIONS, messaging=messaging))
+    return build_app("alerts", settings, routers=[alerts.router, rules.router, subscriptions.router],
+                     make_runtime=make_runtime,
+                     description="Detractor alerts: selection rules, cool-down, control group, push delivery.")

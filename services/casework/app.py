@@ -1,14 +1,32 @@
-"""casework: skeleton with health, readiness and metrics; its logic arrives with the next issue."""
+"""casework: cases opened from alerts and worked until the customer confirms the fix."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from shared.http.app import build_app
 from shared.runtime import Runtime
 from shared.settings import Settings
+from services.casework.api import cases, slas
+from services.casework.consumer import GROUP, TOPICS, CaseworkConsumer
+from services.casework.models import messaging
+from services.casework.sla_watch import SlaWatch
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return build_app("casework", settings, routers=[], make_runtime=lambda s: Runtime("casework", s))
+
+    def make_runtime(s: Settings) -> Runtime:
+        runtime = Runtime("casework", s, migrations=MIGRATIONS, messaging=messaging)
+        runtime.add_consumer(GROUP, TOPICS, CaseworkConsumer(runtime).handle)
+        watch = SlaWatch(runtime, s.sla_check_interval_s)
+        runtime.after_boot(watch.start, watch.stop)
+        return runtime
+
+    return build_app("casework", settings, routers=[cases.router, slas.router], make_runtime=make_runtime,
+                     description="Cases opened from detractor alerts, worked through the closed loop until the "
+                                 "customer confirms the fix; SLAs per programme.")

@@ -1,14 +1,33 @@
-"""scoring: skeleton with health, readiness and metrics; its logic arrives with the next issue."""
+"""Scoring: turns survey responses into IECs and segments, owns the survey programmes, and
+answers for customers, responses and KPIs."""
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
 from fastapi import FastAPI
 
+from shared.events import Topic
 from shared.http.app import build_app
 from shared.runtime import Runtime
 from shared.settings import Settings
+from services.scoring import service
+from services.scoring.api import customers, kpis, programs, responses
+from services.scoring.models import messaging
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_runtime(settings: Settings) -> Runtime:
+    runtime = Runtime("scoring", settings, migrations=MIGRATIONS, messaging=messaging)
+    runtime.add_consumer("scoring", [Topic.RESPONSES], partial(service.score_batch, runtime))
+    runtime.after_boot(partial(service.republish_programs, runtime))
+    return runtime
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return build_app("scoring", settings, routers=[], make_runtime=lambda s: Runtime("scoring", s))
+    return build_app("scoring", settings, routers=[customers.router, responses.router, kpis.router, programs.router],
+                     make_runtime=make_runtime,
+                     description="Scores survey responses (IEC, segment), owns survey programmes, reports KPIs.")

@@ -21,3 +21,5 @@ class CaseEvent(EventData):
     alert_id: str | None = None
     current_feeling: float | None = None
     overdue: str | None = None  # "first_contact" | "close" for lazo.case.overdue
+    # Added compatibly: the follow-up survey response that confirmed a case (closed via survey).
+    response_id: str | None = None

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from shared.contracts.alerts import AlertReason
+from shared.http.app import SessionDep
+from shared.http.auth import Reader
+from services.alerts import queries
+from services.alerts.api.schemas import AlertOut, AlertPage
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+
+Reason = Literal[AlertReason.IEC_AT_OR_BELOW_THRESHOLD, AlertReason.COMMENT, AlertReason.IEC_DROP]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)  # a bare date or time means UTC
+
+
+@router.get("", response_model=AlertPage)
+async def list_alerts(
+    session: SessionDep, _: Reader,
+    customer_id: Annotated[str | None, Query(max_length=200)] = None,
+    program: Annotated[str | None, Query(max_length=64)] = None,
+    reason: Reason | None = None,
+    control_group: bool | None = None,
+    raised_from: Annotated[datetime | None, Query(alias="from", description="raised at or after (ISO date/time)")] = None,
+    raised_to: Annotated[datetime | None, Query(alias="to", description="raised before (ISO date/time)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AlertPage:
+    """Alerts raised (and held out), newest first, each with the responses attached during its cool-down."""
+    where = queries.AlertFilter(customer_id=customer_id, program=program, reason=reason, control_group=control_group,
+                                raised_from=_utc(raised_from), raised_to=_utc(raised_to))
+    rows, total = await queries.list_alerts(session, where, limit=limit, offset=offset)
+    return AlertPage(items=[AlertOut.of(a) for a in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{alert_id}", response_model=AlertOut)
+async def get_alert(alert_id: str, session: SessionDep, _: Reader) -> AlertOut:
+    return AlertOut.of(await queries.get_alert(session, alert_id))

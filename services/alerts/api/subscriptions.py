@@ -1,0 +1,56 @@
+"""Push delivery to contact centers. Managing endpoints (and reading their delivery log, which
+shows where events go) is a manager's job."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from shared.http.app import RuntimeDep, SessionDep
+from shared.http.auth import Manager
+from services.alerts import queries, service
+from services.alerts.api.schemas import DeliveryOut, DeliveryPage, SubscriptionIn, SubscriptionOut
+
+router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
+async def subscribe(body: SubscriptionIn, runtime: RuntimeDep, who: Manager, response: Response) -> SubscriptionOut:
+    """Every matching event raised from now on is POSTed to `url` as a structured CloudEvent
+    (`application/cloudevents+json`) signed with `Lazo-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
+    "<t>.<body>")>`. Non-2xx answers and timeouts are retried with exponential backoff and jitter for
+    24 hours. Deliveries are at-least-once: deduplicate on the CloudEvent id."""
+    sub = await service.subscribe(runtime.sessions, url=str(body.url), secret=body.secret,
+                                  event_types=body.event_types, programs=body.programs, who=who.who)
+    response.headers["Location"] = f"/v1/subscriptions/{sub.id}"
+    return SubscriptionOut.of(sub)
+
+
+@router.get("", response_model=list[SubscriptionOut])
+async def list_subscriptions(session: SessionDep, _: Manager) -> list[SubscriptionOut]:
+    return [SubscriptionOut.of(s) for s in await queries.list_subscriptions(session)]
+
+
+@router.get("/{subscription_id}", response_model=SubscriptionOut)
+async def get_subscription(subscription_id: str, session: SessionDep, _: Manager) -> SubscriptionOut:
+    return SubscriptionOut.of(await queries.get_subscription(session, subscription_id))
+
+
+@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def unsubscribe(subscription_id: str, runtime: RuntimeDep, _: Manager) -> Response:
+    """Stop pushing to this endpoint; its pending deliveries are cancelled."""
+    await service.unsubscribe(runtime.sessions, subscription_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{subscription_id}/deliveries", response_model=DeliveryPage)
+async def list_deliveries(
+    subscription_id: str, session: SessionDep, _: Manager,
+    status_: Annotated[Literal["pending", "delivered", "failed", "cancelled"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DeliveryPage:
+    """Deliveries newest first, each with every attempt: when, status code or error, duration, next attempt."""
+    rows, total = await queries.list_deliveries(session, subscription_id, status=status_, limit=limit, offset=offset)
+    return DeliveryPage(items=[DeliveryOut.of(d) for d in rows], total=total, limit=limit, offset=offset)

@@ -1,0 +1,172 @@
+"""Push delivery: a background worker that POSTs due deliveries to contact centers.
+
+Delivery rows are written in the consumer's transaction (service.apply_scores); this worker
+only reads and updates them, so a slow or dead endpoint never holds up the pipeline, and a
+restart loses nothing: whatever is still pending is picked up again.
+
+Claiming a delivery pushes its `next_attempt_at` one lease ahead (PostgreSQL: rows locked with
+SKIP LOCKED, so replicas share the work). A process that dies mid-request leaves the lease
+to expire and the delivery is tried again: pushes are at-least-once, receivers deduplicate on
+the CloudEvent id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+
+from shared.db import is_postgres, transaction
+from shared.events import utcnow
+from shared.runtime import Runtime
+from services.alerts.domain.retry import RetryPolicy
+from services.alerts.domain.signing import HEADER, signature_header
+from services.alerts.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+
+log = logging.getLogger("lazo.alerts.dispatcher")
+
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+@dataclass(frozen=True)
+class _Due:
+    id: int
+    url: str
+    secret: str
+    body: bytes
+    attempt: int  # 1-based number of this attempt
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Dispatcher:
+    def __init__(self, runtime: Runtime, policy: RetryPolicy, *, timeout_s: float, concurrency: int = 16):
+        self._runtime = runtime
+        self._policy = policy
+        self._timeout_s = timeout_s
+        self._concurrency = concurrency
+        # A claimed delivery is not claimed again before its request surely ended.
+        self._lease = timedelta(seconds=2 * timeout_s + 5)
+        # Without a wake-up, look for due retries at least this often.
+        self._poll_s = min(1.0, policy.base_s)
+        self._wakeup = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()
+        self._task: asyncio.Task | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def notify(self) -> None:
+        """New deliveries were committed: look now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False,
+                                         headers={"user-agent": "lazo-alerts/1"})
+        self._task = asyncio.create_task(self._run(), name="delivery-dispatcher")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._inflight) if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client:
+            await self._client.aclose()
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while True:
+            self._wakeup.clear()
+            free = self._concurrency - len(self._inflight)
+            try:
+                due = await self._claim(free) if free > 0 else []
+                delay = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: the rows wait, so do we
+                log.warning("dispatcher paused: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            for item in due:
+                task = asyncio.create_task(self._deliver(item), name=f"delivery-{item.id}")
+                self._inflight.add(task)
+                task.add_done_callback(self._finished)
+            if free > 0 and len(due) == free:
+                continue  # probably more due right now
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+            except asyncio.TimeoutError:
+                pass
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        self._wakeup.set()  # a slot is free
+
+    async def _claim(self, limit: int) -> list[_Due]:
+        now = utcnow()
+        async with transaction(self._runtime.sessions) as s:
+            query = (select(Delivery, Subscription.url, Subscription.secret)
+                     .join(Subscription, Subscription.id == Delivery.subscription_id)
+                     .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
+                     .order_by(Delivery.next_attempt_at).limit(limit))
+            if is_postgres(s.bind):
+                query = query.with_for_update(of=Delivery, skip_locked=True)
+            rows = (await s.execute(query)).all()
+            for delivery, _, _ in rows:
+                delivery.next_attempt_at = now + self._lease
+            return [_Due(d.id, url, secret, d.body, d.attempt_count + 1, d.created_at) for d, url, secret in rows]
+
+    async def post(self, url: str, secret: str, body: bytes) -> Outcome:
+        """One signed POST; never raises for what the endpoint or the network does."""
+        assert self._client is not None
+        headers = {"content-type": CONTENT_TYPE, HEADER: signature_header(secret, body, int(time.time()))}
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._timeout_s + 1):  # a drip-feeding endpoint is a timeout too
+                response = await self._client.post(url, content=body, headers=headers)
+            code, error = response.status_code, None
+            if not 200 <= code < 300:
+                error = f"HTTP {code}"
+        except (httpx.HTTPError, TimeoutError, OSError) as exc:
+            code, error = None, f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:500]
+        return Outcome(code, error, round((time.perf_counter() - start) * 1000, 1))
+
+    async def _deliver(self, item: _Due) -> None:
+        outcome = await self.post(item.url, item.secret, item.body)
+        now = utcnow()
+        next_at = None if outcome.ok else self._policy.next_attempt(item.attempt, item.created_at, now)
+        status = (DeliveryStatus.DELIVERED if outcome.ok
+                  else DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED)
+        try:
+            async with transaction(self._runtime.sessions) as s:
+                delivery = await s.get(Delivery, item.id)
+                if delivery is None or delivery.status != DeliveryStatus.PENDING:
+                    return  # cancelled meanwhile
+                delivery.status = status
+                delivery.attempt_count = item.attempt
+                delivery.next_attempt_at = next_at
+                delivery.last_status_code = outcome.status_code
+                delivery.last_error = outcome.error
+                if outcome.ok:
+                    delivery.delivered_at = now
+                s.add(DeliveryAttempt(delivery_id=item.id, attempted_at=now, status_code=outcome.status_code,
+                                      error=outcome.error, duration_ms=outcome.duration_ms, next_attempt_at=next_at))
+        except Exception as exc:  # the lease expires and the delivery is tried again
+            log.warning("could not record delivery %s: %s", item.id, exc)
+            return
+        if status == DeliveryStatus.FAILED:
+            log.warning("delivery %s to %s failed for good after %d attempts", item.id, item.url, item.attempt)

@@ -1,0 +1,118 @@
+"""Casework's own tables: cases, their timeline, the alerts they took, and programme SLAs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+                        text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.messaging import Messaging, messaging_tables
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on both engines.
+
+    SQLite keeps no offset: every value is stored as UTC so that the SQL comparisons of due
+    times (the overdue listing) compare like with like.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None:
+            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+InboxEvent, OutboxEvent = messaging_tables(Base)
+messaging = Messaging(InboxEvent, OutboxEvent)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200), index=True)
+    program: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    owner: Mapped[str | None] = mapped_column(String(200), index=True)
+    cause: Mapped[str | None] = mapped_column(String(500))
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_name: Mapped[str | None] = mapped_column(String(300))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    analysing_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    unreachable_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    current_feeling: Mapped[float | None] = mapped_column(Float)
+    first_contact_due: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    close_due: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    first_contact_overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    close_overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    seq: Mapped[int] = mapped_column(Integer)
+    # Optimistic lock: an agent and the consumer changing the same case never overwrite each other.
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # One case not yet closed per customer and programme (control and unreachable included).
+        Index("uq_cases_one_active", "customer_id", "program", unique=True,
+              sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
+    )
+
+
+class TimelineRow(Base):
+    """Every change of a case, in order; (case_id, seq) is also the published event's id."""
+
+    __tablename__ = "case_timeline"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    by: Mapped[str] = mapped_column(String(200))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(String(500))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    alert_id: Mapped[str | None] = mapped_column(String(200))
+    response_id: Mapped[str | None] = mapped_column(String(200))
+    current_feeling: Mapped[float | None] = mapped_column(Float)
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+    overdue: Mapped[str | None] = mapped_column(String(20))
+
+
+class CaseAlertRow(Base):
+    """Which case took which alert: an alert lands in exactly one case, even if re-sent under a new event id."""
+
+    __tablename__ = "case_alerts"
+
+    alert_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    response_id: Mapped[str | None] = mapped_column(String(200))
+    held_out: Mapped[bool] = mapped_column(Boolean)
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ProgramSlaRow(Base):
+    __tablename__ = "program_slas"
+
+    program: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_contact_hours: Mapped[int] = mapped_column(Integer)
+    close_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,87 @@
+"""Scoring's own tables: survey programmes, responses with their scores, inbox and outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from shared.events import utcnow
+from shared.messaging import Messaging, messaging_tables
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out. SQLite keeps no offset, so store UTC only:
+    that also makes its text ordering the time ordering."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+InboxEvent, OutboxEvent = messaging_tables(Base)
+messaging = Messaging(InboxEvent, OutboxEvent)
+
+
+class Program(Base):
+    """The current definition of a survey programme (the built-in `default` until replaced)."""
+
+    __tablename__ = "programs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class Response(Base):
+    """Every response scoring has seen, scored or not (then with the reason): none is dropped."""
+
+    __tablename__ = "responses"
+
+    # The primary key is the unique constraint that keeps a response scored once.
+    response_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200))
+    program: Mapped[str] = mapped_column(String(64))
+    program_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    touchpoint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    iec: Mapped[float | None] = mapped_column(Float, nullable=True)
+    segment: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # `recommend` on NPS's 0–10 points, fixed at scoring time so KPIs are plain SQL aggregates.
+    recommend_0_10: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    answers: Mapped[dict[str, float]] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    case_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    scored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        # A customer's history and latest IEC.
+        Index("ix_responses_customer_submitted", "customer_id", "submitted_at"),
+        # The KPI filters: period alone, or with a programme or a touchpoint.
+        Index("ix_responses_submitted", "submitted_at"),
+        Index("ix_responses_program_submitted", "program", "submitted_at"),
+        Index("ix_responses_touchpoint_submitted", "touchpoint", "submitted_at"),
+    )

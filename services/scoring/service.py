@@ -1,0 +1,191 @@
+"""Scoring's use cases: score consumed responses, change a programme, republish programmes.
+
+Each use case is one unit of work: its effects, its inbox marks and its outbox events commit
+together, and the outbox relay publishes afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.programs import ProgramChanged, ProgramDefinition
+from shared.contracts.responses import ResponseReceived
+from shared.contracts.scores import CustomerContact, ScoreComputed, ScoreRejected
+from shared.db import transaction
+from shared.errors import Conflict
+from shared.events import Envelope, EventType, Topic, utcnow
+from shared.runtime import Runtime
+from services.scoring.domain.assessment import Assessment, Status, assess
+from services.scoring.domain.programs import BUILT_IN, revise
+from services.scoring.models import Program, Response, messaging
+
+log = logging.getLogger("lazo.scoring")
+
+SOURCE = "/lazo/scoring"
+
+
+# --- programmes ----------------------------------------------------------------------------
+
+async def load_programs(session: AsyncSession, names: Iterable[str] | None = None) -> dict[str, ProgramDefinition]:
+    """The current definitions (all, or those named): stored ones, else the built-in ones."""
+    query = select(Program.definition)
+    if names is not None:
+        names = set(names)
+        query = query.where(Program.name.in_(names))
+    stored = {d.program: d for d in map(ProgramDefinition.model_validate, (await session.scalars(query)).all())}
+    built_in = {n: p for n, p in BUILT_IN.items() if names is None or n in names}
+    return {**built_in, **stored}
+
+
+def program_changed(definition: ProgramDefinition) -> Envelope:
+    # The same version is the same event, however often it is republished.
+    return Envelope.new(id=f"program:{definition.program}:v{definition.version}", type=EventType.PROGRAM_CHANGED,
+                        source=SOURCE, subject=definition.program, data=ProgramChanged(definition=definition))
+
+
+async def change_program(runtime: Runtime, name: str, body: dict[str, Any], who: str) -> tuple[ProgramDefinition, bool]:
+    """Create or replace a programme; returns the new definition and whether it was created."""
+    async with transaction(runtime.sessions) as session:
+        row = await session.get(Program, name)
+        current = ProgramDefinition.model_validate(row.definition) if row else BUILT_IN.get(name)
+        definition = revise(name, current, body)
+        stored = definition.model_dump(mode="json")
+        if row is not None:
+            # Compare-and-set on the version: of two concurrent changes, the second is told.
+            done = await session.execute(
+                update(Program).where(Program.name == name, Program.version == row.version)
+                .values(version=definition.version, definition=stored, updated_at=utcnow(), updated_by=who))
+            if done.rowcount != 1:
+                raise Conflict(f"programme '{name}' changed meanwhile; read it again and retry")
+        else:
+            session.add(Program(name=name, version=definition.version, definition=stored, updated_by=who))
+            try:
+                await session.flush()
+            except IntegrityError as exc:
+                raise Conflict(f"programme '{name}' was created meanwhile; read it again and retry") from exc
+        messaging.add(session, Topic.PROGRAMS, program_changed(definition))
+    runtime.notify_outbox()
+    return definition, row is None
+
+
+async def republish_programs(runtime: Runtime) -> None:
+    """Announce every programme again at start-up: the embedded broker forgets its topics when it
+    restarts, and ingest rebuilds its catalogue from `lazo.programs.v1`."""
+    delay = 0.2
+    while True:
+        try:
+            async with transaction(runtime.sessions) as session:
+                programs = await load_programs(session)
+                for definition in programs.values():
+                    messaging.add(session, Topic.PROGRAMS, program_changed(definition))
+            break
+        except Exception as exc:  # the database went away right after migrating: keep trying
+            log.warning("could not republish programmes (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    runtime.notify_outbox()
+    log.info("republishing %d programme(s)", len(programs))
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+async def score_batch(runtime: Runtime, envelopes: Sequence[Envelope]) -> None:
+    """Consumer handler for `lazo.responses.v1`: one transaction for the whole batch."""
+    async with transaction(runtime.sessions) as session:
+        published = await score_responses(session, envelopes)
+    if published:
+        runtime.notify_outbox()
+
+
+async def score_responses(session: AsyncSession, envelopes: Sequence[Envelope]) -> int:
+    """Store and score the batch's new responses; returns how many events went to the outbox.
+
+    Parsing comes first, so a poison event fails the batch before anything is written (the
+    runner then isolates it). A response seen before, under any event id, changes nothing.
+    """
+    received = [(env, env.parse(ResponseReceived)) for env in envelopes if env.type == EventType.RESPONSE_RECEIVED]
+    fresh = {env.id for env in await messaging.unseen(session, [env for env, _ in received])}
+    batch: dict[str, ResponseReceived] = {}
+    for env, response in received:
+        if env.id in fresh:
+            batch.setdefault(response.response_id, response)
+    if batch:
+        known = await session.scalars(select(Response.response_id).where(Response.response_id.in_(batch)))
+        for response_id in known.all():
+            del batch[response_id]
+    if not batch:
+        return 0
+    responses = list(batch.values())
+    programs = await load_programs(session, {r.program for r in responses})
+    latest = await latest_scores(session, {r.customer.id for r in responses})
+    now = utcnow()
+    rows = []
+    for response in responses:
+        assessment = assess(response.program, programs.get(response.program), response.answers)
+        previous = latest.get(response.customer.id)
+        submitted_at = _utc(response.submitted_at)
+        if assessment.scored and (previous is None or submitted_at >= previous[1]):
+            latest[response.customer.id] = (assessment.iec, submitted_at)
+        rows.append(_row(response, assessment, now))
+        messaging.add(session, Topic.SCORES, _outcome(response, assessment, previous[0] if previous else None, now))
+    await session.execute(insert(Response), rows)
+    return len(rows)
+
+
+async def latest_scores(session: AsyncSession, customer_ids: set[str]) -> dict[str, tuple[float, datetime]]:
+    """Each customer's current IEC (their latest scored response by submitted_at): one query."""
+    if not customer_ids:
+        return {}
+    rank = func.row_number().over(
+        partition_by=Response.customer_id,
+        order_by=(Response.submitted_at.desc(), Response.scored_at.desc(), Response.response_id.desc()),
+    ).label("rank")
+    ranked = (select(Response.customer_id, Response.iec, Response.submitted_at, rank)
+              .where(Response.customer_id.in_(customer_ids), Response.status == Status.SCORED).subquery())
+    rows = await session.execute(select(ranked.c.customer_id, ranked.c.iec, ranked.c.submitted_at)
+                                 .where(ranked.c.rank == 1))
+    return {r.customer_id: (r.iec, r.submitted_at) for r in rows}
+
+
+def _utc(value: datetime) -> datetime:
+    # A producer that omits the offset means UTC (as ingest assumes); keeps times comparable.
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _row(response: ResponseReceived, a: Assessment, now: datetime) -> dict[str, Any]:
+    return {
+        "response_id": response.response_id, "customer_id": response.customer.id, "program": response.program,
+        "program_version": a.program_version, "touchpoint": response.touchpoint,
+        "submitted_at": response.submitted_at, "status": a.status, "iec": a.iec, "segment": a.segment,
+        "reason": a.reason, "recommend_0_10": a.recommend_0_10, "answers": response.answers,
+        "comment": response.comment, "case_id": response.case_id, "scored_at": now,
+    }
+
+
+def _outcome(response: ResponseReceived, a: Assessment, previous_iec: float | None, now: datetime) -> Envelope:
+    """`lazo.score.computed` or `lazo.score.rejected`; its id is the response's, so a
+    republication is the same event to every consumer."""
+    if a.scored:
+        data = ScoreComputed(
+            response_id=response.response_id, customer_id=response.customer.id,
+            customer=CustomerContact(email=response.customer.email, name=response.customer.name),
+            program=response.program, touchpoint=response.touchpoint, submitted_at=response.submitted_at,
+            iec=a.iec, segment=a.segment, previous_iec=previous_iec, comment=response.comment,
+            case_id=response.case_id, answers=response.answers,
+        )
+        type_ = EventType.SCORE_COMPUTED
+    else:
+        data = ScoreRejected(response_id=response.response_id, customer_id=response.customer.id,
+                             program=response.program, submitted_at=response.submitted_at,
+                             reason=a.reason, missing=a.missing)
+        type_ = EventType.SCORE_REJECTED
+    return Envelope.new(id=f"score:{response.response_id}", type=type_, source=SOURCE,
+                        subject=response.customer.id, data=data, time=now)
