@@ -183,6 +183,20 @@ async def test_each_rule_fires_and_reasons_list_every_one(system, tap, produce, 
     assert not t.matching(response_id=f"r5-{uid}") and not t.matching(customer_id=c(6), response_id=f"r6-{uid}")
 
 
+async def test_a_malformed_score_is_dead_lettered_and_the_stream_goes_on(system, tap, produce, uid):
+    customer = f"C-{uid}"
+    t = await tap(Topic.DEADLETTER)
+    bad = Envelope.new(id=f"score:bad-{uid}", type=EventType.SCORE_COMPUTED, source="/lazo/scoring", subject=customer,
+                       data={"response_id": f"bad-{uid}", "customer_id": customer, "iec": "very low"})
+    await produce(bad, score(f"r1-{uid}", customer, f"dl-{uid}", 2.0))  # the good one behind it, same key
+    async with system.client("alerts", "agent") as agent:
+        [alert] = await wait_alerts(agent, 1, customer_id=customer)
+    assert alert["response_id"] == f"r1-{uid}"
+    [dead] = await t.wait_for(EventType.DEADLETTERED, consumer_group="alerts", topic=Topic.SCORES,
+                              original=json.loads(bad.to_bytes()))
+    assert "ScoreComputed" in dead.data["error"]
+
+
 async def test_cooldown_attaches_later_responses_to_the_alert(system, tap, produce, uid):
     program, customer = f"cool-{uid}", f"C-{uid}"
     t = await tap(Topic.ALERTS)
@@ -282,6 +296,28 @@ async def test_push_delivery_is_signed_and_retried_until_it_succeeds(system, pro
     event = json.loads(bodies.pop())
     assert event["specversion"] == "1.0" and event["type"] == RAISED and event["id"] == delivery["event_id"]
     assert event["data"]["response_id"] == f"r1-{uid}" and event["subject"] == f"C-{uid}"
+
+
+async def test_an_unreachable_endpoint_is_retried_with_the_error_recorded(system, produce, uid):
+    from shared.embedded_broker import free_port
+
+    program = f"down-{uid}"
+    async with system.client("alerts", "manager") as m:
+        r = await m.post("/v1/subscriptions", json={"url": f"http://127.0.0.1:{free_port()}/nobody-home",
+                                                    "secret": SECRET, "event_types": [RAISED], "programs": [program]})
+        sub = r.json()["id"]
+        try:
+            await produce(score(f"r1-{uid}", f"C-{uid}", program, 2.0))
+
+            async def _retried():
+                page = (await m.get(f"/v1/subscriptions/{sub}/deliveries")).json()
+                return page["items"] if page["total"] and page["items"][0]["attempt_count"] >= 2 else None
+            [delivery] = await poll(_retried, timeout=60, interval=0.2, what="two failed attempts")
+        finally:
+            assert (await m.delete(f"/v1/subscriptions/{sub}")).status_code == 204
+    assert delivery["status"] == "pending" and delivery["last_status_code"] is None
+    for attempt in delivery["attempts"][:2]:
+        assert attempt["status_code"] is None and "Connect" in attempt["error"] and attempt["next_attempt_at"]
 
 
 async def test_subscriptions_are_validated_and_for_managers(system, uid):

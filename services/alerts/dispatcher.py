@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +37,7 @@ CONTENT_TYPE = "application/cloudevents+json"
 @dataclass(frozen=True)
 class _Due:
     id: int
+    subscription_id: str
     url: str
     secret: str
     body: bytes
@@ -60,6 +62,9 @@ class Dispatcher:
         self._policy = policy
         self._timeout_s = timeout_s
         self._concurrency = concurrency
+        # One slow endpoint may hold only a share of the slots: the others keep being served.
+        self._per_subscription = max(1, concurrency // 4)
+        self._busy: Counter[str] = Counter()
         # A claimed delivery is not claimed again before its request surely ended.
         self._lease = timedelta(seconds=2 * timeout_s + 5)
         # Without a wake-up, look for due retries at least this often.
@@ -74,6 +79,7 @@ class Dispatcher:
         self._wakeup.set()
 
     async def start(self) -> None:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # every attempt is recorded in the database
         self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False,
                                          headers={"user-agent": "lazo-alerts/1"})
         self._task = asyncio.create_task(self._run(), name="delivery-dispatcher")
@@ -104,31 +110,44 @@ class Dispatcher:
             for item in due:
                 task = asyncio.create_task(self._deliver(item), name=f"delivery-{item.id}")
                 self._inflight.add(task)
-                task.add_done_callback(self._finished)
-            if free > 0 and len(due) == free:
+                self._busy[item.subscription_id] += 1
+                task.add_done_callback(lambda t, sub=item.subscription_id: self._finished(t, sub))
+            if due and len(due) == free:
                 continue  # probably more due right now
             try:
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
             except asyncio.TimeoutError:
                 pass
 
-    def _finished(self, task: asyncio.Task) -> None:
+    def _finished(self, task: asyncio.Task, subscription_id: str) -> None:
         self._inflight.discard(task)
+        self._busy[subscription_id] -= 1
+        if self._busy[subscription_id] <= 0:
+            del self._busy[subscription_id]
         self._wakeup.set()  # a slot is free
 
     async def _claim(self, limit: int) -> list[_Due]:
         now = utcnow()
+        saturated = [sub for sub, n in self._busy.items() if n >= self._per_subscription]
         async with transaction(self._runtime.sessions) as s:
             query = (select(Delivery, Subscription.url, Subscription.secret)
                      .join(Subscription, Subscription.id == Delivery.subscription_id)
                      .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
                      .order_by(Delivery.next_attempt_at).limit(limit))
+            if saturated:
+                query = query.where(Delivery.subscription_id.not_in(saturated))
             if is_postgres(s.bind):
                 query = query.with_for_update(of=Delivery, skip_locked=True)
-            rows = (await s.execute(query)).all()
-            for delivery, _, _ in rows:
+            taken: list[_Due] = []
+            room = Counter({sub: self._per_subscription - n for sub, n in self._busy.items()})
+            for delivery, url, secret in (await s.execute(query)).all():
+                if room.setdefault(delivery.subscription_id, self._per_subscription) <= 0:
+                    continue  # left for a later round, unleased
+                room[delivery.subscription_id] -= 1
                 delivery.next_attempt_at = now + self._lease
-            return [_Due(d.id, url, secret, d.body, d.attempt_count + 1, d.created_at) for d, url, secret in rows]
+                taken.append(_Due(delivery.id, delivery.subscription_id, url, secret, delivery.body,
+                                  delivery.attempt_count + 1, delivery.created_at))
+            return taken
 
     async def post(self, url: str, secret: str, body: bytes) -> Outcome:
         """One signed POST; never raises for what the endpoint or the network does."""

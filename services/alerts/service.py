@@ -3,11 +3,16 @@
 One unit of work per consumed batch: inbox rows, alerts, attached responses, outbox events and
 delivery rows commit together, so a crash or a redelivery can neither lose nor double an alert,
 its event, or its pushes.
+
+Why delivery rows are written here rather than by a consumer of `lazo.alerts.v1`: the push is
+a side effect of the same fact as the event, so it shares its transaction (no second consumer
+group, no extra hop of latency, no window where the event exists and the push does not), and
+the body pushed is the very CloudEvent put in the outbox. The limit (only events this service
+raises can be pushed) costs nothing: they are all of `lazo.alerts.v1`.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -27,8 +32,6 @@ from services.alerts.domain.rules import DEFAULT_RULES, AlertRules
 from services.alerts.domain.selection import Decision, PriorAlert, decide
 from services.alerts.models import (Alert, AlertRuleSet, AttachedResponse, Delivery, DeliveryStatus,
                                     Subscription, messaging)
-
-log = logging.getLogger("lazo.alerts")
 
 SOURCE = "/lazo/alerts"
 _ALERT_IDS = uuid.UUID("6f0b7a52-33a4-4c1e-9d59-1c1f5d0a7e11")
@@ -173,21 +176,23 @@ def rules_of(row: AlertRuleSet) -> AlertRules:
 async def put_rules(sessions: async_sessionmaker[AsyncSession], program: str, rules: AlertRules,
                     who: str) -> AlertRuleSet:
     """Replace a programme's rules; they apply to responses selected from now on."""
-    for attempt in range(2):
-        try:
-            async with transaction(sessions) as s:
-                row = await s.get(AlertRuleSet, program)
-                if row is None:
-                    row = AlertRuleSet(program=program)
-                    s.add(row)
-                for field, value in rules.model_dump().items():
-                    setattr(row, field, value)
-                row.updated_at, row.updated_by = utcnow(), who
-            return row
-        except IntegrityError:
-            if attempt:  # a concurrent first PUT created the row: the retry updates it
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return await _save_rules(sessions, program, rules, who)
+    except IntegrityError:  # a concurrent first PUT for this programme created the row: update it
+        return await _save_rules(sessions, program, rules, who)
+
+
+async def _save_rules(sessions: async_sessionmaker[AsyncSession], program: str, rules: AlertRules,
+                      who: str) -> AlertRuleSet:
+    async with transaction(sessions) as s:
+        row = await s.get(AlertRuleSet, program)
+        if row is None:
+            row = AlertRuleSet(program=program)
+            s.add(row)
+        for field, value in rules.model_dump().items():
+            setattr(row, field, value)
+        row.updated_at, row.updated_by = utcnow(), who
+    return row
 
 
 # --- subscriptions -----------------------------------------------------------------------------

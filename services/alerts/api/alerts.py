@@ -29,8 +29,8 @@ async def list_alerts(
     program: Annotated[str | None, Query(max_length=64)] = None,
     reason: Reason | None = None,
     control_group: bool | None = None,
-    raised_from: Annotated[datetime | None, Query(alias="from", description="raised at or after (ISO date/time)")] = None,
-    raised_to: Annotated[datetime | None, Query(alias="to", description="raised before (ISO date/time)")] = None,
+    raised_from: Annotated[datetime | None, Query(alias="from", description="raised at or after (ISO)")] = None,
+    raised_to: Annotated[datetime | None, Query(alias="to", description="raised before (ISO)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AlertPage:
