@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,6 +39,11 @@ PUBLISHED = {Kind.OPENED: EventType.CASE_OPENED, Kind.TRANSITIONED: EventType.CA
              Kind.CLOSED: EventType.CASE_CLOSED, Kind.OVERDUE: EventType.CASE_OVERDUE}
 
 _CASE_IDS = uuid.UUID("5b0f3c36-8d7e-4f4a-9a51-1c0de0ca5e00")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Producers that omit the offset mean UTC; comparing with our aware clock needs one."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def case_id_for(alert_id: str) -> str:
@@ -97,8 +102,9 @@ async def take_alert(session: AsyncSession, alert: AlertRaised, *, held_out: boo
     repo = CaseRepository(session)
     if await repo.case_of_alert(alert.alert_id):
         return  # this alert was taken already (re-sent under another event id)
+    raised_at = as_utc(alert.raised_at)
     case = await repo.not_closed_for(alert.customer_id, alert.program)
-    if case and case.status is Status.RESPONDED and case.responded_at and alert.raised_at >= case.responded_at:
+    if case and case.status is Status.RESPONDED and case.responded_at and raised_at >= case.responded_at:
         case.confirm(solved=True, current_feeling=alert.iec, at=now, by=BY_SURVEY, response_id=alert.response_id,
                      note=f"the customer answered a survey after the response (alert {alert.alert_id})")
         await _store(session, repo, case)
@@ -109,14 +115,14 @@ async def take_alert(session: AsyncSession, alert: AlertRaised, *, held_out: boo
     else:
         sla = await repo.sla_of(alert.program)
         # The customer has been waiting since the alert, not since casework read it.
-        since = min(alert.raised_at, now)
+        since = min(raised_at, now)
         case = Case.open(case_id=case_id_for(alert.alert_id), customer_id=alert.customer_id, program=alert.program,
                          control=held_out, at=now, first_contact_due=sla.first_contact_due(since),
                          close_due=sla.close_due(since), alert_id=alert.alert_id, response_id=alert.response_id,
                          by=BY_ALERTS, customer_email=alert.customer.email, customer_name=alert.customer.name,
                          note=_alert_note(alert))
     await _store(session, repo, case)
-    repo.link_alert(alert.alert_id, case.case_id, alert.response_id, held_out, alert.raised_at)
+    repo.link_alert(alert.alert_id, case.case_id, alert.response_id, held_out, raised_at)
 
 
 async def take_follow_up(session: AsyncSession, score: ScoreComputed, *, now: datetime) -> None:
@@ -137,7 +143,7 @@ async def take_follow_up(session: AsyncSession, score: ScoreComputed, *, now: da
     else:
         case = await repo.awaiting_confirmation(score.customer_id, score.program)
         # Only a survey answered while the case awaited confirmation speaks about the response.
-        if case is None or (case.responded_at and score.submitted_at < case.responded_at):
+        if case is None or (case.responded_at and as_utc(score.submitted_at) < case.responded_at):
             return
     if case.status is Status.RESPONDED:
         case.confirm(solved=True, current_feeling=score.iec, at=now, by=BY_SURVEY, response_id=score.response_id,

@@ -10,7 +10,7 @@ from services.casework.domain.case import Status, allowed_from
 from services.casework.domain.sla import breaches
 from services.casework.models import CaseAlertRow, CaseRow, TimelineRow
 
-Text = Field(None, max_length=5000)
+NOTE_CHARS = 5000
 
 
 class TransitionIn(BaseModel):
@@ -18,7 +18,7 @@ class TransitionIn(BaseModel):
         {"to": "contacted", "note": "Called at 10:05", "cause": "billing error", "owner": "billing-team"}]})
 
     to: Status
-    note: str | None = Text
+    note: str | None = Field(None, max_length=NOTE_CHARS)
     cause: str | None = Field(None, max_length=500)
     owner: str | None = Field(None, min_length=1, max_length=200)
 
@@ -29,7 +29,7 @@ class ConfirmationIn(BaseModel):
 
     solved: bool
     current_feeling: float | None = Field(None, ge=1, le=10)
-    note: str | None = Text
+    note: str | None = Field(None, max_length=NOTE_CHARS)
 
 
 class SlaIn(BaseModel):
