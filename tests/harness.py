@@ -105,10 +105,14 @@ class System:
             port = free_port()
             env_s = {**env, f"LAZO_{name.upper()}_PORT": str(port)}
             self.services[name] = ServiceProcess(name, env_s, port, workdir)
-        for proc in self.services.values():
-            proc.start()
-        for proc in self.services.values():
-            proc.wait_ready()
+        try:
+            for proc in self.services.values():
+                proc.start()
+            for proc in self.services.values():
+                proc.wait_ready()
+        except BaseException:
+            self.close()  # a failed start must not leave orphan processes behind
+            raise
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
