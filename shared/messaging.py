@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, select
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,8 +59,16 @@ class Messaging:
                 continue
             seen.add(env.id)
             fresh.append(env)
-            session.add(self.inbox(event_id=env.id, event_type=env.type))
+        if fresh:
+            # One multi-row INSERT: per-object ORM flushes were half the cost of a consumed batch.
+            await session.execute(insert(self.inbox), [{"event_id": e.id, "event_type": e.type} for e in fresh])
         return fresh
 
     def add(self, session: AsyncSession, topic: str, envelope: Envelope) -> None:
         session.add(self.outbox(topic=topic, key=envelope.key, value=envelope.to_bytes()))
+
+    async def add_all(self, session: AsyncSession, topic: str, envelopes: Sequence[Envelope]) -> None:
+        """Write many events to the outbox with one INSERT, in their order, in the caller's transaction."""
+        if envelopes:
+            await session.execute(insert(self.outbox),
+                                  [{"topic": topic, "key": e.key, "value": e.to_bytes()} for e in envelopes])

@@ -127,7 +127,7 @@ async def score_responses(session: AsyncSession, envelopes: Sequence[Envelope]) 
     programs = await load_programs(session, {r.program for r in responses})
     latest = await latest_scores(session, {r.customer.id for r in responses})
     now = utcnow()
-    rows = []
+    rows, outcomes = [], []
     for response in responses:
         assessment = assess(response.program, programs.get(response.program), response.answers)
         previous = latest.get(response.customer.id)
@@ -135,8 +135,9 @@ async def score_responses(session: AsyncSession, envelopes: Sequence[Envelope]) 
         if assessment.scored and (previous is None or submitted_at >= previous[1]):
             latest[response.customer.id] = (assessment.iec, submitted_at)
         rows.append(_row(response, assessment, now))
-        messaging.add(session, Topic.SCORES, _outcome(response, assessment, previous[0] if previous else None, now))
+        outcomes.append(_outcome(response, assessment, previous[0] if previous else None, now))
     await session.execute(insert(Response), rows)
+    await messaging.add_all(session, Topic.SCORES, outcomes)
     return len(rows)
 
 
