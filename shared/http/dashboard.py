@@ -1,0 +1,59 @@
+"""The ops dashboard: static files (no build step) served at /dashboard/, and the services' URLs.
+
+The page is public (it holds no data); everything it shows comes from the /v1 APIs, called from
+the browser with the API key the user enters. Casework mounts this router; the other services
+answer the page cross-origin (CORS in shared.http.app).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+
+from shared.errors import NotFound
+from shared.settings import SERVICES, Settings
+
+STATIC = Path(__file__).resolve().parent.parent / "dashboard"
+MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+               ".css": "text/css; charset=utf-8"}
+# Small files that change with each release: revalidate rather than serve a stale page.
+HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})
+
+
+def public_urls(settings: Settings, request_netloc: str) -> dict[str, str]:
+    """Each service's base URL as the browser must call it. A wildcard bind (0.0.0.0, as in the
+    container image) is no address to call: the browser uses the host it reached casework on."""
+    host = settings.host
+    if host in WILDCARD_HOSTS and request_netloc:
+        # netloc is host[:port]; an IPv6 host keeps its brackets
+        has_port = ":" in request_netloc and not request_netloc.endswith("]")
+        host = request_netloc.rpartition(":")[0] if has_port else request_netloc
+    return {service: f"http://{host}:{settings.port_of(service)}" for service in SERVICES}
+
+
+def router() -> APIRouter:
+    # Only the files shipped in the folder, by name: no path from the request reaches the disk.
+    files = {p.name: p for p in STATIC.iterdir() if p.suffix in MEDIA_TYPES}
+    r = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+    @r.get("")
+    async def to_index() -> RedirectResponse:
+        return RedirectResponse("/dashboard/", status_code=308)
+
+    @r.get("/config.json")
+    async def config(request: Request) -> JSONResponse:
+        settings: Settings = request.app.state.settings
+        return JSONResponse({"services": public_urls(settings, request.url.netloc)}, headers=HEADERS)
+
+    @r.get("/")
+    @r.get("/{name}")
+    async def static(name: str = "index.html") -> FileResponse:
+        path = files.get(name)
+        if path is None:
+            raise NotFound(f"no dashboard file '{name}'")
+        return FileResponse(path, media_type=MEDIA_TYPES[path.suffix], headers=HEADERS)
+
+    return r

@@ -1,0 +1,34 @@
+"""The dashboard's plumbing without a browser: the page and its config are served by casework,
+and the other services answer the dashboard's origin (CORS), and only that origin."""
+
+from __future__ import annotations
+
+from shared.settings import SERVICES
+
+
+async def test_casework_serves_the_page_and_the_services_urls(system):
+    async with system.client("casework", None) as anon:  # the page holds no data: no key needed
+        r = await anon.get("/dashboard/")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert 'src="app.js"' in r.text
+        for name in ("app.js", "style.css", "uplot-1.6.32.iife.min.js"):
+            assert (await anon.get(f"/dashboard/{name}")).status_code == 200, name
+        assert (await anon.get("/dashboard/NOTICE.md")).status_code == 404  # only the page's own files
+        config = (await anon.get("/dashboard/config.json")).json()
+    assert config == {"services": {name: system.url(name) for name in SERVICES}}
+
+
+async def test_the_other_services_answer_the_dashboard_origin_only(system):
+    origin = system.url("casework")
+    preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+    for name in ("ingest", "scoring", "alerts"):
+        async with system.client(name, None) as anon:
+            r = await anon.options("/v1/kpis", headers={"Origin": origin, **preflight})
+            assert r.status_code == 200, (name, r.text)
+            assert r.headers["access-control-allow-origin"] == origin
+            assert "authorization" in r.headers["access-control-allow-headers"].lower()
+            r = await anon.options("/v1/kpis", headers={"Origin": "http://elsewhere.example", **preflight})
+            assert r.status_code == 400 and "access-control-allow-origin" not in r.headers, name
+    async with system.client("scoring", "agent") as agent:
+        r = await agent.get("/v1/kpis", headers={"Origin": origin})
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == origin
