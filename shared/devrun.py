@@ -8,7 +8,7 @@ started; if a service dies, everything stops with a non-zero exit so the failure
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -18,14 +18,14 @@ import time
 
 import httpx
 
-from shared.broker import ensure_topics
 from shared.embedded_broker import EmbeddedBroker, answers, split_bootstrap
-from shared.http.auth import dev_key
+from shared.provision import api_key, create_topics
 from shared.settings import SERVICES, Settings
 
 GRACE_S = 10.0  # how long services get to shut down after SIGTERM before SIGKILL
 COLOURS = {"lazo": "1", "ingest": "36", "scoring": "35", "alerts": "33", "casework": "32"}
 WIDTH = max(map(len, COLOURS)) + 2
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0")
 
 
 class Console:
@@ -70,6 +70,9 @@ def start_broker_if_needed(settings: Settings, env: dict[str, str], out: Console
     if answers(host, port):
         out.say(f"using the broker already listening on {settings.kafka_bootstrap_servers}")
         return None
+    if host not in LOCAL_HOSTS:
+        raise RuntimeError(f"no broker answers on {settings.kafka_bootstrap_servers}, and an embedded one "
+                           "can only be started on this machine (KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092)")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.var_dir / "broker.log"
     out.say(f"starting the embedded broker (Tansu) on {host}:{port}; its log: {log_path}")
@@ -77,20 +80,6 @@ def start_broker_if_needed(settings: Settings, env: dict[str, str], out: Console
     if "kafka_idempotence" not in settings.model_fields_set:
         env["LAZO_KAFKA_IDEMPOTENCE"] = "false"  # Tansu has no idempotent producers
     return broker
-
-
-def create_topics(settings: Settings, stop: threading.Event, timeout: float = 60.0) -> bool:
-    """True once the topics exist; False if stopped first."""
-    deadline = time.monotonic() + timeout
-    while not stop.is_set():
-        try:
-            asyncio.run(ensure_topics(settings))
-            return True
-        except Exception as exc:  # a broker that has just started may refuse the first requests
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"could not create the topics on {settings.kafka_bootstrap_servers}: {exc}") from exc
-            stop.wait(0.5)
-    return False
 
 
 def spawn(service: str, env: dict[str, str], out: Console) -> subprocess.Popen:
@@ -145,7 +134,8 @@ def curl_example(settings: Settings, key: str | None) -> str:
     return (f"curl -sS -X POST {url_of(settings, 'ingest')}/v1/responses \\\n"
             f"  -H 'Authorization: Bearer {auth}' -H 'Content-Type: application/json' \\\n"
             """  -d '{"response_id": "r-1001", "customer": {"id": "C-42", "email": "ana@example.com"}, """
-            """"answers": {"experience": 3, "worth": 4, "recommend": 5}, "comment": "Nadie me devolvió la llamada"}'\n"""
+            """"answers": {"experience": 3, "worth": 4, "recommend": 5}, """
+            """"comment": "Nadie me devolvió la llamada"}'\n"""
             f"curl -sS {url_of(settings, 'scoring')}/v1/responses/r-1001 -H 'Authorization: Bearer {auth}'")
 
 
@@ -156,9 +146,16 @@ def summary(settings: Settings, key: str | None, broker: EmbeddedBroker | None, 
     for name in SERVICES:
         url = url_of(settings, name)
         out.say(f"  {name:<9} {url:<24} docs {url}/docs")
-    where = "embedded Tansu, memory only, log var/broker.log" if broker else "already running"
+    dashboard = f"{url_of(settings, 'casework')}/dashboard/"
+    try:
+        if httpx.get(dashboard, timeout=2).status_code == 200:
+            out.say(f"  {'dashboard':<9} {dashboard}")
+    except httpx.HTTPError:
+        pass
+    where = f"embedded Tansu, memory only, log {settings.var_dir / 'broker.log'}" if broker else "already running"
     out.say(f"  {'broker':<9} {settings.kafka_bootstrap_servers} ({where})")
-    db = settings.database_url.split("@")[-1] if settings.database_url else f"SQLite files in {settings.var_dir}/"
+    db = (f"PostgreSQL {settings.database_url.split('@')[-1]}, a schema per service" if settings.database_url
+          else f"SQLite files in {settings.var_dir}/")
     out.say(f"  {'data':<9} {db}")
     if key:
         out.say(f"  API key (admin): {key}   (saved in {settings.var_dir / 'api-key'})", "1;33")
@@ -199,6 +196,7 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # create_topics retries; its last error is shown
     settings = Settings()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     broker: EmbeddedBroker | None = None
@@ -213,7 +211,7 @@ def main() -> int:
         if not create_topics(settings, stop):
             return 0
         out.say(f"topics ready ({settings.kafka_partitions} partitions each)")
-        key = None if settings.api_keys else dev_key(settings.var_dir)
+        key = api_key(settings)
         if key:
             out.say(f"development API key (admin): {key}", "1;33")
         for name in SERVICES:
@@ -228,6 +226,9 @@ def main() -> int:
         stop_all(children, out)
         if broker:
             broker.stop()
+        for pump in threading.enumerate():  # let the services' last lines out first
+            if pump.name.startswith("pump-"):
+                pump.join(2)
         out.say("stopped")
 
 

@@ -1,0 +1,168 @@
+"""`python -m bench`: start Lazo embedded, measure it and its ceilings, print and save the figures.
+
+Phases, in this order so each runs on a quiet system: warm-up, latency (paced, everything
+running), ceilings (bare route, raw aiokafka), then ingest's throughput (single POSTs, batches)
+with the consumers behind it paused, and last the pipeline catching up with that backlog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import uvloop
+
+from bench import kafka, latency, loadgen, report
+from shared.embedded_broker import free_port
+from shared.settings import SERVICES
+from tests.harness import KEYS, System
+
+PHASES = ("single", "batch", "latency", "ceilings")
+PARTITIONS = 6  # as `make run`
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--responses", type=int, default=20_000, help="responses per throughput run (default 20000)")
+    p.add_argument("--rate", type=float, default=500, help="paced responses/s for the latency run (default 500)")
+    p.add_argument("--seconds", type=float, default=20, help="length of the latency run (default 20)")
+    p.add_argument("--only", choices=PHASES, help="run one phase")
+    p.add_argument("--connections", type=int, default=64, help="concurrent connections for single POSTs")
+    p.add_argument("--procs", type=int, default=max(1, min(2, (os.cpu_count() or 2) // 2)),
+                   help="load-generator processes (default: 1 on a 2-core machine)")
+    p.add_argument("--batch-size", type=int, default=500)
+    return p.parse_args(argv)
+
+
+def say(text: str) -> None:
+    print(f"[bench] {text}", flush=True)
+
+
+def throughput(port: int, args: argparse.Namespace, *, kind: str, prefix: str, connections: int) -> dict:
+    jobs = loadgen.split(args.responses, args.procs if kind == "single" else 1, host="127.0.0.1", port=port,
+                         key=KEYS["ingest"], kind=kind, prefix=prefix, connections=connections,
+                         batch_size=args.batch_size)
+    return {**loadgen.run(jobs), "connections": connections * len(jobs), "batch_size": args.batch_size}
+
+
+def bare_route(args: argparse.Namespace, prefix: str) -> dict:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.bare_app", str(port)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the bare route did not start")
+                time.sleep(0.1)
+        return throughput(port, args, kind="single", prefix=prefix, connections=args.connections // args.procs)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def run(args: argparse.Namespace, system: System, results: dict) -> None:
+    run_id = "b" + uuid.uuid4().hex[:6]
+
+    def want(phase: str) -> bool:
+        return args.only in (None, phase)
+
+    ingest = system["ingest"].port if "ingest" in system.services else None
+    bootstrap = system.broker.bootstrap
+
+    def paced(prefix: str, rate: float, seconds: float, **kw) -> dict:
+        return uvloop.run(latency.measure(host="127.0.0.1", port=ingest, key=KEYS["ingest"], bootstrap=bootstrap,
+                                          prefix=prefix, rate=rate, seconds=seconds, **kw))
+
+    if want("latency"):
+        say("warm-up: 200 responses, waiting for their events")
+        warm = paced(f"{run_id}-w", 200, 1, settle_s=15)
+        for name, m in warm["milestones"].items():
+            if not m["seen"]:
+                results["notes"].append(f"the warm-up saw no {m['event']} events: is {name} working?")
+        say(f"latency: {args.rate:g} responses/s for {args.seconds:g} s")
+        results["latency"] = paced(f"{run_id}-l", args.rate, args.seconds)
+    if want("ceilings"):
+        say("ceiling: a bare FastAPI route, same uvicorn settings, same load generator")
+        results["ceilings"]["bare_route"] = bare_route(args, f"{run_id}-bare")
+        say("ceiling: raw aiokafka produce + consume on the same broker")
+        messages = max(args.responses, 20_000)  # fewer would mostly time the consumer's start
+        results["ceilings"]["raw_kafka"] = uvloop.run(kafka.raw_ceiling(bootstrap, messages, PARTITIONS, False))
+    if want("single") or want("batch"):
+        # Ingest alone: on a small machine the consumers behind it would take most of the CPU.
+        # They catch up afterwards, which times the pipeline on the backlog.
+        downstream = [system[name].process for name in ("scoring", "alerts", "casework")]
+
+        def resume() -> None:
+            for proc in downstream:
+                proc.send_signal(signal.SIGCONT)
+
+        for proc in downstream:
+            proc.send_signal(signal.SIGSTOP)
+        try:
+            if want("single"):
+                say(f"throughput: {args.responses:,} single POSTs over {args.connections} connections "
+                    "(consumers paused)")
+                results["single"] = throughput(ingest, args, kind="single", prefix=f"{run_id}-s",
+                                               connections=args.connections // args.procs)
+            if want("batch"):
+                say(f"throughput: {args.responses:,} responses in batches of {args.batch_size} (consumers paused)")
+                results["batch"] = throughput(ingest, args, kind="batch", prefix=f"{run_id}-b", connections=4)
+            backlog = sum(results[p]["accepted"] for p in ("single", "batch") if p in results)
+            say(f"pipeline: consumers resumed, timing the scoring of the {backlog:,} responses just posted")
+            results["drain"] = uvloop.run(kafka.drain(bootstrap, (f"{run_id}-s", f"{run_id}-b"), backlog, resume))
+        finally:
+            resume()  # idempotent: a stopped service could not even be shut down
+    for phase in ("single", "batch"):
+        if phase in results and results[phase]["accepted"] < args.responses:
+            results["notes"].append(f"{phase}: {results[phase]['accepted']:,} of {args.responses:,} accepted; "
+                                    f"HTTP statuses {results[phase]['statuses']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    os.environ.pop("TEST_DATABASE_URL", None)  # the figures are for the default set-up: SQLite
+    results: dict = {
+        "environment": {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(),
+                        "python": platform.python_version(), "platform": platform.platform(),
+                        "database": "SQLite", "broker": f"embedded Tansu ({PARTITIONS} partitions)"},
+        "options": vars(args), "targets": report.TARGETS, "ceilings": {}, "notes": [],
+    }
+    services = () if args.only == "ceilings" else SERVICES
+    with tempfile.TemporaryDirectory(prefix="lazo-bench-") as tmp:
+        say("starting the embedded broker" + (" and the four services" if services else ""))
+        system = System(Path(tmp), services=services,
+                        extra_env={"LAZO_LOG_LEVEL": "WARNING", "LAZO_KAFKA_PARTITIONS": str(PARTITIONS)})
+        try:
+            run(args, system, results)
+        except KeyboardInterrupt:
+            say("interrupted")
+            return 130
+        finally:
+            system.close()
+    load = os.getloadavg()[0]
+    results["environment"]["load_average_1m"] = round(load, 2)
+    if load > (os.cpu_count() or 1):
+        results["notes"].append(f"the machine was busy (load average {load:.1f} on {os.cpu_count()} CPUs): "
+                                "these figures understate what it can do; run again when it is quiet")
+    print()
+    print(report.render(results))
+    say(f"figures saved to {report.save(results)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The benchmark's report: a table on the terminal, JSON in bench/results/latest.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+RESULTS = Path(__file__).parent / "results"
+
+# The figures Lazo aims for on this kind of machine (issue 2).
+TARGETS = {"batch_per_second": 10_000, "single_vs_bare": 0.40, "score_p99_ms": 250}
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return {True: "ok", False: "MISSED", None: ""}[ok]
+
+
+Row = tuple[str, str, str, str, str]  # measure, result, compared with, target, verdict
+
+
+def _single(single: dict, bare: dict | None) -> Row:
+    ratio = single["per_second"] / bare["per_second"] if bare and bare["per_second"] else None
+    return ("ingest  POST /v1/responses",
+            f"{_n(single['per_second'])} responses/s ({single['connections']} conn.)",
+            f"{ratio:.0%} of the bare route" if ratio is not None else "(no ceiling measured)",
+            f"≥ {TARGETS['single_vs_bare']:.0%} of bare",
+            _verdict(ratio >= TARGETS["single_vs_bare"] if ratio is not None else None))
+
+
+def _batch(batch: dict, raw: dict | None) -> Row:
+    ceiling = raw["produce_consume_per_second"] if raw else None
+    return ("ingest  POST /v1/responses:batch",
+            f"{_n(batch['per_second'])} responses/s ({batch['batch_size']}/batch)",
+            f"{batch['per_second'] / ceiling:.0%} of raw aiokafka" if ceiling else "(no ceiling measured)",
+            f"≥ {_n(TARGETS['batch_per_second'])}/s",
+            _verdict(batch["per_second"] >= TARGETS["batch_per_second"]))
+
+
+def _latency(latency: dict) -> list[Row]:
+    pace = f"paced {latency['rate_achieved']:,.0f}/s for {latency['seconds']:g} s"
+    out = []
+    for name, m in latency["milestones"].items():
+        seen = f"{pace}; {m['seen']:,}/{m['expected']:,} seen"
+        if not m["seen"]:
+            figure = m["note"]
+        else:
+            figure = f"p50 {m['p50_ms']:.0f} · p95 {m['p95_ms']:.0f} · p99 {m['p99_ms']:.0f} ms"
+        target, ok = "", None
+        if name == "score":  # events that never came count against the target too
+            target = f"p99 ≤ {TARGETS['score_p99_ms']} ms"
+            ok = bool(m["seen"]) and not m["missing"] and m["p99_ms"] <= TARGETS["score_p99_ms"]
+        out.append((f"POST → {m['event']}", figure, seen, target, _verdict(ok)))
+    return out
+
+
+def rows(results: dict) -> list[Row]:
+    bare = results.get("ceilings", {}).get("bare_route")
+    raw = results.get("ceilings", {}).get("raw_kafka")
+    out: list[Row] = []
+    if "single" in results:
+        out.append(_single(results["single"], bare))
+    if "batch" in results:
+        out.append(_batch(results["batch"], raw))
+    if "latency" in results:
+        out += _latency(results["latency"])
+    if drain := results.get("drain"):
+        out.append(("pipeline  backlog scored", f"{_n(drain['per_second'])} responses/s",
+                    f"{drain['scored']:,}/{drain['expected']:,} scored in {drain['seconds']:.1f} s", "", ""))
+    if bare:
+        out.append(("ceiling  bare FastAPI route", f"{_n(bare['per_second'])} requests/s",
+                    "same uvicorn, same client", "", ""))
+    if raw:
+        out.append(("ceiling  raw aiokafka", f"{_n(raw['produce_consume_per_second'])} msg/s produce+consume",
+                    f"produce alone {_n(raw['produce_per_second'])} msg/s", "", ""))
+    return out
+
+
+def render(results: dict) -> str:
+    env = results["environment"]
+    title = (f"Lazo benchmark · {env['when']} · {env['cpus']} CPUs · Python {env['python']} · "
+             f"{env['database']} · {env['broker']}")
+    table: list[Row] = [("measure", "result", "compared with", "target", "")] + rows(results)
+    widths = [max(len(r[i]) for r in table) for i in range(5)]
+    lines = [title, ""]
+    for n, r in enumerate(table):
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if n == 0:
+            lines.append("  " + "─" * (sum(widths) + 2 * 4))
+    for note in results.get("notes", []):
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def save(results: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "latest.json"
+    path.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    return path
