@@ -80,7 +80,7 @@ def dev_key(var_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _principal(request: Request) -> Principal:
+async def _principal(request: Request) -> Principal:
     auth = request.headers.get("authorization", "")
     key = auth[7:].strip() if auth[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
     if not key:
@@ -95,7 +95,8 @@ def require(*roles: str):
     """Dependency: a principal whose role is one of `roles` (admin may do everything)."""
     allowed = frozenset(roles) | {"admin"}
 
-    def _check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    # async: a plain def dependency would be sent to the thread pool on every request.
+    async def _check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(f"role '{principal.role}' may not do this; needs one of {sorted(allowed)}")
         return principal
