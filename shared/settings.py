@@ -9,6 +9,8 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("ingest", "scoring", "alerts", "casework")
+# Bind addresses a browser on the same machine reaches as 127.0.0.1 or localhost.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "0.0.0.0", "::", "::1"})
 
 
 class Settings(BaseSettings):
@@ -31,12 +33,18 @@ class Settings(BaseSettings):
     var_dir: Path = Field(Path("var"), validation_alias=AliasChoices("LAZO_VAR_DIR"))
 
     api_keys: str | None = Field(None, validation_alias=AliasChoices("LAZO_API_KEYS"))
+    # ingest: Fernet key(s) sealing webhook sources' credentials, comma-separated, newest first
+    # (older keys still open what they sealed). Unset: a key generated once in var/ (development).
+    secrets_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_SECRETS_KEY"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("LAZO_HOST"))
     ingest_port: int = Field(8001, validation_alias=AliasChoices("LAZO_INGEST_PORT"))
     scoring_port: int = Field(8002, validation_alias=AliasChoices("LAZO_SCORING_PORT"))
     alerts_port: int = Field(8003, validation_alias=AliasChoices("LAZO_ALERTS_PORT"))
     casework_port: int = Field(8004, validation_alias=AliasChoices("LAZO_CASEWORK_PORT"))
+    # Browser origins allowed to call the APIs (comma-separated, or `*`): the ops dashboard is served
+    # by casework and reads the other services cross-origin. Unset: casework's own origin(s).
+    cors_origins: str | None = Field(None, validation_alias=AliasChoices("LAZO_CORS_ORIGINS"))
 
     max_comment_chars: int = Field(5000, validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
     max_batch: int = Field(1000, validation_alias=AliasChoices("LAZO_MAX_BATCH"))
@@ -55,6 +63,14 @@ class Settings(BaseSettings):
 
     def base_url_of(self, service: str) -> str:
         return f"http://{self.host}:{self.port_of(service)}"
+
+    def cors_origin_list(self) -> list[str]:
+        if self.cors_origins is not None:
+            return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+        port = self.casework_port
+        if self.host in LOCAL_HOSTS:  # a loopback or wildcard bind is reached as either name
+            return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+        return [self.base_url_of("casework")]
 
     def schema_of(self, service: str) -> str:
         return f"{self.schema_prefix}{service}"

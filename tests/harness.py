@@ -25,11 +25,11 @@ KEYS = {"ingest": "test-ingest-key", "agent": "test-agent-key", "manager": "test
 
 
 class ServiceProcess:
-    def __init__(self, name: str, env: dict[str, str], port: int, log_dir: Path):
+    def __init__(self, name: str, env: dict[str, str], port: int, log_dir: Path, log_name: str | None = None):
         self.name = name
         self.env = env
         self.port = port
-        self.log_path = log_dir / f"{name}.log"
+        self.log_path = log_dir / f"{log_name or name}.log"
         self.process: subprocess.Popen | None = None
 
     @property
@@ -78,8 +78,12 @@ class ServiceProcess:
 
 
 class System:
-    def __init__(self, workdir: Path, services=SERVICES, extra_env: dict[str, str] | None = None):
+    def __init__(self, workdir: Path, services=SERVICES, extra_env: dict[str, str] | None = None,
+                 service_env: dict[str, dict[str, str]] | None = None):
+        """`service_env`: per-service additions to the environment (e.g. one service's
+        DATABASE_URL through a fault-injecting proxy)."""
         self.workdir = workdir
+        self.extras: list[ServiceProcess] = []
         self.broker = EmbeddedBroker(log_path=str(workdir / "broker.log")).start()
         self.schema_prefix = f"t{uuid.uuid4().hex[:8]}_"
         self.database_url = os.environ.get("TEST_DATABASE_URL")
@@ -100,11 +104,12 @@ class System:
             env["DATABASE_URL"] = self.database_url
         env.update(extra_env or {})
         self.env = env
-        self.services: dict[str, ServiceProcess] = {}
-        for name in services:
-            port = free_port()
-            env_s = {**env, f"LAZO_{name.upper()}_PORT": str(port)}
-            self.services[name] = ServiceProcess(name, env_s, port, workdir)
+        # Every service learns every port: casework serves the dashboard, which reads the others.
+        ports = {name: free_port() for name in services}
+        env.update({f"LAZO_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+        self.services: dict[str, ServiceProcess] = {
+            name: ServiceProcess(name, {**env, **(service_env or {}).get(name, {})}, port, workdir)
+            for name, port in ports.items()}
         try:
             for proc in self.services.values():
                 proc.start()
@@ -120,12 +125,22 @@ class System:
     def url(self, name: str) -> str:
         return self.services[name].url
 
+    def spawn(self, name: str) -> ServiceProcess:
+        """Start another replica of a service: same environment (database, consumer groups),
+        its own port and log. Stopped by `close()`; stop it earlier with `.stop()`."""
+        port = free_port()
+        env = {**self.services[name].env, f"LAZO_{name.upper()}_PORT": str(port)}
+        replica = ServiceProcess(name, env, port, self.workdir, log_name=f"{name}-{len(self.extras) + 2}")
+        self.extras.append(replica)
+        replica.start()
+        return replica
+
     def client(self, name: str, role: str | None = "admin") -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {KEYS[role]}"} if role else {}
         return httpx.AsyncClient(base_url=self.url(name), headers=headers, timeout=15)
 
     def close(self) -> None:
-        for proc in self.services.values():
+        for proc in [*self.extras, *self.services.values()]:
             proc.stop()
         self.broker.stop()
         if self.database_url:

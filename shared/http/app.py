@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, AsyncIterator
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,7 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)-5s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -123,6 +125,12 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
     for router in routers:
         app.include_router(router)
     app.add_middleware(_Guard, service=service)
+    # Outermost, so problem+json answers carry the CORS headers too. The key travels in a header
+    # (no cookies), hence no credentials; the dashboard's origin(s) come from Settings.
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list(),
+                       allow_methods=["GET", "POST", "PUT", "DELETE"],
+                       allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+                       expose_headers=["Retry-After"], max_age=600)
     return app
 
 
