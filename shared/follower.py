@@ -60,11 +60,13 @@ class TopicFollower:
                 ends = await consumer.end_offsets(tps)
                 delay = 0.2
                 while True:
-                    if not self.caught_up.is_set():
+                    batches = await consumer.getmany(timeout_ms=500)
+                    if not batches and not self.caught_up.is_set():
+                        # Caught up: past the end offsets *and* a fetch came back empty (the
+                        # embedded broker can under-report a partition's end offset).
                         positions = [await consumer.position(tp) for tp in tps]
                         if all(pos >= ends[tp] for pos, tp in zip(positions, tps)):
                             self.caught_up.set()
-                    batches = await consumer.getmany(timeout_ms=500)
                     for records in batches.values():
                         for record in records:
                             try:
