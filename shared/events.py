@@ -26,9 +26,10 @@ class Topic:
     ALERTS = "lazo.alerts.v1"
     CASES = "lazo.cases.v1"
     PROGRAMS = "lazo.programs.v1"
+    OUTCOMES = "lazo.outcomes.v1"
     DEADLETTER = "lazo.deadletter.v1"
 
-    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, DEADLETTER)
+    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, OUTCOMES, DEADLETTER)
 
 
 class EventType:
@@ -42,6 +43,7 @@ class EventType:
     CASE_TRANSITIONED = "lazo.case.transitioned"
     CASE_OVERDUE = "lazo.case.overdue"
     CASE_CLOSED = "lazo.case.closed"
+    OUTCOME_RECORDED = "lazo.outcome.recorded"
     DEADLETTERED = "lazo.event.deadlettered"
 
 

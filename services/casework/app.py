@@ -1,4 +1,5 @@
-"""casework: cases opened from alerts and worked until the customer confirms the fix."""
+"""casework: cases opened from alerts and worked until the customer confirms the fix; renewal
+outcomes, the control-group experiment and the case KPIs."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from shared.http.app import build_app
+from shared.http.dashboard import router as dashboard_router
 from shared.runtime import Runtime
 from shared.settings import Settings
-from services.casework.api import cases, slas
+from services.casework.api import cases, experiments, kpis, outcomes, slas
 from services.casework.consumer import GROUP, TOPICS, CaseworkConsumer
 from services.casework.models import messaging
 from services.casework.sla_watch import SlaWatch
@@ -27,6 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.after_boot(watch.start, watch.stop)
         return runtime
 
-    return build_app("casework", settings, routers=[cases.router, slas.router], make_runtime=make_runtime,
+    routers = [cases.router, slas.router, outcomes.router, experiments.router, kpis.router, dashboard_router()]
+    return build_app("casework", settings, routers=routers, make_runtime=make_runtime,
                      description="Cases opened from detractor alerts, worked through the closed loop until the "
-                                 "customer confirms the fix; SLAs per programme.")
+                                 "customer confirms the fix; SLAs per programme; renewal outcomes, the "
+                                 "control-group experiment and case KPIs.")

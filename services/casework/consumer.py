@@ -1,7 +1,8 @@
-"""Topics -> use cases: alerts open or feed cases, scores may confirm them.
+"""Topics -> use cases: alerts open or feed cases, scores may confirm them, outcomes are recorded.
 
-One consumer group (`casework`) over both topics. Each batch is one transaction: the inbox
-rows (redelivered events are skipped), the cases and their outbox events commit together.
+One consumer group (`casework`) over the three topics. Each batch is one transaction: the inbox
+rows (redelivered events are skipped), the cases, their outbox events and the outcomes commit
+together.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.contracts.alerts import AlertRaised
+from shared.contracts.outcomes import OutcomeRecorded
 from shared.contracts.scores import ScoreComputed
 from shared.db import transaction
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.runtime import Runtime
-from services.casework import service
+from services.casework import outcomes, service
 from services.casework.models import messaging
 
 GROUP = "casework"
-TOPICS = (Topic.ALERTS, Topic.SCORES)
+TOPICS = (Topic.ALERTS, Topic.SCORES, Topic.OUTCOMES)
 ALERT_TYPES = (EventType.ALERT_RAISED, EventType.ALERT_HELD_OUT)
 
 
@@ -27,6 +29,7 @@ class CaseworkConsumer:
 
     async def handle(self, envelopes: Sequence[Envelope]) -> None:
         async with transaction(self._runtime.sessions) as session:
+            recorded: list[tuple[Envelope, OutcomeRecorded]] = []
             for env in await messaging.unseen(session, envelopes):
                 now = utcnow()
                 if env.type in ALERT_TYPES:
@@ -35,5 +38,8 @@ class CaseworkConsumer:
                     await service.take_alert(session, alert, held_out=held_out, now=now)
                 elif env.type == EventType.SCORE_COMPUTED:
                     await service.take_follow_up(session, env.parse(ScoreComputed), now=now)
+                elif env.type == EventType.OUTCOME_RECORDED:
+                    recorded.append((env, outcomes.parse(env)))  # stored together: one upsert per batch
                 # Anything else on these topics (lazo.score.rejected, newer types) is not ours.
+            await outcomes.store(session, recorded, now=utcnow())
         self._runtime.notify_outbox()

@@ -1,10 +1,11 @@
-"""Casework's own tables: cases, their timeline, the alerts they took, and programme SLAs."""
+"""Casework's own tables: cases, their timeline, the alerts they took, programme SLAs, and the
+customers' renewal outcomes (the control-group experiment compares them)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
                         text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -71,6 +72,8 @@ class CaseRow(Base):
         # One case not yet closed per customer and programme (control and unreachable included).
         Index("uq_cases_one_active", "customer_id", "program", unique=True,
               sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
+        # The KPIs and the experiment read one programme's cases (by period, by customer).
+        Index("ix_cases_program_opened_at", "program", "opened_at"),
     )
 
 
@@ -116,3 +119,17 @@ class ProgramSlaRow(Base):
     close_days: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class OutcomeRow(Base):
+    """A customer's renewal outcome on a date, as the CRM reported it (a correction replaces it)."""
+
+    __tablename__ = "outcomes"
+
+    program: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    on: Mapped[date] = mapped_column("date", Date, primary_key=True)
+    renewed: Mapped[bool] = mapped_column(Boolean)
+    revenue: Mapped[float | None] = mapped_column(Float)
+    event_id: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from shared.errors import InvalidInput
+from shared.events import utcnow
+from shared.http.app import RuntimeDep, SessionDep
+from shared.http.auth import Ingestor, Reader
+from services.casework import outcomes
+from services.casework.models import OutcomeRow
+from services.casework.outcomes import OutcomeIn
+
+router = APIRouter(prefix="/v1", tags=["outcomes"])
+
+UNAVAILABLE = {503: {"description": "the broker cannot take it now; retry after Retry-After"}}
+
+
+class Accepted(BaseModel):
+    customer_id: str
+    program: str
+    date: date
+    event_id: str = Field(description="the CloudEvent id: the same report sent again is the same event")
+    status: str = "accepted"
+
+
+class BatchIn(BaseModel):
+    # Items stay raw here: each one is validated on its own, so one bad item cannot sink the batch.
+    outcomes: list[Any] = Field(min_length=1, description="up to 1000 outcomes, each as in POST /v1/outcomes")
+
+
+class OutcomeOut(BaseModel):
+    customer_id: str
+    program: str
+    date: date
+    renewed: bool
+    revenue: float | None
+    event_id: str
+    recorded_at: datetime
+
+
+class OutcomeList(BaseModel):
+    items: list[OutcomeOut]
+
+
+@router.post("/outcomes", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted,
+             responses={422: {"description": "invalid outcome (problem+json naming the field)"}, **UNAVAILABLE})
+async def post_outcome(body: OutcomeIn, runtime: RuntimeDep, _: Ingestor) -> dict:
+    """A customer's renewal outcome (role ingest). Published as `lazo.outcome.recorded` on
+    `lazo.outcomes.v1`; 202 only once the broker acknowledged it. One outcome per customer,
+    programme and date: sending it again changes nothing, sending other values corrects it."""
+    envelope = await outcomes.accept(runtime.publisher, body, now=utcnow())
+    return {"customer_id": body.customer_id, "program": body.program, "date": body.date, "event_id": envelope.id}
+
+
+@router.post("/outcomes:batch", status_code=status.HTTP_202_ACCEPTED,
+             responses={422: {"description": "no outcome in the batch is valid, or too many"}, **UNAVAILABLE})
+async def post_batch(body: BatchIn, request: Request, runtime: RuntimeDep, _: Ingestor) -> JSONResponse:
+    """Up to 1000 outcomes; a result per item. Valid items are accepted even when others are not."""
+    limit = request.app.state.settings.max_batch
+    if len(body.outcomes) > limit:
+        message = f"{len(body.outcomes)} items; the limit is {limit}"
+        raise InvalidInput(f"at most {limit} outcomes per batch", errors=[{"field": "outcomes", "message": message}])
+    results = await outcomes.accept_batch(runtime.publisher, body.outcomes, now=utcnow())
+    accepted = sum(r.status == "accepted" for r in results)
+    if not accepted:
+        raise InvalidInput("no outcome in the batch is valid", errors=[e for r in results for e in (r.errors or [])])
+    return JSONResponse({"accepted": accepted, "rejected": len(results) - accepted,
+                         "results": [r.as_dict() for r in results]}, status_code=202)
+
+
+@router.get("/outcomes", response_model=OutcomeList)
+async def get_outcomes(session: SessionDep, _: Reader,
+                       customer_id: Annotated[str, Query(min_length=1, max_length=200)],
+                       program: str | None = None) -> dict:
+    """A customer's recorded outcomes, newest first (the first is the one the experiment uses)."""
+    query = select(OutcomeRow).where(OutcomeRow.customer_id == customer_id)
+    if program is not None:
+        query = query.where(OutcomeRow.program == program)
+    rows = (await session.scalars(query.order_by(OutcomeRow.on.desc(), OutcomeRow.program).limit(500))).all()
+    return {"items": [{"customer_id": r.customer_id, "program": r.program, "date": r.on, "renewed": r.renewed,
+                       "revenue": r.revenue, "event_id": r.event_id, "recorded_at": r.recorded_at} for r in rows]}
