@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, AsyncIterator
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.errors import Unavailable
 from shared.http import problems
 from shared.http.auth import ApiKeys
+from shared.http.ratelimit import PerKeyRateLimit, RateLimiter
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -24,6 +26,9 @@ from shared.settings import Settings
 log = logging.getLogger("lazo.http")
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# A refused body is still read (and dropped) up to this size, so that a client that is still
+# sending reads the 413 instead of a connection reset; beyond it the connection is cut.
+DRAIN_BYTES = 4 * MAX_BODY_BYTES
 
 
 def configure_logging(settings: Settings) -> None:
@@ -33,7 +38,7 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: sync dependencies hop to a thread
     return request.app.state.runtime
 
 
@@ -50,8 +55,20 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def _drain(receive, limit: int) -> None:
+    drained = 0
+    while drained <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return
+
+
 class _Guard:
-    """Pure ASGI middleware: request metrics, and a body-size cap before any parsing."""
+    """Pure ASGI middleware: request metrics, and a body-size cap before any parsing, whether the
+    size is declared (Content-Length) or not (chunked: counted as it streams in)."""
 
     def __init__(self, app, service: str):
         self.app = app
@@ -62,9 +79,24 @@ class _Guard:
             return await self.app(scope, receive, send)
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+                await _drain(receive, DRAIN_BYTES)
                 resp = problems.problem_response(413, "Payload too large",
                                                  f"the body exceeds {MAX_BODY_BYTES} bytes")
                 return await resp(scope, receive, send)
+        received = 0
+
+        async def _receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    if message.get("more_body"):
+                        await _drain(receive, DRAIN_BYTES)
+                    # FastAPI lets an HTTPException out of body parsing as it is: a 413, not a 400.
+                    raise HTTPException(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+            return message
+
         start = time.perf_counter()
         status = {"code": 500}
 
@@ -74,7 +106,7 @@ class _Guard:
             await send(message)
 
         try:
-            await self.app(scope, receive, _send)
+            await self.app(scope, _receive, _send)
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")
@@ -103,8 +135,16 @@ def ops_router() -> APIRouter:
     return router
 
 
+# Newer FastAPI releases trace every request natively, reading the OpenTelemetry provider per
+# request; Lazo exports Prometheus metrics instead, so that cost buys nothing here.
+_NO_NATIVE_TELEMETRY = ({"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+                        if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {})
+
+
 def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
-              make_runtime: Callable[[Settings], Runtime], description: str = "") -> FastAPI:
+              make_runtime: Callable[[Settings], Runtime], description: str = "",
+              rate_limited: bool = False) -> FastAPI:
+    """`rate_limited`: requests per API key are limited (shared.http.ratelimit; ingest)."""
     configure_logging(settings)
 
     @asynccontextmanager
@@ -117,13 +157,16 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=f"Lazo {service}", version="1.0.0", description=description, lifespan=lifespan)
+    app = FastAPI(title=f"Lazo {service}", version="1.0.0", description=description, lifespan=lifespan,
+                  **_NO_NATIVE_TELEMETRY)
     app.state.settings = settings
     app.state.api_keys = ApiKeys.from_settings(settings)
     problems.install(app)
     app.include_router(ops_router())
     for router in routers:
         app.include_router(router)
+    if rate_limited:  # inside the guard, so that refused requests are counted in the metrics too
+        app.add_middleware(PerKeyRateLimit, limiter=RateLimiter.from_settings(settings), keys=app.state.api_keys)
     app.add_middleware(_Guard, service=service)
     # Outermost, so problem+json answers carry the CORS headers too. The key travels in a header
     # (no cookies), hence no credentials; the dashboard's origin(s) come from Settings.
