@@ -3,6 +3,9 @@
 Phases, in this order so each runs on a quiet system: warm-up, latency (paced, everything
 running), ceilings (bare route, raw aiokafka), then ingest's throughput (single POSTs, batches)
 with the consumers behind it paused, and last the pipeline catching up with that backlog.
+`--only scale` times scoring draining a backlog with one replica, then two in the same group;
+`--soak SECONDS` holds a paced load instead, reporting every few seconds and memory at the end;
+`--pg` runs the services on PostgreSQL (schemas of their own, dropped at the end) instead of SQLite.
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ from pathlib import Path
 import httpx
 import uvloop
 
-from bench import kafka, latency, loadgen, report
+from bench import kafka, kpis, latency, loadgen, report, scale, soak
 from shared.embedded_broker import free_port
 from shared.settings import SERVICES
 from tests.harness import KEYS, System
 
-PHASES = ("single", "batch", "latency", "ceilings")
+PHASES = ("single", "batch", "latency", "ceilings", "kpis", "scale")
 PARTITIONS = 6  # as `make run`
 
 
@@ -37,11 +40,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=500, help="paced responses/s for the latency run (default 500)")
     p.add_argument("--seconds", type=float, default=20, help="length of the latency run (default 20)")
     p.add_argument("--only", choices=PHASES, help="run one phase")
+    kpis.add_arguments(p)
     p.add_argument("--connections", type=int, default=64, help="concurrent connections for single POSTs")
     p.add_argument("--procs", type=int, default=max(1, min(2, (os.cpu_count() or 2) // 2)),
                    help="load-generator processes (default: 1 on a 2-core machine)")
     p.add_argument("--batch-size", type=int, default=500)
-    return p.parse_args(argv)
+    p.add_argument("--soak", type=float, metavar="SECONDS",
+                   help="instead of the phases: a paced load (--rate) for this long, reported every --every s")
+    p.add_argument("--every", type=float, default=5, help="seconds between the soak's reports (default 5)")
+    args = p.parse_args(argv)
+    if args.soak:
+        args.only = "soak"  # the soak replaces every other phase
+    return args
 
 
 def say(text: str) -> None:
@@ -87,12 +97,24 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
         return uvloop.run(latency.measure(host="127.0.0.1", port=ingest, key=KEYS["ingest"], bootstrap=bootstrap,
                                           prefix=prefix, rate=rate, seconds=seconds, **kw))
 
-    if want("latency"):
+    def warm_up() -> None:
         say("warm-up: 200 responses, waiting for their events")
         warm = paced(f"{run_id}-w", 200, 1, settle_s=15)
         for name, m in warm["milestones"].items():
             if not m["seen"]:
                 results["notes"].append(f"the warm-up saw no {m['event']} events: is {name} working?")
+
+    if args.only == "soak":
+        warm_up()
+        before = memory(system)
+        say(f"soak: {args.rate:g} responses/s for {args.soak:g} s, a report every {args.every:g} s")
+        results["soak"] = uvloop.run(soak.run(host="127.0.0.1", port=ingest, key=KEYS["ingest"], bootstrap=bootstrap,
+                                              prefix=f"{run_id}-soak", rate=args.rate, seconds=args.soak,
+                                              every=args.every, say=lambda text: print(f"[soak] {text}", flush=True)))
+        results["memory"] = {name: {"before_mib": before.get(name, {}).get("rss_mib"), **now}
+                             for name, now in memory(system).items()}
+    if want("latency"):
+        warm_up()
         say(f"latency: {args.rate:g} responses/s for {args.seconds:g} s")
         results["latency"] = paced(f"{run_id}-l", args.rate, args.seconds)
     if want("ceilings"):
@@ -126,21 +148,43 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
             results["drain"] = uvloop.run(kafka.drain(bootstrap, (f"{run_id}-s", f"{run_id}-b"), backlog, resume))
         finally:
             resume()  # idempotent: a stopped service could not even be shut down
+    if want("scale"):  # last: it leaves a second scoring replica running
+        results["scale"] = scale.run(system, args.responses, args.batch_size, run_id, say)
+        results["notes"] += results["scale"].pop("notes")
     for phase in ("single", "batch"):
         if phase in results and results[phase]["accepted"] < args.responses:
             results["notes"].append(f"{phase}: {results[phase]['accepted']:,} of {args.responses:,} accepted; "
                                     f"HTTP statuses {results[phase]['statuses']}")
 
 
+def memory(system: System) -> dict[str, dict]:
+    """Resident memory now and at its peak of every process: the services (replicas too) and the broker."""
+    procs = {name: s.process for name, s in system.services.items()}
+    procs.update({f"{s.name} ({n + 2})": s.process for n, s in enumerate(system.extras)})
+    procs["broker (Tansu)"] = system.broker.process
+    return {name: m for name, p in procs.items() if p and (m := soak.memory_mib(p.pid))}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    os.environ.pop("TEST_DATABASE_URL", None)  # the figures are for the default set-up: SQLite
+    # The figures are for the default set-up, SQLite, unless --pg asks for PostgreSQL: the harness
+    # then gives the services schemas under a prefix of their own and drops them when it stops.
+    os.environ.pop("TEST_DATABASE_URL", None)
+    if args.pg:
+        os.environ["TEST_DATABASE_URL"] = args.pg
     results: dict = {
         "environment": {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(),
                         "python": platform.python_version(), "platform": platform.platform(),
-                        "database": "SQLite", "broker": f"embedded Tansu ({PARTITIONS} partitions)"},
+                        "database": "PostgreSQL" if args.pg else "SQLite",
+                        "broker": f"embedded Tansu ({PARTITIONS} partitions)"},
         "options": vars(args), "targets": report.TARGETS, "ceilings": {}, "notes": [],
     }
+    if args.only in (None, "kpis"):  # scoring's KPI queries, on their own scratch database
+        results["kpis"] = kpis.run(args)
+        if args.only == "kpis":
+            print("\n" + kpis.render(results["kpis"]))
+            say(f"figures saved to {report.save(results)}")
+            return 0
     services = () if args.only == "ceilings" else SERVICES
     with tempfile.TemporaryDirectory(prefix="lazo-bench-") as tmp:
         say("starting the embedded broker" + (" and the four services" if services else ""))
@@ -160,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "these figures understate what it can do; run again when it is quiet")
     print()
     print(report.render(results))
+    if "kpis" in results:
+        print("\n" + kpis.render(results["kpis"]))
     say(f"figures saved to {report.save(results)}")
     return 0
 

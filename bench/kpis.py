@@ -5,7 +5,7 @@ Fills a scratch scoring database (a temporary SQLite file; with `--pg`, also a t
 PostgreSQL schema) through scoring's own migrations, bulk-inserting straight into its
 `responses` table, then times the query layer the API calls (services/scoring/kpis.py) with a
 session: the whole population, one programme + touchpoint + month, one programme over the year,
-and the monthly series.
+the monthly series of everyone and the daily series of the last month.
 
 The data is shaped like a live installation's: three programmes on different scales (one asks
 CES and CSAT), eight touchpoints of unequal volume and quality, twelve months with a season and a
@@ -104,16 +104,16 @@ def generate(n: int, months: list[datetime], seed: int = 42) -> Iterator[tuple]:
     names, weights = list(PROGRAMS), [share for _, share in PROGRAMS.values()]
     tps, tp_weights = list(TOUCHPOINTS), [share for share, _ in TOUCHPOINTS.values()]
     season = [1.0 + 0.25 * ((m.month in (11, 12, 1)) - (m.month in (7, 8))) for m in months]
+    ends = [*months[1:], (months[-1] + timedelta(days=32)).replace(day=1)]
+    # Responses are stored about when they are submitted, so the table is in time order.
+    moments = sorted((m, start + (ends[m] - start) * rng.random())
+                     for m, start in ((m, months[m]) for m in rng.choices(range(len(months)), season, k=n)))
     cache: dict[tuple, Assessment] = {}
     scored_at = datetime.now(timezone.utc)
-    for i in range(n):
+    for i, (m, submitted) in enumerate(moments):
         name = rng.choices(names, weights)[0]
         program = PROGRAMS[name][0]
         touchpoint = None if rng.random() < NO_TOUCHPOINT else rng.choices(tps, tp_weights)[0]
-        m = rng.choices(range(len(months)), season)[0]
-        start = months[m]
-        end = months[m + 1] if m + 1 < len(months) else (start + timedelta(days=32)).replace(day=1)
-        submitted = start + (end - start) * rng.random()
         # The customer's underlying feeling: the touchpoint's quality, a slowly improving trend.
         feeling = rng.gauss(6.9 + (TOUCHPOINTS[touchpoint][1] if touchpoint else 0) + 0.06 * m, 1.9)
         answers = {q.key: _on(q.scale, feeling, rng) for q in program.questions}
@@ -156,6 +156,12 @@ def fill_sqlite(path: Path, n: int, months: list[datetime]) -> None:
     engine.dispose()
 
 
+async def _connect(url: str, **kw):
+    import asyncpg
+
+    return await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), **kw)
+
+
 async def fill_postgres(url: str, schema: str, n: int, months: list[datetime]) -> None:
     conn = await _connect(url, server_settings={"search_path": schema})
     try:
@@ -183,7 +189,8 @@ async def fill_postgres(url: str, schema: str, n: int, months: list[datetime]) -
 @dataclass(frozen=True)
 class Case:
     name: str
-    kind: str  # "kpis" or "series"
+    route: str
+    width: str | None = None  # a series' bucket; None: GET /v1/kpis
     program: str | None = None
     touchpoint: str | None = None
     period: Period = Period()
@@ -193,10 +200,11 @@ def cases(months: list[datetime]) -> list[Case]:
     last = months[-1]
     month = Period(last, (last + timedelta(days=32)).replace(day=1))
     return [
-        Case("whole population            GET /v1/kpis", "kpis"),
-        Case("retail + web + last month   GET /v1/kpis", "kpis", "retail", "web", month),
-        Case("retail, 12 months           GET /v1/kpis", "kpis", "retail"),
-        Case("monthly series, everyone    GET /v1/kpis/series", "series"),
+        Case("whole population", "/v1/kpis"),
+        Case("retail + web + last month", "/v1/kpis", None, "retail", "web", month),
+        Case("retail, 12 months", "/v1/kpis", None, "retail"),
+        Case("monthly series, everyone (12)", "/v1/kpis/series", "month"),
+        Case("daily series, last month", "/v1/kpis/series", "day", period=month),
     ]
 
 
@@ -208,8 +216,8 @@ async def time_queries(settings: Settings, months: list[datetime]) -> dict:
         for case in cases(months):
             async def once():
                 async with sessions() as session:
-                    if case.kind == "series":
-                        return await queries.series(session, width="month", program=case.program,
+                    if case.width:
+                        return await queries.series(session, width=case.width, program=case.program,
                                                     touchpoint=case.touchpoint, period=case.period)
                     return await queries.kpis(session, program=case.program, touchpoint=case.touchpoint,
                                               period=case.period)
@@ -220,10 +228,11 @@ async def time_queries(settings: Settings, months: list[datetime]) -> dict:
                 t0 = time.perf_counter()
                 await once()
                 times.append(time.perf_counter() - t0)
-            counted = sum(p["count"] + p["not_scored"] for p in body) if case.kind == "series" \
+            counted = sum(p["count"] + p["not_scored"] for p in body) if case.width \
                 else body["count"] + body["not_scored"]
-            out[case.name] = {"median_ms": 1000 * statistics.median(times), "min_ms": 1000 * min(times),
-                              "max_ms": 1000 * max(times), "runs": RUNS, "responses_counted": counted}
+            out[case.name] = {"route": case.route, "median_ms": 1000 * statistics.median(times),
+                              "min_ms": 1000 * min(times), "max_ms": 1000 * max(times), "runs": RUNS,
+                              "responses_counted": counted}
     finally:
         await engine.dispose()
     return out
@@ -240,12 +249,6 @@ async def _bench_sqlite(n: int, months: list[datetime]) -> dict:
         size = (Path(tmp) / "scoring.db").stat().st_size
         say(f"KPIs on SQLite: stored in {filled:.0f} s ({size / 2**20:,.0f} MiB); timing the queries")
         return {"fill_s": filled, "size_mib": size / 2**20, "queries": await time_queries(settings, months)}
-
-
-async def _connect(url: str, **kw):
-    import asyncpg
-
-    return await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), **kw)
 
 
 async def _bench_postgres(url: str, n: int, months: list[datetime]) -> dict:
@@ -273,25 +276,32 @@ def run(args: argparse.Namespace) -> dict:
               "sqlite": asyncio.run(_bench_sqlite(n, months))}
     if args.pg:
         result["postgresql"] = asyncio.run(_bench_postgres(args.pg, n, months))
+    result["load_average_1m"] = round(os.getloadavg()[0], 2)
     return result
 
 
 def render(result: dict) -> str:
     engines = [e for e in ("sqlite", "postgresql") if e in result]
     label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-    head = f"KPI queries at {result['responses']:,} stored responses ({result['months'][0]} to {result['months'][1]})"
-    rows = [("query", *[f"{label[e]}: median (min–max) ms" for e in engines])]
-    for name in result[engines[0]]["queries"]:
-        cells = []
-        for e in engines:
-            q = result[e]["queries"][name]
-            cells.append(f"{q['median_ms']:,.0f} ({q['min_ms']:,.0f}–{q['max_ms']:,.0f})")
-        rows.append((name, *cells))
-    rows.append(("(filling the table, bulk insert + indexes)", *[f"{result[e]['fill_s']:,.0f} s" for e in engines]))
+    rows = [("query", "route", *[f"{label[e]}: median (min–max) ms" for e in engines])]
+    for name, q in result[engines[0]]["queries"].items():
+        cells = [f"{result[e]['queries'][name]['median_ms']:,.0f} "
+                 f"({result[e]['queries'][name]['min_ms']:,.0f}–{result[e]['queries'][name]['max_ms']:,.0f})"
+                 for e in engines]
+        rows.append((name, q["route"], *cells))
+    rows.append(("filling the table", "(bulk insert, then indexes)",
+                 *[f"{result[e]['fill_s']:,.0f} s" for e in engines]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [head, ""] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(3, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    head = (f"KPI queries at {result['responses']:,} stored responses "
+            f"({result['months'][0]} to {result['months'][1]}), "
+            f"through scoring's query layer; {RUNS} runs each after a warm-up")
+    out = [head, "", *lines]
+    load, cpus = result.get("load_average_1m", 0), os.cpu_count() or 1
+    if load > cpus:
+        out.append(f"note: the machine was busy (load average {load:.1f} on {cpus} CPUs): these times are inflated")
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:

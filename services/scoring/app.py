@@ -8,12 +8,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.erasure import consume_erasures
 from shared.events import Topic
 from shared.http.app import build_app
 from shared.runtime import Runtime
 from shared.settings import Settings
-from services.scoring import service
+from services.scoring import erasure, service
 from services.scoring.api import customers, kpis, programs, responses
+from services.scoring.api import erasure as erasure_api
 from services.scoring.models import messaging
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,11 +25,13 @@ def make_runtime(settings: Settings) -> Runtime:
     runtime = Runtime("scoring", settings, migrations=MIGRATIONS, messaging=messaging)
     runtime.add_consumer("scoring", [Topic.RESPONSES], partial(service.score_batch, runtime))
     runtime.after_boot(partial(service.republish_programs, runtime))
+    consume_erasures(runtime, erasure.erase)
     return runtime
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return build_app("scoring", settings, routers=[customers.router, responses.router, kpis.router, programs.router],
+    return build_app("scoring", settings, routers=[customers.router, erasure_api.router, responses.router, kpis.router,
+                                                 programs.router],
                      make_runtime=make_runtime,
                      description="Scores survey responses (IEC, segment), owns survey programmes, reports KPIs.")

@@ -72,6 +72,9 @@ class Response(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # `recommend` on NPS's 0–10 points, fixed at scoring time so KPIs are plain SQL aggregates.
     recommend_0_10: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    # CES on 1–7 and CSAT on 1–5 when the programme asks them (domain/measures.py), likewise fixed.
+    ces: Mapped[float | None] = mapped_column(Float, nullable=True)
+    csat: Mapped[float | None] = mapped_column(Float, nullable=True)
     answers: Mapped[dict[str, float]] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     case_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -80,8 +83,11 @@ class Response(Base):
     __table_args__ = (
         # A customer's history and latest IEC.
         Index("ix_responses_customer_submitted", "customer_id", "submitted_at"),
-        # The KPI filters: period alone, or with a programme or a touchpoint.
+        # The KPI filters: period alone, or with a programme, a touchpoint, or both. Those with
+        # the touchpoint also carry the IEC, so each touchpoint's count and mean (the consistency
+        # score) are read from the index alone, in touchpoint order.
         Index("ix_responses_submitted", "submitted_at"),
         Index("ix_responses_program_submitted", "program", "submitted_at"),
-        Index("ix_responses_touchpoint_submitted", "touchpoint", "submitted_at"),
+        Index("ix_responses_touchpoint_submitted_iec", "touchpoint", "submitted_at", "iec"),
+        Index("ix_responses_program_touchpoint_submitted_iec", "program", "touchpoint", "submitted_at", "iec"),
     )

@@ -1,17 +1,15 @@
-"""Scoring's read side: customers, responses, KPIs and programmes, straight from its tables."""
+"""Scoring's read side: customers, responses and programmes, straight from its tables (KPIs: kpis.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.programs import ProgramDefinition
 from shared.errors import NotFound
 from services.scoring.domain.assessment import Status
-from services.scoring.domain.iec import Segment
-from services.scoring.domain.kpis import Period, nps
 from services.scoring.models import Response
 from services.scoring.service import load_programs
 
@@ -41,47 +39,6 @@ async def response(session: AsyncSession, response_id: str) -> dict[str, Any]:
             "reason": row.reason, "customer_id": row.customer_id, "program": row.program,
             "program_version": row.program_version, "touchpoint": row.touchpoint,
             "submitted_at": row.submitted_at, "scored_at": row.scored_at}
-
-
-def _count(condition) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-async def kpis(session: AsyncSession, *, program: str | None, touchpoint: str | None, period: Period) -> dict[str, Any]:
-    """The population's IEC, segments and NPS in one aggregate query: rows never reach Python."""
-    R = Response
-    scored = R.status == Status.SCORED
-    buckets = {b: and_(R.iec >= b, R.iec < b + 1) if b < 10 else R.iec >= 10 for b in range(1, 11)}
-    columns = [
-        _count(scored).label("count"),
-        _count(R.status == Status.NOT_SCORED).label("not_scored"),
-        func.avg(R.iec).label("mean"), func.min(R.iec).label("min"), func.max(R.iec).label("max"),
-        *[_count(R.segment == s).label(f"seg_{s}") for s in Segment.ALL],
-        *[_count(cond).label(f"bucket_{b}") for b, cond in buckets.items()],
-        _count(R.recommend_0_10 >= 9).label("promoters"),
-        _count(R.recommend_0_10.between(7, 8)).label("passives"),
-        _count(R.recommend_0_10 <= 6).label("detractors"),
-    ]
-    query = select(*columns)
-    if program is not None:
-        query = query.where(R.program == program)
-    if touchpoint is not None:
-        query = query.where(R.touchpoint == touchpoint)
-    if period.start is not None:
-        query = query.where(R.submitted_at >= period.start)
-    if period.end is not None:
-        query = query.where(R.submitted_at < period.end)
-    row = (await session.execute(query)).one()
-    answered = row.promoters + row.passives + row.detractors
-    return {
-        "count": row.count,
-        "iec": {"mean": row.mean, "min": row.min, "max": row.max,
-                "distribution": {str(b): getattr(row, f"bucket_{b}") for b in buckets}},
-        "segments": {s: getattr(row, f"seg_{s}") for s in Segment.ALL},
-        "nps": {"score": nps(row.promoters, row.detractors, answered), "promoters": row.promoters,
-                "passives": row.passives, "detractors": row.detractors, "count": answered},
-        "not_scored": row.not_scored,
-    }
 
 
 async def programs(session: AsyncSession) -> list[ProgramDefinition]:

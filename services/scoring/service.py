@@ -166,7 +166,8 @@ def _row(response: ResponseReceived, a: Assessment, now: datetime) -> dict[str, 
         "response_id": response.response_id, "customer_id": response.customer.id, "program": response.program,
         "program_version": a.program_version, "touchpoint": response.touchpoint,
         "submitted_at": response.submitted_at, "status": a.status, "iec": a.iec, "segment": a.segment,
-        "reason": a.reason, "recommend_0_10": a.recommend_0_10, "answers": response.answers,
+        "reason": a.reason, "recommend_0_10": a.recommend_0_10, "ces": a.ces, "csat": a.csat,
+        "answers": response.answers,
         "comment": response.comment, "case_id": response.case_id, "scored_at": now,
     }
 
