@@ -9,9 +9,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timezone
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import DateTime, TypeDecorator, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.settings import Settings
@@ -19,10 +20,31 @@ from shared.settings import Settings
 log = logging.getLogger("lazo.db")
 
 
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out. SQLite keeps no offset, so everything is stored as UTC
+    (an event's `+02:00` time becomes its UTC instant) and read back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 def make_engine(settings: Settings, service: str) -> AsyncEngine:
+    # hide_parameters: a database error's text (which reaches logs) never quotes the values bound,
+    # which may be a customer's email, name or comment.
     url = settings.database_url_of(service)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run beside the one writer
@@ -40,6 +62,7 @@ def make_engine(settings: Settings, service: str) -> AsyncEngine:
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
+        hide_parameters=True,
         pool_timeout=5,
         connect_args={"server_settings": {"search_path": schema}, "timeout": 5,
                       "command_timeout": 30},

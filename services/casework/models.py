@@ -3,34 +3,13 @@ customers' renewal outcomes (the control-group experiment compares them)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
-                        text)
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.db import UtcDateTime
 from shared.messaging import Messaging, messaging_tables
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC datetimes in and out, on both engines.
-
-    SQLite keeps no offset: every value is stored as UTC so that the SQL comparisons of due
-    times (the overdue listing) compare like with like.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None:
-            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None:
-            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-        return value
 
 
 class Base(DeclarativeBase):
