@@ -1,7 +1,6 @@
 """The reporting period of the KPI endpoints: `from` and `to` query values.
 
-Same rules as scoring's KPIs (services/scoring/domain/kpis.py, which can move onto this module):
-`from` inclusive; `to` inclusive, a bare date meaning its whole day; naive times mean UTC.
+Shared by scoring's and casework's KPIs: `from` inclusive; `to` inclusive, a bare date meaning its whole day; naive times mean UTC.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scoring.domain.assessment import Status
 from services.scoring.domain.buckets import Bucket, bucket_starts, series_span
 from services.scoring.domain.iec import Segment
-from services.scoring.domain.kpis import DISTRIBUTION_POINTS, Asked, Period, Tally, point, report, total
+from shared.periods import Period
+from services.scoring.domain.kpis import DISTRIBUTION_POINTS, Asked, Tally, point, report, total
 from services.scoring.domain.measures import CES, CSAT, CSAT_SATISFIED_FROM
 from services.scoring.models import Response
 from services.scoring.service import load_programs

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.scoring.domain.kpis import (Asked, BadPeriod, Tally, bai, consistency, nps, period, point, report,
+from shared.errors import InvalidInput
+from shared.periods import period
+from services.scoring.domain.kpis import (Asked, Tally, bai, consistency, nps, point, report,
                                           share, total)
 
 UTC = timezone.utc
@@ -38,9 +40,9 @@ def test_open_sides():
 @pytest.mark.parametrize("start, end, field", [
     ("yesterday", None, "from"), (None, "2026-13-01", "to"), ("2026-11-02", "2026-11-01", "to")])
 def test_bad_values_name_the_parameter(start, end, field):
-    with pytest.raises(BadPeriod) as err:
+    with pytest.raises(InvalidInput) as err:
         period(start, end)
-    assert err.value.field == field
+    assert [e["field"] for e in err.value.errors] == [field]
 
 
 # --- BAI, shares, consistency ---------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from services.scoring.domain.buckets import (MAX_BUCKETS, BadBucket, Bucket, bucket, bucket_start, bucket_starts,
                                              next_bucket, series_span)
-from services.scoring.domain.kpis import Period
+from shared.periods import Period
 
 UTC = timezone.utc
 MADRID = timezone(timedelta(hours=2))

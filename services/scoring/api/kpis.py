@@ -11,7 +11,7 @@ from shared.http.app import SessionDep
 from shared.http.auth import Reader
 from services.scoring import kpis
 from services.scoring.domain.buckets import BadBucket, Bucket, bucket
-from services.scoring.domain.kpis import BadPeriod, Period, period
+from shared.periods import period
 
 router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
 
@@ -104,13 +104,6 @@ class PointOut(BaseModel):
     consistency: SeriesConsistencyOut
 
 
-def _period(from_: str | None, to: str | None) -> Period:
-    try:
-        return period(from_, to)
-    except BadPeriod as exc:
-        raise InvalidInput(f"{exc.field}: {exc}", errors=[{"field": exc.field, "message": str(exc)}]) from exc
-
-
 From = Annotated[str | None, Query(alias="from", description="ISO date or datetime, inclusive")]
 To = Annotated[str | None, Query(description="ISO date (whole day) or datetime, inclusive")]
 
@@ -122,7 +115,7 @@ async def get_kpis(session: SessionDep, _: Reader, program: str | None = None, t
     distribution by whole point), segments (counts and shares), NPS, BAI, CES and CSAT (where
     asked), and each touchpoint's mean IEC with the consistency score across them.
     `count` is the scored responses; `not_scored` the others."""
-    return await kpis.kpis(session, program=program, touchpoint=touchpoint, period=_period(from_, to))
+    return await kpis.kpis(session, program=program, touchpoint=touchpoint, period=period(from_, to))
 
 
 @router.get("/series", response_model=list[PointOut])
@@ -134,7 +127,7 @@ async def get_series(session: SessionDep, _: Reader,
     """The KPIs per day, week or month, oldest first, quiet buckets included with zero counts.
     With `from`/`to` the series spans the period; without, the first and last buckets holding
     responses. At most 1000 buckets."""
-    span = _period(from_, to)
+    span = period(from_, to)
     try:
         return await kpis.series(session, width=bucket(bucket_), program=program, touchpoint=touchpoint, period=span)
     except BadBucket as exc:

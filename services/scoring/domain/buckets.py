@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta, timezone
 
-from services.scoring.domain.kpis import Period
+from shared.periods import Period
 
 
 class Bucket:
