@@ -1,30 +1,56 @@
-"""Ingest: the front door for survey responses. Stateless: the broker is its only store."""
+"""Ingest: the front door for survey responses.
+
+Canonical responses (`POST /v1/responses`) go straight to the broker with no database on the way.
+Platform webhooks use ingest's own database: their sources, the quarantine, pending API fetches,
+and the outbox that publishes them (services.ingest.intake says why).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
+from shared.erasure import consume_erasures
 from shared.events import Topic
 from shared.follower import TopicFollower
 from shared.http.app import build_app
 from shared.runtime import Runtime
 from shared.settings import Settings
-from services.ingest.api import responses
+from services.ingest import erasure
+from services.ingest.api import quarantine, responses, sources, webhooks
 from services.ingest.domain.programs import ProgramCatalog
+from services.ingest.fetcher import FetchWorker
+from services.ingest.intake import Intake
+from services.ingest.models import messaging
+from services.ingest.sealing import SecretBox
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     catalog = ProgramCatalog()
+    box = SecretBox.from_settings(settings)
 
     def make_runtime(s: Settings) -> Runtime:
-        runtime = Runtime("ingest", s)
+        runtime = Runtime("ingest", s, migrations=MIGRATIONS, messaging=messaging)
         follower = TopicFollower(s, Topic.PROGRAMS, catalog.apply)
         runtime.after_boot(follower.start, follower.stop)
         runtime.add_check("programs", follower.caught_up.is_set)
+        intake = Intake(runtime, catalog, box)
+        fetcher = FetchWorker(runtime, intake)
+        runtime.after_boot(fetcher.start, fetcher.stop)
+        consume_erasures(runtime, erasure.erase)
+        app.state.intake = intake
         return runtime
 
-    app = build_app("ingest", settings, routers=[responses.router], make_runtime=make_runtime,
-                    description="Accepts survey responses (canonical JSON and platform webhooks).")
+    app = build_app("ingest", settings,
+                    routers=[responses.router, webhooks.router, sources.router, quarantine.router],
+                    make_runtime=make_runtime, rate_limited=True,
+                    description="Accepts survey responses: canonical JSON, and survey platforms' own webhooks "
+                                "(Typeform, Tally, Formbricks, SurveyMonkey, Qualtrics, generic JSON) verified "
+                                "by their signatures and mapped by configuration.")
     app.state.programs = catalog
+    app.state.secret_box = box
     return app

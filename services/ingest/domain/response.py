@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shared.contracts.programs import ProgramDefinition
 
 MAX_COMMENT_CHARS = 5000
+# Free-form attributes nest at most this deep: far deeper ones cannot even be serialised into
+# the event (pydantic and orjson stop at a few hundred levels), and no CRM needs more.
+MAX_ATTRIBUTE_DEPTH = 16
 Id = Field(min_length=1, max_length=200)
 
 
@@ -21,6 +24,26 @@ class CustomerIn(BaseModel):
     email: str | None = Field(None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     name: str | None = Field(None, max_length=300)
     attributes: dict[str, Any] = {}
+
+    @field_validator("attributes")
+    @classmethod
+    def _shallow(cls, attributes: dict[str, Any]) -> dict[str, Any]:
+        if nesting(attributes) > MAX_ATTRIBUTE_DEPTH:
+            raise ValueError(f"attributes nest deeper than {MAX_ATTRIBUTE_DEPTH} levels")
+        return attributes
+
+
+def nesting(value: Any) -> int:
+    """How deep objects and arrays nest in a JSON value (a scalar: 0). Iterative: no recursion limit."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 class ResponseIn(BaseModel):

@@ -1,0 +1,39 @@
+"""`POST /v1/webhooks/{platform}/{program}`: a survey platform's own webhook, authenticated by the
+platform's signature (no API key). See docs/platforms/<platform>.md for each platform."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from shared.errors import NotFound
+from services.ingest.domain.platforms import PLATFORMS
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+SourceQuery = Annotated[str | None, Query(description="the source id; optional when the platform and "
+                                                      "programme have only one source")]
+
+
+@router.post("/{platform}/{program}",
+             responses={200: {"description": "accepted (published), quarantined (kept, with the reason) or "
+                                             "ignored (not a completed response)"},
+                        202: {"description": "acknowledged; the answers are fetched from the platform's API"},
+                        401: {"description": "the platform's signature does not verify (logged without the body)"},
+                        404: {"description": "no such platform or source"},
+                        503: {"description": "the database cannot take it now; the platform retries"}})
+async def receive(platform: str, program: str, request: Request, source: SourceQuery = None) -> JSONResponse:
+    body = await request.body()
+    client = request.client.host if request.client else "?"
+    outcome = await request.app.state.intake.receive(platform, program, source, body, request.headers, client)
+    return JSONResponse(outcome.as_dict(), status_code=202 if outcome.status == "fetching" else 200)
+
+
+@router.head("/{platform}/{program}", include_in_schema=False)
+async def probe(platform: str, program: str) -> Response:
+    """SurveyMonkey checks a subscription URL with HEAD before it creates the webhook."""
+    if platform not in PLATFORMS:
+        raise NotFound(f"unknown platform '{platform}'")
+    return Response(status_code=200)

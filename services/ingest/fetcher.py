@@ -1,0 +1,176 @@
+"""The fetch worker: reads the answers of acknowledged SurveyMonkey and Qualtrics webhooks from the
+platforms' APIs, then publishes or quarantines them like any webhook.
+
+Jobs live in the database (written before the webhook was acknowledged), so a restart loses
+nothing. Claiming a job pushes its `next_attempt_at` one lease ahead (PostgreSQL: SKIP LOCKED, so
+replicas share the work); a process dying mid-fetch leaves the lease to expire and the job runs
+again. Publishing the same response twice is harmless: the response id is the event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+
+from shared.db import is_postgres, transaction
+from shared.events import utcnow
+from shared.runtime import Runtime
+from services.ingest import platform_api
+from services.ingest.domain.fetching import FetchFailure, next_attempt
+from services.ingest.domain.mapping import ADAPTERS
+from services.ingest.domain.platforms import PLATFORMS
+from services.ingest.intake import Intake
+from services.ingest.metrics import FETCHES
+from services.ingest.models import FetchJob, Source
+from services.ingest.sealing import SealError
+
+log = logging.getLogger("lazo.ingest.fetcher")
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    source_id: str
+    key: str
+    event: str
+    attempts: int
+
+
+class FetchWorker:
+    def __init__(self, runtime: Runtime, intake: Intake, *, timeout_s: float = 10.0, concurrency: int = 8,
+                 poll_s: float = 1.0):
+        self._runtime = runtime
+        self._intake = intake
+        self._timeout_s = timeout_s
+        self._concurrency = concurrency
+        self._poll_s = poll_s
+        self._lease = timedelta(seconds=4 * timeout_s + 10)  # two GETs, each with its timeout, and slack
+        self._wakeup = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()
+        self._task: asyncio.Task | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._surveys = platform_api.SurveyCache()
+        intake.on_fetch_job = self.notify
+
+    def notify(self) -> None:
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False,
+                                         headers={"user-agent": "lazo-ingest/1"})
+        self._task = asyncio.create_task(self._run(), name="webhook-fetcher")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._inflight) if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client:
+            await self._client.aclose()
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while True:
+            self._wakeup.clear()
+            free = self._concurrency - len(self._inflight)
+            try:
+                due = await self._claim(free) if free > 0 else []
+                delay = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: the jobs wait, so do we
+                log.warning("fetcher paused: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            for job in due:
+                task = asyncio.create_task(self._work(job), name=f"fetch-{job.id}")
+                self._inflight.add(task)
+                task.add_done_callback(self._finished)
+            if free > 0 and len(due) == free:
+                continue
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+            except asyncio.TimeoutError:
+                pass
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        self._wakeup.set()
+
+    async def _claim(self, limit: int) -> list[_Claimed]:
+        now = utcnow()
+        async with transaction(self._runtime.sessions) as s:
+            query = (select(FetchJob).where(FetchJob.next_attempt_at <= now)
+                     .order_by(FetchJob.next_attempt_at).limit(limit))
+            if is_postgres(s.bind):
+                query = query.with_for_update(skip_locked=True)
+            jobs = list(await s.scalars(query))
+            for job in jobs:
+                job.next_attempt_at = now + self._lease
+            return [_Claimed(j.id, j.source_id, j.delivery_key, j.event, j.attempts) for j in jobs]
+
+    async def _work(self, job: _Claimed) -> None:
+        try:
+            await self._fetch_and_settle(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the lease expires and the job runs again
+            log.exception("fetch job %s failed unexpectedly; it will be retried", job.id)
+
+    async def _fetch_and_settle(self, job: _Claimed) -> None:
+        async with self._runtime.sessions() as s:
+            source = await s.get(Source, job.source_id)
+        event = json.loads(job.event)
+        if source is None:
+            return
+        if source.deleted_at is not None:
+            await self._intake.give_up_fetch(source, job.id, job.key, event, "the source was deleted")
+            return
+        try:
+            document = await self._fetch(source, event)
+        except FetchFailure as failure:
+            await self._failed(source, job, event, failure)
+            return
+        FETCHES.labels(source.platform, "fetched").inc()
+        await self._intake.settle(source, {"event": event, **document}, job.key, job_id=job.id, delivered=False)
+
+    async def _fetch(self, source: Source, event: Any) -> dict[str, Any]:
+        assert self._client is not None
+        ids = ADAPTERS[source.platform].fetch_ids(event)
+        if ids is None:
+            raise FetchFailure(400, "the event names no survey and response id")
+        try:
+            credentials = self._intake.box.open(source.credentials_sealed)
+        except SealError as exc:
+            raise FetchFailure(401, str(exc)) from None
+        base = source.api_base_url or PLATFORMS[source.platform].api_base_url or ""
+        survey_id, response_id = ids
+        if source.platform == "surveymonkey":
+            return await platform_api.fetch_surveymonkey(self._client, base, credentials, survey_id, response_id,
+                                                         self._surveys)
+        return await platform_api.fetch_qualtrics(self._client, base, credentials, survey_id, response_id)
+
+    async def _failed(self, source: Source, job: _Claimed, event: Any, failure: FetchFailure) -> None:
+        attempt = job.attempts + 1
+        when = next_attempt(failure, attempt, utcnow())
+        if when is None:
+            FETCHES.labels(source.platform, "gave_up").inc()
+            log.warning("fetch for %s response %s gave up after %d attempt(s): %s", source.id, job.key, attempt,
+                        failure)
+            await self._intake.give_up_fetch(source, job.id, job.key, event,
+                                             f"fetch failed after {attempt} attempt(s): {failure}")
+            return
+        FETCHES.labels(source.platform, "retry").inc()
+        log.info("fetch for %s response %s failed (%s); attempt %d at %s", source.id, job.key, failure,
+                 attempt + 1, when.isoformat())
+        async with transaction(self._runtime.sessions) as s:
+            await s.execute(update(FetchJob).where(FetchJob.id == job.id).values(
+                attempts=attempt, next_attempt_at=when, last_error=str(failure)[:500]))

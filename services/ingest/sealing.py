@@ -1,0 +1,60 @@
+"""Sealing of source credentials at rest (Fernet: AES-128-CBC + HMAC-SHA256, from `cryptography`).
+
+HMAC schemes need the secret itself to verify a signature, so those secrets are encrypted rather
+than hashed. The key comes from `LAZO_SECRETS_KEY` (several, comma-separated, to rotate: the first
+seals, all open); in development one is generated once into `var/secrets-key`, like the API key.
+Every replica of ingest must share the key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from shared.settings import Settings
+
+
+class SealError(Exception):
+    """Sealed credentials that this key cannot open (the key changed without rotation)."""
+
+
+class SecretBox:
+    def __init__(self, keys: list[str]):
+        if not keys:
+            raise ValueError("at least one key is needed")
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SecretBox":
+        if settings.secrets_key:
+            return cls([k.strip() for k in settings.secrets_key.split(",") if k.strip()])
+        return cls([_dev_key(settings.var_dir)])
+
+    def seal(self, values: dict[str, str]) -> str:
+        return self._fernet.encrypt(json.dumps(values, sort_keys=True).encode()).decode()
+
+    def open(self, sealed: str) -> dict[str, str]:
+        try:
+            return json.loads(self._fernet.decrypt(sealed.encode()))
+        except InvalidToken:
+            raise SealError("the source's credentials cannot be opened with the configured key") from None
+
+
+def _dev_key(var_dir: Path) -> str:
+    path = var_dir / "secrets-key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(Fernet.generate_key().decode() + "\n")
+    tmp.chmod(0o600)
+    try:
+        os.link(tmp, path)  # first writer wins; replicas starting together read the same key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
