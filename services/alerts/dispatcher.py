@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from shared.db import is_postgres, transaction
 from shared.events import utcnow
+from shared.jobs import LeasedWorker
 from shared.runtime import Runtime
 from services.alerts.domain.retry import RetryPolicy
 from services.alerts.domain.signing import HEADER, signature_header
@@ -56,77 +57,34 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class Dispatcher:
+class Dispatcher(LeasedWorker):
+    name = "delivery-dispatcher"
+
     def __init__(self, runtime: Runtime, policy: RetryPolicy, *, timeout_s: float, concurrency: int = 16):
+        # Without a wake-up, look for due retries at least this often.
+        super().__init__(concurrency=concurrency, poll_s=min(1.0, policy.base_s), timeout_s=timeout_s,
+                         user_agent="lazo-alerts/1")
         self._runtime = runtime
         self._policy = policy
-        self._timeout_s = timeout_s
-        self._concurrency = concurrency
         # One slow endpoint may hold only a share of the slots: the others keep being served.
         self._per_subscription = max(1, concurrency // 4)
         self._busy: Counter[str] = Counter()
         # A claimed delivery is not claimed again before its request surely ended.
         self._lease = timedelta(seconds=2 * timeout_s + 5)
-        # Without a wake-up, look for due retries at least this often.
-        self._poll_s = min(1.0, policy.base_s)
-        self._wakeup = asyncio.Event()
-        self._inflight: set[asyncio.Task] = set()
-        self._task: asyncio.Task | None = None
-        self._client: httpx.AsyncClient | None = None
-
-    def notify(self) -> None:
-        """New deliveries were committed: look now rather than at the next poll."""
-        self._wakeup.set()
 
     async def start(self) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # every attempt is recorded in the database
-        self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False,
-                                         headers={"user-agent": "lazo-alerts/1"})
-        self._task = asyncio.create_task(self._run(), name="delivery-dispatcher")
+        await super().start()
 
-    async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._inflight) if t]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client:
-            await self._client.aclose()
+    def started(self, item: _Due) -> None:
+        self._busy[item.subscription_id] += 1
 
-    async def _run(self) -> None:
-        delay = 0.2
-        while True:
-            self._wakeup.clear()
-            free = self._concurrency - len(self._inflight)
-            try:
-                due = await self._claim(free) if free > 0 else []
-                delay = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database away: the rows wait, so do we
-                log.warning("dispatcher paused: %s", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            for item in due:
-                task = asyncio.create_task(self._deliver(item), name=f"delivery-{item.id}")
-                self._inflight.add(task)
-                self._busy[item.subscription_id] += 1
-                task.add_done_callback(lambda t, sub=item.subscription_id: self._finished(t, sub))
-            if due and len(due) == free:
-                continue  # probably more due right now
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
-            except asyncio.TimeoutError:
-                pass
+    def finished(self, item: _Due) -> None:
+        self._busy[item.subscription_id] -= 1
+        if self._busy[item.subscription_id] <= 0:
+            del self._busy[item.subscription_id]
 
-    def _finished(self, task: asyncio.Task, subscription_id: str) -> None:
-        self._inflight.discard(task)
-        self._busy[subscription_id] -= 1
-        if self._busy[subscription_id] <= 0:
-            del self._busy[subscription_id]
-        self._wakeup.set()  # a slot is free
-
-    async def _claim(self, limit: int) -> list[_Due]:
+    async def claim(self, limit: int) -> list[_Due]:
         now = utcnow()
         saturated = [sub for sub, n in self._busy.items() if n >= self._per_subscription]
         async with transaction(self._runtime.sessions) as s:
@@ -164,7 +122,7 @@ class Dispatcher:
             code, error = None, f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:500]
         return Outcome(code, error, round((time.perf_counter() - start) * 1000, 1))
 
-    async def _deliver(self, item: _Due) -> None:
+    async def work(self, item: _Due) -> None:
         outcome = await self.post(item.url, item.secret, item.body)
         now = utcnow()
         next_at = None if outcome.ok else self._policy.next_attempt(item.attempt, item.created_at, now)

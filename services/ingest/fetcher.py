@@ -9,18 +9,17 @@ again. Publishing the same response twice is harmless: the response id is the ev
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import select, update
 
 from shared.db import is_postgres, transaction
 from shared.events import utcnow
+from shared.jobs import LeasedWorker
 from shared.runtime import Runtime
 from services.ingest import platform_api
 from services.ingest.domain.fetching import FetchFailure, next_attempt
@@ -43,69 +42,19 @@ class _Claimed:
     attempts: int
 
 
-class FetchWorker:
+class FetchWorker(LeasedWorker):
+    name = "webhook-fetcher"
+
     def __init__(self, runtime: Runtime, intake: Intake, *, timeout_s: float = 10.0, concurrency: int = 8,
                  poll_s: float = 1.0):
+        super().__init__(concurrency=concurrency, poll_s=poll_s, timeout_s=timeout_s, user_agent="lazo-ingest/1")
         self._runtime = runtime
         self._intake = intake
-        self._timeout_s = timeout_s
-        self._concurrency = concurrency
-        self._poll_s = poll_s
         self._lease = timedelta(seconds=4 * timeout_s + 10)  # two GETs, each with its timeout, and slack
-        self._wakeup = asyncio.Event()
-        self._inflight: set[asyncio.Task] = set()
-        self._task: asyncio.Task | None = None
-        self._client: httpx.AsyncClient | None = None
         self._surveys = platform_api.SurveyCache()
         intake.on_fetch_job = self.notify
 
-    def notify(self) -> None:
-        self._wakeup.set()
-
-    async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False,
-                                         headers={"user-agent": "lazo-ingest/1"})
-        self._task = asyncio.create_task(self._run(), name="webhook-fetcher")
-
-    async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._inflight) if t]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client:
-            await self._client.aclose()
-
-    async def _run(self) -> None:
-        delay = 0.2
-        while True:
-            self._wakeup.clear()
-            free = self._concurrency - len(self._inflight)
-            try:
-                due = await self._claim(free) if free > 0 else []
-                delay = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database away: the jobs wait, so do we
-                log.warning("fetcher paused: %s", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            for job in due:
-                task = asyncio.create_task(self._work(job), name=f"fetch-{job.id}")
-                self._inflight.add(task)
-                task.add_done_callback(self._finished)
-            if free > 0 and len(due) == free:
-                continue
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
-            except asyncio.TimeoutError:
-                pass
-
-    def _finished(self, task: asyncio.Task) -> None:
-        self._inflight.discard(task)
-        self._wakeup.set()
-
-    async def _claim(self, limit: int) -> list[_Claimed]:
+    async def claim(self, limit: int) -> list[_Claimed]:
         now = utcnow()
         async with transaction(self._runtime.sessions) as s:
             query = (select(FetchJob).where(FetchJob.next_attempt_at <= now)
@@ -117,15 +66,7 @@ class FetchWorker:
                 job.next_attempt_at = now + self._lease
             return [_Claimed(j.id, j.source_id, j.delivery_key, j.event, j.attempts) for j in jobs]
 
-    async def _work(self, job: _Claimed) -> None:
-        try:
-            await self._fetch_and_settle(job)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the lease expires and the job runs again
-            log.exception("fetch job %s failed unexpectedly; it will be retried", job.id)
-
-    async def _fetch_and_settle(self, job: _Claimed) -> None:
+    async def work(self, job: _Claimed) -> None:
         async with self._runtime.sessions() as s:
             source = await s.get(Source, job.source_id)
         event = json.loads(job.event)

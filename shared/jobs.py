@@ -1,0 +1,103 @@
+"""The one loop for stored background work (push deliveries, platform fetches).
+
+Work lives in database rows, so a restart loses nothing. Each round claims what is due, pushing
+its next attempt one lease ahead (PostgreSQL: SKIP LOCKED, so replicas share the work); each item
+runs as its own task, at most `concurrency` at once, so a slow item never holds up the others.
+A process that dies mid-item leaves the lease to expire and the item runs again. While the
+database is away the loop backs off and the rows wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+log = logging.getLogger("lazo.jobs")
+
+
+class LeasedWorker:
+    """Subclasses say what is due (`claim`) and what to do with one item (`work`)."""
+
+    name = "worker"
+
+    def __init__(self, *, concurrency: int, poll_s: float, timeout_s: float, user_agent: str):
+        self._concurrency = concurrency
+        self._poll_s = poll_s
+        self._timeout_s = timeout_s
+        self._user_agent = user_agent
+        self._wakeup = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()
+        self._task: asyncio.Task | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    async def claim(self, limit: int) -> list[Any]:
+        raise NotImplementedError
+
+    async def work(self, item: Any) -> None:
+        raise NotImplementedError
+
+    def started(self, item: Any) -> None:
+        """Hook: an item's task was just created."""
+
+    def finished(self, item: Any) -> None:
+        """Hook: an item's task ended, however it ended."""
+
+    def notify(self) -> None:
+        """New work was committed: look now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False,
+                                         headers={"user-agent": self._user_agent})
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._inflight) if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client:
+            await self._client.aclose()
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while True:
+            self._wakeup.clear()
+            free = self._concurrency - len(self._inflight)
+            try:
+                due = await self.claim(free) if free > 0 else []
+                delay = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: the rows wait, so do we
+                log.warning("%s paused: %s", self.name, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            for item in due:
+                task = asyncio.create_task(self._guarded(item), name=f"{self.name}-item")
+                self._inflight.add(task)
+                self.started(item)
+                task.add_done_callback(lambda t, item=item: self._done(t, item))
+            if due and len(due) == free:
+                continue  # probably more due right now
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _guarded(self, item: Any) -> None:
+        try:
+            await self.work(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the lease expires and the item runs again
+            log.exception("%s: an item failed unexpectedly; it will be retried", self.name)
+
+    def _done(self, task: asyncio.Task, item: Any) -> None:
+        self._inflight.discard(task)
+        self.finished(item)
+        self._wakeup.set()  # a slot is free
