@@ -36,8 +36,10 @@ PARTITIONS = 6  # as `make run`
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--responses", type=int, default=20_000, help="responses per throughput run (default 20000)")
-    p.add_argument("--rate", type=float, default=500, help="paced responses/s for the latency run (default 500)")
+    p.add_argument("--responses", type=int, default=20_000,
+                   help="responses per throughput run, and the backlog the scale phase drains (default 20000)")
+    p.add_argument("--rate", type=float, default=500, help="paced responses/s for the latency run and the soak "
+                                                           "(default 500)")
     p.add_argument("--seconds", type=float, default=20, help="length of the latency run (default 20)")
     p.add_argument("--only", choices=PHASES, help="run one phase")
     kpis.add_arguments(p)
@@ -48,6 +50,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--soak", type=float, metavar="SECONDS",
                    help="instead of the phases: a paced load (--rate) for this long, reported every --every s")
     p.add_argument("--every", type=float, default=5, help="seconds between the soak's reports (default 5)")
+    pg = next(a for a in p._actions if "--pg" in a.option_strings)  # kpis' option, with one more use
+    pg.help = (f"PostgreSQL: the services run on it (schemas of their own, dropped at the end) and the KPIs "
+               f"are timed on it too (default URL {pg.const})")
     args = p.parse_args(argv)
     if args.soak:
         args.only = "soak"  # the soak replaces every other phase

@@ -85,7 +85,9 @@ async def drain(bootstrap: str, prefixes: tuple[str, ...], expected: int, resume
         await arrivals.stop()
     times = [t for rid, t in arrivals.seen.items() if rid.startswith(prefixes)]
     seconds = (max(times) - start) if times else 0.0
+    # How long the first score took: the consumers' restart (a rebalance, say), not their pace.
     return {"expected": expected, "scored": len(times), "seconds": round(seconds, 3),
+            "first_s": round(min(times) - start, 3) if times else None,
             "per_second": round(len(times) / seconds, 1) if seconds > 0 else 0.0}
 
 

@@ -39,7 +39,7 @@ from shared.settings import Settings
 from services.scoring import kpis as queries
 from services.scoring.app import MIGRATIONS
 from services.scoring.domain.assessment import Assessment, assess
-from services.scoring.domain.kpis import Period
+from shared.periods import Period
 from services.scoring.models import Response
 
 DEFAULT_PG = os.environ.get("TEST_DATABASE_URL") or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -58,6 +58,40 @@ def _latency(latency: dict) -> list[Row]:
     return out
 
 
+def _scale(scale: dict) -> list[Row]:
+    one, two = scale["one"], scale["two"]
+    shares = " / ".join(f"{s:.0%}" for s in two["shares"])
+    ratio = f"×{scale['ratio']:.2f} of one replica" if scale["ratio"] is not None else "(one replica scored nothing)"
+    def cpu(r: dict) -> str:
+        return f"using {r['cores_used']:.1f} cores, machine {r['machine_idle']:.0%} idle"
+
+    return [("scoring  1 replica, backlog", f"{_n(one['per_second'])} responses/s",
+             f"{one['scored']:,}/{one['expected']:,} scored in {one['seconds']:.1f} s; {cpu(one)}", "", ""),
+            ("scoring  2 replicas, one group", f"{_n(two['per_second'])} responses/s",
+             f"{ratio}; shares {shares}; {cpu(two)}", "", "")]
+
+
+def _soak(soak: dict) -> list[Row]:
+    ticks = [t for t in soak["ticks"] if "p99_ms" in t]
+    worst = max(ticks, key=lambda t: t["p99_ms"]) if ticks else None
+    out = [(f"soak  {soak['seconds']:g} s at {soak['rate_asked']:g}/s",
+            f"{soak['rate_achieved']:,.0f} responses/s accepted",
+            f"{soak['scored']:,}/{soak['accepted']:,} scored, {soak['missing']:,} never", "", "")]
+    if "p99_ms" in soak:
+        ok = not soak["missing"] and soak["p99_ms"] <= TARGETS["score_p99_ms"]
+        out.append(("soak  POST → lazo.score.computed",
+                    f"p50 {soak['p50_ms']:.0f} · p95 {soak['p95_ms']:.0f} · p99 {soak['p99_ms']:.0f} ms",
+                    f"worst {soak['every']:g}-s p99 {worst['p99_ms']:.0f} ms at {worst['t']:.0f} s" if worst else "",
+                    f"p99 ≤ {TARGETS['score_p99_ms']} ms", _verdict(ok)))
+    return out
+
+
+def _memory(memory: dict) -> list[Row]:
+    return [(f"memory  {name}", f"{m['rss_mib']:,.0f} MiB resident (peak {m['peak_mib']:,.0f})",
+             f"{m['before_mib']:,.0f} MiB before the soak" if m.get("before_mib") is not None else "", "", "")
+            for name, m in memory.items()]
+
+
 def rows(results: dict) -> list[Row]:
     bare = results.get("ceilings", {}).get("bare_route")
     raw = results.get("ceilings", {}).get("raw_kafka")
@@ -71,6 +105,12 @@ def rows(results: dict) -> list[Row]:
     if drain := results.get("drain"):
         out.append(("pipeline  backlog scored", f"{_n(drain['per_second'])} responses/s",
                     f"{drain['scored']:,}/{drain['expected']:,} scored in {drain['seconds']:.1f} s", "", ""))
+    if "scale" in results:
+        out += _scale(results["scale"])
+    if "soak" in results:
+        out += _soak(results["soak"])
+    if "memory" in results:
+        out += _memory(results["memory"])
     if bare:
         out.append(("ceiling  bare FastAPI route", f"{_n(bare['per_second'])} requests/s",
                     "same uvicorn, same client", "", ""))

@@ -21,6 +21,19 @@ from shared.settings import Settings
 log = logging.getLogger("lazo.broker")
 
 
+RETENTION_MS = 7 * 24 * 3600 * 1000
+
+
+def topic_configs(topic: str) -> dict[str, str]:
+    """A topic's settings at creation (the plan in docs/operations.md): events are kept 7 days,
+    long enough to re-run a consumer after an incident, short enough that an erased customer's
+    data does not linger in the log; programmes are state followed from the beginning, so each
+    programme's latest event is kept, for ever (compaction)."""
+    if topic == Topic.PROGRAMS:
+        return {"cleanup.policy": "compact"}
+    return {"retention.ms": str(RETENTION_MS)}
+
+
 async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -> None:
     """Create any missing topic. The embedded broker forgets topics when it restarts."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -29,7 +42,7 @@ async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -
     try:
         existing = set(await admin.list_topics())
         wanted = [NewTopic(t, num_partitions=settings.kafka_partitions,
-                           replication_factor=settings.kafka_replication)
+                           replication_factor=settings.kafka_replication, topic_configs=topic_configs(t))
                   for t in topics if t not in existing]
         if wanted:
             try:
