@@ -1,8 +1,10 @@
 """`python -m bench`: start Lazo embedded, measure it and its ceilings, print and save the figures.
 
 Phases, in this order so each runs on a quiet system: warm-up, latency (paced, everything
-running), ceilings (bare route, raw aiokafka), then ingest's throughput (single POSTs, batches)
-with the consumers behind it paused, and last the pipeline catching up with that backlog.
+running), ceilings (bare route, raw aiokafka), then ingest's throughput (single POSTs, the same
+responses as signed Typeform webhooks, batches) with the consumers behind it paused, and last the
+pipeline catching up with that backlog. `--only webhook` measures single POSTs too: the webhook's
+figure is read against theirs.
 `--only scale` times scoring draining a backlog with one replica, then two in the same group;
 `--soak SECONDS` holds a paced load instead, reporting every few seconds and memory at the end;
 `--pg` runs the services on PostgreSQL (schemas of their own, dropped at the end) instead of SQLite.
@@ -25,12 +27,12 @@ from pathlib import Path
 import httpx
 import uvloop
 
-from bench import kafka, kpis, latency, loadgen, report, scale, soak
+from bench import kafka, kpis, latency, loadgen, report, scale, soak, workload
 from shared.embedded_broker import free_port
 from shared.settings import SERVICES
 from tests.harness import KEYS, System
 
-PHASES = ("single", "batch", "latency", "ceilings", "kpis", "scale")
+PHASES = ("single", "webhook", "batch", "latency", "ceilings", "kpis", "scale")
 PARTITIONS = 6  # as `make run`
 
 
@@ -64,10 +66,22 @@ def say(text: str) -> None:
 
 
 def throughput(port: int, args: argparse.Namespace, *, kind: str, prefix: str, connections: int) -> dict:
-    jobs = loadgen.split(args.responses, args.procs if kind == "single" else 1, host="127.0.0.1", port=port,
-                         key=KEYS["ingest"], kind=kind, prefix=prefix, connections=connections,
-                         batch_size=args.batch_size)
+    procs = 1 if kind == "batch" else args.procs
+    jobs = loadgen.split(args.responses, procs, host="127.0.0.1", port=port, key=KEYS["ingest"], kind=kind,
+                         prefix=prefix, connections=connections, batch_size=args.batch_size)
     return {**loadgen.run(jobs), "connections": connections * len(jobs), "batch_size": args.batch_size}
+
+
+def typeform_source(system: System) -> None:
+    """Register the Typeform source the webhooks are signed for (replacing it if it is there already)."""
+    body = workload.typeform_source()
+    with httpx.Client(base_url=system.url("ingest"), headers={"Authorization": f"Bearer {KEYS['admin']}"},
+                      timeout=30) as admin:
+        r = admin.post("/v1/sources", json=body)
+        if r.status_code == 409:
+            r = admin.put(f"/v1/sources/{body['id']}", json={k: v for k, v in body.items() if k != "id"})
+        if r.status_code not in (200, 201):
+            raise RuntimeError(f"could not register the Typeform source: {r.status_code} {r.text}")
 
 
 def bare_route(args: argparse.Namespace, prefix: str) -> dict:
@@ -128,7 +142,7 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
         say("ceiling: raw aiokafka produce + consume on the same broker")
         messages = max(args.responses, 20_000)  # fewer would mostly time the consumer's start
         results["ceilings"]["raw_kafka"] = uvloop.run(kafka.raw_ceiling(bootstrap, messages, PARTITIONS, False))
-    if want("single") or want("batch"):
+    if want("single") or want("webhook") or want("batch"):
         # Ingest alone: on a small machine the consumers behind it would take most of the CPU.
         # They catch up afterwards, which times the pipeline on the backlog.
         downstream = [system[name].process for name in ("scoring", "alerts", "casework")]
@@ -140,23 +154,33 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
         for proc in downstream:
             proc.send_signal(signal.SIGSTOP)
         try:
-            if want("single"):
+            if want("single") or want("webhook"):  # the webhook's figure is read against this one
                 say(f"throughput: {args.responses:,} single POSTs over {args.connections} connections "
                     "(consumers paused)")
                 results["single"] = throughput(ingest, args, kind="single", prefix=f"{run_id}-s",
                                                connections=args.connections // args.procs)
+            if want("webhook"):
+                typeform_source(system)
+                say(f"throughput: {args.responses:,} signed Typeform webhooks over {args.connections} connections "
+                    "(consumers paused)")
+                results["webhook"] = throughput(ingest, args, kind="typeform", prefix=f"{run_id}-t",
+                                                connections=args.connections // args.procs)
+                canonical = results["single"]["per_second"]
+                results["webhook"]["vs_single"] = (round(results["webhook"]["per_second"] / canonical, 3)
+                                                   if canonical else None)
             if want("batch"):
                 say(f"throughput: {args.responses:,} responses in batches of {args.batch_size} (consumers paused)")
                 results["batch"] = throughput(ingest, args, kind="batch", prefix=f"{run_id}-b", connections=4)
-            backlog = sum(results[p]["accepted"] for p in ("single", "batch") if p in results)
+            backlog = sum(results[p]["accepted"] for p in ("single", "webhook", "batch") if p in results)
             say(f"pipeline: consumers resumed, timing the scoring of the {backlog:,} responses just posted")
-            results["drain"] = uvloop.run(kafka.drain(bootstrap, (f"{run_id}-s", f"{run_id}-b"), backlog, resume))
+            prefixes = (f"{run_id}-s", workload.typeform_response_id(f"{run_id}-t"), f"{run_id}-b")
+            results["drain"] = uvloop.run(kafka.drain(bootstrap, prefixes, backlog, resume))
         finally:
             resume()  # idempotent: a stopped service could not even be shut down
     if want("scale"):  # last: it leaves a second scoring replica running
         results["scale"] = scale.run(system, args.responses, args.batch_size, run_id, say)
         results["notes"] += results["scale"].pop("notes")
-    for phase in ("single", "batch"):
+    for phase in ("single", "webhook", "batch"):
         if phase in results and results[phase]["accepted"] < args.responses:
             results["notes"].append(f"{phase}: {results[phase]['accepted']:,} of {args.responses:,} accepted; "
                                     f"HTTP statuses {results[phase]['statuses']}")

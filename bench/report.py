@@ -32,6 +32,15 @@ def _single(single: dict, bare: dict | None) -> Row:
             _verdict(ratio >= TARGETS["single_vs_bare"] if ratio is not None else None))
 
 
+def _webhook(webhook: dict, single: dict | None) -> Row:
+    """Typeform's signed webhook next to the canonical POST: same responses, same client, same moment."""
+    ratio = webhook.get("vs_single")
+    compared = (f"×{ratio:.2f} of POST /v1/responses ({_n(single['per_second'])}/s)"
+                if ratio is not None and single else "(no canonical figure measured)")
+    return ("ingest  Typeform webhook", f"{_n(webhook['per_second'])} responses/s ({webhook['connections']} conn.)",
+            compared, "", "")
+
+
 def _batch(batch: dict, raw: dict | None) -> Row:
     ceiling = raw["produce_consume_per_second"] if raw else None
     return ("ingest  POST /v1/responses:batch",
@@ -98,6 +107,8 @@ def rows(results: dict) -> list[Row]:
     out: list[Row] = []
     if "single" in results:
         out.append(_single(results["single"], bare))
+    if "webhook" in results:
+        out.append(_webhook(results["webhook"], results.get("single")))
     if "batch" in results:
         out.append(_batch(results["batch"], raw))
     if "latency" in results:
