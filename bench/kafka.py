@@ -27,7 +27,10 @@ class Arrivals:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> "Arrivals":
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        # The instrument must not add delay of its own: Tansu answers a fetch only when its max wait
+        # expires, so the default 500 ms would be measured as pipeline latency.
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
+                                          fetch_max_wait_ms=10)
         await self._consumer.start()
         cluster = await self._consumer._client.fetch_all_metadata()  # no subscription: ask for everything
         tps = [TopicPartition(self.topic, p) for p in cluster.partitions_for_topic(self.topic) or ()]

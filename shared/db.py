@@ -6,7 +6,9 @@ Nothing is created at import time; the service runtime builds the engine in its 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timezone
@@ -89,10 +91,26 @@ async def ping(engine: AsyncEngine, timeout: float = 2.0) -> bool:
         return False
 
 
+_sqlite_writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _writer_turn(sessions: async_sessionmaker[AsyncSession]):
+    """SQLite has one writer. Concurrent write transactions of one process would otherwise wait
+    for its lock in the busy handler's sleeps (up to 100 ms each); queueing them on an asyncio
+    lock keeps the writer busy instead. PostgreSQL takes them concurrently."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _sqlite_writers.get(engine.sync_engine)
+    if lock is None:
+        lock = _sqlite_writers[engine.sync_engine] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A unit of work: commit on success, roll back on any error."""
-    async with sessions() as session:
+    """A unit of work that writes: commit on success, roll back on any error."""
+    async with _writer_turn(sessions), sessions() as session:
         async with session.begin():
             yield session
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.broker import ensure_topics
+from shared.consumer import FETCH_MAX_WAIT_MS
 from shared.errors import PermanentError
 from shared.events import Envelope, decode
 from shared.settings import Settings
@@ -43,7 +44,8 @@ class TopicFollower:
         delay = 0.2
         while True:
             consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
-                                        enable_auto_commit=False, auto_offset_reset="earliest")
+                                        enable_auto_commit=False, auto_offset_reset="earliest",
+                                        fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
             try:
                 await ensure_topics(self._settings, [self._topic])
                 await consumer.start()

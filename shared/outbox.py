@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.broker import Publisher
-from shared.db import is_postgres
+from shared.db import is_postgres, transaction
 
 log = logging.getLogger("lazo.outbox")
 
@@ -65,20 +65,30 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         m = self._model
-        async with self._sessions() as session:
-            async with session.begin():
-                query = select(m.id, m.topic, m.key, m.value).order_by(m.id).limit(self._batch_size)
-                if is_postgres(session.bind):
-                    # Replicas share the outbox: each row is published by whoever locks it.
-                    query = query.with_for_update(skip_locked=True)
+        query = select(m.id, m.topic, m.key, m.value).order_by(m.id).limit(self._batch_size)
+        if is_postgres(self._sessions.kw["bind"]):
+            # Replicas share the outbox: each row is published by whoever locks it, and deleted
+            # in the same transaction.
+            async with transaction(self._sessions) as session:
+                rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
+                await self._publish(rows)
+                if rows:
+                    await session.execute(delete(m).where(m.id.in_([r.id for r in rows])))
+        else:
+            # SQLite: read without taking the one writer's turn, publish, then delete briefly, so
+            # the units of work filling the outbox never wait for the broker's acknowledgements.
+            async with self._sessions() as session:
                 rows = (await session.execute(query)).all()
-                if not rows:
-                    return 0
-                by_topic: dict[str, list[tuple[bytes, bytes | None]]] = {}
-                for row in rows:
-                    by_topic.setdefault(row.topic, []).append((row.value, row.key))
-                for topic, messages in by_topic.items():
-                    await self._publisher.publish_raw(topic, messages)
-                await session.execute(delete(m).where(m.id.in_([r.id for r in rows])))
+            await self._publish(rows)
+            if rows:
+                async with transaction(self._sessions) as session:
+                    await session.execute(delete(m).where(m.id.in_([r.id for r in rows])))
         self.published += len(rows)
         return len(rows)
+
+    async def _publish(self, rows) -> None:
+        by_topic: dict[str, list[tuple[bytes, bytes | None]]] = {}
+        for row in rows:
+            by_topic.setdefault(row.topic, []).append((row.value, row.key))
+        for topic, messages in by_topic.items():
+            await self._publisher.publish_raw(topic, messages)

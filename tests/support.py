@@ -39,8 +39,9 @@ class Tap:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> "Tap":
+        # Short fetch waits: Tansu answers a fetch only when the wait expires.
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
-                                          auto_offset_reset="earliest")
+                                          auto_offset_reset="earliest", fetch_max_wait_ms=50)
         await self._consumer.start()
         tps = []
         for topic in self._topics:
