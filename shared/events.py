@@ -15,7 +15,7 @@ import orjson
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.errors import PermanentError
 
@@ -27,9 +27,10 @@ class Topic:
     CASES = "lazo.cases.v1"
     PROGRAMS = "lazo.programs.v1"
     OUTCOMES = "lazo.outcomes.v1"
+    ERASURES = "lazo.erasures.v1"
     DEADLETTER = "lazo.deadletter.v1"
 
-    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, OUTCOMES, DEADLETTER)
+    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, OUTCOMES, ERASURES, DEADLETTER)
 
 
 class EventType:
@@ -44,6 +45,8 @@ class EventType:
     CASE_OVERDUE = "lazo.case.overdue"
     CASE_CLOSED = "lazo.case.closed"
     OUTCOME_RECORDED = "lazo.outcome.recorded"
+    CUSTOMER_ERASURE_REQUESTED = "lazo.customer.erasure_requested"
+    CUSTOMER_ERASED = "lazo.customer.erased"  # one per service, once it has erased its copy
     DEADLETTERED = "lazo.event.deadlettered"
 
 
@@ -92,8 +95,14 @@ class Envelope:
     def parse(self, model: type[EventData]) -> Any:
         try:
             return model.model_validate(self.data)
-        except Exception as exc:  # pydantic.ValidationError and friends
-            raise PermanentError(f"{self.type} {self.id}: data does not match {model.__name__}: {exc}") from exc
+        except ValidationError as exc:
+            # Where and what, never the values: they may be personal data, and this text is logged.
+            where = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}"
+                              for e in exc.errors(include_input=False, include_url=False)[:10])
+            raise PermanentError(f"{self.type} {self.id}: data does not match {model.__name__}: {where}") from None
+        except Exception as exc:
+            raise PermanentError(f"{self.type} {self.id}: data does not match {model.__name__} "
+                                 f"({type(exc).__name__})") from None
 
 
 def decode(value: bytes | None) -> Envelope:

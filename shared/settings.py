@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     cors_origins: str | None = Field(None, validation_alias=AliasChoices("LAZO_CORS_ORIGINS"))
 
     max_comment_chars: int = Field(5000, validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
+    # ingest: requests per second per API key (token bucket; 0 = no limit) and the burst allowed above
+    # it (unset: one second's worth). Per process: N ingest replicas let a key make N times as many.
+    rate_limit_per_s: float = Field(2000.0, ge=0, validation_alias=AliasChoices("LAZO_RATE_LIMIT_PER_S"))
+    rate_limit_burst: int | None = Field(None, ge=1, validation_alias=AliasChoices("LAZO_RATE_LIMIT_BURST"))
     max_batch: int = Field(1000, validation_alias=AliasChoices("LAZO_MAX_BATCH"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LAZO_LOG_LEVEL"))
     # casework: how often the SLA watch looks for newly overdue cases (tests make it short).

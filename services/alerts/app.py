@@ -9,11 +9,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.erasure import consume_erasures
 from shared.events import Envelope, Topic
 from shared.http.app import build_app
 from shared.runtime import Runtime
 from shared.settings import Settings
-from services.alerts import service
+from services.alerts import erasure, service
 from services.alerts.api import alerts, rules, subscriptions
 from services.alerts.dispatcher import Dispatcher
 from services.alerts.domain.retry import RetryPolicy
@@ -37,6 +38,7 @@ def make_runtime(settings: Settings) -> Runtime:
 
     runtime.after_boot(dispatcher.start, dispatcher.stop)
     runtime.add_consumer(CONSUMER_GROUP, [Topic.SCORES], handle)
+    consume_erasures(runtime, erasure.erase)
     return runtime
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.erasure import consume_erasures
 from shared.http.app import build_app
 from shared.http.dashboard import router as dashboard_router
 from shared.runtime import Runtime
 from shared.settings import Settings
+from services.casework import erasure
 from services.casework.api import cases, experiments, kpis, outcomes, slas
 from services.casework.consumer import GROUP, TOPICS, CaseworkConsumer
 from services.casework.models import messaging
@@ -25,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def make_runtime(s: Settings) -> Runtime:
         runtime = Runtime("casework", s, migrations=MIGRATIONS, messaging=messaging)
         runtime.add_consumer(GROUP, TOPICS, CaseworkConsumer(runtime).handle)
+        consume_erasures(runtime, erasure.erase)
         watch = SlaWatch(runtime, s.sla_check_interval_s)
         runtime.after_boot(watch.start, watch.stop)
         return runtime

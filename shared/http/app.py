@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.errors import Unavailable
 from shared.http import problems
 from shared.http.auth import ApiKeys
+from shared.http.nul import NulScanner, nul_in_target
 from shared.http.ratelimit import PerKeyRateLimit, RateLimiter
+from shared.logsafe import WithoutExceptionText
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -34,6 +36,11 @@ DRAIN_BYTES = 4 * MAX_BODY_BYTES
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)-5s %(name)s: %(message)s")
+    # No exception's text in any log line: it may quote personal data (shared.logsafe).
+    safe = WithoutExceptionText()
+    for handler in (*logging.getLogger().handlers, *logging.getLogger("uvicorn").handlers):
+        if not any(isinstance(f, WithoutExceptionText) for f in handler.filters):
+            handler.addFilter(safe)
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -55,6 +62,13 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def _is_form(scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return value.split(b";")[0].strip().lower() == b"application/x-www-form-urlencoded"
+    return False
+
+
 async def _drain(receive, limit: int) -> None:
     drained = 0
     while drained <= limit:
@@ -67,8 +81,9 @@ async def _drain(receive, limit: int) -> None:
 
 
 class _Guard:
-    """Pure ASGI middleware: request metrics, and a body-size cap before any parsing, whether the
-    size is declared (Content-Length) or not (chunked: counted as it streams in)."""
+    """Pure ASGI middleware: request metrics, and before any parsing, a body-size cap (whether the
+    size is declared, Content-Length, or not: chunked, counted as it streams in) and the refusal
+    of NUL characters (shared.http.nul)."""
 
     def __init__(self, app, service: str):
         self.app = app
@@ -83,18 +98,31 @@ class _Guard:
                 resp = problems.problem_response(413, "Payload too large",
                                                  f"the body exceeds {MAX_BODY_BYTES} bytes")
                 return await resp(scope, receive, send)
+        where = nul_in_target(scope.get("path", ""), scope.get("query_string", b""))
+        if where:
+            await _drain(receive, DRAIN_BYTES)
+            resp = problems.problem_response(422, "Invalid input", f"{where}: NUL characters are not accepted",
+                                             instance=scope.get("path", "").replace("\x00", ""),
+                                             errors=[{"field": where, "message": "NUL characters are not accepted"}])
+            return await resp(scope, receive, send)
         received = 0
+        scanner = NulScanner(form=_is_form(scope))
 
         async def _receive():
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                # FastAPI lets an HTTPException out of body parsing as it is (not as a 400).
                 if received > MAX_BODY_BYTES:
                     if message.get("more_body"):
                         await _drain(receive, DRAIN_BYTES)
-                    # FastAPI lets an HTTPException out of body parsing as it is: a 413, not a 400.
                     raise HTTPException(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+                if scanner.feed(chunk):
+                    if message.get("more_body"):
+                        await _drain(receive, DRAIN_BYTES)
+                    raise HTTPException(422, "body: NUL characters (\\u0000) are not accepted")
             return message
 
         start = time.perf_counter()

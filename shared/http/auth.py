@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -80,9 +81,14 @@ def dev_key(var_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def presented_key(headers: Mapping[str, str]) -> str:
+    """The key a request presents (`Authorization: Bearer <key>` or `X-API-Key`), or ''."""
+    auth = headers.get("authorization", "")
+    return auth[7:].strip() if auth[:7].lower() == "bearer " else headers.get("x-api-key", "")
+
+
 async def _principal(request: Request) -> Principal:
-    auth = request.headers.get("authorization", "")
-    key = auth[7:].strip() if auth[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
+    key = presented_key(request.headers)
     if not key:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'")
     principal = request.app.state.api_keys.identify(key)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import Problem
+from shared.logsafe import describe
 
 log = logging.getLogger("lazo.http")
 
@@ -62,7 +63,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Payload too large",
+                 415: "Unsupported media type", 422: "Invalid input",
+                 429: "Too many requests"}.get(exc.status_code, "HTTP error")
         return problem_response(exc.status_code, title, str(exc.detail), instance=request.url.path,
                                 headers=getattr(exc, "headers", None))
 
@@ -74,5 +77,6 @@ def install(app: FastAPI) -> None:
             log.warning("dependency unavailable on %s: %s", request.url.path, exc)
             return problem_response(503, "Service unavailable", "a dependency is unavailable; retry shortly",
                                     instance=request.url.path, headers={"Retry-After": "2"})
-        log.exception("unhandled error on %s", request.url.path)
+        # Frames, not the message: it may quote the request's personal data (shared.logsafe).
+        log.error("unhandled error on %s: %s", request.url.path, describe(exc))
         return problem_response(500, "Internal error", "an unexpected error occurred", instance=request.url.path)

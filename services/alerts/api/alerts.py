@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from shared.contracts.alerts import AlertReason
 from shared.http.app import SessionDep
 from shared.http.auth import Reader
+from shared.http.paging import Offset
 from services.alerts import queries
 from services.alerts.api.schemas import AlertOut, AlertPage
 
@@ -32,7 +33,7 @@ async def list_alerts(
     raised_from: Annotated[datetime | None, Query(alias="from", description="raised at or after (ISO)")] = None,
     raised_to: Annotated[datetime | None, Query(alias="to", description="raised before (ISO)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AlertPage:
     """Alerts raised (and held out), newest first, each with the responses attached during its cool-down."""
     where = queries.AlertFilter(customer_id=customer_id, program=program, reason=reason, control_group=control_group,

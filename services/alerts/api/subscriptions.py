@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Manager
+from shared.http.paging import Offset
 from services.alerts import queries, service
 from services.alerts.api.schemas import DeliveryOut, DeliveryPage, SubscriptionIn, SubscriptionOut
 
@@ -49,7 +50,7 @@ async def list_deliveries(
     subscription_id: str, session: SessionDep, _: Manager,
     status_: Annotated[Literal["pending", "delivered", "failed", "cancelled"] | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DeliveryPage:
     """Deliveries newest first, each with every attempt: when, status code or error, duration, next attempt."""
     rows, total = await queries.list_deliveries(session, subscription_id, status=status_, limit=limit, offset=offset)

@@ -9,6 +9,7 @@ from shared.errors import NotFound
 from shared.events import utcnow
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Agent, Reader
+from shared.http.paging import Offset
 from services.casework import service
 from services.casework.api.schemas import (CaseDetail, CasePage, ConfirmationIn, TransitionIn, case_detail,
                                            case_out)
@@ -27,7 +28,7 @@ async def get_cases(session: SessionDep, _: Reader,
                     program: str | None = None,
                     overdue: Annotated[bool | None, Query(description="true: only SLA breaches; false: none")] = None,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+                    offset: Offset = 0) -> dict:
     """Cases, overdue first then newest, with the total matching the filters."""
     now = utcnow()
     query = CaseQuery(status=status, owner=owner, customer_id=customer_id, program=program, overdue=overdue,
