@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bench import workload
 from bench.kafka import Arrivals, settle
-from bench.loadgen import Connection
+from bench.loadgen import Connection, post_timed
 from shared.events import EventType, Topic
 
 
@@ -68,19 +68,8 @@ async def measure(*, host: str, port: int, key: str, bootstrap: str, prefix: str
     statuses: Counter[int] = Counter()
 
     async def post(rid: str, raw: bytes) -> None:
-        conn = await pool.get()
-        try:
-            status, _ = await conn.request(raw)
-            answered = time.perf_counter()
-        except (ConnectionError, asyncio.IncompleteReadError, OSError):
-            statuses[-1] += 1
-            conn.close()
-            conn = await Connection.open(host, port)
-            return
-        finally:
-            pool.put_nowait(conn)
-        statuses[status] += 1
-        if status == 202:
+        answered = await post_timed(pool, host, port, raw, statuses)
+        if answered is not None:
             accepted[rid] = answered
 
     try:

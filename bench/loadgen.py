@@ -45,6 +45,25 @@ class Connection:
         self._writer.close()
 
 
+async def post_timed(pool: "asyncio.Queue[Connection]", host: str, port: int, raw: bytes,
+                     statuses: Counter) -> float | None:
+    """One request over a pooled connection: when it was answered 202, else None (its status,
+    or -1 for a broken connection, is counted; a broken connection is replaced)."""
+    conn = await pool.get()
+    try:
+        status, _ = await conn.request(raw)
+        answered = time.perf_counter()
+    except (ConnectionError, asyncio.IncompleteReadError, OSError):
+        statuses[-1] += 1
+        conn.close()
+        conn = await Connection.open(host, port)
+        return None
+    finally:
+        pool.put_nowait(conn)
+    statuses[status] += 1
+    return answered if status == 202 else None
+
+
 @dataclass(frozen=True)
 class Job:
     """One worker process's share: responses [first, first+count) posted as `kind`."""

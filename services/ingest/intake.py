@@ -13,14 +13,12 @@ corrected mapping and a replay can.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping as MappingABC
+from collections.abc import Callable, Mapping as MappingABC
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,16 +81,10 @@ class Intake:
         self.box = box
         self.sources = SourceCache()
         self.on_fetch_job: Callable[[], None] = lambda: None  # the fetch worker's wake-up
-        # SQLite has one writer: concurrent transactions on several connections would wait for its
-        # lock in sleeps of up to 100 ms; queueing them here keeps the one writer busy instead.
-        # PostgreSQL takes them concurrently.
-        self._write_lock = contextlib.nullcontext() if runtime.settings.is_postgres else asyncio.Lock()
 
-    @contextlib.asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work that writes."""
-        async with self._write_lock, transaction(self.sessions) as s:
-            yield s
+    def _write(self):
+        """One unit of work that writes (shared.db.transaction queues SQLite's writers)."""
+        return transaction(self.sessions)
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
