@@ -50,6 +50,25 @@ class EventType:
     DEADLETTERED = "lazo.event.deadlettered"
 
 
+# Which topic carries each event type (the table in CONTRACT.md).
+_TOPIC_OF = {
+    EventType.RESPONSE_RECEIVED: Topic.RESPONSES,
+    EventType.SCORE_COMPUTED: Topic.SCORES, EventType.SCORE_REJECTED: Topic.SCORES,
+    EventType.PROGRAM_CHANGED: Topic.PROGRAMS,
+    EventType.ALERT_RAISED: Topic.ALERTS, EventType.ALERT_HELD_OUT: Topic.ALERTS,
+    EventType.CASE_OPENED: Topic.CASES, EventType.CASE_TRANSITIONED: Topic.CASES,
+    EventType.CASE_OVERDUE: Topic.CASES, EventType.CASE_CLOSED: Topic.CASES,
+    EventType.OUTCOME_RECORDED: Topic.OUTCOMES,
+    EventType.CUSTOMER_ERASURE_REQUESTED: Topic.ERASURES, EventType.CUSTOMER_ERASED: Topic.ERASURES,
+    EventType.DEADLETTERED: Topic.DEADLETTER,
+}
+
+
+def topic_of(event_type: str) -> str:
+    """The topic an event type travels on; KeyError for a type Lazo does not define."""
+    return _TOPIC_OF[event_type]
+
+
 class EventData(BaseModel):
     """Base of every event payload: immutable, and tolerant of fields added by newer producers."""
 
