@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shared.errors import Unavailable
 from shared.events import Envelope, Topic
+from shared.publishing import Verdict, classify, refusal, refused
 from shared.settings import Settings
 
 log = logging.getLogger("lazo.broker")
@@ -73,6 +74,7 @@ class Publisher:
             enable_idempotence=s.kafka_idempotence,
             linger_ms=2,
             max_batch_size=256 * 1024,
+            max_request_size=s.max_event_bytes,
             request_timeout_ms=max(int(s.publish_timeout_s * 1000), 1000),
         )
 
@@ -126,7 +128,21 @@ class Publisher:
         """Publish and wait for every acknowledgement, or raise Unavailable within the timeout."""
         await self.publish_raw(topic, [(e.to_bytes(), e.key) for e in envelopes])
 
+    @property
+    def max_event_bytes(self) -> int:
+        return self._settings.max_event_bytes
+
+    def refusal(self, topic: str, key: bytes | None, value: bytes | None) -> KafkaError | None:
+        """The permanent refusal this event would meet (too large, invalid topic), before sending it."""
+        return refusal(topic, key, value, self._settings.max_event_bytes)
+
     async def publish_raw(self, topic: str, messages: list[tuple[bytes, bytes | None]]) -> None:
+        """All acknowledged, or: EventRefused (4xx) when the broker can never take one of them, in
+        which case none was sent if it was found before sending (size, topic name); Unavailable (503)
+        when it cannot take them now."""
+        for value, key in messages:
+            if (problem := self.refusal(topic, key, value)) is not None:
+                raise refused(problem)
         if self._producer is None:
             raise Unavailable("the event broker is not reachable yet")
         producer = self._producer
@@ -138,7 +154,37 @@ class Publisher:
                 for future in futures:
                     await future
         except (asyncio.TimeoutError, KafkaError) as exc:
+            if classify(exc) is Verdict.PERMANENT:
+                raise refused(exc) from exc
             raise Unavailable(f"the event broker did not acknowledge in time ({type(exc).__name__})") from exc
+
+    async def deliver(self, messages: list[tuple[str, bytes | None, bytes]]) -> list[BaseException | None]:
+        """Send each (topic, key, value) in order, wait for every acknowledgement, and say how each
+        went: None, or the error it met. Unavailable when the broker does not answer in time."""
+        if self._producer is None:
+            raise Unavailable("the event broker is not reachable yet")
+        producer = self._producer
+        outcomes: list[BaseException | None] = [None] * len(messages)
+        pending: list[tuple[int, asyncio.Future]] = []
+        try:
+            async with asyncio.timeout(self._settings.publish_timeout_s):
+                for i, (topic, key, value) in enumerate(messages):
+                    try:
+                        pending.append((i, await producer.send(topic, value=value, key=key)))
+                    except (asyncio.CancelledError, asyncio.TimeoutError):
+                        raise
+                    except Exception as exc:  # refused before sending: too large, unknown topic, ...
+                        outcomes[i] = exc
+                for i, future in pending:
+                    try:
+                        await future
+                    except (asyncio.CancelledError, asyncio.TimeoutError):
+                        raise
+                    except Exception as exc:
+                        outcomes[i] = exc
+        except asyncio.TimeoutError as exc:
+            raise Unavailable("the event broker did not acknowledge in time") from exc
+        return outcomes
 
     async def ping(self, timeout: float = 2.0) -> bool:
         """True when the broker answers a metadata request now."""

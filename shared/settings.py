@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     kafka_replication: int = Field(1, validation_alias=AliasChoices("LAZO_KAFKA_REPLICATION"))
     # How long a request may wait for the broker before it is answered 503.
     publish_timeout_s: float = Field(5.0, validation_alias=AliasChoices("LAZO_PUBLISH_TIMEOUT_S"))
+    # The largest event (key, value and record overhead) the producer sends: its max_request_size.
+    # Keep it at or below the broker's message.max.bytes (Kafka's default: 1 MiB plus 12 bytes).
+    # A larger event is refused before it is sent: an HTTP request gets a 4xx, an outbox row is
+    # set aside as a dead letter (shared.outbox) instead of blocking the rows behind it.
+    max_event_bytes: int = Field(1024 * 1024, ge=1024, validation_alias=AliasChoices("LAZO_MAX_EVENT_BYTES"))
+    # /readyz turns 503 when the oldest unpublished outbox row is older than this, or when a
+    # consumer with records waiting has made no progress for as long (shared.health).
+    outbox_stuck_after_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_OUTBOX_STUCK_AFTER_S"))
+    consumer_stuck_after_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_CONSUMER_STUCK_AFTER_S"))
 
     database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL"))
     # Prefix of each service's PostgreSQL schema; tests use it to run in isolation.

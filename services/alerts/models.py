@@ -10,6 +10,7 @@ from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, LargeB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UtcDateTime
+from shared.deadletters import dead_letter_table
 from shared.messaging import AutoId, Messaging, messaging_tables
 
 
@@ -18,7 +19,8 @@ class Base(DeclarativeBase):
 
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
-messaging = Messaging(InboxEvent, OutboxEvent)
+DeadLetter = dead_letter_table(Base)
+messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
 
 
 class AlertRuleSet(Base):

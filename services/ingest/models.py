@@ -11,6 +11,7 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConst
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from shared.deadletters import dead_letter_table
 from shared.messaging import AutoId, Messaging, messaging_tables
 
 
@@ -37,7 +38,8 @@ class Base(DeclarativeBase):
 
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
-messaging = Messaging(InboxEvent, OutboxEvent)
+DeadLetter = dead_letter_table(Base)
+messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
 
 
 class Source(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.errors import Unavailable
 from shared.http import problems
 from shared.http.auth import ApiKeys
+from shared.http.deadletters import router as dead_letters_router
 from shared.http.nul import NulScanner, nul_in_target
 from shared.http.ratelimit import PerKeyRateLimit, RateLimiter
 from shared.logsafe import WithoutExceptionText
@@ -151,10 +152,12 @@ def ops_router() -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(runtime: RuntimeDep) -> JSONResponse:
-        checks = await runtime.readiness()
-        ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
-                            status_code=200 if ready else 503)
+        """503 naming the failing checks (`failing`) when a dependency is away, or the outbox or a
+        consumer is stuck; `details` has the figures (oldest outbox row, lag, pending dead letters)."""
+        report = await runtime.report()
+        failing = [name for name, ok in report["checks"].items() if not ok]
+        return JSONResponse({"status": "unavailable" if failing else "ready", "failing": failing, **report},
+                            status_code=503 if failing else 200)
 
     @router.get("/metrics")
     async def metrics() -> Response:
@@ -191,6 +194,7 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
     app.state.api_keys = ApiKeys.from_settings(settings)
     problems.install(app)
     app.include_router(ops_router())
+    app.include_router(dead_letters_router())
     for router in routers:
         app.include_router(router)
     if rate_limited:  # inside the guard, so that refused requests are counted in the metrics too
