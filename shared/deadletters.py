@@ -105,7 +105,8 @@ def dead_letter_event(*, id: str, source: str, subject: str, where: dict[str, An
                       max_bytes: int) -> Envelope:
     """The `lazo.event.deadlettered` event, always small enough for the broker: with the original
     event when it fits, else without it (`original_omitted`; the service's table keeps it)."""
-    subject = subject[:MAX_SUBJECT_CHARS]
+    # CloudEvents refuses an empty subject, and a poison record may have no key at all.
+    subject = subject[:MAX_SUBJECT_CHARS] or "unkeyed"
     size = len(original or b"")
     data = {**where, "original": _as_json(original), "original_bytes": size, "original_omitted": False}
     envelope = Envelope.new(id=id, type=EventType.DEADLETTERED, source=source, subject=subject, data=data)

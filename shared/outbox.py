@@ -246,5 +246,5 @@ class OutboxRelay:
 
 async def _take_turn(session: AsyncSession) -> bool:
     """The relay's turn among this service's replicas, held until the transaction ends."""
-    return bool(await session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':outbox-relay'))")))
+    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || :what))"),
+                                     {"what": "/outbox-relay"}))

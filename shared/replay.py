@@ -48,7 +48,8 @@ async def replay(runtime: Any, letter_id: str, who: str) -> Any:
     except (NotFound, Conflict):
         raise
     except Exception as exc:
-        transient = isinstance(exc, Unavailable) or is_retriable(exc) or classify(exc) is Verdict.TRANSIENT
+        verdict = classify(exc)  # a broker's refusal first: is_retriable counts every KafkaError
+        transient = verdict is Verdict.TRANSIENT or (verdict is Verdict.UNCLEAR and is_retriable(exc))
         await _settle(runtime, letter_id, status=letter.status, who=None, attempted=True, error=exc)
         DEAD_LETTER_REPLAYS.labels(runtime.service, letter.kind, "unavailable" if transient else "failed").inc()
         error_class, error = error_text(exc)
