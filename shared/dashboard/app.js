@@ -220,7 +220,7 @@
         loadCases(), loadAlerts(), loadOverdue(),
         state.openCase ? loadCase(state.openCase) : null,
         loadTrend(kpis), loadTouchpoints(kpis),
-        slow ? loadCaseKpis() : null, slow ? loadExperiment() : null,
+        slow ? loadCaseKpis() : null, slow ? loadExperiment() : null, slow ? loadDeadLetters() : null,
       ]);
       setLive("ok", `Live · ${new Date().toLocaleTimeString("en-GB")}`);
     } catch (err) {
@@ -814,6 +814,24 @@
           ? h("span", {}, `${label}: ${Math.round(g.revenue.per_customer).toLocaleString("en")} revenue per customer`)
           : null)),
         isNum(d.revenue_lift_percent) ? h("span", {}, `Revenue lift ${signed(d.revenue_lift_percent)}%`) : null));
+  }
+
+  // -- dead letters -------------------------------------------------------------------------
+
+  /** Each service's pending dead letters (an admin's read: other roles see that it needs one). */
+  async function loadDeadLetters() {
+    const counts = await Promise.all(Object.keys(state.services).map(async (service) => {
+      try {
+        const page = await api(service, "/v1/dead-letters", { params: { status: "pending", limit: 1 } });
+        return [service, page.total];
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) throw err;
+        return [service, err instanceof ApiError && err.status === 403 ? "admin key needed" : "—"];
+      }
+    }));
+    fill($("dead-letters"), counts.map(([service, n]) => h("li", { "data-service": service },
+      h("span", {}, service),
+      h(isNum(n) && n > 0 ? "b.bad" : "b", { "data-testid": `dead-letters-${service}` }, isNum(n) ? fmtInt(n) : n))));
   }
 
   // -- wiring -------------------------------------------------------------------------------
