@@ -212,6 +212,15 @@ async def test_an_unreadable_event_cannot_be_replayed_and_is_discarded(small, ui
         assert (await scoring.get("/v1/dead-letters", params={"status": "lost"})).status_code == 422
         ready = (await scoring.get("/readyz")).json()
         assert ready["checks"]["consumer:scoring"] is True  # the partition moved on
+
+        async def caught_up():  # the lag per partition, as the consumer measures it, back to zero
+            text = (await scoring.get("/metrics")).text
+            lags = [s for f in text_string_to_metric_families(text) for s in f.samples
+                    if s.name == "lazo_consumer_lag" and s.labels["group"] == "scoring"]
+            return lags and all(s.value == 0 for s in lags) and lags
+        lags = await poll(caught_up, timeout=30, what="the scoring group's lag at zero")
+        assert {s.labels["topic"] for s in lags} == {Topic.RESPONSES}
+        assert (await scoring.get("/readyz")).json()["details"]["consumer:scoring"]["behind"] == 0
     for role, code in ((None, 401), ("agent", 403), ("manager", 403)):
         for service in ("scoring", "ingest"):
             async with small.client(service, role) as c:
