@@ -169,12 +169,13 @@ class ConsumerRunner:
         self._forget_lag(assigned)
         behind = 0
         for tp in assigned:
-            highwater = consumer.highwater(tp)
-            if highwater is None:  # not fetched from yet
-                continue
-            try:  # known after a fetch; never wait here for a position being reset
+            try:  # a rebalance may take the partition away meanwhile: skip it then
+                highwater = consumer.highwater(tp)
+                if highwater is None:  # not fetched from yet
+                    continue
+                # Known after a fetch; never wait here for a position being reset.
                 position = await asyncio.wait_for(consumer.position(tp), 0.05)
-            except (asyncio.TimeoutError, KafkaError):
+            except (AssertionError, asyncio.TimeoutError, KafkaError):
                 continue
             lag = max(0, highwater - position)
             CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(lag)
