@@ -183,6 +183,14 @@ class DeadLetters:
                               .on_conflict_do_nothing(index_elements=["dedupe_key"]))
         return await session.scalar(select(self.model.id).where(self.model.dedupe_key == dedupe))
 
+    async def erase(self, session: AsyncSession, customer_id: str) -> int:
+        """Erasure: drop the originals (and keys) of the customer's dead letters, keeping where they
+        were and why; a replay of one then fails as an empty message. How many were redacted."""
+        m = self.model
+        done = await session.execute(update(m).where(m.key == customer_id.encode(), m.original.is_not(None))
+                                     .values(original=None, key=None, updated_at=utcnow()))
+        return done.rowcount or 0
+
     async def pending(self, session: AsyncSession) -> int:
         m = self.model
         return await session.scalar(select(func.count()).select_from(m).where(m.status == "pending")) or 0

@@ -40,6 +40,8 @@ async def replay(runtime: Any, letter_id: str, who: str) -> Any:
     letter = await find(runtime, letter_id)
     if letter.status == "discarded":
         raise Conflict(f"dead letter '{letter_id}' was discarded")
+    if letter.original is None:
+        raise Conflict(f"dead letter '{letter_id}' holds no event any more (its customer was erased)")
     try:
         if letter.kind == "consumer":
             await _rerun(runtime, letter)

@@ -149,3 +149,15 @@ async def test_an_unclear_refusal_is_set_aside_only_when_it_keeps_failing_alone(
     [letter] = await letters()
     assert letter.event_id == "odd2" and letter.error_class == "UnknownError"
     assert "e3" in broker.taken and "odd2" not in broker.taken
+
+
+async def test_erasure_drops_a_customers_dead_letters_originals(outbox):
+    relay, broker, write, remaining, letters, *_ = outbox
+    await write("bad1", "ok2")
+    broker.refuse["bad1"] = kafka.MessageSizeTooLargeError()
+    await relay.relay_once()
+    async with db.transaction(relay._sessions) as session:
+        assert await DeadLetters(DeadLetter).erase(session, "C-1") == 1
+        assert await DeadLetters(DeadLetter).erase(session, "C-2") == 0
+    [letter] = await letters()
+    assert letter.original is None and letter.key is None and letter.event_id == "bad1"
