@@ -12,7 +12,8 @@ and /readyz (shared.health).
 Ordering: rows go out in id order. One PostgreSQL replica relays at a time (a transaction-scoped
 advisory lock): with SKIP LOCKED alone, a second replica would publish the rows after the first
 one's batch while that batch is still in flight, and one customer's events could overtake each
-other. A set-aside row is missing from its key's sequence; a replay later publishes it after
+other. The rows are still locked FOR UPDATE SKIP LOCKED, so that a replica of an older release,
+which relays without the lock, never publishes or deletes the same rows at the same time. A set-aside row is missing from its key's sequence; a replay later publishes it after
 whatever followed it.
 """
 
