@@ -204,7 +204,7 @@ async def test_an_unreadable_event_cannot_be_replayed_and_is_discarded(small, ui
             assert r.status_code == 422 and r.json()["error_class"] == "PermanentError", r.text
             r = await scoring.post(f"/v1/dead-letters/{letter['id']}/discard")
             assert r.status_code == 200 and r.json()["status"] == "discarded", r.text
-            assert (await scoring.post(f"/v1/dead-letters/{letter['id']}/discard")).status_code == 200
+            assert (await scoring.delete(f"/v1/dead-letters/{letter['id']}")).status_code == 200
             assert (await scoring.post(f"/v1/dead-letters/{letter['id']}/replay")).status_code == 409
         discarded = (await scoring.get("/v1/dead-letters", params={"status": "discarded", "limit": 500})).json()
         assert {d["id"] for d in letters} <= {i["id"] for i in discarded["items"]}

@@ -105,8 +105,10 @@ def router() -> APIRouter:
 
     @r.post("/{letter_id}/discard", response_model=DeadLetterOut,
             responses={404: {"description": "no such dead letter"}, 409: {"description": "it was replayed"}})
+    @r.delete("/{letter_id}", response_model=DeadLetterOut,
+              responses={404: {"description": "no such dead letter"}, 409: {"description": "it was replayed"}})
     async def discard_dead_letter(letter_id: LetterId, request: Request, who: Admin) -> DeadLetterOut:
-        """Give up on it: it stays listed, as discarded."""
+        """Give up on it (`POST …/discard` or `DELETE`): it stays listed, as discarded."""
         return DeadLetterOut.of(await replay.discard(request.app.state.runtime, letter_id, who.who))
 
     return r
