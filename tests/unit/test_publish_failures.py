@@ -10,10 +10,12 @@ from aiokafka import errors as kafka
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.broker import Publisher
 from shared.deadletters import dead_letter_event, error_text
 from shared.errors import PermanentError, Unavailable
 from shared.health import consumer_stall, outbox_stuck
 from shared.publishing import EventRefused, EventTooLarge, Verdict, classify, record_bytes, refusal, refused
+from shared.settings import Settings
 
 # -- classification ---------------------------------------------------------------------------
 
@@ -151,3 +153,12 @@ def test_a_consumer_that_stopped_moving_is_stalled_and_says_why():
     assert "in progress" in stall(now=1061, busy_since=1000.0, progress_at=1000)
     assert "12 records behind" in stall(now=1061, behind=12, progress_at=1000)
     assert stall(now=5000, behind=0, progress_at=1000) is None  # idle and caught up: fine
+
+
+async def test_a_request_whose_event_can_never_fit_is_refused_before_anything_is_sent():
+    publisher = Publisher(Settings(LAZO_MAX_EVENT_BYTES=4096), client_id="test")  # never connected
+    fits, too_large = (b"x" * 100, b"C-1"), (b"x" * 5000, b"C-2")
+    with pytest.raises(EventTooLarge):  # the whole batch, though the broker is not even there
+        await publisher.publish_raw("lazo.responses.v1", [fits, too_large])
+    with pytest.raises(Unavailable):  # what fits meets the broker's absence: a 503
+        await publisher.publish_raw("lazo.responses.v1", [fits])
