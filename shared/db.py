@@ -136,6 +136,7 @@ async def migrate(settings: Settings, service: str, migrations_dir: Path) -> Non
                 cfg = Config()
                 cfg.set_main_option("script_location", str(migrations_dir))
                 cfg.attributes["connection"] = sync_conn
+                cfg.attributes["settings"] = settings  # a data migration may need them (e.g. the sealing key)
                 command.upgrade(cfg, "head")
 
             await conn.run_sync(_upgrade)

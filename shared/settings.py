@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     delivery_max_age_h: float = Field(24.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_MAX_AGE_H"))
     delivery_timeout_s: float = Field(5.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_TIMEOUT_S"))
 
+    # Outbound calls (shared.outbound): loopback, private (RFC 1918, CGNAT, ULA) and local names are
+    # refused unless this is on (a contact centre on premises; the tests' local receivers). Metadata,
+    # link-local and reserved addresses are refused whatever it says.
+    allow_private_targets: bool = Field(False, validation_alias=AliasChoices("LAZO_ALLOW_PRIVATE_TARGETS"))
+    # Most bytes of a platform API's answer read into memory (a push's answer: at most 64 KiB, unread beyond).
+    outbound_max_bytes: int = Field(8 << 20, ge=1024, le=256 << 20,
+                                    validation_alias=AliasChoices("LAZO_OUTBOUND_MAX_BYTES"))
+
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")
 

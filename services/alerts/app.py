@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from shared.erasure import consume_erasures
 from shared.events import Envelope, Topic
+from shared.egress import Egress
 from shared.http.app import build_app
 from shared.runtime import Runtime
+from shared.sealing import SecretBox
 from shared.settings import Settings
 from services.alerts import erasure, service
 from services.alerts.api import alerts, rules, subscriptions
@@ -24,10 +26,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "alerts"
 
 
-def make_runtime(settings: Settings) -> Runtime:
+def make_runtime(settings: Settings, box: SecretBox) -> Runtime:
     runtime = Runtime("alerts", settings, migrations=MIGRATIONS, messaging=messaging)
     policy = RetryPolicy(base_s=settings.delivery_backoff_s, max_age=timedelta(hours=settings.delivery_max_age_h))
-    dispatcher = Dispatcher(runtime, policy, timeout_s=settings.delivery_timeout_s)
+    dispatcher = Dispatcher(runtime, policy, box, timeout_s=settings.delivery_timeout_s,
+                            egress=Egress(settings.allow_private_targets))
 
     async def handle(envelopes: Sequence[Envelope]) -> None:
         applied = await service.apply_scores(runtime.sessions, envelopes)
@@ -44,6 +47,10 @@ def make_runtime(settings: Settings) -> Runtime:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return build_app("alerts", settings, routers=[alerts.router, rules.router, subscriptions.router],
-                     make_runtime=make_runtime,
-                     description="Detractor alerts: selection rules, cool-down, control group, push delivery.")
+    box = SecretBox.from_settings(settings)
+    app = build_app("alerts", settings, routers=[alerts.router, rules.router, subscriptions.router],
+                    make_runtime=lambda s: make_runtime(s, box),
+                    description="Detractor alerts: selection rules, cool-down, control group, push delivery.")
+    app.state.secret_box = box
+    app.state.egress = Egress(settings.allow_private_targets)
+    return app

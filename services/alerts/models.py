@@ -85,13 +85,14 @@ class AttachedResponse(Base):
 
 
 class Subscription(Base):
-    """A contact center's endpoint for push delivery. The secret is kept (it signs every POST)
-    and never returned by the API. Deleting one keeps the row for its delivery history."""
+    """A contact center's endpoint for push delivery. The secret signs every POST, so it is kept,
+    sealed (shared.sealing, `{"secret": …}`), and never returned by the API. Deleting one keeps the
+    row for its delivery history."""
 
     __tablename__ = "subscriptions"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
-    secret: Mapped[str] = mapped_column(String(200))
+    secret_sealed: Mapped[str] = mapped_column(Text)
     event_types: Mapped[list[str]] = mapped_column(JSON)
     programs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # None: every programme
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

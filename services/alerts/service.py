@@ -28,6 +28,7 @@ from shared.contracts.scores import CustomerContact, ScoreComputed
 from shared.db import transaction
 from shared.errors import NotFound
 from shared.events import Envelope, EventType, Topic, utcnow
+from shared.sealing import SecretBox
 from services.alerts.domain.rules import DEFAULT_RULES, AlertRules
 from services.alerts.domain.selection import Decision, PriorAlert, decide
 from services.alerts.models import (Alert, AlertRuleSet, AttachedResponse, Delivery, DeliveryStatus,
@@ -197,10 +198,10 @@ async def _save_rules(sessions: async_sessionmaker[AsyncSession], program: str, 
 
 # --- subscriptions -----------------------------------------------------------------------------
 
-async def subscribe(sessions: async_sessionmaker[AsyncSession], *, url: str, secret: str, event_types: list[str],
-                    programs: list[str] | None, who: str) -> Subscription:
-    sub = Subscription(id=f"sub_{secrets.token_hex(8)}", url=url, secret=secret, event_types=event_types,
-                       programs=programs, created_at=utcnow(), created_by=who)
+async def subscribe(sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, url: str, secret: str,
+                    event_types: list[str], programs: list[str] | None, who: str) -> Subscription:
+    sub = Subscription(id=f"sub_{secrets.token_hex(8)}", url=url, secret_sealed=box.seal({"secret": secret}),
+                       event_types=event_types, programs=programs, created_at=utcnow(), created_by=who)
     async with transaction(sessions) as s:
         s.add(sub)
     return sub

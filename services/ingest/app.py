@@ -11,11 +11,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.egress import Egress
 from shared.erasure import consume_erasures
 from shared.events import Topic
 from shared.follower import TopicFollower
 from shared.http.app import build_app
 from shared.runtime import Runtime
+from shared.sealing import SecretBox
 from shared.settings import Settings
 from services.ingest import erasure
 from services.ingest.api import quarantine, responses, sources, webhooks
@@ -23,7 +25,6 @@ from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.fetcher import FetchWorker
 from services.ingest.intake import Intake
 from services.ingest.models import messaging
-from services.ingest.sealing import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     catalog = ProgramCatalog()
     box = SecretBox.from_settings(settings)
+    egress = Egress(settings.allow_private_targets)
 
     def make_runtime(s: Settings) -> Runtime:
         runtime = Runtime("ingest", s, migrations=MIGRATIONS, messaging=messaging)
@@ -39,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.after_boot(follower.start, follower.stop)
         runtime.add_check("programs", follower.caught_up.is_set)
         intake = Intake(runtime, catalog, box)
-        fetcher = FetchWorker(runtime, intake)
+        fetcher = FetchWorker(runtime, intake, egress=egress, max_bytes=s.outbound_max_bytes)
         runtime.after_boot(fetcher.start, fetcher.stop)
         consume_erasures(runtime, erasure.erase)
         app.state.intake = intake
@@ -53,4 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 "by their signatures and mapped by configuration.")
     app.state.programs = catalog
     app.state.secret_box = box
+    app.state.egress = egress
     return app

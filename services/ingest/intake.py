@@ -30,6 +30,7 @@ from shared.db import transaction
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.events import Envelope, Topic, utcnow
 from shared.runtime import Runtime
+from shared.sealing import SealError, SecretBox
 from services.ingest import sources
 from services.ingest.domain import platforms
 from services.ingest.domain.mapping import ADAPTERS, Mapping, MappingError, map_document, platform_response_id
@@ -39,7 +40,6 @@ from services.ingest.domain.response import ResponseIn
 from services.ingest.domain.signatures import SignatureError
 from services.ingest.metrics import WEBHOOKS
 from services.ingest.models import FetchJob, QuarantinedPayload, QuarantineStage, QuarantineStatus, Source, messaging
-from services.ingest.sealing import SealError, SecretBox
 from services.ingest.source_cache import KnownSource, SourceCache
 from services.ingest.service import to_event
 
