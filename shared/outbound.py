@@ -120,11 +120,12 @@ class Reply:
 
 class OutboundClient:
     def __init__(self, egress: Egress, *, timeout_s: float, user_agent: str, max_bytes: int = 1 << 20,
-                 resolver: Resolver = system_resolver, max_connections: int = 100):
+                 resolver: Resolver = system_resolver, max_connections: int = 100,
+                 ssl_context: ssl.SSLContext | None = None):
         self.egress = egress
         self.max_bytes = max_bytes
         self._timeout_s = timeout_s
-        transport = _VettingTransport(VettingBackend(egress, resolver), httpx.create_ssl_context(),
+        transport = _VettingTransport(VettingBackend(egress, resolver), ssl_context or httpx.create_ssl_context(),
                                       httpx.Limits(max_connections=max_connections, max_keepalive_connections=20))
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout_s, follow_redirects=False,
                                        trust_env=False,

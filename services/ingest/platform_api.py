@@ -64,7 +64,7 @@ def _shaped(document: Any, what: str, *, list_key: str | None = None, dict_key: 
         or (dict_key is not None and isinstance(document.get(dict_key), dict)))
     if not ok:
         key = list_key or dict_key
-        raise FetchFailure(NOT_SHAPED, f"{what}: the answer is not one (no '{key}')")
+        raise FetchFailure(NOT_SHAPED, f"{what}: the answer is not the platform's document (no '{key}')")
     return document
 
 
