@@ -19,6 +19,7 @@ IPv4 address inside it.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -39,6 +40,11 @@ METADATA_HOSTS = frozenset({
     "metadata.azure.internal", "metadata.tencentyun.com", "metadata.platformequinix.com"})
 # Names that only ever mean this machine or its own network (RFC 6761, RFC 6762, RFC 8375, ICANN .internal).
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain", ".lan", ".intranet")
+# Public DNS names known to answer 127.0.0.1 for themselves and every subdomain, and services that
+# answer the address written in the name (10.0.0.1.nip.io, 127-0-0-1.sslip.io): judged without DNS.
+_LOOPBACK_DOMAINS = ("localtest.me", "lvh.me", "vcap.me", "fuf.me", "lacolhost.com")
+_ECHO_DOMAINS = ("nip.io", "sslip.io", "xip.io", "traefik.me", "backname.io")
+_ECHOED = re.compile(r"(?:^|[.-])((?:\d{1,3}[.-]){3}\d{1,3})$")
 _NAT64 = _net("64:ff9b::/96")
 _COMPATIBLE = _net("::/96")
 _TEREDO = _net("2001::/32")
@@ -89,6 +95,12 @@ class Egress:
             pass
         if name in METADATA_HOSTS:
             return f"{name} is a cloud metadata host"
+        echoed = _echoed_address(name)
+        if echoed is not None:
+            why = self.address_refusal(echoed)
+            return f"{name} resolves to {echoed}: {why}" if why else None
+        if any(name == d or name.endswith("." + d) for d in _LOOPBACK_DOMAINS):
+            return None if self.allow_private else f"{name} resolves to loopback ({SETTING} is off)"
         if name == "localhost" or name.endswith(_LOCAL_SUFFIXES) or "." not in name:
             return None if self.allow_private else f"{name} is a local network name ({SETTING} is off)"
         return None
@@ -96,6 +108,18 @@ class Egress:
     def is_local(self, host: str) -> bool:
         """A host on this machine or its own network (and allowed only because the setting is on)."""
         return Egress(False).host_refusal(host) is not None and self.host_refusal(host) is None
+
+
+def _echoed_address(name: str) -> ipaddress.IPv4Address | None:
+    for domain in _ECHO_DOMAINS:
+        if name.endswith("." + domain):
+            found = _ECHOED.search(name[: -len(domain) - 1])
+            if found:
+                try:
+                    return ipaddress.IPv4Address(found.group(1).replace("-", "."))
+                except ValueError:
+                    return None
+    return None
 
 
 def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:

@@ -83,6 +83,8 @@ async def produce(system, *envelopes) -> None:
     "http://localhost:8001/v1/responses",
     "http://api.localhost/hook",
     "http://intranet/hook",
+    "http://localtest.me:8003/",  # public DNS answering 127.0.0.1
+    "http://127.0.0.1.nip.io/",
 ])
 async def test_subscribing_an_inward_or_metadata_target_is_refused(strict, url):
     async with strict.client("alerts", "manager") as m:

@@ -117,3 +117,12 @@ def test_a_local_api_server_is_accepted_only_with_private_targets_allowed():
         assert base_url_problem(PLATFORMS["qualtrics"], url, STRICT)
     assert base_url_problem(PLATFORMS["qualtrics"], "http://169.254.169.254", LOCAL_OK)
     assert base_url_problem(PLATFORMS["qualtrics"], "http://127.0.0.1:8080/?", LOCAL_OK)
+
+
+def test_public_names_known_to_answer_inward_are_judged_without_dns():
+    for name in ("localtest.me", "app.localtest.me", "lvh.me", "127.0.0.1.nip.io", "app.10.0.0.1.nip.io",
+                 "app-192-168-1-1.sslip.io"):
+        assert STRICT.host_refusal(name), name
+        assert LOCAL_OK.host_refusal(name) is None, name
+    assert "metadata" in LOCAL_OK.host_refusal("169.254.169.254.nip.io")
+    assert STRICT.host_refusal("8.8.8.8.nip.io") is None and STRICT.host_refusal("cc.nip.io") is None
