@@ -8,6 +8,8 @@ bounded read) to a URL joined segment by segment onto the source's base URL, so 
 cannot add a path segment or a query. An answer is kept only when it is the platform's JSON
 document for the thing asked (a SurveyMonkey response or survey, a Qualtrics `result`): whatever
 else a server answers is refused, never stored in quarantine where an admin could read it back.
+Of a document, only what a mapping can read is kept: the response (any field of it may be mapped),
+a survey definition's outline, a Qualtrics answer's `result`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import httpx
 from shared.egress import UnsafePath, join_url
 from shared.outbound import OutboundClient, RefusedTarget, Reply
 from services.ingest.domain.fetching import FetchFailure
+from services.ingest.domain.mapping.surveymonkey import outline
 
 NOT_SHAPED = 422  # the answer is not the platform's document: no retry, quarantined with the reason
 
@@ -97,8 +100,8 @@ async def fetch_surveymonkey(client: OutboundClient, base_url: str, credentials:
     survey = cache.get((base_url, survey_id))
     if survey is None:
         what = "SurveyMonkey survey details"
-        survey = _shaped(await _get_json(client, base_url, [*survey_path, "details"], headers, what), what,
-                         list_key="pages")
+        survey = outline(_shaped(await _get_json(client, base_url, [*survey_path, "details"], headers, what),
+                                 what, list_key="pages"))
         cache.put((base_url, survey_id), survey)
     return {"response": response, "survey": survey}
 
@@ -110,4 +113,4 @@ async def fetch_qualtrics(client: OutboundClient, base_url: str, credentials: di
     what = "Qualtrics response"
     document = await _get_json(client, base_url, ["API", "v3", "surveys", survey_id, "responses", response_id],
                                headers, what)
-    return {"response": _shaped(document, what, dict_key="result")}
+    return {"response": {"result": _shaped(document, what, dict_key="result")["result"]}}
