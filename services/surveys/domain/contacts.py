@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import zoneinfo
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
 from pydantic_core import PydanticCustomError
 
 from services.surveys.domain.text import clean_line
@@ -291,6 +291,10 @@ class Contact(BaseModel):
     @classmethod
     def _unsubscribed(cls, value: Any) -> datetime | None:
         return None if value is None or value == "" else parse_moment(value)
+
+    @field_serializer("consent", "bounced")
+    def _sorted(self, channels: frozenset[Channel]) -> list[str]:
+        return sorted(channels)  # a stable order in API answers and events
 
 
 def _line(value: Any, max_length: int) -> str:

@@ -130,6 +130,8 @@ class SurveyPlan(BaseModel):
             raise fail("must list 1–7 weekdays, e.g. ['mon', 'tue', 'wed', 'thu', 'fri']")
         days = set()
         for item in value:
+            if isinstance(item, str) and item.strip().isdigit():
+                item = int(item.strip())
             if isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= 7:
                 days.add(item)
             elif isinstance(item, str) and item.strip().lower() in _DAY_NAMES:
