@@ -128,6 +128,8 @@ def test_keys_are_checked_and_never_shown():
     assert "a" * 40 not in repr(KEYS)
     with pytest.raises(ValueError):
         mint(KEYS, "inv-1", datetime(2026, 12, 1))  # naive
+    with pytest.raises(ValueError):
+        verify(KEYS, mint(KEYS, "inv-1", LATER), now=datetime(2026, 11, 20))  # naive: which zone's 'now'?
 
 
 # -- the link ----------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The spread: sha256("<program>:<customer_id>") picks the customer's day among the period's allowed
 dates (first 8 bytes, modulo their count) and the moment within that day's window (next 8 bytes,
 as a fraction of the window's real length). Stable (same customer, same programme, same period →
-same moment) and even (a hash is uniform); programmes differ, so one customer's surveys from two
+same moment) and even as far as chance allows: each customer lands independently, so a day's count
+varies by about 1/√(customers per day) — ±5% for 10,000 customers over 30 days, ±1% for 300,000,
+which is when evenness matters for load. Programmes differ, so one customer's surveys from two
 programmes do not pile on one day. A lifecycle anchor replaces the day; the moment is spread the same.
 
 The clock is always passed in. A due moment is never before `now`: an invitation planned late (a
@@ -27,7 +29,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 from services.surveys.domain.periods import Period, period_of
 from services.surveys.domain.plans import AnchorDate, SurveyPlan
 from services.surveys.domain.rules import Decision, Reason
-from services.surveys.domain.windows import inside, local_date, moment_at, window_intervals
+from services.surveys.domain.windows import local_date, local_window
 
 _SEARCH_DAYS = 15  # the next allowed day with a non-empty window is always within this reach
 _TWO_64 = float(2 ** 64)
@@ -109,12 +111,12 @@ def moment_from(plan: SurveyPlan, zone: str, day: date, fraction: float,
         day = max(day, local_date(zone, not_before))
     for _ in range(_SEARCH_DAYS):
         if day.isoweekday() in plan.send_days:
-            intervals = window_intervals(zone, day, plan.window_start, plan.window_end)
-            moment = moment_at(intervals, fraction)
+            window = local_window(zone, day, plan.window_start, plan.window_end)
+            moment = window.moment(fraction)
             if moment is not None:
                 if not_before is None or moment >= not_before:
                     return moment
-                if inside(intervals, not_before):
+                if not_before in window:
                     return not_before
         day += timedelta(days=1)
     return None

@@ -124,6 +124,8 @@ def mint(keys: TokenKeys, invitation_id: str, expires_at: datetime, *,
 def verify(keys: TokenKeys, token: str, *, now: datetime, purpose: Purpose = Purpose.INVITATION,
            leeway_s: int = 0) -> TokenClaims:
     """The token's claims, or TokenMalformed | TokenTampered | TokenExpired."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
     raw = _decode(token)
     body, tag = raw[:-TAG_BYTES], raw[-TAG_BYTES:]
     purpose = Purpose(purpose)

@@ -15,6 +15,7 @@ a dictionary lookup per contact, not a probe.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -60,9 +61,32 @@ def _segments(zone: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetime
     return pieces
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One local date's sending window: the UTC intervals it covers and their real length."""
+
+    intervals: tuple[Interval, ...]
+    seconds: int
+
+    def moment(self, fraction: float) -> datetime | None:
+        """The instant `fraction` (0 ≤ f < 1) of the way through the window's real time; None if empty."""
+        if self.seconds <= 0:
+            return None
+        position = min(int(fraction * self.seconds), self.seconds - 1)
+        for lo, hi in self.intervals:
+            length = int((hi - lo).total_seconds())
+            if position < length:
+                return lo + timedelta(seconds=position)
+            position -= length
+        return None  # unreachable: position < seconds
+
+    def __contains__(self, instant: datetime) -> bool:
+        return any(lo <= instant < hi for lo, hi in self.intervals)
+
+
 @lru_cache(maxsize=1 << 16)
-def window_intervals(zone_name: str, day: date, start: time, end: time) -> tuple[Interval, ...]:
-    """The UTC intervals during which the wall clock of `zone_name` reads `day`, start ≤ t < end."""
+def local_window(zone_name: str, day: date, start: time, end: time) -> Window:
+    """The instants at which the wall clock of `zone_name` reads `day`, start ≤ t < end."""
     zone = ZoneInfo(zone_name)
     wall_start, wall_end = datetime.combine(day, start), datetime.combine(day, end)
     midnight = datetime.combine(day, time()).replace(tzinfo=UTC)
@@ -73,30 +97,9 @@ def window_intervals(zone_name: str, day: date, start: time, end: time) -> tuple
         hi = min(seg_end, (wall_end - offset).replace(tzinfo=UTC))
         if lo < hi:
             out.append((lo, hi))
-    return tuple(out)
+    return Window(tuple(out), sum(int((hi - lo).total_seconds()) for lo, hi in out))
 
 
-def window_seconds(intervals: tuple[Interval, ...]) -> int:
-    return sum(int((hi - lo).total_seconds()) for lo, hi in intervals)
-
-
-def moment_at(intervals: tuple[Interval, ...], fraction: float) -> datetime | None:
-    """The instant `fraction` (0 ≤ f < 1) of the way through the window's real time; None if empty."""
-    total = window_seconds(intervals)
-    if total <= 0:
-        return None
-    position = min(int(fraction * total), total - 1)
-    for lo, hi in intervals:
-        length = int((hi - lo).total_seconds())
-        if position < length:
-            return lo + timedelta(seconds=position)
-        position -= length
-    return None  # unreachable: position < total
-
-
-def inside(intervals: tuple[Interval, ...], instant: datetime) -> bool:
-    return any(lo <= instant < hi for lo, hi in intervals)
-
-
+@lru_cache(maxsize=4096)
 def local_date(zone_name: str, instant: datetime) -> date:
     return instant.astimezone(ZoneInfo(zone_name)).date()
