@@ -15,9 +15,10 @@ are looked up, the first is written); in development one is generated once into
 
 Concurrency. On PostgreSQL a consumer's transaction and an erasure's could otherwise cross: the
 consumer finds no tombstone, the erasure sweeps before the consumer's rows are committed, and
-the rows survive with the personal data. So consumers take the tombstone table in SHARE mode
-first (they run side by side) and an erasure takes it in SHARE ROW EXCLUSIVE mode: it waits for
-the consumers in flight to commit, then sweeps what they wrote; consumers after it see its
+the rows survive with the personal data. So consumers take a transaction-scoped advisory lock of
+the service's schema in shared mode first (they run side by side) and an erasure takes it in
+exclusive mode: it waits for the consumers in flight to commit, then sweeps what they wrote
+(READ COMMITTED: each statement sees what was committed before it); consumers after it see its
 tombstone. SQLite runs one writing transaction at a time (shared.db.transaction), which gives
 the same order.
 """
@@ -125,11 +126,15 @@ class ErasureGuard:
         self.service = service
         self._tombstone, self._arrival = tables
         self.digest = digest
+        # Per schema: the services (and test runs) sharing one database do not wait for each other.
+        key = f"hashtext(current_schema() || '.{self._tombstone.__tablename__}')"
+        self._exclusive = text(f"SELECT pg_advisory_xact_lock({key})")
+        self._shared = text(f"SELECT pg_advisory_xact_lock_shared({key})")
 
     async def exclude_consumers(self, session: AsyncSession) -> None:
         """First statement of an erasure's transaction: wait for the consumers in flight (PostgreSQL)."""
         if is_postgres(session.bind):
-            await session.execute(text(f'LOCK TABLE "{self._tombstone.__tablename__}" IN SHARE ROW EXCLUSIVE MODE'))
+            await session.execute(self._exclusive)
 
     async def remember(self, session: AsyncSession, customer_id: str) -> None:
         now = utcnow()
@@ -144,7 +149,7 @@ class ErasureGuard:
         """First statement of a transaction that may store personal data (PostgreSQL): an erasure
         in progress ends first; erasures after it wait for this transaction to commit."""
         if is_postgres(session.bind):
-            await session.execute(text(f'LOCK TABLE "{self._tombstone.__tablename__}" IN SHARE MODE'))
+            await session.execute(self._shared)
 
     async def erased(self, session: AsyncSession, customer_ids: Iterable[str]) -> set[str]:
         """Which of these customers were erased. Call it before the transaction writes anything."""
