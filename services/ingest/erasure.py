@@ -8,8 +8,8 @@ JSON however escaped (`\\u00e9`, `\\/`), form bodies however percent-encoded, JS
 field, Unicode normalised (NFC) and trimmed; a body that is none of these names them when the id
 appears in it as a whole word. Those rows are deleted: replaying them would bring the data back.
 
-A text search cannot find an escaped id, so every stored document is decoded and looked at,
-page by page: erasures are rare and the quarantine is small; the cost is one read of it.
+A text search cannot find an escaped id, so every stored document is decoded and looked at, a
+few at a time: erasures are rare and the quarantine is small; the cost is one read of it.
 
 Late deliveries: a platform may deliver again, after the erasure, a payload that names the
 customer (a retry). Quarantining it would bring the data back, so its document is withheld
@@ -25,13 +25,14 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.tombstones import ErasureGuard
 from services.ingest.models import FetchJob, QuarantinedPayload
 
-PAGE = 200
+CHUNK_CHARS = 4_000_000
+CHUNK_ROWS = 500
 # Strings that may be a customer id (ingest takes ids of 1 to 200 characters).
 MAX_ID_CHARS = 200
 # How deep JSON inside a string (a form field holding JSON, say) is decoded.
@@ -97,17 +98,19 @@ def names_customer(document: str, customer_id: str) -> bool:
 
 
 async def _matching(session: AsyncSession, id_column, document_column, customer_id: str) -> list:
-    """The ids of the rows whose document names the customer, read a page at a time."""
-    found, after = [], None
-    while True:
-        query = select(id_column, document_column).order_by(id_column).limit(PAGE)
-        if after is not None:
-            query = query.where(id_column > after)
-        rows = (await session.execute(query)).all()
-        found += [row[0] for row in rows if names_customer(row[1], customer_id)]
-        if len(rows) < PAGE:
-            return found
-        after = rows[-1][0]
+    """The ids of the rows whose document names the customer, read a few at a time: about
+    `CHUNK_CHARS` of documents (and at most `CHUNK_ROWS` rows) in memory at once."""
+    sizes = (await session.execute(select(id_column, func.coalesce(func.length(document_column), 0))
+                                   .order_by(id_column))).all()
+    found, chunk, held = [], [], 0
+    for index, (row_id, size) in enumerate(sizes):
+        chunk.append(row_id)
+        held += size
+        if held >= CHUNK_CHARS or len(chunk) >= CHUNK_ROWS or index == len(sizes) - 1:
+            rows = await session.execute(select(id_column, document_column).where(id_column.in_(chunk)))
+            found += [row_id for row_id, document in rows if document and names_customer(document, customer_id)]
+            chunk, held = [], 0
+    return found
 
 
 async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict[str, int]:
