@@ -115,7 +115,7 @@ async def score_responses(session: AsyncSession, guard: ErasureGuard, envelopes:
     A response of an erased customer is erased on arrival (`_pseudonymised`).
     """
     received = [(env, env.parse(ResponseReceived)) for env in envelopes if env.type == EventType.RESPONSE_RECEIVED]
-    erased = await guard.erased(session, {r.customer.id for _, r in received})
+    erased = await guard.erased(session, {c for env, r in received for c in (env.subject, r.customer.id)})
     fresh = {env.id for env in await messaging.unseen(session, [env for env, _ in received])}
     batch: dict[str, ResponseReceived] = {}
     envelope_of: dict[str, Envelope] = {}
@@ -127,11 +127,10 @@ async def score_responses(session: AsyncSession, guard: ErasureGuard, envelopes:
         known = await session.scalars(select(Response.response_id).where(Response.response_id.in_(batch)))
         for response_id in known.all():
             del batch[response_id]
-    late = [r for r in batch.values() if r.customer.id in erased]
-    unpublished = {r.response_id for r in late}
-    if late:
-        await guard.record(session, [envelope_of[r.response_id] for r in late], Action.PSEUDONYMISED)
-        batch = {k: _pseudonymised(r) if r.customer.id in erased else r for k, r in batch.items()}
+    unpublished = {k for k, r in batch.items() if {envelope_of[k].subject, r.customer.id} & erased}
+    if unpublished:
+        await guard.record(session, [envelope_of[k] for k in unpublished], Action.PSEUDONYMISED)
+        batch = {k: _pseudonymised(r) if k in unpublished else r for k, r in batch.items()}
     if not batch:
         return 0
     responses = list(batch.values())
