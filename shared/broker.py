@@ -21,17 +21,18 @@ from shared.settings import Settings
 log = logging.getLogger("lazo.broker")
 
 
-RETENTION_MS = 7 * 24 * 3600 * 1000
+DEFAULT_RETENTION_H = 168.0
 
 
-def topic_configs(topic: str) -> dict[str, str]:
-    """A topic's settings at creation (the plan in docs/operations.md): events are kept 7 days,
-    long enough to re-run a consumer after an incident, short enough that an erased customer's
-    data does not linger in the log; programmes are state followed from the beginning, so each
-    programme's latest event is kept, for ever (compaction)."""
+def topic_configs(topic: str, retention_h: float = DEFAULT_RETENTION_H) -> dict[str, str]:
+    """A topic's settings at creation (the plan in docs/operations.md): events are kept
+    `LAZO_TOPIC_RETENTION_H` (7 days by default), long enough to re-run a consumer after an
+    incident, and the longest an erased customer's data stays in the log (docs/privacy.md);
+    programmes are state followed from the beginning, so each programme's latest event is kept,
+    for ever (compaction)."""
     if topic == Topic.PROGRAMS:
         return {"cleanup.policy": "compact"}
-    return {"retention.ms": str(RETENTION_MS)}
+    return {"retention.ms": str(int(retention_h * 3600 * 1000))}
 
 
 async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -> None:
@@ -42,7 +43,8 @@ async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -
     try:
         existing = set(await admin.list_topics())
         wanted = [NewTopic(t, num_partitions=settings.kafka_partitions,
-                           replication_factor=settings.kafka_replication, topic_configs=topic_configs(t))
+                           replication_factor=settings.kafka_replication,
+                           topic_configs=topic_configs(t, settings.topic_retention_h))
                   for t in topics if t not in existing]
         if wanted:
             try:

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     # ingest: Fernet key(s) sealing webhook sources' credentials, comma-separated, newest first
     # (older keys still open what they sealed). Unset: a key generated once in var/ (development).
     secrets_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_SECRETS_KEY"))
+    # Every service: key(s) of the HMAC that remembers erased customers without their ids
+    # (shared.tombstones), comma-separated, newest first. Unset: one generated once in var/.
+    erasure_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_ERASURE_KEY"))
+    # How long the topics Lazo creates keep events (hours): the longest an erased customer's data
+    # can stay on the broker after the erasure (docs/privacy.md). Not for lazo.programs.v1 (compacted).
+    topic_retention_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_TOPIC_RETENTION_H"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("LAZO_HOST"))
     ingest_port: int = Field(8001, validation_alias=AliasChoices("LAZO_INGEST_PORT"))

@@ -28,6 +28,7 @@ from shared.contracts.scores import CustomerContact, ScoreComputed
 from shared.db import transaction
 from shared.errors import NotFound
 from shared.events import Envelope, EventType, Topic, utcnow
+from shared.tombstones import Action, ErasureGuard
 from services.alerts.domain.rules import DEFAULT_RULES, AlertRules
 from services.alerts.domain.selection import Decision, PriorAlert, decide
 from services.alerts.models import (Alert, AlertRuleSet, AttachedResponse, Delivery, DeliveryStatus,
@@ -111,12 +112,20 @@ class _Batch:
                 if event_type in sub.event_types and (sub.programs is None or program in sub.programs)]
 
 
-async def apply_scores(sessions: async_sessionmaker[AsyncSession], envelopes: Sequence[Envelope]) -> Applied:
-    """The consumer's use case: every `lazo.score.computed` goes through the selection rules."""
+async def apply_scores(sessions: async_sessionmaker[AsyncSession], guard: ErasureGuard,
+                       envelopes: Sequence[Envelope]) -> Applied:
+    """The consumer's use case: every `lazo.score.computed` goes through the selection rules.
+
+    The score of a customer erased meanwhile is erased on arrival: no alert, no push (acting on
+    it could only contact a person who asked to be forgotten), and a record that it came."""
     applied = Applied()
+    parsed = [(e, e.parse(ScoreComputed)) for e in envelopes if e.type == EventType.SCORE_COMPUTED]
     async with transaction(sessions) as session:
-        fresh = await messaging.unseen(session, envelopes)
-        scores = [e.parse(ScoreComputed) for e in fresh if e.type == EventType.SCORE_COMPUTED]
+        erased = await guard.erased(session, {c for e, score in parsed for c in (e.subject, score.customer_id)})
+        fresh = {e.id for e in await messaging.unseen(session, envelopes)}
+        late = [e for e, score in parsed if e.id in fresh and {e.subject, score.customer_id} & erased]
+        await guard.record(session, late, Action.DROPPED)
+        scores = [score for e, score in parsed if e.id in fresh and not {e.subject, score.customer_id} & erased]
         if not scores:
             return applied
         batch = await _Batch(session, scores).load()

@@ -17,12 +17,13 @@ from shared.follower import TopicFollower
 from shared.http.app import build_app
 from shared.runtime import Runtime
 from shared.settings import Settings
+from shared.tombstones import CustomerDigest, ErasureGuard
 from services.ingest import erasure
 from services.ingest.api import quarantine, responses, sources, webhooks
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.fetcher import FetchWorker
 from services.ingest.intake import Intake
-from services.ingest.models import messaging
+from services.ingest.models import messaging, tombstones
 from services.ingest.sealing import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,13 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def make_runtime(s: Settings) -> Runtime:
         runtime = Runtime("ingest", s, migrations=MIGRATIONS, messaging=messaging)
+        guard = ErasureGuard("ingest", tombstones, CustomerDigest.from_settings(s))
         follower = TopicFollower(s, Topic.PROGRAMS, catalog.apply)
         runtime.after_boot(follower.start, follower.stop)
         runtime.add_check("programs", follower.caught_up.is_set)
         intake = Intake(runtime, catalog, box)
+        intake.erased = guard
         fetcher = FetchWorker(runtime, intake)
         runtime.after_boot(fetcher.start, fetcher.stop)
-        consume_erasures(runtime, erasure.erase)
+        consume_erasures(runtime, erasure.erase, guard)
         app.state.intake = intake
         return runtime
 

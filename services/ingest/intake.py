@@ -18,7 +18,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping as MappingABC
+from collections.abc import AsyncIterator, Callable, Mapping as MappingABC
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,8 @@ from shared.db import transaction
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.events import Envelope, Topic, utcnow
 from shared.runtime import Runtime
-from services.ingest import sources
+from shared.tombstones import ErasureGuard
+from services.ingest import erasure, sources
 from services.ingest.domain import platforms
 from services.ingest.domain.mapping import ADAPTERS, Mapping, MappingError, map_document, platform_response_id
 from services.ingest.domain.platforms import PLATFORMS, UnreadablePayload
@@ -81,10 +83,17 @@ class Intake:
         self.box = box
         self.sources = SourceCache()
         self.on_fetch_job: Callable[[], None] = lambda: None  # the fetch worker's wake-up
+        self.erased: ErasureGuard | None = None  # erased customers (services.ingest.erasure)
 
-    def _write(self):
-        """One unit of work that writes (shared.db.transaction queues SQLite's writers)."""
-        return transaction(self.sessions)
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work that writes (shared.db.transaction queues SQLite's writers). It waits
+        for an erasure in progress first, so that what it stores is either swept by the erasure or
+        checked against its tombstone (shared.tombstones)."""
+        async with transaction(self.sessions) as s:
+            if self.erased is not None:
+                await self.erased.wait_for_erasures(s)
+            yield s
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -223,6 +232,8 @@ class Intake:
     async def _hold(self, s: AsyncSession, source: Source, key: str, stage: str, document: str, reason: str,
                     errors: list[dict[str, Any]] | None, *, delivered: bool = True) -> str:
         """Quarantine a document: one row per (source, delivery key), updated by later deliveries."""
+        if self.erased is not None and await erasure.names_an_erased_customer(s, self.erased, document):
+            document, reason, errors = "", erasure.WITHHELD_REASON, None
         now = utcnow()
         q = QuarantinedPayload
         values: dict[str, Any] = dict(stage=stage, reason=reason[:4000], errors=errors, document=document,

@@ -17,12 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.programs import ProgramChanged, ProgramDefinition
-from shared.contracts.responses import ResponseReceived
+from shared.contracts.responses import Customer, ResponseReceived
 from shared.contracts.scores import CustomerContact, ScoreComputed, ScoreRejected
 from shared.db import transaction
+from shared.erasure import new_pseudonym
 from shared.errors import Conflict
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.runtime import Runtime
+from shared.tombstones import Action, ErasureGuard
 from services.scoring.domain.assessment import Assessment, Status, assess
 from services.scoring.domain.programs import BUILT_IN, revise
 from services.scoring.models import Program, Response, messaging
@@ -97,30 +99,38 @@ async def republish_programs(runtime: Runtime) -> None:
 
 # --- scoring ---------------------------------------------------------------------------------
 
-async def score_batch(runtime: Runtime, envelopes: Sequence[Envelope]) -> None:
+async def score_batch(runtime: Runtime, guard: ErasureGuard, envelopes: Sequence[Envelope]) -> None:
     """Consumer handler for `lazo.responses.v1`: one transaction for the whole batch."""
     async with transaction(runtime.sessions) as session:
-        published = await score_responses(session, envelopes)
+        published = await score_responses(session, guard, envelopes)
     if published:
         runtime.notify_outbox()
 
 
-async def score_responses(session: AsyncSession, envelopes: Sequence[Envelope]) -> int:
+async def score_responses(session: AsyncSession, guard: ErasureGuard, envelopes: Sequence[Envelope]) -> int:
     """Store and score the batch's new responses; returns how many events went to the outbox.
 
     Parsing comes first, so a poison event fails the batch before anything is written (the
     runner then isolates it). A response seen before, under any event id, changes nothing.
+    A response of an erased customer is erased on arrival (`_pseudonymised`).
     """
     received = [(env, env.parse(ResponseReceived)) for env in envelopes if env.type == EventType.RESPONSE_RECEIVED]
+    erased = await guard.erased(session, {c for env, r in received for c in (env.subject, r.customer.id)})
     fresh = {env.id for env in await messaging.unseen(session, [env for env, _ in received])}
     batch: dict[str, ResponseReceived] = {}
+    envelope_of: dict[str, Envelope] = {}
     for env, response in received:
-        if env.id in fresh:
-            batch.setdefault(response.response_id, response)
+        if env.id in fresh and response.response_id not in batch:
+            batch[response.response_id] = response
+            envelope_of[response.response_id] = env
     if batch:
         known = await session.scalars(select(Response.response_id).where(Response.response_id.in_(batch)))
         for response_id in known.all():
             del batch[response_id]
+    unpublished = {k for k, r in batch.items() if {envelope_of[k].subject, r.customer.id} & erased}
+    if unpublished:
+        await guard.record(session, [envelope_of[k] for k in unpublished], Action.PSEUDONYMISED)
+        batch = {k: _pseudonymised(r) if k in unpublished else r for k, r in batch.items()}
     if not batch:
         return 0
     responses = list(batch.values())
@@ -137,8 +147,17 @@ async def score_responses(session: AsyncSession, envelopes: Sequence[Envelope]) 
         rows.append(_row(response, assessment, now))
         outcomes.append(_outcome(response, assessment, previous[0] if previous else None, now))
     await session.execute(insert(Response), rows)
-    await messaging.add_all(session, Topic.SCORES, outcomes)
-    return len(rows)
+    # A response erased on arrival counts in the KPIs and goes no further: an alert or a case for
+    # a customer who asked to be forgotten could only contact them again.
+    published = [e for e, r in zip(outcomes, responses) if r.response_id not in unpublished]
+    await messaging.add_all(session, Topic.SCORES, published)
+    return len(published)
+
+
+def _pseudonymised(response: ResponseReceived) -> ResponseReceived:
+    """An erased customer's response as scoring may keep it: the figures, under a fresh pseudonym
+    (nothing links it to the erasure's other rows: the tombstone holds no pseudonym)."""
+    return response.model_copy(update={"customer": Customer(id=new_pseudonym()), "comment": None})
 
 
 async def latest_scores(session: AsyncSession, customer_ids: set[str]) -> dict[str, tuple[float, datetime]]:

@@ -26,7 +26,7 @@ class CustomerOut(BaseModel):
     history: list[HistoryItem]
 
 
-@router.get("/{customer_id}", response_model=CustomerOut, responses={404: {"description": "unknown customer"}})
+@router.get("/{customer_id:path}", response_model=CustomerOut, responses={404: {"description": "unknown customer"}})
 async def get_customer(customer_id: str, session: SessionDep, _: Reader,
                        limit: int = Query(100, ge=1, le=1000, description="history entries, newest first")) -> dict:
     """The customer's IEC (that of their latest scored response) and their scored history, newest first."""
