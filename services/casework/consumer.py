@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.contracts.alerts import AlertRaised
-from shared.contracts.outcomes import OutcomeRecorded
 from shared.contracts.scores import ScoreComputed
 from shared.db import transaction
 from shared.events import Envelope, EventType, Topic, utcnow
@@ -29,7 +28,12 @@ class CaseworkConsumer:
 
     async def handle(self, envelopes: Sequence[Envelope]) -> None:
         async with transaction(self._runtime.sessions) as session:
-            recorded: list[tuple[Envelope, OutcomeRecorded]] = []
+            # Outcomes are state, last report wins: each is applied in order even when its event id
+            # was seen before, so a correction undone (A, B, then A again: A's id) ends as A. The
+            # upsert is idempotent, so a redelivery changes nothing.
+            earliest = self._runtime.settings.submitted_at_earliest
+            recorded = [(env, outcomes.parse(env, earliest=earliest))
+                        for env in envelopes if env.type == EventType.OUTCOME_RECORDED]
             for env in await messaging.unseen(session, envelopes):
                 now = utcnow()
                 if env.type in ALERT_TYPES:
@@ -38,8 +42,6 @@ class CaseworkConsumer:
                     await service.take_alert(session, alert, held_out=held_out, now=now)
                 elif env.type == EventType.SCORE_COMPUTED:
                     await service.take_follow_up(session, env.parse(ScoreComputed), now=now)
-                elif env.type == EventType.OUTCOME_RECORDED:
-                    recorded.append((env, outcomes.parse(env)))  # stored together: one upsert per batch
-                # Anything else on these topics (lazo.score.rejected, newer types) is not ours.
+                # Outcomes: above. Anything else on these topics (lazo.score.rejected, newer types) is not ours.
             await outcomes.store(session, recorded, now=utcnow())
         self._runtime.notify_outbox()
