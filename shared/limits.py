@@ -131,6 +131,16 @@ Name = Annotated[str, Field(max_length=NAME_CHARS), _checked(line_problem)]
 Comment = Annotated[str, Field(max_length=COMMENT_CHARS_CEILING), _checked(text_problem)]
 
 
+def text_of(max_chars: int):
+    """A field type for free text of at most `max_chars` characters (notes, causes)."""
+    return Annotated[str, Field(max_length=max_chars), _checked(text_problem)]
+
+
+def label_of(max_chars: int):
+    """A field type for a short printable label of 1 to `max_chars` characters (an owner, a team)."""
+    return Annotated[str, Field(min_length=1, max_length=max_chars), _checked(id_problem)]
+
+
 def answer_keys_problem(keys: list[str]) -> str | None:
     if len(keys) > ANSWERS_MAX:
         return f"{len(keys)} answers; at most {ANSWERS_MAX}"

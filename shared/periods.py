@@ -2,8 +2,9 @@
 
 `from` inclusive; `to` inclusive, a bare date meaning its whole day (the KPIs); naive times mean
 UTC. A value that does not parse is a 422 naming the parameter. A value at the calendar's edge
-(`to=9999-12-31`, `from=0001-01-01T00:00:00+01:00`, whose UTC instant does not exist) is not an
-error: it only means "unbounded" on that side, and is treated so, never overflowing into a 500.
+(`to=9999-12-31`, whose day ends past the last instant Python represents, or
+`from=0001-01-01T00:00:00+01:00`, whose UTC instant is in year 0) is not an error: it is held at
+the first or last representable instant, which means the same, never overflowing into a 500.
 """
 
 from __future__ import annotations
@@ -54,11 +55,11 @@ def instant(field: str, raw: str) -> tuple[datetime, bool]:
         return (FIRST if value.year == 1 else LAST), False
 
 
-def _plus(moment: datetime, delta: timedelta) -> datetime | None:
+def _plus(moment: datetime, delta: timedelta) -> datetime:
     try:
         return moment + delta
     except OverflowError:
-        return None
+        return LAST
 
 
 def period(start: str | None, end: str | None, *, start_field: str = "from", end_field: str = "to") -> Period:
@@ -67,23 +68,17 @@ def period(start: str | None, end: str | None, *, start_field: str = "from", end
     hi = None
     if end:
         moment, whole_day = instant(end_field, end)
-        hi = _plus(moment, timedelta(days=1) if whole_day else timedelta(microseconds=1))  # None: past LAST
+        hi = _plus(moment, timedelta(days=1) if whole_day else timedelta(microseconds=1))
     if lo and hi and hi <= lo:
         raise _bad(end_field, f"'{end_field}' is before '{start_field}'")
-    return Period(None if lo == FIRST else lo, hi)
+    return Period(lo, hi)
 
 
 def since(field: str, raw: str | None) -> datetime | None:
-    """An inclusive lower bound as given (a date: its midnight UTC); None when open."""
-    if not raw:
-        return None
-    moment = instant(field, raw)[0]
-    return None if moment == FIRST else moment
+    """An inclusive lower bound as given (a date: its midnight UTC); None when not given."""
+    return instant(field, raw)[0] if raw else None
 
 
 def before(field: str, raw: str | None) -> datetime | None:
-    """An exclusive upper bound as given (a date: its midnight UTC); None when open."""
-    if not raw:
-        return None
-    moment = instant(field, raw)[0]
-    return None if moment == LAST else moment
+    """An exclusive upper bound as given (a date: its midnight UTC); None when not given."""
+    return instant(field, raw)[0] if raw else None
