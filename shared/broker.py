@@ -184,8 +184,11 @@ class Publisher:
                     waiting.discard(i)
         except asyncio.TimeoutError as exc:
             for i in waiting:
-                outcomes[i] = exc
                 future = sent.get(i)
+                if future is not None and future.done() and not future.cancelled():
+                    outcomes[i] = future.exception()  # settled while another was awaited
+                    continue
+                outcomes[i] = exc
                 if future is not None:  # it may still be acknowledged later: nobody waits for it now
                     future.add_done_callback(lambda f: f.cancelled() or f.exception())
         return outcomes
