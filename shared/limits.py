@@ -106,7 +106,8 @@ def id_problem(value: str) -> str | None:
     if value.isprintable():
         return None
     bad = next(c for c in value if not c.isprintable())
-    what = _describe(bad) if (bad < " " or "\ud800" <= bad <= "\udfff") else f"the unprintable character U+{ord(bad):04X}"
+    control = bad < " " or "\ud800" <= bad <= "\udfff"
+    what = _describe(bad) if control else f"the unprintable character U+{ord(bad):04X}"
     return f"must be printable characters; contains {what}"
 
 

@@ -64,7 +64,8 @@ def _score(envelope: Envelope) -> ScoreComputed:
     try:
         as_utc(score.submitted_at)
     except OverflowError:
-        raise PermanentError(f"{envelope.type} {envelope.id}: submitted_at is outside the dates Lazo can store") from None
+        raise PermanentError(f"{envelope.type} {envelope.id}: submitted_at is outside the dates Lazo can "
+                             "store") from None
     return score
 
 

@@ -59,8 +59,8 @@ async def accept(publisher: Publisher, outcome: OutcomeRecorded, *, now: datetim
     [failure] = await publisher.publish_each(Topic.OUTCOMES, [(envelope.to_bytes(), envelope.key)])
     if failure is not None:
         if refusal(failure):
-            raise InvalidInput("the event broker refuses this outcome",
-                               errors=[{"field": "body", "message": f"refused by the broker ({type(failure).__name__})"}])
+            message = f"refused by the event broker ({type(failure).__name__})"
+            raise InvalidInput("the event broker refuses this outcome", errors=[{"field": "body", "message": message}])
         raise Unavailable(f"the event broker did not acknowledge in time ({type(failure).__name__})")
     return envelope
 
