@@ -123,10 +123,9 @@ def _received(env: Envelope, window: SubmissionWindow, now: datetime) -> Respons
     """The response an event carries; poison (dead-lettered, never silently dropped) when it breaks
     the contract or says it was submitted outside the window ingest enforces."""
     response = env.parse(ResponseReceived)
-    try:
-        received = min(_utc(response.received_at), now)
-    except OverflowError:
-        raise PermanentError(f"{env.type} {env.id}: received_at is outside the dates Lazo can store") from None
+    # Measured from receipt, so a replay weeks later still takes what ingest took; never from later
+    # than now, so a producer's own `received_at` cannot widen the window.
+    received = min(_utc(response.received_at), now)
     if problem := window.problem(response.submitted_at, received):
         raise PermanentError(f"{env.type} {env.id}: submitted_at {problem}")
     return response
