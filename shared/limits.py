@@ -6,7 +6,7 @@ default, aiokafka's `max_request_size`). One survey response becomes several eve
 letter wrapping any of them), each carrying part of it. So ingest accepts a response only while
 its event data stays within `RESPONSE_MAX_BYTES`, and every event built from it then stays under
 `EVENT_BUDGET_BYTES`, a quarter of the broker's limit: room for what later versions add (comment
-analysis) without ever reaching the broker's refusal. `tests/test_bounds_events.py` builds the
+analysis) without ever reaching the broker's refusal. `tests/unit/test_event_budget.py` builds the
 largest accepted responses and runs them through every service's real event builders to prove it.
 
 Ids are bounded so that every column they reach, and every id derived from them, fits on SQLite
@@ -58,6 +58,7 @@ NAME_CHARS = 300
 ANSWERS_MAX = 50
 ANSWER_KEY_CHARS = 64
 ANSWER_KEY_PATTERN = r"^[a-z][a-z0-9_]*$"  # the programmes' question keys
+_ANSWER_KEY = re.compile(ANSWER_KEY_PATTERN)
 ATTRIBUTES_MAX_BYTES = 16 * KIB  # as compact UTF-8 JSON
 ATTRIBUTES_MAX_DEPTH = 16
 ATTRIBUTES_MAX_KEYS = 200  # object keys, at every level together
@@ -145,7 +146,7 @@ def label_of(max_chars: int):
 def answer_keys_problem(keys: list[str]) -> str | None:
     if len(keys) > ANSWERS_MAX:
         return f"{len(keys)} answers; at most {ANSWERS_MAX}"
-    bad = [k for k in keys if len(k) > ANSWER_KEY_CHARS or not re.fullmatch(ANSWER_KEY_PATTERN, k)]
+    bad = [k for k in keys if len(k) > ANSWER_KEY_CHARS or not _ANSWER_KEY.fullmatch(k)]
     if bad:
         shown = ", ".join(repr(k[:40]) for k in bad[:5])
         return (f"answer keys are lower_snake_case, 1–{ANSWER_KEY_CHARS} characters, like the programmes' "
