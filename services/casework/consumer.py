@@ -8,9 +8,9 @@ together.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from shared.contracts.alerts import AlertRaised
-from shared.contracts.outcomes import OutcomeRecorded
 from shared.contracts.scores import ScoreComputed
 from shared.db import transaction
 from shared.events import Envelope, EventType, Topic, utcnow
@@ -31,15 +31,28 @@ class CaseworkConsumer:
 
     async def handle(self, envelopes: Sequence[Envelope]) -> None:
         # Parsed before the transaction: a poison event fails the batch before anything is written.
-        parsed = [(env, _parse(env)) for env in envelopes]
+        earliest = self._runtime.settings.submitted_at_earliest
+        parsed = [(env, _parse(env, earliest)) for env in envelopes]
         async with transaction(self._runtime.sessions) as session:
             erased = await self._guard.erased(session, {c for env, data in parsed for c in _customers(env, data)})
             fresh = {env.id for env in await messaging.unseen(session, envelopes)}
             recorded: list[tuple[Envelope, OutcomeRecorded]] = []
             late: list[Envelope] = []
             for env, data in parsed:
-                if env.id not in fresh or data is None:
-                    continue  # seen before, or not ours (lazo.score.rejected, newer types)
+                if data is None:
+                    continue  # not ours (lazo.score.rejected, newer types)
+                if isinstance(data, OutcomeRecorded):
+                    # Outcomes are state, last report wins: each is applied in order even when its event
+                    # id was seen before, so a correction undone (A, B, then A again: A's id) ends as A.
+                    # The upsert is idempotent, so a redelivery changes nothing.
+                    if _customers(env, data) & erased:
+                        if env.id in fresh:
+                            late.append(env)
+                        continue
+                    recorded.append((env, data))  # stored together: one upsert per batch
+                    continue
+                if env.id not in fresh:
+                    continue  # seen before
                 if _customers(env, data) & erased:
                     # A customer erased meanwhile: no case opened or fed, no confirmation, no outcome.
                     late.append(env)
@@ -49,22 +62,20 @@ class CaseworkConsumer:
                 if isinstance(data, AlertRaised):
                     held_out = env.type == EventType.ALERT_HELD_OUT or data.control_group
                     await service.take_alert(session, data, held_out=held_out, now=now)
-                elif isinstance(data, ScoreComputed):
-                    await service.take_follow_up(session, data, now=now)
                 else:
-                    recorded.append((env, data))  # stored together: one upsert per batch
+                    await service.take_follow_up(session, data, now=now)
             await self._guard.record(session, late, Action.DROPPED)
             await outcomes.store(session, recorded, now=utcnow())
         self._runtime.notify_outbox()
 
 
-def _parse(env: Envelope) -> AlertRaised | ScoreComputed | OutcomeRecorded | None:
+def _parse(env: Envelope, earliest: date) -> AlertRaised | ScoreComputed | OutcomeRecorded | None:
     if env.type in ALERT_TYPES:
         return env.parse(AlertRaised)
     if env.type == EventType.SCORE_COMPUTED:
         return env.parse(ScoreComputed)
     if env.type == EventType.OUTCOME_RECORDED:
-        return outcomes.parse(env)
+        return outcomes.parse(env, earliest=earliest)
     return None
 
 

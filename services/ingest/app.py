@@ -15,6 +15,7 @@ from shared.erasure import consume_erasures
 from shared.events import Topic
 from shared.follower import TopicFollower
 from shared.http.app import build_app
+from shared.limits import ResponseBounds
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     catalog = ProgramCatalog()
     box = SecretBox.from_settings(settings)
+    bounds = ResponseBounds.from_settings(settings)
 
     def make_runtime(s: Settings) -> Runtime:
         runtime = Runtime("ingest", s, migrations=MIGRATIONS, messaging=messaging)
@@ -40,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         follower = TopicFollower(s, Topic.PROGRAMS, catalog.apply)
         runtime.after_boot(follower.start, follower.stop)
         runtime.add_check("programs", follower.caught_up.is_set)
-        intake = Intake(runtime, catalog, box)
+        intake = Intake(runtime, catalog, box, bounds)
         intake.erased = guard
         fetcher = FetchWorker(runtime, intake)
         runtime.after_boot(fetcher.start, fetcher.stop)
@@ -55,5 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 "(Typeform, Tally, Formbricks, SurveyMonkey, Qualtrics, generic JSON) verified "
                                 "by their signatures and mapped by configuration.")
     app.state.programs = catalog
+    app.state.bounds = bounds
     app.state.secret_box = box
     return app

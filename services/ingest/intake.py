@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.events import Envelope, Topic, utcnow
+from shared.limits import ResponseBounds
 from shared.runtime import Runtime
 from shared.tombstones import ErasureGuard
 from services.ingest import erasure, sources
@@ -43,7 +44,7 @@ from services.ingest.metrics import WEBHOOKS
 from services.ingest.models import FetchJob, QuarantinedPayload, QuarantineStage, QuarantineStatus, Source, messaging
 from services.ingest.sealing import SealError, SecretBox
 from services.ingest.source_cache import KnownSource, SourceCache
-from services.ingest.service import to_event
+from services.ingest.service import DEFAULT_BOUNDS, to_event
 
 log = logging.getLogger("lazo.ingest.webhooks")
 
@@ -77,10 +78,12 @@ def body_key(body: bytes) -> str:
 
 
 class Intake:
-    def __init__(self, runtime: Runtime, catalog: ProgramCatalog, box: SecretBox):
+    def __init__(self, runtime: Runtime, catalog: ProgramCatalog, box: SecretBox,
+                 bounds: ResponseBounds = DEFAULT_BOUNDS):
         self._runtime = runtime
         self.catalog = catalog
         self.box = box
+        self.bounds = bounds  # the same as POST /v1/responses: a mapped response is one like any other
         self.sources = SourceCache()
         self.on_fetch_job: Callable[[], None] = lambda: None  # the fetch worker's wake-up
         self.erased: ErasureGuard | None = None  # erased customers (services.ingest.erasure)
@@ -174,10 +177,11 @@ class Intake:
         try:
             response = map_document(source.platform, document, mapping, source_id=source.id,
                                     program=source.program, definition=self.catalog.get(source.program))
-            return response, to_event(response, self.catalog, source=f"{source.platform}/{source.id}")
+            return response, to_event(response, self.catalog, source=f"{source.platform}/{source.id}",
+                                      bounds=self.bounds)
         except MappingError as exc:
             return exc
-        except InvalidInput as exc:  # the programme's checks (scales, unknown programme)
+        except InvalidInput as exc:  # the programme's checks (scales, unknown programme), the bounds
             errors = []
             for e in exc.errors or [{"field": "response", "message": exc.detail}]:
                 key = e["field"].removeprefix("answers.")

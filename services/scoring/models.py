@@ -61,6 +61,12 @@ class Response(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     case_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     scored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The content digest ingest computed (shared.contracts.responses.content_digest): the same
+    # response id received again with another digest is a conflict, counted and shown, never silent.
+    digest: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    conflict_digest: Mapped[str | None] = mapped_column(String(80), nullable=True)  # the latest other content
+    conflict_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     __table_args__ = (
         # A customer's history and latest IEC.
