@@ -1,0 +1,127 @@
+"""Lazo's built-in comment analyzer: lexicons and rules, Spanish and English, offline. No I/O
+beyond reading its packaged word lists once."""
+
+from __future__ import annotations
+
+from .analysis import NEUTRAL, POLARITY_OF, CommentAnalysis
+from .causes import CueMatcher, compile_cues, tag_causes
+from .emotion import emotion
+from .keyphrases import keyphrases
+from .language import UNDETERMINED, identify
+from .lexicon import LANGUAGES, lexicon
+from .patterns import Speller
+from .sentiment import SUPERLATIVE, sentiment
+from .taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from .text import WORD, shouting, tokenize
+
+# Languages read with the Spanish lexicon (close enough for sentiment words); the rest with English.
+_READ_AS_SPANISH = frozenset({"es", "pt", "it", "ca", "gl"})
+_SUPERLATIVE_ENDINGS = ("isimos", "isimas", "isimo", "isima")
+_COMPILED_LIMIT = 32
+
+
+def _has_cues(taxonomy: Taxonomy, language: str) -> bool:
+    """A comment in another language is tagged only if the taxonomy has cues in it."""
+    return any(cause.cues.get(language) for cause in taxonomy.active)
+
+
+class LexiconAnalyzer:
+    """The default `CommentAnalyzer`. One instance serves any number of comments and taxonomies
+    (compiled cue lists are cached per taxonomy object)."""
+
+    name = "lazo-lexicon"
+    version = "1.0.0"
+
+    def __init__(self) -> None:
+        self._lex = {lang: lexicon(lang) for lang in LANGUAGES}
+        self._default_cues = compile_cues(DEFAULT_TAXONOMY)
+        vocabulary = set(self._default_cues.words)
+        for lex in self._lex.values():
+            vocabulary |= lex.words | lex.stopwords
+        self._known = frozenset(vocabulary)
+        self._speller = Speller(vocabulary)
+        self._compiled: dict[int, tuple[Taxonomy, CueMatcher]] = {id(DEFAULT_TAXONOMY): (DEFAULT_TAXONOMY,
+                                                                                       self._default_cues)}
+        # what counts as a word of each analysed language when identifying the language
+        cues_by_language = {lang: compile_cues(DEFAULT_TAXONOMY, (lang,)) for lang in LANGUAGES}
+        self._vocabularies = {lang: (lambda w, lex=self._lex[lang], cues=cues_by_language[lang]:
+                                     lex.matcher.knows(w) or cues.knows(w)) for lang in LANGUAGES}
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def _cues(self, taxonomy: Taxonomy) -> CueMatcher:
+        hit = self._compiled.get(id(taxonomy))
+        if hit is not None and hit[0] is taxonomy:
+            return hit[1]
+        matcher = compile_cues(taxonomy)
+        if len(self._compiled) >= _COMPILED_LIMIT:
+            self._compiled = {id(DEFAULT_TAXONOMY): (DEFAULT_TAXONOMY, self._default_cues)}
+        self._compiled[id(taxonomy)] = (taxonomy, matcher)
+        return matcher
+
+    def _understood(self, word: str) -> bool:
+        return (word in self._known or self._default_cues.knows(word)
+                or any(lex.matcher.knows(word) for lex in self._lex.values()))
+
+    def _prepare(self, tokens) -> tuple[list[str], list[str], list[int]]:
+        """Token norms for the lexicons (typos corrected, "-ísimo" folded onto its base word),
+        the same without typo correction (for a taxonomy's own cue words), and flags."""
+        norms, raw, flags = [], [], []
+        for tok in tokens:
+            word, flag = tok.norm, tok.flags
+            raw.append(word)
+            if tok.kind == WORD and len(word) > 5:
+                base = self._superlative_base(word)
+                if base:
+                    word, flag = base, flag | SUPERLATIVE
+                elif not self._understood(word):
+                    word = self._speller.correct(word)
+            norms.append(word)
+            flags.append(flag)
+        return norms, raw, flags
+
+    def _superlative_base(self, word: str) -> str | None:
+        """"carísimo" -> "caro", "amabilísima" -> "amable": Spanish's built-in intensifier."""
+        for ending in _SUPERLATIVE_ENDINGS:
+            if word.endswith(ending):
+                stem = word[: -len(ending)]
+                plural = "s" if ending.endswith("s") else ""
+                cands = [stem + ("o" if ending[4] == "o" else "a") + plural, stem + "e" + plural, stem + plural]
+                if stem.endswith("bil"):
+                    cands.insert(0, stem[:-3] + "ble" + plural)
+                if stem.endswith("qu"):
+                    cands.insert(0, stem[:-2] + "co")
+                if stem.endswith("gu"):
+                    cands.insert(0, stem[:-1] + "o")
+                return next((c for c in cands if self._understood(c)), None)
+        return None
+
+    def analyze(self, text: str, taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> CommentAnalysis | None:
+        if not isinstance(text, str) or not text.strip():
+            return None
+        tokens = tokenize(text, self._known)
+        norms, raw, flags = self._prepare(tokens)
+        language = identify(tokens, text, self._lex, self._vocabularies)
+        primary = "es" if language in _READ_AS_SPANISH else "en"
+        if language == UNDETERMINED:
+            primary = "es" if self._spanish_leaning(norms) else "en"
+        lex = self._lex[primary]
+        fallback = self._lex["en" if primary == "es" else "es"]
+        s = sentiment(tokens, norms, flags, lex, fallback, shouting(text))
+        mood = emotion(s)
+        polarity = POLARITY_OF[mood]
+        causes = ()
+        if language in LANGUAGES or language == UNDETERMINED or _has_cues(taxonomy, language):
+            cues = self._cues(taxonomy)
+            cue_norms = norms if cues is self._default_cues else [
+                r if r != n and cues.knows(r) else n for r, n in zip(raw, norms)]
+            causes = tag_causes(text, tokens, cue_norms, s, cues, taxonomy, polarity or NEUTRAL)
+        phrases = keyphrases(text, tokens, norms, s.lexical, lex.stopwords | fallback.stopwords)
+        return CommentAnalysis(language, round(s.score, 3), polarity, mood, causes, phrases, self.label)
+
+    def _spanish_leaning(self, norms: list[str]) -> bool:
+        es, en = self._lex["es"].words, self._lex["en"].words
+        return sum(n in es for n in norms) > sum(n in en for n in norms)
+

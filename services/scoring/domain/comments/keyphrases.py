@@ -1,0 +1,58 @@
+"""A few salient noun-ish phrases of a comment, for spotting themes no cause covers. No I/O.
+
+Cheap on purpose: runs of words that are neither function words nor opinion words, joined across
+"de"/"of", longest first, verbs that are obviously verbs left out.
+"""
+
+from __future__ import annotations
+
+from .analysis import MAX_KEYPHRASE_CHARS, MAX_KEYPHRASES
+from .text import WORD, Token
+
+CONNECTORS = frozenset({"de", "del", "of", "al"})
+MAX_WORDS = 4
+_VERB_ENDINGS = ("aron", "ieron", "ando", "iendo", "aba", "aban", "aste", "iste", "amos", "imos")
+
+
+def _verbish(word: str) -> bool:
+    if len(word) > 5 and word.endswith(_VERB_ENDINGS):
+        return True
+    return len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
+
+
+def keyphrases(text: str, tokens: list[Token], norms: list[str], opinion: list[bool],
+               stopwords: frozenset[str], limit: int = MAX_KEYPHRASES) -> tuple[str, ...]:
+    runs: list[list[int]] = []
+    run: list[int] = []
+
+    def flush():
+        while run and norms[run[-1]] in CONNECTORS:
+            run.pop()
+        if run:
+            runs.append(run[:MAX_WORDS] if len(run) > MAX_WORDS else list(run))
+        run.clear()
+
+    for i, tok in enumerate(tokens):
+        word = norms[i]
+        if tok.kind != WORD or opinion[i] or word.isdigit():
+            flush()
+        elif word in CONNECTORS and run:
+            run.append(i)
+        elif word in stopwords or len(word) < 3 or _verbish(word):
+            flush()
+        else:
+            run.append(i)
+    flush()
+    scored = []
+    for k, r in enumerate(runs):
+        content = sum(1 for i in r if norms[i] not in CONNECTORS)
+        scored.append((-content, -sum(len(norms[i]) for i in r), k, r))
+    picked: dict[str, int] = {}
+    for _, _, k, r in sorted(scored):
+        phrase = " ".join(text[tokens[r[0]].start:tokens[r[-1]].end].lower().split())[:MAX_KEYPHRASE_CHARS]
+        if phrase and phrase not in picked:
+            picked[phrase] = k
+            if len(picked) == limit:
+                break
+    # the most salient few, in the order the customer wrote them
+    return tuple(sorted(picked, key=picked.get))
