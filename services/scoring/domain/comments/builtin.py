@@ -7,17 +7,24 @@ from .analysis import NEUTRAL, POLARITY_OF, CommentAnalysis
 from .causes import CueMatcher, compile_cues, tag_causes
 from .emotion import emotion
 from .keyphrases import keyphrases
-from .language import UNDETERMINED, identify
-from .lexicon import LANGUAGES, lexicon
+from .language import UNDETERMINED, LanguageIdentifier
+from .lexicon import LANGUAGES, abbreviations, lexicon
 from .patterns import Speller
 from .sentiment import SUPERLATIVE, sentiment
 from .taxonomy import DEFAULT_TAXONOMY, Taxonomy
-from .text import WORD, shouting, tokenize
+from .text import CAPS, WORD, tokenize
 
 # Languages read with the Spanish lexicon (close enough for sentiment words); the rest with English.
-_READ_AS_SPANISH = frozenset({"es", "pt", "it", "ca", "gl"})
+_READ_AS_SPANISH = frozenset({"es", "pt", "it", "ca", "gl", "fr"})
 _SUPERLATIVE_ENDINGS = ("isimos", "isimas", "isimo", "isima")
 _COMPILED_LIMIT = 32
+_PREPARED_LIMIT = 50_000
+
+
+def _shouting(tokens) -> bool:
+    """Most words in CAPS: the whole comment is shouted, so CAPS on one word says less."""
+    words = [t for t in tokens if t.kind == WORD and t.end - t.start > 1]
+    return len(words) >= 2 and sum(1 for t in words if t.flags & CAPS) >= 0.8 * len(words)
 
 
 def _has_cues(taxonomy: Taxonomy, language: str) -> bool:
@@ -39,13 +46,17 @@ class LexiconAnalyzer:
         for lex in self._lex.values():
             vocabulary |= lex.words | lex.stopwords
         self._known = frozenset(vocabulary)
+        self._shorthand = abbreviations()
         self._speller = Speller(vocabulary)
         self._compiled: dict[int, tuple[Taxonomy, CueMatcher]] = {id(DEFAULT_TAXONOMY): (DEFAULT_TAXONOMY,
                                                                                        self._default_cues)}
         # what counts as a word of each analysed language when identifying the language
         cues_by_language = {lang: compile_cues(DEFAULT_TAXONOMY, (lang,)) for lang in LANGUAGES}
-        self._vocabularies = {lang: (lambda w, lex=self._lex[lang], cues=cues_by_language[lang]:
-                                     lex.matcher.knows(w) or cues.knows(w)) for lang in LANGUAGES}
+        vocabularies = {lang: (lambda w, lex=self._lex[lang], cues=cues_by_language[lang]:
+                               lex.matcher.knows(w) or cues.knows(w)) for lang in LANGUAGES}
+        self._languages = LanguageIdentifier(self._lex, vocabularies)
+        self._prepared: dict[str, tuple[str, int]] = {}
+        self._function_words = frozenset().union(*(lex.stopwords for lex in self._lex.values()))
 
     @property
     def label(self) -> str:
@@ -66,21 +77,37 @@ class LexiconAnalyzer:
                 or any(lex.matcher.knows(word) for lex in self._lex.values()))
 
     def _prepare(self, tokens) -> tuple[list[str], list[str], list[int]]:
-        """Token norms for the lexicons (typos corrected, "-ísimo" folded onto its base word),
-        the same without typo correction (for a taxonomy's own cue words), and flags."""
+        """Token norms for the lexicons (shorthand expanded, typos corrected, "-ísimo" folded onto
+        its base word), the same without those (for a taxonomy's own cue words), and flags."""
         norms, raw, flags = [], [], []
+        cache = self._prepared
         for tok in tokens:
-            word, flag = tok.norm, tok.flags
+            word = tok.norm
             raw.append(word)
-            if tok.kind == WORD and len(word) > 5:
-                base = self._superlative_base(word)
-                if base:
-                    word, flag = base, flag | SUPERLATIVE
-                elif not self._understood(word):
-                    word = self._speller.correct(word)
-            norms.append(word)
-            flags.append(flag)
+            if tok.kind != WORD:
+                norms.append(word)
+                flags.append(tok.flags)
+                continue
+            hit = cache.get(word)
+            if hit is None:
+                hit = self._prepare_word(word)
+                if len(cache) >= _PREPARED_LIMIT:
+                    cache.clear()
+                cache[word] = hit
+            norms.append(hit[0])
+            flags.append(tok.flags | hit[1])
         return norms, raw, flags
+
+    def _prepare_word(self, word: str) -> tuple[str, int]:
+        if word in self._shorthand:
+            return self._shorthand[word], 0
+        if len(word) > 5:
+            base = self._superlative_base(word)
+            if base:
+                return base, SUPERLATIVE
+            if not self._understood(word):
+                return self._speller.correct(word), 0
+        return word, 0
 
     def _superlative_base(self, word: str) -> str | None:
         """"carísimo" -> "caro", "amabilísima" -> "amable": Spanish's built-in intensifier."""
@@ -103,13 +130,13 @@ class LexiconAnalyzer:
             return None
         tokens = tokenize(text, self._known)
         norms, raw, flags = self._prepare(tokens)
-        language = identify(tokens, text, self._lex, self._vocabularies)
+        language = self._languages.identify(tokens, text)
         primary = "es" if language in _READ_AS_SPANISH else "en"
         if language == UNDETERMINED:
             primary = "es" if self._spanish_leaning(norms) else "en"
         lex = self._lex[primary]
         fallback = self._lex["en" if primary == "es" else "es"]
-        s = sentiment(tokens, norms, flags, lex, fallback, shouting(text))
+        s = sentiment(tokens, norms, flags, lex, fallback, _shouting(tokens))
         mood = emotion(s)
         polarity = POLARITY_OF[mood]
         causes = ()
@@ -118,7 +145,7 @@ class LexiconAnalyzer:
             cue_norms = norms if cues is self._default_cues else [
                 r if r != n and cues.knows(r) else n for r, n in zip(raw, norms)]
             causes = tag_causes(text, tokens, cue_norms, s, cues, taxonomy, polarity or NEUTRAL)
-        phrases = keyphrases(text, tokens, norms, s.lexical, lex.stopwords | fallback.stopwords)
+        phrases = keyphrases(text, tokens, norms, s.lexical, self._function_words)
         return CommentAnalysis(language, round(s.score, 3), polarity, mood, causes, phrases, self.label)
 
     def _spanish_leaning(self, norms: list[str]) -> bool:

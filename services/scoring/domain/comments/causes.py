@@ -52,21 +52,21 @@ def tag_causes(text: str, tokens: list[Token], norms: list[str], s: Sentiment, c
             spans[key].append((start, end))
     if not spans:
         return ()
-    part_sum: dict[int, float] = defaultdict(float)
-    clause_sum: dict[int, float] = defaultdict(float)
-    sentence_sum: dict[int, float] = defaultdict(float)
-    for k, v in enumerate(s.contributions):
-        if v:
-            part_sum[s.part_of[k]] += v
-            clause_sum[s.clause_of[k]] += v
-            sentence_sum[s.sentence_of[k]] += v
+    # sums of valence per stretch: level 0 part, 1 clause, 2 sentence
+    sums: tuple[dict[int, float], ...] = (defaultdict(float), defaultdict(float), defaultdict(float))
+    for k, v in s.contributions:
+        clause, part, sentence = s.place(k)
+        sums[0][part] += v
+        sums[1][clause] += v
+        sums[2][sentence] += v
     order = {key: i for i, key in enumerate(taxonomy.keys)}
     found = sorted(spans.items(), key=lambda kv: (kv[1][0][0], order.get(kv[0], 0)))[:MAX_CAUSES]
     mentions = []
     for key, where in found:
         polarity = None
-        for table, index in ((part_sum, s.part_of), (clause_sum, s.clause_of), (sentence_sum, s.sentence_of)):
-            polarity = _sign(sum(table[i] for i in {index[start] for start, _ in where}))
+        located = [s.place(start) for start, _ in where]
+        for level, index in ((0, 1), (1, 0), (2, 2)):
+            polarity = _sign(sum(sums[level][i] for i in {p[index] for p in located}))
             if polarity:
                 break
         start, end = where[0]

@@ -21,26 +21,42 @@ _LOANWORDS = frozenset({"ok", "okay", "app", "apps", "wifi", "email", "mail", "o
                         "whatsapp", "bizum", "login", "password", "pack", "smartphone", "parking", "vip"})
 
 
-def identify(tokens: list[Token], original: str, lexicons: dict[str, Lexicon],
-             vocabularies: dict[str, Callable[[str], bool]]) -> str:
-    """`vocabularies` says, per analysed language, whether a content word belongs to it (its
-    opinion lexicon and its cue lists, stems included)."""
-    scores: dict[str, float] = {}
-    words = [t.norm for t in tokens if t.kind == WORD and not t.norm.isdigit()]
-    words = [w for w in words if w not in _LOANWORDS]
-    if not words:
-        return UNDETERMINED
-    for lang, lex in lexicons.items():
-        stop, known = lex.stopwords, vocabularies[lang]
-        scores[lang] = sum(1.0 if w in stop else 0.6 if known(w) else 0.0 for w in words)
-    for lang, stop in other_languages().items():
-        scores[lang] = sum(1.0 for w in words if w in stop)
-    head = original[:2000].lower()
-    for lang, marks in _MARKS.items():
-        if lang in scores and any(m in head for m in marks):
-            scores[lang] += 1.5
-    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-    (best, top), (_, second) = ranked[0], ranked[1]
-    if top <= 0 or top == second:
-        return UNDETERMINED
-    return best
+class LanguageIdentifier:
+    """Scores each word once per language (cached), then sums over a comment."""
+
+    _CACHE_LIMIT = 50_000
+
+    def __init__(self, lexicons: dict[str, Lexicon], vocabularies: dict[str, Callable[[str], bool]]):
+        """`vocabularies` says, per analysed language, whether a content word belongs to it (its
+        opinion lexicon and its cue lists, stems included)."""
+        self._analysed = [(lang, lex.stopwords, vocabularies[lang]) for lang, lex in lexicons.items()]
+        self._others = list(other_languages().items())
+        self.languages = tuple(lang for lang, _, _ in self._analysed) + tuple(lang for lang, _ in self._others)
+        self._cache: dict[str, tuple[float, ...]] = {}
+
+    def _scores(self, word: str) -> tuple[float, ...]:
+        hit = self._cache.get(word)
+        if hit is None:
+            hit = tuple(1.0 if word in stop else 0.6 if known(word) else 0.0 for _, stop, known in self._analysed)
+            hit += tuple(1.0 if word in stop else 0.0 for _, stop in self._others)
+            if len(self._cache) >= self._CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[word] = hit
+        return hit
+
+    def identify(self, tokens: list[Token], original: str) -> str:
+        scored = [self._scores(t.norm) for t in tokens
+                  if t.kind == WORD and t.norm not in _LOANWORDS and not t.norm.isdigit()]
+        if not scored:
+            return UNDETERMINED
+        totals = [sum(column) for column in zip(*scored)]
+        head = original[:2000].lower()
+        for k, lang in enumerate(self.languages):
+            marks = _MARKS.get(lang)
+            if marks and any(m in head for m in marks):
+                totals[k] += 1.5
+        ranked = sorted(zip(totals, self.languages), key=lambda kv: -kv[0])
+        (top, best), (second, _) = ranked[0], ranked[1]
+        if top <= 0 or top == second:
+            return UNDETERMINED
+        return best

@@ -6,6 +6,7 @@ modifiers_<lang>.txt   phrase | kind | value
 stopwords_<lang>.txt   one function word a line (language id, keyphrases, negation scope)
 emoji.txt              emoji or emoticon | valence | tags
 languages.txt          lang: function words of languages other than es/en (language id only)
+abbreviations.txt      shorthand | word ("q | que", "thx | thanks")
 
 Tags: R, X, I mark explicit cues of rechazo, éxtasis and indiferencia; S marks an interjection
 that turns sarcastic in a negative comment ("Genial, otra vez sin luz"); F marks a discourse
@@ -25,8 +26,8 @@ from .text import phrase_tokens
 SENT, NEG, NEGV, INT, BUT, THOUGH, PAUSE, PAST = "sent", "neg", "negv", "int", "but", "though", "pause", "past"
 # Word classes for the time-span rule ("tres semanas", "5 days later", "en 5 minutos"): kept in
 # sets, not in the matcher.
-UNIT, UNITS, QTY, FAST, EVERY = "unit", "units", "qty", "fast", "every"
-WORD_CLASSES = frozenset({UNIT, UNITS, QTY, FAST, EVERY})
+UNIT, UNITS, QTY, FAST, EVERY, WAITLEAD, WAITTRAIL = "unit", "units", "qty", "fast", "every", "waitlead", "waittrail"
+WORD_CLASSES = frozenset({UNIT, UNITS, QTY, FAST, EVERY, WAITLEAD, WAITTRAIL})
 MODIFIER_KINDS = frozenset({NEG, NEGV, INT, BUT, THOUGH, PAUSE, PAST}) | WORD_CLASSES
 LANGUAGES = ("es", "en")
 
@@ -45,7 +46,7 @@ class Lexicon:
     language: str
     matcher: PhraseMatcher[Term]
     stopwords: frozenset[str]
-    classes: dict[str, frozenset[str]]   # UNIT, UNITS, QTY, FAST, EVERY -> words (FAST may hold two)
+    classes: dict[str, frozenset[str]]   # word classes of the time-span rule -> words or two-word phrases
 
     @property
     def words(self) -> frozenset[str]:
@@ -104,6 +105,16 @@ def lexicon(language: str) -> Lexicon:
         entries.append((words, term))
     stop = frozenset(w for _, line in _lines(f"stopwords_{language}.txt") for w in phrase_tokens(line))
     return Lexicon(language, PhraseMatcher(entries), stop, {k: frozenset(v) for k, v in classes.items()})
+
+
+@cache
+def abbreviations() -> dict[str, str]:
+    """Chat shorthand customers type ("q", "xq", "thx") -> the word it stands for."""
+    table = {}
+    for number, line in _lines("abbreviations.txt"):
+        f = _fields("abbreviations.txt", number, line, 2)
+        table[f[0].lower()] = f[1].lower()
+    return table
 
 
 @cache

@@ -27,6 +27,34 @@ def word_matches(pattern_word: str, word: str) -> bool:
     return pattern_word == word
 
 
+class _Group:
+    """The patterns that can start at one word, indexed by their second word (most phrases start
+    with a common word, "no", "me", "the": the second word narrows them to a handful)."""
+
+    __slots__ = ("single", "by_second", "others")
+
+    def __init__(self, cands: list[tuple[tuple[str, ...], object, int]]):
+        self.single = None  # the payload of a one-word pattern, if any
+        by_second: dict[str, list] = {}
+        others: list = []
+        for rest, payload, length in cands:
+            if length == 1:
+                if self.single is None:
+                    self.single = payload
+            elif rest[0].endswith("*") or rest[0] == WILDCARD:
+                others.append((rest, payload, length))
+            else:
+                by_second.setdefault(rest[0], []).append((rest, payload, length))
+        for lst in by_second.values():
+            lst.sort(key=lambda c: -c[2])
+        others.sort(key=lambda c: -c[2])
+        self.by_second = by_second
+        self.others = tuple(others)
+
+
+_EMPTY = _Group([])
+
+
 class PhraseMatcher(Generic[T]):
     """Finds patterns in a sequence of token norms. Several payloads on one pattern are merged by
     `merge` (default: the last one wins)."""
@@ -52,53 +80,65 @@ class PhraseMatcher(Generic[T]):
             index = self._stems if first.endswith("*") else self._exact
             key = first[:-1] if first.endswith("*") else first
             index.setdefault(key, []).append((words[1:], payload, len(words)))
-        # longest first; among equal lengths exact words before stems (more specific)
-        for index in (self._exact, self._stems):
-            for cands in index.values():
-                cands.sort(key=lambda c: (-c[2], sum(w.endswith("*") for w in c[0])))
         self._stem_lengths = sorted({len(k) for k in self._stems}, reverse=True)
         every_stem = {w[:-1] for words in by_pattern for w in words if w.endswith("*")}
         self._every_stem = frozenset(every_stem)
         self._every_stem_lengths = sorted({len(s) for s in every_stem}, reverse=True)
-        self._first_cache: dict[str, tuple] = {}
+        self._groups: dict[str, _Group] = {}
+        self._known: dict[str, bool] = {}
         self.words = frozenset(w for words in by_pattern for w in words if not w.endswith("*") and w != WILDCARD)
 
-    def _candidates(self, word: str) -> tuple:
-        cached = self._first_cache.get(word)
-        if cached is not None:
-            return cached
-        found = list(self._exact.get(word, ()))
+    def _group(self, word: str) -> _Group:
+        group = self._groups.get(word)
+        if group is not None:
+            return group
+        # exact-word patterns first: at equal length they are the more specific
+        cands = list(self._exact.get(word, ()))
         for n in self._stem_lengths:
             if n <= len(word):
-                found.extend(self._stems.get(word[:n], ()))
-        found.sort(key=lambda c: -c[2])
-        result = tuple(found)
-        if len(self._first_cache) >= _CACHE_LIMIT:
-            self._first_cache.clear()
-        self._first_cache[word] = result
-        return result
+                cands.extend(self._stems.get(word[:n], ()))
+        group = _Group(cands) if cands else _EMPTY
+        if len(self._groups) >= _CACHE_LIMIT:
+            self._groups.clear()
+        self._groups[word] = group
+        return group
 
     def knows(self, word: str) -> bool:
         """Whether some pattern could use this word (as a word or through a stem)."""
-        if word in self.words:
-            return True
-        return any(word[:n] in self._every_stem for n in self._every_stem_lengths if n <= len(word))
+        hit = self._known.get(word)
+        if hit is None:
+            hit = word in self.words or any(word[:n] in self._every_stem
+                                            for n in self._every_stem_lengths if n <= len(word))
+            if len(self._known) >= _CACHE_LIMIT:
+                self._known.clear()
+            self._known[word] = hit
+        return hit
 
     def match_at(self, norms: Sequence[str], i: int) -> tuple[int, T] | None:
         """The longest pattern starting at norms[i]: (number of tokens, payload), or None."""
-        cands = self._candidates(norms[i])
-        if not cands:
+        group = self._groups.get(norms[i])
+        if group is None:
+            group = self._group(norms[i])
+        if group is _EMPTY:
             return None
         n = len(norms)
-        for rest, payload, length in cands:
-            if i + length > n:
-                continue
-            for k, pw in enumerate(rest, start=i + 1):
-                if not word_matches(pw, norms[k]):
-                    break
-            else:
-                return length, payload
-        return None
+        best = None
+        if i + 1 < n:
+            for cands in (group.by_second.get(norms[i + 1], ()), group.others):
+                for rest, payload, length in cands:
+                    if best is not None and length <= best[0]:
+                        break
+                    if i + length > n:
+                        continue
+                    for k, pw in enumerate(rest, start=i + 1):
+                        if not word_matches(pw, norms[k]):
+                            break
+                    else:
+                        best = (length, payload)
+                        break
+        if best is None and group.single is not None:
+            return 1, group.single
+        return best
 
     def scan(self, norms: Sequence[str]) -> list[tuple[int, int, T]]:
         """Non-overlapping matches left to right, longest first: (start, end, payload)."""

@@ -11,11 +11,12 @@ Exclamation marks push their clause further from zero. The weighted sum is squas
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from .lexicon import (BUT, EVERY, FAST, INT, NEG, NEGV, PAST, PAUSE, QTY, SENT, THOUGH, UNIT, UNITS, Lexicon, Term,
-                      emoji, rating)
-from .text import CAPS, ELONGATED, EMOJI, PUNCT, SENTENCE_END, Token
+from .lexicon import (BUT, EVERY, FAST, INT, NEG, NEGV, PAST, PAUSE, QTY, SENT, THOUGH, UNIT, UNITS, WAITLEAD,
+                      WAITTRAIL, Lexicon, Term, emoji, rating)
+from .text import CAPS, ELONGATED, EMOJI, PUNCT, SENTENCE_END, WORD, Token
 
 SUPERLATIVE = 4          # token flag: "-ísimo" folded back onto its base word
 NEGATION_SCOPE = 3       # content words a negator reaches...
@@ -24,7 +25,7 @@ INTENSIFIER_REACH = 3    # tokens an intensifier reaches
 UNMET_ACTION = -1.0      # "no me llamaron", "can't log in": a negated verb with no sentiment word
 DELAY = -0.9             # "tres semanas", "5 days later", "dos horas en la cola": time spent is a complaint
 QUICK = 0.4              # "en 5 minutos", "within 24 hours"
-REPEATED = -0.6          # "tres veces", "four times": having to do it again
+REPEATED = -0.5          # "tres veces", "four times": having to do it again
 VAGUE_DELAY = -0.5       # "tarda días", "for weeks"
 EXASPERATION = -0.8      # "??" after a clause that says nothing good
 ALPHA = 15.0             # squashing constant (the sum that maps to ~0.71 is sqrt(ALPHA))
@@ -54,10 +55,9 @@ class Cue:
 class Sentiment:
     score: float                                  # -1..1
     total: float                                  # weighted sum before squashing
-    contributions: list[float]                    # per token, unweighted
-    clause_of: list[int]
-    part_of: list[int]                            # clauses split further at "y"/"and"
-    sentence_of: list[int]
+    contributions: list[tuple[int, float]]        # (token, valence as it counted, unweighted)
+    marks: list[int]                              # token where each stretch begins...
+    places: list[tuple[int, int, int]]            # ...and its (clause, part, sentence)
     clauses: list[Clause]
     cues: list[Cue] = field(default_factory=list)
     lexical: list[bool] = field(default_factory=list)  # per token: part of a lexicon term
@@ -65,6 +65,10 @@ class Sentiment:
     def weighted(self, clause: int) -> float:
         c = self.clauses[clause]
         return c.weight * c.total
+
+    def place(self, token: int) -> tuple[int, int, int]:
+        """(clause, part, sentence) of a token; a part is a clause split further at "y"/"and"."""
+        return self.places[bisect_right(self.marks, token) - 1]
 
 
 def _negate(term: Term, value: float) -> float:
@@ -82,14 +86,13 @@ class _Walk:
                  lex: Lexicon, fallback: Lexicon | None, shout: bool):
         self.tokens, self.norms, self.flags = tokens, norms, flags
         self.lex, self.fallback, self.shout = lex, fallback, shout
-        n = len(tokens)
-        self.contrib = [0.0] * n
-        self.lexical = [False] * n
-        self.clause_of = [0] * n
-        self.part_of = [0] * n
-        self.sentence_of = [0] * n
+        self.units = lex.classes[UNIT] | lex.classes[UNITS]
+        self.contrib: list[tuple[int, float]] = []
+        self.lexical = [False] * len(tokens)
         self.clauses = [Clause()]
         self.cues: list[Cue] = []
+        self.marks = [0]
+        self.places = [(0, 0, 0)]
         self.part = 0
         self.sentence = 0
         self.neg_left = 0
@@ -103,7 +106,17 @@ class _Walk:
         self.emoji = emoji()
 
     # -- clauses -------------------------------------------------------------------------
-    def new_clause(self, weight: float = 1.0, past: bool = False) -> None:
+    def mark(self, i: int) -> None:
+        """The state changes from token i on."""
+        place = (len(self.clauses) - 1, self.part, self.sentence)
+        if self.marks[-1] == i:
+            self.places[-1] = place
+        elif self.places[-1] != place:
+            self.marks.append(i)
+            self.places.append(place)
+
+    def new_clause(self, i: int, weight: float = 1.0, past: bool = False) -> None:
+        """A new clause from token i on."""
         self.end_negation()
         self.int_left = 0
         self.part += 1
@@ -111,8 +124,9 @@ class _Walk:
         if current.items == 0 and current.total == 0 and current.exclaim == 0 and current.questions == 0:
             current.weight, current.past = weight, past
             current.sentence = self.sentence
-            return
-        self.clauses.append(Clause(weight=weight, sentence=self.sentence, past=past))
+        else:
+            self.clauses.append(Clause(weight=weight, sentence=self.sentence, past=past))
+        self.mark(i)
 
     def end_negation(self) -> None:
         if self.neg_left and self.neg_verbal and not self.neg_hit and self.neg_content:
@@ -120,28 +134,24 @@ class _Walk:
         self.neg_left = 0
 
     def add(self, i: int, value: float) -> None:
-        self.contrib[i] += value
+        self.contrib.append((i, value))
         self.clauses[-1].total += value
-
-    def place(self, start: int, end: int) -> None:
-        c = len(self.clauses) - 1
-        for k in range(start, end):
-            self.clause_of[k] = c
-            self.part_of[k] = self.part
-            self.sentence_of[k] = self.sentence
 
     # -- tokens --------------------------------------------------------------------------
     def run(self) -> None:
         tokens, norms, n = self.tokens, self.norms, len(self.tokens)
+        matcher, stop = self.lex.matcher, self.lex.stopwords
+        fallback = self.fallback.matcher if self.fallback is not None else None
+        units = self.units
         i = 0
         while i < n:
             tok = tokens[i]
-            if tok.kind == PUNCT:
+            kind = tok.kind
+            if kind == PUNCT:
                 self.punct(i, tok.norm)
                 i += 1
                 continue
-            if tok.kind == EMOJI:
-                self.place(i, i + 1)
+            if kind == EMOJI:
                 term = self.emoji.get(tok.norm) or rating(tok.norm)
                 if term is not None:
                     self.add(i, term.value)
@@ -153,56 +163,67 @@ class _Walk:
                 self.neg_tokens += 1
                 if self.neg_tokens > NEGATION_TOKENS:
                     self.end_negation()
-            m = self.lex.matcher.match_at(norms, i)
-            if m is None and self.fallback is not None and norms[i] not in self.lex.stopwords:
-                m = self.fallback.matcher.match_at(norms, i)
-            if m is None:
+            word = norms[i]
+            m = matcher.match_at(norms, i)
+            if m is None and fallback is not None and word not in stop:
+                m = fallback.match_at(norms, i)
+            if m is not None:
+                self.term(i, m[0], m[1])
+                i += m[0]
+                continue
+            if word in units:
                 span = self.time_span(i)
                 if span:
                     self.term(i, 1, Term(SENT, span))
-                else:
-                    self.place(i, i + 1)
-                    self.plain_word(norms[i])
-                i += 1
-                continue
-            length, term = m
-            self.term(i, length, term)
-            i += length
+                    i += 1
+                    continue
+            self.plain_word(i, word)
+            i += 1
         self.end_negation()
 
     def time_span(self, i: int) -> float:
-        """Valence of a time unit: "dos horas", "5 days later" (delay), "en 5 minutos" (quick),
-        "tres veces" (repeated), bare "semanas" (vague delay); "todos los días" is no span."""
+        """Valence of a time unit. Waiting is a complaint ("llevo dos horas", "tardaron tres
+        semanas", "5 days later", "hace un mes", "for weeks"); a span after "en"/"within" is quick
+        ("en 5 minutos"); "tres veces" is having to do it again. A span with no waiting around it
+        ("me regalaron un mes", "todos los días") says nothing."""
         classes, norms, word = self.lex.classes, self.norms, self.norms[i]
         singular, plural = word in classes[UNIT], word in classes[UNITS]
         if not (singular or plural):
             return 0.0
-        before = [norms[k] for k in range(max(0, i - 4), i) if self.tokens[k].kind != PUNCT][-3:]
-        if before and (before[-1].isdigit() or before[-1] in classes[QTY]):
-            lead = before[:-1]
-            if lead and (lead[-1] in classes[FAST] or " ".join(lead[-2:]) in classes[FAST]):
-                return QUICK
-            return REPEATED if word in ("veces", "times", "vez", "time") else DELAY
-        if plural and not (before and (before[-1] in classes[EVERY] or before[-1] in classes[FAST])):
-            return VAGUE_DELAY if word not in ("veces", "times") else 0.0
-        return 0.0
+        words = [k for k in range(max(0, i - 5), i) if self.tokens[k].kind != PUNCT]
+        before = [norms[k] for k in words][-4:]
+        after = [norms[k] for k in range(i + 1, min(len(norms), i + 3)) if self.tokens[k].kind != PUNCT][:2]
+        counted = bool(before) and (before[-1].isdigit() or before[-1] in classes[QTY])
+        lead = before[:-1] if counted else before
+        if word in ("veces", "times") or (counted and word in ("vez", "time")):
+            return REPEATED if counted else 0.0
+        if lead and (lead[-1] in classes[FAST] or " ".join(lead[-2:]) in classes[FAST]):
+            return QUICK if counted else 0.0
+        if lead and lead[-1] in classes[EVERY]:
+            return 0.0
+        waited = (any(w in classes[WAITLEAD] for w in lead[-2:]) or " ".join(lead[-2:]) in classes[WAITLEAD]
+                  or (after and (after[0] in classes[WAITTRAIL] or " ".join(after) in classes[WAITTRAIL])))
+        if not waited:
+            return 0.0
+        return DELAY if counted else (VAGUE_DELAY if plural else 0.0)
 
     def punct(self, i: int, mark: str) -> None:
+        """A punctuation mark closes its clause (it belongs to it); a new one starts after it."""
         bangs = mark.count("!")
         if bangs:
             self.clauses[-1].exclaim += bangs
-        if mark.count("?"):
+        if "?" in mark:
             self.clauses[-1].questions += mark.count("?")
-        self.place(i, i + 1)
-        ends_sentence = any(ch in SENTENCE_END for ch in mark)
-        self.new_clause()
-        if ends_sentence:
+        if any(ch in SENTENCE_END for ch in mark):
             self.sentence += 1
-            self.clauses[-1].sentence = self.sentence
+        self.new_clause(i + 1)
+        self.clauses[-1].sentence = self.sentence
 
-    def plain_word(self, word: str) -> None:
-        if word in COORDINATORS:
+    def plain_word(self, i: int, word: str) -> None:
+        if word in COORDINATORS:  # "no había permanencia y era mentira": the negation stops here
+            self.end_negation()
             self.part += 1
+            self.mark(i)
             return
         if word in self.lex.stopwords:
             return
@@ -219,7 +240,6 @@ class _Walk:
         for k in range(i, i + length):
             self.lexical[k] = True
         if kind in (NEG, NEGV):
-            self.place(i, i + length)
             if not self.neg_left:
                 self.neg_hit, self.neg_content, self.neg_at, self.neg_verbal = False, 0, i, False
             self.neg_verbal = self.neg_verbal or kind == NEGV
@@ -227,7 +247,6 @@ class _Walk:
             self.neg_tokens = 0
             return
         if kind == INT:
-            self.place(i, i + length)
             self.int_mult = min(2.0, self.int_mult * term.value) if self.int_left else term.value
             self.int_left = INTENSIFIER_REACH
             return
@@ -235,12 +254,10 @@ class _Walk:
             if kind == BUT:
                 for c in self.clauses:
                     c.weight *= 0.5
-            self.new_clause({BUT: 1.5, THOUGH: 0.5, PAUSE: 1.0, PAST: 1.0}[kind], past=kind == PAST)
+            self.new_clause(i, {BUT: 1.5, THOUGH: 0.5, PAUSE: 1.0, PAST: 1.0}[kind], past=kind == PAST)
             if kind == BUT:  # the clause opened by "pero" must not be halved by the loop above
                 self.clauses[-1].weight = 1.5
-            self.place(i, i + length)
             return
-        self.place(i, i + length)
         if "F" in term.tags and self.clauses[-1].items == 0 and self._alone(i + length):
             return  # "Bueno, ..." / "Well, ...": a discourse marker, not an opinion
         value = term.value
@@ -274,7 +291,12 @@ class _Walk:
         self.tag(tags, value, i)
 
     def _alone(self, j: int) -> bool:
-        return j >= len(self.tokens) or self.tokens[j].kind == PUNCT
+        """The marker is followed by punctuation and then more words ("Bueno, ..."), not the
+        whole comment ("Bueno.")."""
+        tokens = self.tokens
+        if j >= len(tokens) or tokens[j].kind != PUNCT:
+            return False
+        return any(t.kind == WORD for t in tokens[j + 1:j + 6])
 
     def tag(self, tags: str, value: float, i: int) -> None:
         for t in tags:
@@ -290,8 +312,8 @@ class _Walk:
         self.sarcasm()
         total = sum(c.weight * c.total for c in self.clauses)
         score = total / math.sqrt(total * total + ALPHA)
-        return Sentiment(round(max(-1.0, min(1.0, score)), 4), total, self.contrib, self.clause_of,
-                         self.part_of, self.sentence_of, self.clauses, self.cues, self.lexical)
+        return Sentiment(round(max(-1.0, min(1.0, score)), 4), total, self.contrib, self.marks, self.places,
+                         self.clauses, self.cues, self.lexical)
 
     def sarcasm(self) -> None:
         """"Genial, otra vez sin luz", "Great, another outage. Thanks a lot.": a positive
@@ -307,7 +329,7 @@ class _Walk:
         for cue in [c for c in self.cues if c.tag == "S" and c.clause in lone]:
             clause = self.clauses[cue.clause]
             flipped = -0.8 * abs(clause.total)
-            self.contrib[cue.token] += flipped - clause.total
+            self.contrib.append((cue.token, flipped - clause.total))
             clause.total = flipped
         self.cues = [c for c in self.cues if not (c.clause in lone and c.tag in "XS")]
 

@@ -49,13 +49,16 @@ _LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
 _W = r"(?:[^\W_]|[\u0300-\u036f])"
 _EMOJI_CHARS = ("\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF"
                 "\u2190-\u21FF\u3030\u303D\u3297\u3299")
+# Words first: most positions start one. Emoticons that begin with a letter ("xD") and ratings
+# ("8/10") are recognised after the word that starts them.
 _TOKEN = re.compile(
-    r"(?P<rating>(?<![\w/])\d{1,2}(?:[.,]5)?\s?/\s?(?:10|5)(?![\w/]))"
-    r"|(?P<emoticon>(?<![\w/:])(?:>:\(|<\/?3|[:;=][-'^o]?[)(\]\[dpo/\\|*3@]+|8-\)|-_-|\^_?\^|t_t|x(?:d)+)(?![\w/]))"
-    rf"|(?P<word>{_W}+(?:'{_W}+)*)"
-    rf"|(?P<emoji>[{_EMOJI_CHARS}])"
+    rf"(?P<word>[^\W_]{_W}*(?:'{_W}+)*)"
+    r"|(?P<emoticon>(?<![\w/:])(?:>:\(|<\/?3|[:;=][-'^o]?[)(\]\[dpo/\\|*3@]+|-_-|\^_?\^)(?![\w/]))"
     r"|(?P<punct>[.!?;:…]+|,|\n|[()]|(?<=\s)-+(?=\s))"
+    rf"|(?P<emoji>[{_EMOJI_CHARS}])"
 )
+_RATING = re.compile(r"\d{1,2}(?:[.,]5)?\s?/\s?(?:10|5)(?![\w/])")
+_WORD_EMOTICONS = frozenset({"xd", "xdd", "xddd"})
 
 
 class Token(NamedTuple):
@@ -93,27 +96,44 @@ def tokenize(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[
     ("goood") resolve to whichever squeezed form the lexicons know ("good", not "god")."""
     text = text[:MAX_ANALYSED_CHARS]
     folded = fold(text)
+    # whole-text checks first, so the per-word work is skipped in the common case
+    special = "'" in folded or _COMBINING.search(folded) is not None
+    stretched = _LETTER_RUN.search(folded) is not None
+    cased = folded != text
     tokens: list[Token] = []
+    append = tokens.append
+    new = tuple.__new__  # Token(...) through its generated __new__ costs three times more
+    skip_to = 0
     for m in _TOKEN.finditer(folded):
         start, end = m.span()
+        if start < skip_to:
+            continue
         kind = m.lastgroup
         if kind == "word":
-            norm = normalise_word(m.group())
+            norm = normalise_word(m.group()) if special else m.group()
+            if not norm:
+                continue
+            if norm[0].isdigit() and "/" in folded[end:end + 2] and (start == 0 or not folded[start - 1].isalnum()):
+                r = _RATING.match(folded, start)
+                if r:
+                    skip_to = r.end()
+                    append(new(Token, (EMOJI, r.group().replace(" ", "").replace(",", "."), start, skip_to, 0)))
+                    continue
+            if norm in _WORD_EMOTICONS:
+                append(new(Token, (EMOJI, "xd", start, end, 0)))
+                continue
             flags = 0
-            original = text[start:end]
-            if len(original) > 1 and original.isupper():
-                flags |= CAPS
-            if _LETTER_RUN.search(norm):
+            if cased and end - start > 1 and text[start:end].isupper():
+                flags = CAPS
+            if stretched and _LETTER_RUN.search(norm):
                 one, two = squeeze(norm, 1), squeeze(norm, 2)
                 norm = two if (two in known and one not in known) else one
                 flags |= ELONGATED
-            tokens.append(Token(WORD, norm, start, end, flags))
+            append(new(Token, (WORD, norm, start, end, flags)))
         elif kind == "punct":
-            tokens.append(Token(PUNCT, m.group(), start, end, 0))
-        elif kind == "rating":
-            tokens.append(Token(EMOJI, m.group().replace(" ", "").replace(",", "."), start, end, 0))
+            append(new(Token, (PUNCT, m.group(), start, end, 0)))
         else:
-            tokens.append(Token(EMOJI, m.group(), start, end, 0))
+            append(new(Token, (EMOJI, m.group(), start, end, 0)))
     return tokens
 
 
@@ -137,5 +157,8 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
 
 def shouting(text: str) -> bool:
     """Most letters upper case: the whole comment is shouted, so CAPS on one word says less."""
-    letters = [c for c in text[:400] if c.isalpha()]
-    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+    head = text[:400]
+    if head.lower() == head:  # the common case, at C speed
+        return False
+    words = [w for w in head.split() if w.isalpha()]
+    return sum(len(w) for w in words) >= 8 and sum(w.isupper() for w in words) >= 0.8 * len(words)
