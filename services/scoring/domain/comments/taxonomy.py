@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .patterns import MIN_STEM, WILDCARD
-from .text import phrase_tokens
+from .text import EMOJI, phrase_tokens, tokenize
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}$")
@@ -49,8 +49,9 @@ def _check_cue(where: str, cue: Any) -> str:
     if len(cue) > MAX_CUE_CHARS:
         raise TaxonomyError(where, f"at most {MAX_CUE_CHARS} characters")
     words = phrase_tokens(cue.removeprefix("-"))
-    if not words:
-        raise TaxonomyError(where, "the cue has no word in it")
+    if not any(w[:1].isalnum() or w.endswith("*") or tokenize(w)[0].kind == EMOJI
+               for w in words if w != WILDCARD):
+        raise TaxonomyError(where, "the cue has no word (or emoji) in it")
     if len(words) > MAX_CUE_WORDS:
         raise TaxonomyError(where, f"at most {MAX_CUE_WORDS} words")
     if words[0] == WILDCARD:
