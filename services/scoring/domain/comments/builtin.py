@@ -19,6 +19,9 @@ _READ_AS_SPANISH = frozenset({"es", "pt", "it", "ca", "gl", "fr"})
 _SUPERLATIVE_ENDINGS = ("isimos", "isimas", "isimo", "isima")
 _COMPILED_LIMIT = 32
 _PREPARED_LIMIT = 50_000
+_NOT_SUPERLATIVES = frozenset({"latest", "honest", "interest", "forest", "request", "protest", "suggest", "harvest",
+                               "manifest", "contest", "arrest", "invest", "digest", "modest", "earnest", "guest",
+                               "midwest"})
 
 
 def _shouting(tokens) -> bool:
@@ -102,7 +105,7 @@ class LexiconAnalyzer:
         if word in self._shorthand:
             return self._shorthand[word], 0
         if len(word) > 5:
-            base = self._superlative_base(word)
+            base = self._superlative_base(word) or self._english_superlative_base(word)
             if base:
                 return base, SUPERLATIVE
             if not self._understood(word):
@@ -124,6 +127,20 @@ class LexiconAnalyzer:
                     cands.insert(0, stem[:-1] + "o")
                 return next((c for c in cands if self._understood(c)), None)
         return None
+
+    def _english_superlative_base(self, word: str) -> str | None:
+        """"smoothest" -> "smooth", "friendliest" -> "friendly", "biggest" -> "big", when the
+        base is an opinion word and the word itself is not one ("latest", "honest")."""
+        if not word.endswith("est") or word in _NOT_SUPERLATIVES or self._lex["en"].matcher.knows(word):
+            return None
+        stem = word[:-3]
+        cands = [stem, stem + "e"]
+        if stem.endswith("i"):
+            cands.insert(0, stem[:-1] + "y")
+        if len(stem) > 2 and stem[-1] == stem[-2]:
+            cands.append(stem[:-1])
+        lexicon = self._lex["en"].matcher
+        return next((c for c in cands if len(c) > 2 and c in lexicon.words), None)
 
     def analyze(self, text: str, taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> CommentAnalysis | None:
         if not isinstance(text, str) or not text.strip():

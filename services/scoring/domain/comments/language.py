@@ -14,6 +14,7 @@ from .lexicon import Lexicon, other_languages
 from .text import WORD, Token
 
 UNDETERMINED = "und"
+ANALYSED_PRIOR = 0.5
 _MARKS = {"es": "ñ¿¡", "pt": "ãõ", "de": "ßäöü", "fr": "èêëœ", "ca": "·"}
 # Words Spanish comments borrow from English: no evidence for either language.
 _LOANWORDS = frozenset({"ok", "okay", "app", "apps", "wifi", "email", "mail", "online", "web", "link", "top",
@@ -31,13 +32,17 @@ class LanguageIdentifier:
         opinion lexicon and its cue lists, stems included)."""
         self._analysed = [(lang, lex.stopwords, vocabularies[lang]) for lang, lex in lexicons.items()]
         self._others = list(other_languages().items())
+        # a lexicon may know a neighbour's word ("muito", "ótimo"): it is no evidence for its language
+        self._foreign = frozenset().union(*(words for _, words in self._others))
         self.languages = tuple(lang for lang, _, _ in self._analysed) + tuple(lang for lang, _ in self._others)
         self._cache: dict[str, tuple[float, ...]] = {}
 
     def _scores(self, word: str) -> tuple[float, ...]:
         hit = self._cache.get(word)
         if hit is None:
-            hit = tuple(1.0 if word in stop else 0.6 if known(word) else 0.0 for _, stop, known in self._analysed)
+            foreign = word in self._foreign
+            hit = tuple(1.0 if word in stop else 0.6 if known(word) and not foreign else 0.0
+                        for _, stop, known in self._analysed)
             hit += tuple(1.0 if word in stop else 0.0 for _, stop in self._others)
             if len(self._cache) >= self._CACHE_LIMIT:
                 self._cache.clear()
@@ -50,6 +55,8 @@ class LanguageIdentifier:
         if not scored:
             return UNDETERMINED
         totals = [sum(column) for column in zip(*scored)]
+        for k in range(len(self._analysed)):  # one ambiguous word ("Bien.") is read as es/en
+            totals[k] += ANALYSED_PRIOR
         head = original[:2000].lower()
         for k, lang in enumerate(self.languages):
             marks = _MARKS.get(lang)
@@ -57,6 +64,6 @@ class LanguageIdentifier:
                 totals[k] += 1.5
         ranked = sorted(zip(totals, self.languages), key=lambda kv: -kv[0])
         (top, best), (second, _) = ranked[0], ranked[1]
-        if top <= 0 or top == second:
+        if top <= ANALYSED_PRIOR or top == second:
             return UNDETERMINED
         return best

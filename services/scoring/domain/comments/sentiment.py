@@ -79,6 +79,21 @@ def _negate(term: Term, value: float) -> float:
     return -0.75 * value if value > 0 else -0.5 * value
 
 
+_SECONDS = frozenset({"segundo", "segundos", "second", "seconds", "secs", "sec"})
+_MINUTES = frozenset({"minuto", "minutos", "min", "minute", "minutes", "mins"})
+_NUMBERS = {"un": 1, "una": 1, "uno": 1, "a": 1, "an": 1, "one": 1, "dos": 2, "two": 2, "couple": 2, "tres": 3,
+            "three": 3, "few": 3, "cuatro": 4, "four": 4, "cinco": 5, "five": 5, "seis": 6, "six": 6, "siete": 7,
+            "seven": 7, "ocho": 8, "eight": 8, "nueve": 9, "nine": 9, "diez": 10, "ten": 10, "media": 0.5,
+            "half": 0.5}
+
+
+def _amount(word: str) -> float:
+    """How many units a quantity word says; large or unknown amounts count as many."""
+    if word.isdigit():
+        return float(word[:6])
+    return _NUMBERS.get(word, 99.0)
+
+
 class _Walk:
     """One pass over the tokens; state for negation, intensifiers and clauses."""
 
@@ -197,6 +212,8 @@ class _Walk:
         lead = before[:-1] if counted else before
         if word in ("veces", "times") or (counted and word in ("vez", "time")):
             return REPEATED if counted else 0.0
+        if word in _SECONDS or (word in _MINUTES and counted and _amount(before[-1]) <= 10):
+            return QUICK  # "took two minutes", "en un minuto", "in seconds": quick, whatever the lead
         if lead and (lead[-1] in classes[FAST] or " ".join(lead[-2:]) in classes[FAST]):
             return QUICK if counted else 0.0
         if lead and lead[-1] in classes[EVERY]:
