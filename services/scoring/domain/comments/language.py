@@ -32,8 +32,8 @@ class LanguageIdentifier:
         opinion lexicon and its cue lists, stems included)."""
         self._analysed = [(lang, lex.stopwords, vocabularies[lang]) for lang, lex in lexicons.items()]
         self._others = list(other_languages().items())
-        # a lexicon may know a neighbour's word ("muito", "ótimo"): it is no evidence for its language
-        self._foreign = frozenset().union(*(words for _, words in self._others))
+        # a lexicon may read a neighbour's word ("muito", "ótimo"): it is no evidence for its language
+        self._foreign = frozenset().union(*(lex.borrowed for lex in lexicons.values()))
         self.languages = tuple(lang for lang, _, _ in self._analysed) + tuple(lang for lang, _ in self._others)
         self._cache: dict[str, tuple[float, ...]] = {}
 

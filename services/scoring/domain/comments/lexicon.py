@@ -3,6 +3,7 @@ they ship inside the wheel; nothing is fetched). Formats are documented in docs/
 
 sentiment_<lang>.txt   phrase | valence (-4..4) | tags | valence when negated (optional)
 modifiers_<lang>.txt   phrase | kind | value
+*_neighbours.txt       the same, for Portuguese, Italian and French words read with the Spanish lexicon
 stopwords_<lang>.txt   one function word a line (language id, keyphrases, negation scope)
 emoji.txt              emoji or emoticon | valence | tags
 languages.txt          lang: function words of languages other than es/en (language id only)
@@ -47,6 +48,7 @@ class Lexicon:
     matcher: PhraseMatcher[Term]
     stopwords: frozenset[str]
     classes: dict[str, frozenset[str]]   # word classes of the time-span rule -> words or two-word phrases
+    borrowed: frozenset[str] = frozenset()  # neighbour languages' words it also reads (no evidence of its own)
 
     @property
     def words(self) -> frozenset[str]:
@@ -92,19 +94,27 @@ def lexicon(language: str) -> Lexicon:
     a sentiment phrase that starts with a negator, "no me gusta", outranks the negator)."""
     if language not in LANGUAGES:
         raise ValueError(f"no lexicon for language {language!r}")
+    neighbours = language == "es"  # Portuguese, Italian, French comments are read with Spanish
+    modifiers = list(_modifier_terms(f"modifiers_{language}.txt"))
+    terms = list(_sentiment_terms(f"sentiment_{language}.txt"))
+    borrowed_modifiers = list(_modifier_terms("modifiers_neighbours.txt")) if neighbours else []
+    borrowed_terms = list(_sentiment_terms("sentiment_neighbours.txt")) if neighbours else []
     entries, classes = [], {k: set() for k in WORD_CLASSES}
-    for words, term in _modifier_terms(f"modifiers_{language}.txt"):
+    for words, term in modifiers + borrowed_modifiers:
         if term.kind in WORD_CLASSES:
             classes[term.kind].add(" ".join(words))
         else:
             entries.append((words, term))
     negators = {words[0] for words, term in entries if term.kind in (NEG, NEGV) and len(words) == 1}
-    for words, term in _sentiment_terms(f"sentiment_{language}.txt"):
+    for words, term in terms + borrowed_terms:
         if words and (words[0] in negators or "!" in term.tags):
             term = Term(term.kind, term.value, term.tags.replace("!", ""), term.negated, fixed=True)
         entries.append((words, term))
     stop = frozenset(w for _, line in _lines(f"stopwords_{language}.txt") for w in phrase_tokens(line))
-    return Lexicon(language, PhraseMatcher(entries), stop, {k: frozenset(v) for k, v in classes.items()})
+    own = {w for words, _ in modifiers + terms for w in words}
+    borrowed = {w for words, _ in borrowed_modifiers + borrowed_terms for w in words} - own - stop
+    return Lexicon(language, PhraseMatcher(entries), stop, {k: frozenset(v) for k, v in classes.items()},
+                   frozenset(borrowed))
 
 
 @cache
