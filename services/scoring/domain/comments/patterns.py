@@ -103,6 +103,13 @@ class PhraseMatcher(Generic[T]):
         self._groups[word] = group
         return group
 
+    def may_start(self, word: str) -> bool:
+        """Whether some pattern starts with this word (cached; most words start none)."""
+        group = self._groups.get(word)
+        if group is None:
+            group = self._group(word)
+        return group is not _EMPTY
+
     def knows(self, word: str) -> bool:
         """Whether some pattern could use this word (as a word or through a stem)."""
         hit = self._known.get(word)
@@ -143,7 +150,11 @@ class PhraseMatcher(Generic[T]):
     def scan(self, norms: Sequence[str]) -> list[tuple[int, int, T]]:
         """Non-overlapping matches left to right, longest first: (start, end, payload)."""
         out, i, n = [], 0, len(norms)
+        groups = self._groups
         while i < n:
+            if groups.get(norms[i]) is _EMPTY:  # the common case, without a call
+                i += 1
+                continue
             m = self.match_at(norms, i)
             if m is None:
                 i += 1

@@ -179,8 +179,8 @@ class _Walk:
                 if self.neg_tokens > NEGATION_TOKENS:
                     self.end_negation()
             word = norms[i]
-            m = matcher.match_at(norms, i)
-            if m is None and fallback is not None and word not in stop:
+            m = matcher.match_at(norms, i) if matcher.may_start(word) else None
+            if m is None and fallback is not None and word not in stop and fallback.may_start(word):
                 m = fallback.match_at(norms, i)
             if m is not None:
                 self.term(i, m[0], m[1])
