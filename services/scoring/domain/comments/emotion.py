@@ -14,7 +14,8 @@ from .sentiment import Sentiment
 
 POLAR = 0.2          # |score| below this is neutral
 INDIFFERENT = 0.5    # an indifference cue wins while |score| stays below this
-STRONG = 0.9         # |score| at which intensity alone reaches rechazo / éxtasis
+STRONG = 0.9         # |score| at which intensity alone reaches rechazo...
+STRONG_POSITIVE = 0.95  # ...and éxtasis (praise piles up more readily than anger: "rápido, amable, buen precio")
 CONCEDED = 0.75      # a cue in a clause weighed below this (before "pero", after "aunque") does not count
 CUE_FLOOR = 0.35     # an explicit cue decides rechazo / éxtasis only beyond this |score|
 
@@ -29,7 +30,7 @@ def emotion(s: Sentiment) -> str:
             return RECHAZO
         return DECADENCIA
     if score >= POLAR:
-        if score >= STRONG or (score >= CUE_FLOOR and any(c.tag == "X" and c.valence > 0 and s.weighted(c.clause) > 0
+        if score >= STRONG_POSITIVE or (score >= CUE_FLOOR and any(c.tag == "X" and c.valence > 0 and s.weighted(c.clause) > 0
                                                           for c in counted)):
             return EXTASIS
         return DISFRUTABLE

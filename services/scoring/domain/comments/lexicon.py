@@ -24,12 +24,13 @@ from importlib import resources
 from .patterns import PhraseMatcher
 from .text import phrase_tokens
 
-SENT, NEG, NEGV, INT, BUT, THOUGH, PAUSE, PAST = "sent", "neg", "negv", "int", "but", "though", "pause", "past"
+SENT, NEG, NEGV, INT, BUT, THOUGH, PAUSE, PAST, WISH = ("sent", "neg", "negv", "int", "but", "though", "pause", "past",
+                                                       "wish")
 # Word classes for the time-span rule ("tres semanas", "5 days later", "en 5 minutos"): kept in
 # sets, not in the matcher.
 UNIT, UNITS, QTY, FAST, EVERY, WAITLEAD, WAITTRAIL = "unit", "units", "qty", "fast", "every", "waitlead", "waittrail"
 WORD_CLASSES = frozenset({UNIT, UNITS, QTY, FAST, EVERY, WAITLEAD, WAITTRAIL})
-MODIFIER_KINDS = frozenset({NEG, NEGV, INT, BUT, THOUGH, PAUSE, PAST}) | WORD_CLASSES
+MODIFIER_KINDS = frozenset({NEG, NEGV, INT, BUT, THOUGH, PAUSE, PAST, WISH}) | WORD_CLASSES
 LANGUAGES = ("es", "en")
 
 

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from .lexicon import (BUT, EVERY, FAST, INT, NEG, NEGV, PAST, PAUSE, QTY, SENT, THOUGH, UNIT, UNITS, WAITLEAD,
-                      WAITTRAIL, Lexicon, Term, emoji, rating)
+                      WAITTRAIL, WISH, Lexicon, Term, emoji, rating)
 from .text import CAPS, ELONGATED, EMOJI, PUNCT, SENTENCE_END, WORD, Token
 
 SUPERLATIVE = 4          # token flag: "-ísimo" folded back onto its base word
@@ -23,7 +23,7 @@ NEGATION_SCOPE = 3       # content words a negator reaches...
 NEGATION_TOKENS = 5      # ...within this many words
 INTENSIFIER_REACH = 3    # tokens an intensifier reaches
 UNMET_ACTION = -1.0      # "no me llamaron", "can't log in": a negated verb with no sentiment word
-DELAY = -0.9             # "tres semanas", "5 days later", "dos horas en la cola": time spent is a complaint
+DELAY = -0.9             # "tres semanas", "5 days later", "dos horas en la cola": time spent is a complaint...
 QUICK = 0.4              # "en 5 minutos", "within 24 hours"
 REPEATED = -0.5          # "tres veces", "four times": having to do it again
 VAGUE_DELAY = -0.5       # "tarda días", "for weeks"
@@ -41,6 +41,7 @@ class Clause:
     questions: int = 0
     items: int = 0            # sentiment terms and emoji in the clause
     past: bool = False        # "antes era...", "used to...": what it says no longer holds
+    wish: bool = False        # "espero que...", "until it's fixed": good words there are hopes, not praise
 
 
 @dataclass(slots=True)
@@ -79,6 +80,11 @@ def _negate(term: Term, value: float) -> float:
     return -0.75 * value if value > 0 else -0.5 * value
 
 
+# ...and the longer the unit, the bigger the complaint ("cuatro horas", "three weeks")
+_LONGER = {w: f for f, words in ((1.3, ("hora", "horas", "hour", "hours", "hrs")),
+                                 (1.45, ("dia", "dias", "day", "days")),
+                                 (1.6, ("semana", "semanas", "week", "weeks")),
+                                 (1.7, ("mes", "meses", "month", "months"))) for w in words}
 _SECONDS = frozenset({"segundo", "segundos", "second", "seconds", "secs", "sec"})
 _MINUTES = frozenset({"minuto", "minutos", "min", "minute", "minutes", "mins"})
 _NUMBERS = {"un": 1, "una": 1, "uno": 1, "a": 1, "an": 1, "one": 1, "dos": 2, "two": 2, "couple": 2, "tres": 3,
@@ -222,7 +228,7 @@ class _Walk:
                   or (after and (after[0] in classes[WAITTRAIL] or " ".join(after) in classes[WAITTRAIL])))
         if not waited:
             return 0.0
-        return DELAY if counted else (VAGUE_DELAY if plural else 0.0)
+        return DELAY * _LONGER.get(word, 1.0) if counted else (VAGUE_DELAY if plural else 0.0)
 
     def punct(self, i: int, mark: str) -> None:
         """A punctuation mark closes its clause (it belongs to it); a new one starts after it."""
@@ -263,6 +269,9 @@ class _Walk:
             self.neg_left = NEGATION_SCOPE
             self.neg_tokens = 0
             return
+        if kind == WISH:
+            self.clauses[-1].wish = True
+            return
         if kind == INT:
             self.int_mult = min(2.0, self.int_mult * term.value) if self.int_left else term.value
             self.int_left = INTENSIFIER_REACH
@@ -293,6 +302,8 @@ class _Walk:
         tags = term.tags
         if self.clauses[-1].past and not term.fixed:
             value, tags = _negate(term, value), ""
+        if self.clauses[-1].wish and value > 0:
+            value, tags = 0.1 * value, ""
         if self.neg_left and not term.fixed:
             value = _negate(term, value)
             tags = ""
