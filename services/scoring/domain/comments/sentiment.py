@@ -100,6 +100,32 @@ def _amount(word: str) -> float:
     return _NUMBERS.get(word, 99.0)
 
 
+_CONTENT, _FUNCTION, _COORDINATOR, _UNIT = 0, 1, 2, 3
+_INFO: dict[tuple[str, str], dict[str, tuple[bool, bool, int]]] = {}
+_INFO_LIMIT = 50_000
+
+
+def _word_info(lex: Lexicon, fallback: Lexicon | None) -> dict[str, tuple[bool, bool, int]]:
+    key = (lex.language, fallback.language if fallback is not None else "")
+    table = _INFO.get(key)
+    if table is None or len(table) >= _INFO_LIMIT:
+        table = _INFO[key] = {}
+    return table
+
+
+def _learn(table: dict, word: str, lex: Lexicon, fallback: Lexicon | None) -> tuple[bool, bool, int]:
+    """What the walk needs to know about a word, once: does a pattern of the lexicon (or, for a
+    content word, of the other lexicon) start with it, and its role."""
+    stop = word in lex.stopwords
+    starts = lex.matcher.may_start(word)
+    starts_fallback = fallback is not None and not stop and fallback.matcher.may_start(word)
+    role = (_COORDINATOR if word in COORDINATORS else
+            _UNIT if word in lex.classes[UNIT] or word in lex.classes[UNITS] else
+            _FUNCTION if stop else _CONTENT)
+    table[word] = (starts, starts_fallback, role)
+    return table[word]
+
+
 class _Walk:
     """One pass over the tokens; state for negation, intensifiers and clauses."""
 
@@ -107,7 +133,6 @@ class _Walk:
                  lex: Lexicon, fallback: Lexicon | None, shout: bool):
         self.tokens, self.norms, self.flags = tokens, norms, flags
         self.lex, self.fallback, self.shout = lex, fallback, shout
-        self.units = lex.classes[UNIT] | lex.classes[UNITS]
         self.contrib: list[tuple[int, float]] = []
         self.lexical = [False] * len(tokens)
         self.clauses = [Clause()]
@@ -161,9 +186,9 @@ class _Walk:
     # -- tokens --------------------------------------------------------------------------
     def run(self) -> None:
         tokens, norms, n = self.tokens, self.norms, len(self.tokens)
-        matcher, stop = self.lex.matcher, self.lex.stopwords
+        matcher = self.lex.matcher
         fallback = self.fallback.matcher if self.fallback is not None else None
-        units = self.units
+        info = _word_info(self.lex, self.fallback)
         i = 0
         while i < n:
             tok = tokens[i]
@@ -177,7 +202,8 @@ class _Walk:
                 if term is not None:
                     self.add(i, term.value)
                     self.clauses[-1].items += 1
-                    self.tag(term.tags, term.value, i)
+                    if term.tags:
+                        self.tag(term.tags, term.value, i)
                 i += 1
                 continue
             if self.neg_left:
@@ -185,20 +211,36 @@ class _Walk:
                 if self.neg_tokens > NEGATION_TOKENS:
                     self.end_negation()
             word = norms[i]
-            m = matcher.match_at(norms, i) if matcher.may_start(word) else None
-            if m is None and fallback is not None and word not in stop and fallback.may_start(word):
+            what = info.get(word)
+            if what is None:
+                what = _learn(info, word, self.lex, self.fallback)
+            starts, starts_fallback, role = what
+            m = matcher.match_at(norms, i) if starts else None
+            if m is None and starts_fallback:
                 m = fallback.match_at(norms, i)
             if m is not None:
                 self.term(i, m[0], m[1])
                 i += m[0]
                 continue
-            if word in units:
+            if role == _UNIT:
                 span = self.time_span(i)
                 if span:
                     self.term(i, 1, Term(SENT, span))
                     i += 1
                     continue
-            self.plain_word(i, word)
+                role = _FUNCTION if word in self.lex.stopwords else _CONTENT
+            if role == _COORDINATOR:  # "no había permanencia y era mentira": the negation stops here
+                self.end_negation()
+                self.part += 1
+                self.mark(i)
+            elif role == _CONTENT:
+                if self.neg_left:
+                    self.neg_content += 1
+                    self.neg_left -= 1
+                    if not self.neg_left:
+                        self.end_negation()
+                if self.int_left:
+                    self.int_left -= 1
             i += 1
         self.end_negation()
 
@@ -241,22 +283,6 @@ class _Walk:
             self.sentence += 1
         self.new_clause(i + 1)
         self.clauses[-1].sentence = self.sentence
-
-    def plain_word(self, i: int, word: str) -> None:
-        if word in COORDINATORS:  # "no había permanencia y era mentira": the negation stops here
-            self.end_negation()
-            self.part += 1
-            self.mark(i)
-            return
-        if word in self.lex.stopwords:
-            return
-        if self.neg_left:
-            self.neg_content += 1
-            self.neg_left -= 1
-            if not self.neg_left:
-                self.end_negation()
-        if self.int_left:
-            self.int_left -= 1
 
     def term(self, i: int, length: int, term: Term) -> None:
         kind = term.kind
@@ -316,7 +342,8 @@ class _Walk:
         if value:
             self.add(i, value)
         self.clauses[-1].items += 1
-        self.tag(tags, value, i)
+        if tags:
+            self.tag(tags, value, i)
 
     def _alone(self, j: int) -> bool:
         """The marker is followed by punctuation and then more words ("Bueno, ..."), not the

@@ -51,12 +51,12 @@ _EMOJI_CHARS = ("\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF"
                 "\u2190-\u21FF\u3030\u303D\u3297\u3299")
 # Words first: most positions start one. Emoticons that begin with a letter ("xD") and ratings
 # ("8/10") are recognised after the word that starts them.
-_TOKEN = re.compile(
-    rf"(?P<word>[^\W_]{_W}*(?:'{_W}+)*)"
-    r"|(?P<emoticon>(?<![\w/:])(?:>:\(|<\/?3|[:;=][-'^o]?[)(\]\[dpo/\\|*3@]+|-_-|\^_?\^)(?![\w/]))"
-    r"|(?P<punct>[.!?;:…]+|,|\n|[()]|(?<=\s)-+(?=\s))"
-    rf"|(?P<emoji>[{_EMOJI_CHARS}])"
-)
+_TAIL = (r"|(?P<emoticon>(?<![\w/:])(?:>:\(|<\/?3|[:;=][-'^o]?[)(\]\[dpo/\\|*3@]+|-_-|\^_?\^)(?![\w/]))"
+         r"|(?P<punct>[.!?;:…]+|,|\n|[()]|(?<=\s)-+(?=\s))"
+         rf"|(?P<emoji>[{_EMOJI_CHARS}])")
+_TOKEN = re.compile(r"(?P<word>[^\W_]+(?:'[^\W_]+)*)" + _TAIL)
+# the same, for a comment with combining accents (a decomposed "é" stays inside its word): slower
+_TOKEN_COMBINING = re.compile(rf"(?P<word>[^\W_]{_W}*(?:'{_W}+)*)" + _TAIL)
 _RATING = re.compile(r"\d{1,2}(?:[.,]5)?\s?/\s?(?:10|5)(?![\w/])")
 _WORD_EMOTICONS = frozenset({"xd", "xdd", "xddd"})
 
@@ -104,7 +104,8 @@ def tokenize(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[
     append = tokens.append
     new = tuple.__new__  # Token(...) through its generated __new__ costs three times more
     skip_to = 0
-    for m in _TOKEN.finditer(folded):
+    combining = special and _COMBINING.search(folded) is not None
+    for m in (_TOKEN_COMBINING if combining else _TOKEN).finditer(folded):
         start, end = m.span()
         if start < skip_to:
             continue
