@@ -24,31 +24,33 @@ def keyphrases(text: str, tokens: list[Token], norms: list[str], opinion: list[b
                stopwords: frozenset[str], limit: int = MAX_KEYPHRASES) -> tuple[str, ...]:
     runs: list[list[int]] = []
     run: list[int] = []
-
-    def flush():
-        while run and norms[run[-1]] in CONNECTORS:
-            run.pop()
-        if run:
-            runs.append(run[:MAX_WORDS] if len(run) > MAX_WORDS else list(run))
-        run.clear()
-
     for i, tok in enumerate(tokens):
         word = norms[i]
-        if tok.kind != WORD or opinion[i] or word.isdigit():
-            flush()
-        elif word in CONNECTORS and run:
-            run.append(i)
-        elif word in stopwords or len(word) < 3 or _verbish(word):
-            flush()
-        else:
-            run.append(i)
-    flush()
+        if tok.kind == WORD and not opinion[i] and not word.isdigit():
+            if word in CONNECTORS:
+                if run:
+                    run.append(i)
+                continue
+            if word not in stopwords and len(word) > 2 and not _verbish(word):
+                run.append(i)
+                continue
+        if run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    if not runs:
+        return ()
     scored = []
     for k, r in enumerate(runs):
+        while norms[r[-1]] in CONNECTORS:
+            r.pop()
+        r = r[:MAX_WORDS]
         content = sum(1 for i in r if norms[i] not in CONNECTORS)
-        scored.append((-content, -sum(len(norms[i]) for i in r), k, r))
+        scored.append((-content, -(tokens[r[-1]].end - tokens[r[0]].start), k, r))
+    scored.sort()
     picked: dict[str, int] = {}
-    for _, _, k, r in sorted(scored):
+    for _, _, k, r in scored:
         phrase = " ".join(text[tokens[r[0]].start:tokens[r[-1]].end].lower().split())[:MAX_KEYPHRASE_CHARS]
         if phrase and phrase not in picked:
             picked[phrase] = k

@@ -37,26 +37,31 @@ class LanguageIdentifier:
         self.languages = tuple(lang for lang, _, _ in self._analysed) + tuple(lang for lang, _ in self._others)
         self._cache: dict[str, tuple[float, ...]] = {}
 
-    def _scores(self, word: str) -> tuple[float, ...]:
+    def _scores(self, word: str) -> tuple[tuple[float, ...], bool]:
+        """The word's score per analysed language, and whether it is a function word of another
+        recognised language that the analysed ones do not use (only then are those scored)."""
         hit = self._cache.get(word)
         if hit is None:
             foreign = word in self._foreign
-            hit = tuple(1.0 if word in stop else 0.6 if known(word) and not foreign else 0.0
-                        for _, stop, known in self._analysed)
-            hit += tuple(1.0 if word in stop else 0.0 for _, stop in self._others)
+            scores = tuple(1.0 if word in stop else 0.6 if known(word) and not foreign else 0.0
+                           for _, stop, known in self._analysed)
+            exclusive = not any(scores) and any(word in stop for _, stop in self._others)
+            hit = (scores, exclusive)
             if len(self._cache) >= self._CACHE_LIMIT:
                 self._cache.clear()
             self._cache[word] = hit
         return hit
 
     def identify(self, tokens: list[Token], original: str) -> str:
-        scored = [self._scores(t.norm) for t in tokens
-                  if t.kind == WORD and t.norm not in _LOANWORDS and not t.norm.isdigit()]
-        if not scored:
+        words = [t.norm for t in tokens if t.kind == WORD and t.norm not in _LOANWORDS and not t.norm.isdigit()]
+        if not words:
             return UNDETERMINED
-        totals = [sum(column) for column in zip(*scored)]
-        for k in range(len(self._analysed)):  # one ambiguous word ("Bien.") is read as es/en
-            totals[k] += ANALYSED_PRIOR
+        scored = [self._scores(w) for w in words]
+        totals = [sum(column) + ANALYSED_PRIOR for column in zip(*(s for s, _ in scored))]
+        if any(exclusive for _, exclusive in scored):  # a Portuguese, French... word: score those too
+            totals += [sum(1.0 for w in words if w in stop) for _, stop in self._others]
+        else:
+            totals += [0.0] * len(self._others)
         head = original[:2000].lower()
         for k, lang in enumerate(self.languages):
             marks = _MARKS.get(lang)
