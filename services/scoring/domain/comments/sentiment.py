@@ -14,19 +14,15 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from .lexicon import (BUT, EVERY, FAST, INT, NEG, NEGV, PAST, PAUSE, QTY, SENT, THOUGH, UNIT, UNITS, WAITLEAD,
-                      WAITTRAIL, WISH, Lexicon, Term, emoji, rating)
+from .lexicon import BUT, INT, NEG, NEGV, PAST, PAUSE, SENT, THOUGH, UNIT, UNITS, WISH, Lexicon, Term, emoji, rating
 from .text import CAPS, ELONGATED, EMOJI, PUNCT, SENTENCE_END, WORD, Token
+from .timespans import time_span
 
 SUPERLATIVE = 4          # token flag: "-ísimo" folded back onto its base word
 NEGATION_SCOPE = 3       # content words a negator reaches...
 NEGATION_TOKENS = 5      # ...within this many words
 INTENSIFIER_REACH = 3    # tokens an intensifier reaches
 UNMET_ACTION = -1.0      # "no me llamaron", "can't log in": a negated verb with no sentiment word
-DELAY = -0.9             # "tres semanas", "5 days later", "dos horas en la cola": time spent is a complaint...
-QUICK = 0.4              # "en 5 minutos", "within 24 hours"
-REPEATED = -0.5          # "tres veces", "four times": having to do it again
-VAGUE_DELAY = -0.5       # "tarda días", "for weeks"
 EXASPERATION = -0.8      # "??" after a clause that says nothing good
 ALPHA = 15.0             # squashing constant (the sum that maps to ~0.71 is sqrt(ALPHA))
 COORDINATORS = frozenset({"y", "e", "and", "plus", "ademas", "tambien", "also"})
@@ -78,26 +74,6 @@ def _negate(term: Term, value: float) -> float:
     if term.negated is not None:
         return term.negated * (abs(value / term.value) if term.value else 1.0)
     return -0.75 * value if value > 0 else -0.5 * value
-
-
-# ...and the longer the unit, the bigger the complaint ("cuatro horas", "three weeks")
-_LONGER = {w: f for f, words in ((1.3, ("hora", "horas", "hour", "hours", "hrs")),
-                                 (1.45, ("dia", "dias", "day", "days")),
-                                 (1.6, ("semana", "semanas", "week", "weeks")),
-                                 (1.7, ("mes", "meses", "month", "months"))) for w in words}
-_SECONDS = frozenset({"segundo", "segundos", "second", "seconds", "secs", "sec"})
-_MINUTES = frozenset({"minuto", "minutos", "min", "minute", "minutes", "mins"})
-_NUMBERS = {"un": 1, "una": 1, "uno": 1, "a": 1, "an": 1, "one": 1, "dos": 2, "two": 2, "couple": 2, "tres": 3,
-            "three": 3, "few": 3, "cuatro": 4, "four": 4, "cinco": 5, "five": 5, "seis": 6, "six": 6, "siete": 7,
-            "seven": 7, "ocho": 8, "eight": 8, "nueve": 9, "nine": 9, "diez": 10, "ten": 10, "media": 0.5,
-            "half": 0.5}
-
-
-def _amount(word: str) -> float:
-    """How many units a quantity word says; large or unknown amounts count as many."""
-    if word.isdigit():
-        return float(word[:6])
-    return _NUMBERS.get(word, 99.0)
 
 
 _CONTENT, _FUNCTION, _COORDINATOR, _UNIT = 0, 1, 2, 3
@@ -223,7 +199,7 @@ class _Walk:
                 i += m[0]
                 continue
             if role == _UNIT:
-                span = self.time_span(i)
+                span = time_span(self.tokens, self.norms, i, self.lex.classes)
                 if span:
                     self.term(i, 1, Term(SENT, span))
                     i += 1
@@ -243,34 +219,6 @@ class _Walk:
                     self.int_left -= 1
             i += 1
         self.end_negation()
-
-    def time_span(self, i: int) -> float:
-        """Valence of a time unit. Waiting is a complaint ("llevo dos horas", "tardaron tres
-        semanas", "5 days later", "hace un mes", "for weeks"); a span after "en"/"within" is quick
-        ("en 5 minutos"); "tres veces" is having to do it again. A span with no waiting around it
-        ("me regalaron un mes", "todos los días") says nothing."""
-        classes, norms, word = self.lex.classes, self.norms, self.norms[i]
-        singular, plural = word in classes[UNIT], word in classes[UNITS]
-        if not (singular or plural):
-            return 0.0
-        words = [k for k in range(max(0, i - 5), i) if self.tokens[k].kind != PUNCT]
-        before = [norms[k] for k in words][-4:]
-        after = [norms[k] for k in range(i + 1, min(len(norms), i + 3)) if self.tokens[k].kind != PUNCT][:2]
-        counted = bool(before) and (before[-1].isdigit() or before[-1] in classes[QTY])
-        lead = before[:-1] if counted else before
-        if word in ("veces", "times") or (counted and word in ("vez", "time")):
-            return REPEATED if counted else 0.0
-        if word in _SECONDS or (word in _MINUTES and counted and _amount(before[-1]) <= 10):
-            return QUICK  # "took two minutes", "en un minuto", "in seconds": quick, whatever the lead
-        if lead and (lead[-1] in classes[FAST] or " ".join(lead[-2:]) in classes[FAST]):
-            return QUICK if counted else 0.0
-        if lead and lead[-1] in classes[EVERY]:
-            return 0.0
-        waited = (any(w in classes[WAITLEAD] for w in lead[-2:]) or " ".join(lead[-2:]) in classes[WAITLEAD]
-                  or (after and (after[0] in classes[WAITTRAIL] or " ".join(after) in classes[WAITTRAIL])))
-        if not waited:
-            return 0.0
-        return DELAY * _LONGER.get(word, 1.0) if counted else (VAGUE_DELAY if plural else 0.0)
 
     def punct(self, i: int, mark: str) -> None:
         """A punctuation mark closes its clause (it belongs to it); a new one starts after it."""
