@@ -43,6 +43,7 @@ class LexiconAnalyzer:
     version = "1.0.0"
 
     def __init__(self) -> None:
+        self._label = f"{self.name} {self.version}"
         self._lex = {lang: lexicon(lang) for lang in LANGUAGES}
         self._default_cues = compile_cues(DEFAULT_TAXONOMY)
         vocabulary = set(self._default_cues.words)
@@ -63,7 +64,7 @@ class LexiconAnalyzer:
 
     @property
     def label(self) -> str:
-        return f"{self.name} {self.version}"
+        return self._label
 
     def _cues(self, taxonomy: Taxonomy) -> CueMatcher:
         hit = self._compiled.get(id(taxonomy))

@@ -26,12 +26,9 @@ def emotion(s: Sentiment) -> str:
     if abs(score) < INDIFFERENT and any(c.tag == "I" for c in counted):
         return INDIFERENCIA
     if score <= -POLAR:
-        if score <= -STRONG or (score <= -CUE_FLOOR and any(c.tag == "R" and c.valence < 0 for c in counted)):
-            return RECHAZO
-        return DECADENCIA
+        hate = any(c.tag == "R" and c.valence < 0 for c in counted)
+        return RECHAZO if score <= -STRONG or (score <= -CUE_FLOOR and hate) else DECADENCIA
     if score >= POLAR:
-        if score >= STRONG_POSITIVE or (score >= CUE_FLOOR and any(c.tag == "X" and c.valence > 0 and s.weighted(c.clause) > 0
-                                                          for c in counted)):
-            return EXTASIS
-        return DISFRUTABLE
+        love = any(c.tag == "X" and c.valence > 0 and s.weighted(c.clause) > 0 for c in counted)
+        return EXTASIS if score >= STRONG_POSITIVE or (score >= CUE_FLOOR and love) else DISFRUTABLE
     return INDIFERENCIA

@@ -56,7 +56,8 @@ class LanguageIdentifier:
         words = [t.norm for t in tokens if t.kind == WORD and t.norm not in _LOANWORDS and not t.norm.isdigit()]
         if not words:
             return UNDETERMINED
-        scored = [self._scores(w) for w in words]
+        cache = self._cache
+        scored = [cache.get(w) or self._scores(w) for w in words]
         totals = [sum(column) + ANALYSED_PRIOR for column in zip(*(s for s, _ in scored))]
         if any(exclusive for _, exclusive in scored):  # a Portuguese, French... word: score those too
             totals += [sum(1.0 for w in words if w in stop) for _, stop in self._others]

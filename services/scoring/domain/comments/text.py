@@ -124,7 +124,7 @@ def tokenize(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[
                 append(new(Token, (EMOJI, "xd", start, end, 0)))
                 continue
             flags = 0
-            if cased and end - start > 1 and text[start:end].isupper():
+            if cased and end - start > 1 and text[start].isupper() and text[start:end].isupper():
                 flags = CAPS
             if stretched and _LETTER_RUN.search(norm):
                 one, two = squeeze(norm, 1), squeeze(norm, 2)
