@@ -83,6 +83,7 @@ def test_polarity_follows_the_emotion(analyzer):
     ("Me da igual, es una compañía más", "indiferencia"),
     ("Normal, ni fu ni fa", "indiferencia"),
     ("It's ok I guess, nothing special", "indiferencia"),
+    ("Honestly I don't care, it's just a phone line", "indiferencia"),
     ("Me gusta el servicio, todo correcto y rápido", "disfrutable"),
     ("Good service, happy with it", "disfrutable"),
     ("Me encanta, lo recomiendo a todo el mundo", "extasis"),
@@ -162,6 +163,8 @@ def test_emoji_emoticons_and_ratings(analyzer, text, polarity):
     ("Good product, but the support is terrible", "negative"),
     ("Although it was a bit expensive, the installation was excellent", "positive"),
     ("The app is fine. However, billing is a total mess", "negative"),
+    ("Es caro pero bueno", "positive"),
+    ("Es bueno pero caro", "negative"),
 ])
 def test_the_clause_after_a_contrast_weighs_more(analyzer, text, polarity):
     assert analyzer.analyze(text, DEFAULT_TAXONOMY).polarity == polarity
@@ -204,6 +207,8 @@ def test_chat_shorthand(analyzer):
 @pytest.mark.parametrize("text, language", [
     ("Muy buena atención, gracias", "es"),
     ("muy buena atencion gracias", "es"),
+    ("buenísimo", "es"),
+    ("q desastre", "es"),
     ("Great service, thank you", "en"),
     ("The app es un desastre but the staff are lovely", "en"),
     ("La app is useless pero el personal es muy amable y la tienda está bien", "es"),
@@ -215,6 +220,16 @@ def test_chat_shorthand(analyzer):
 ])
 def test_language(analyzer, text, language):
     assert analyzer.analyze(text, DEFAULT_TAXONOMY).language == language
+
+
+def test_a_discourse_marker_is_no_opinion_but_the_same_word_alone_is(analyzer):
+    assert analyzer.analyze("Bueno, qué le vamos a hacer", DEFAULT_TAXONOMY).polarity == "neutral"
+    assert analyzer.analyze("Bueno.", DEFAULT_TAXONOMY).polarity == "positive"
+
+
+def test_they_do_not_care_is_a_complaint_but_i_do_not_care_is_indifference(analyzer):
+    assert analyzer.analyze("They don't care about customers", DEFAULT_TAXONOMY).polarity == "negative"
+    assert analyzer.analyze("I don't care", DEFAULT_TAXONOMY).emotion == "indiferencia"
 
 
 def test_a_comment_in_another_language_gets_no_default_causes(analyzer):

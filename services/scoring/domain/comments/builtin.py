@@ -80,16 +80,19 @@ class LexiconAnalyzer:
         return (word in self._known or self._default_cues.knows(word)
                 or any(lex.matcher.knows(word) for lex in self._lex.values()))
 
-    def _prepare(self, tokens) -> tuple[list[str], list[str], list[int]]:
+    def _prepare(self, tokens) -> tuple[list[str], list[str], list[str], list[int]]:
         """Token norms for the lexicons (shorthand expanded, typos corrected, "-ísimo" folded onto
-        its base word), the same without those (for a taxonomy's own cue words), and flags."""
-        norms, raw, flags = [], [], []
+        its base word); the same without typo correction, for telling the language (a Portuguese
+        "fatura" is no Spanish "factura"); the norms as typed, for a taxonomy's own cue words;
+        and flags."""
+        norms, ident, raw, flags = [], [], [], []
         cache = self._prepared
         for tok in tokens:
             word = tok.norm
             raw.append(word)
             if tok.kind != WORD:
                 norms.append(word)
+                ident.append(word)
                 flags.append(tok.flags)
                 continue
             hit = cache.get(word)
@@ -99,19 +102,22 @@ class LexiconAnalyzer:
                     cache.clear()
                 cache[word] = hit
             norms.append(hit[0])
+            ident.append(word if hit[2] else hit[0])
             flags.append(tok.flags | hit[1])
-        return norms, raw, flags
+        return norms, ident, raw, flags
 
-    def _prepare_word(self, word: str) -> tuple[str, int]:
+    def _prepare_word(self, word: str) -> tuple[str, int, bool]:
+        """(the word to match, flags, whether it is a typo correction)."""
         if word in self._shorthand:
-            return self._shorthand[word], 0
+            return self._shorthand[word], 0, False
         if len(word) > 5:
             base = self._superlative_base(word) or self._english_superlative_base(word)
             if base:
-                return base, SUPERLATIVE
+                return base, SUPERLATIVE, False
             if not self._understood(word):
-                return self._speller.correct(word), 0
-        return word, 0
+                corrected = self._speller.correct(word)
+                return corrected, 0, corrected != word
+        return word, 0, False
 
     def _superlative_base(self, word: str) -> str | None:
         """"carísimo" -> "caro", "amabilísima" -> "amable": Spanish's built-in intensifier."""
@@ -147,8 +153,8 @@ class LexiconAnalyzer:
         if not isinstance(text, str) or not text.strip():
             return None
         tokens = tokenize(text, self._known)
-        norms, raw, flags = self._prepare(tokens)
-        language = self._languages.identify(tokens, text)
+        norms, ident, raw, flags = self._prepare(tokens)
+        language = self._languages.identify(tokens, ident, text)
         primary = "es" if language in _READ_AS_SPANISH else "en"
         if language == UNDETERMINED:
             primary = "es" if self._spanish_leaning(norms) else "en"

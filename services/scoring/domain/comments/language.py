@@ -52,8 +52,9 @@ class LanguageIdentifier:
             self._cache[word] = hit
         return hit
 
-    def identify(self, tokens: list[Token], original: str) -> str:
-        words = [t.norm for t in tokens if t.kind == WORD and t.norm not in _LOANWORDS and not t.norm.isdigit()]
+    def identify(self, tokens: list[Token], norms: list[str], original: str) -> str:
+        """`norms` are the tokens' prepared forms (shorthand expanded, typos and "-ísimo" undone)."""
+        words = [w for t, w in zip(tokens, norms) if t.kind == WORD and w not in _LOANWORDS and not w.isdigit()]
         if not words:
             return UNDETERMINED
         cache = self._cache
