@@ -26,8 +26,11 @@ _NOT_SUPERLATIVES = frozenset({"latest", "honest", "interest", "forest", "reques
 
 def _shouting(tokens) -> bool:
     """Most words in CAPS: the whole comment is shouted, so CAPS on one word says less."""
-    words = [t for t in tokens if t.kind == WORD and t.end - t.start > 1]
-    return len(words) >= 2 and sum(1 for t in words if t.flags & CAPS) >= 0.8 * len(words)
+    caps = sum(1 for t in tokens if t.flags & CAPS)
+    if caps < 2:
+        return False
+    words = sum(1 for t in tokens if t.kind == WORD and t.end - t.start > 1)
+    return caps >= 0.8 * words
 
 
 def _has_cues(taxonomy: Taxonomy, language: str) -> bool:
@@ -168,7 +171,7 @@ class LexiconAnalyzer:
             cues = self._cues(taxonomy)
             cue_norms = norms if cues is self._default_cues else [
                 r if r != n and cues.knows(r) else n for r, n in zip(raw, norms)]
-            causes = tag_causes(text, tokens, cue_norms, s, cues, taxonomy, polarity or NEUTRAL)
+            causes = tag_causes(text, tokens, cue_norms, s, cues, polarity or NEUTRAL)
         phrases = keyphrases(text, tokens, norms, s.lexical, self._function_words)
         return CommentAnalysis(language, round(s.score, 3), polarity, mood, causes, phrases, self.label)
 

@@ -45,10 +45,10 @@ def _sign(value: float) -> str | None:
 
 
 def tag_causes(text: str, tokens: list[Token], norms: list[str], s: Sentiment, cues: CueMatcher,
-               taxonomy: Taxonomy, overall: str) -> tuple[CauseMention, ...]:
+               overall: str) -> tuple[CauseMention, ...]:
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for start, end, keys in cues.scan(norms):
-        for key in keys:
+        for key in sorted(keys):  # one cue of several causes: a stable order
             spans[key].append((start, end))
     if not spans:
         return ()
@@ -59,8 +59,7 @@ def tag_causes(text: str, tokens: list[Token], norms: list[str], s: Sentiment, c
         sums[0][part] += v
         sums[1][clause] += v
         sums[2][sentence] += v
-    order = {key: i for i, key in enumerate(taxonomy.keys)}
-    found = sorted(spans.items(), key=lambda kv: (kv[1][0][0], order.get(kv[0], 0)))[:MAX_CAUSES]
+    found = sorted(spans.items(), key=lambda kv: kv[1][0][0])[:MAX_CAUSES]  # first mention first
     mentions = []
     for key, where in found:
         polarity = None

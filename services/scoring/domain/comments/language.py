@@ -8,6 +8,7 @@ word evidence (emoji only, a number) is "und".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .lexicon import Lexicon, other_languages
@@ -16,6 +17,7 @@ from .text import WORD, Token
 UNDETERMINED = "und"
 ANALYSED_PRIOR = 0.5
 _MARKS = {"es": "ñ¿¡", "pt": "ãõ", "de": "ßäöü", "fr": "èêëœ", "ca": "·"}
+_ANY_MARK = re.compile("[" + "".join(_MARKS.values()) + "]")
 # Words Spanish comments borrow from English: no evidence for either language.
 _LOANWORDS = frozenset({"ok", "okay", "app", "apps", "wifi", "email", "mail", "online", "web", "link", "top",
                         "chat", "router", "software", "call", "center", "internet", "fan", "crack",
@@ -65,10 +67,11 @@ class LanguageIdentifier:
         else:
             totals += [0.0] * len(self._others)
         head = original[:2000].lower()
-        for k, lang in enumerate(self.languages):
-            marks = _MARKS.get(lang)
-            if marks and any(m in head for m in marks):
-                totals[k] += 1.5
+        if _ANY_MARK.search(head):
+            for k, lang in enumerate(self.languages):
+                marks = _MARKS.get(lang)
+                if marks and any(m in head for m in marks):
+                    totals[k] += 1.5
         ranked = sorted(zip(totals, self.languages), key=lambda kv: -kv[0])
         (top, best), (second, _) = ranked[0], ranked[1]
         if top <= ANALYSED_PRIOR or top == second:

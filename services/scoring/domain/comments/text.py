@@ -91,6 +91,21 @@ def normalise_word(word: str) -> str:
     return word
 
 
+_STRETCHED: dict[str, str] = {}
+
+
+def _stretched(word: str, known: frozenset[str] | set[str]) -> str:
+    """The squeezed form of a stretched word ("sooo" -> "so", "goood" -> "good"), or "" (cached)."""
+    result = ""
+    if _LETTER_RUN.search(word):
+        one, two = squeeze(word, 1), squeeze(word, 2)
+        result = two if (two in known and one not in known) else one
+    if len(_STRETCHED) >= 50_000:
+        _STRETCHED.clear()
+    _STRETCHED[word] = result
+    return result
+
+
 def tokenize(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[Token]:
     """Tokens of a comment (at most MAX_ANALYSED_CHARS of it). `known` lets an elongated word
     ("goood") resolve to whichever squeezed form the lexicons know ("good", not "god")."""
@@ -98,7 +113,6 @@ def tokenize(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[
     folded = fold(text)
     # whole-text checks first, so the per-word work is skipped in the common case
     special = "'" in folded or _COMBINING.search(folded) is not None
-    stretched = _LETTER_RUN.search(folded) is not None
     cased = folded != text
     tokens: list[Token] = []
     append = tokens.append
@@ -126,10 +140,13 @@ def tokenize(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[
             flags = 0
             if cased and end - start > 1 and text[start].isupper() and text[start:end].isupper():
                 flags = CAPS
-            if stretched and _LETTER_RUN.search(norm):
-                one, two = squeeze(norm, 1), squeeze(norm, 2)
-                norm = two if (two in known and one not in known) else one
-                flags |= ELONGATED
+            if len(norm) > 2:
+                stretched = _STRETCHED.get(norm)
+                if stretched is None:
+                    stretched = _stretched(norm, known)
+                if stretched:
+                    norm = stretched
+                    flags |= ELONGATED
             append(new(Token, (WORD, norm, start, end, flags)))
         elif kind == "punct":
             append(new(Token, (PUNCT, m.group(), start, end, 0)))
