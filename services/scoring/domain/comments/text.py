@@ -91,18 +91,19 @@ def normalise_word(word: str) -> str:
     return word
 
 
-_STRETCHED: dict[str, str] = {}
+_STRETCHED: dict[tuple[int, str], str] = {}
 
 
 def _stretched(word: str, known: frozenset[str] | set[str]) -> str:
-    """The squeezed form of a stretched word ("sooo" -> "so", "goood" -> "good"), or "" (cached)."""
+    """The squeezed form of a stretched word ("sooo" -> "so", "goood" -> "good"), or "" (cached
+    per vocabulary: which form wins depends on the words known)."""
     result = ""
     if _LETTER_RUN.search(word):
         one, two = squeeze(word, 1), squeeze(word, 2)
         result = two if (two in known and one not in known) else one
     if len(_STRETCHED) >= 50_000:
         _STRETCHED.clear()
-    _STRETCHED[word] = result
+    _STRETCHED[(id(known), word)] = result
     return result
 
 
@@ -141,7 +142,7 @@ def tokenize(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[
             if cased and end - start > 1 and text[start].isupper() and text[start:end].isupper():
                 flags = CAPS
             if len(norm) > 2:
-                stretched = _STRETCHED.get(norm)
+                stretched = _STRETCHED.get((id(known), norm))
                 if stretched is None:
                     stretched = _stretched(norm, known)
                 if stretched:
