@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from shared.contracts.alerts import AlertRaised
+from shared.contracts.outcomes import OutcomeRecorded
 from shared.contracts.scores import ScoreComputed
 from shared.db import transaction
 from shared.events import Envelope, EventType, Topic, utcnow
