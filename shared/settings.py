@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import limits
 
 SERVICES = ("ingest", "scoring", "alerts", "casework")
 # Bind addresses a browser on the same machine reaches as 127.0.0.1 or localhost.
@@ -36,6 +39,12 @@ class Settings(BaseSettings):
     # ingest: Fernet key(s) sealing webhook sources' credentials, comma-separated, newest first
     # (older keys still open what they sealed). Unset: a key generated once in var/ (development).
     secrets_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_SECRETS_KEY"))
+    # Every service: key(s) of the HMAC that remembers erased customers without their ids
+    # (shared.tombstones), comma-separated, newest first. Unset: one generated once in var/.
+    erasure_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_ERASURE_KEY"))
+    # How long the topics Lazo creates keep events (hours): the longest an erased customer's data
+    # can stay on the broker after the erasure (docs/privacy.md). Not for lazo.programs.v1 (compacted).
+    topic_retention_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_TOPIC_RETENTION_H"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("LAZO_HOST"))
     ingest_port: int = Field(8001, validation_alias=AliasChoices("LAZO_INGEST_PORT"))
@@ -46,7 +55,15 @@ class Settings(BaseSettings):
     # by casework and reads the other services cross-origin. Unset: casework's own origin(s).
     cors_origins: str | None = Field(None, validation_alias=AliasChoices("LAZO_CORS_ORIGINS"))
 
-    max_comment_chars: int = Field(5000, validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
+    # The longest comment a response may carry (shared.limits bounds the rest of a response).
+    max_comment_chars: int = Field(limits.COMMENT_CHARS_DEFAULT, ge=1, le=limits.COMMENT_CHARS_CEILING,
+                                   validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
+    # A response's `submitted_at`: not before this date, nor more than this many hours after it
+    # reached Lazo. Outside: 422 at ingest (a year-1 or year-2999 date is a mistake, not a response).
+    submitted_at_earliest: date = Field(limits.SUBMITTED_EARLIEST_DEFAULT,
+                                        validation_alias=AliasChoices("LAZO_SUBMITTED_AT_EARLIEST"))
+    submitted_at_max_ahead_h: float = Field(limits.SUBMITTED_AHEAD_DEFAULT_H, ge=0, le=24 * 366,
+                                            validation_alias=AliasChoices("LAZO_SUBMITTED_AT_MAX_AHEAD_H"))
     # ingest: requests per second per API key (token bucket; 0 = no limit) and the burst allowed above
     # it (unset: one second's worth). Per process: N ingest replicas let a key make N times as many.
     rate_limit_per_s: float = Field(2000.0, ge=0, validation_alias=AliasChoices("LAZO_RATE_LIMIT_PER_S"))

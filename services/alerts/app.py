@@ -16,11 +16,12 @@ from shared.http.app import build_app
 from shared.runtime import Runtime
 from shared.sealing import SecretBox
 from shared.settings import Settings
+from shared.tombstones import CustomerDigest, ErasureGuard
 from services.alerts import erasure, service
 from services.alerts.api import alerts, rules, subscriptions
 from services.alerts.dispatcher import Dispatcher
 from services.alerts.domain.retry import RetryPolicy
-from services.alerts.models import messaging
+from services.alerts.models import messaging, tombstones
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "alerts"
@@ -28,12 +29,13 @@ CONSUMER_GROUP = "alerts"
 
 def make_runtime(settings: Settings, box: SecretBox) -> Runtime:
     runtime = Runtime("alerts", settings, migrations=MIGRATIONS, messaging=messaging)
+    guard = ErasureGuard("alerts", tombstones, CustomerDigest.from_settings(settings))
     policy = RetryPolicy(base_s=settings.delivery_backoff_s, max_age=timedelta(hours=settings.delivery_max_age_h))
     dispatcher = Dispatcher(runtime, policy, box, timeout_s=settings.delivery_timeout_s,
                             egress=Egress(settings.allow_private_targets))
 
     async def handle(envelopes: Sequence[Envelope]) -> None:
-        applied = await service.apply_scores(runtime.sessions, envelopes)
+        applied = await service.apply_scores(runtime.sessions, guard, envelopes)
         if applied.events:
             runtime.notify_outbox()
         if applied.deliveries:
@@ -41,7 +43,7 @@ def make_runtime(settings: Settings, box: SecretBox) -> Runtime:
 
     runtime.after_boot(dispatcher.start, dispatcher.stop)
     runtime.add_consumer(CONSUMER_GROUP, [Topic.SCORES], handle)
-    consume_erasures(runtime, erasure.erase)
+    consume_erasures(runtime, erasure.erase, guard)
     return runtime
 
 

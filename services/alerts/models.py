@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UtcDateTime
 from shared.messaging import AutoId, Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class Base(DeclarativeBase):
@@ -19,6 +20,7 @@ class Base(DeclarativeBase):
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
 messaging = Messaging(InboxEvent, OutboxEvent)
+tombstones = tombstone_tables(Base)
 
 
 class AlertRuleSet(Base):
