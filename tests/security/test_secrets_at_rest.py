@@ -1,6 +1,6 @@
 """Contact-centre subscription secrets are sealed at rest, like ingest's source credentials: new
 ones when stored, and the plaintext ones of an older database by the migration that introduced
-sealing (revision 0003_ssrf_sealed_secrets), on SQLite and PostgreSQL."""
+sealing (revision 0004_ssrf_sealed_secrets), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

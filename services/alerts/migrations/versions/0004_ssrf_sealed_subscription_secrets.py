@@ -1,7 +1,7 @@
 """subscription secrets sealed at rest
 
-Revision ID: 0003_ssrf_sealed_secrets
-Revises: 0002
+Revision ID: 0004_ssrf_sealed_secrets
+Revises: 0003_erasure
 
 The column `secret` held each subscription's signing secret in plain text. It becomes
 `secret_sealed` (text) and every existing secret is sealed in place with the service's key
@@ -13,8 +13,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import context, op
 
-revision: str = "0003_ssrf_sealed_secrets"
-down_revision: Union[str, Sequence[str], None] = "0002"
+revision: str = "0004_ssrf_sealed_secrets"
+down_revision: Union[str, Sequence[str], None] = "0003_erasure"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
