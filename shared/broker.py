@@ -22,17 +22,18 @@ from shared.settings import Settings
 log = logging.getLogger("lazo.broker")
 
 
-RETENTION_MS = 7 * 24 * 3600 * 1000
+DEFAULT_RETENTION_H = 168.0
 
 
-def topic_configs(topic: str) -> dict[str, str]:
-    """A topic's settings at creation (the plan in docs/operations.md): events are kept 7 days,
-    long enough to re-run a consumer after an incident, short enough that an erased customer's
-    data does not linger in the log; programmes are state followed from the beginning, so each
-    programme's latest event is kept, for ever (compaction)."""
+def topic_configs(topic: str, retention_h: float = DEFAULT_RETENTION_H) -> dict[str, str]:
+    """A topic's settings at creation (the plan in docs/operations.md): events are kept
+    `LAZO_TOPIC_RETENTION_H` (7 days by default), long enough to re-run a consumer after an
+    incident, and the longest an erased customer's data stays in the log (docs/privacy.md);
+    programmes are state followed from the beginning, so each programme's latest event is kept,
+    for ever (compaction)."""
     if topic == Topic.PROGRAMS:
         return {"cleanup.policy": "compact"}
-    return {"retention.ms": str(RETENTION_MS)}
+    return {"retention.ms": str(int(retention_h * 3600 * 1000))}
 
 
 async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -> None:
@@ -43,7 +44,8 @@ async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -
     try:
         existing = set(await admin.list_topics())
         wanted = [NewTopic(t, num_partitions=settings.kafka_partitions,
-                           replication_factor=settings.kafka_replication, topic_configs=topic_configs(t))
+                           replication_factor=settings.kafka_replication,
+                           topic_configs=topic_configs(t, settings.topic_retention_h))
                   for t in topics if t not in existing]
         if wanted:
             try:
@@ -161,29 +163,60 @@ class Publisher:
     async def deliver(self, messages: list[tuple[str, bytes | None, bytes]]) -> list[BaseException | None]:
         """Send each (topic, key, value) in order, wait for every acknowledgement, and say how each
         went: None, or the error it met. Unavailable when the broker does not answer in time."""
+        outcomes = await self._send_each(messages)
+        if any(isinstance(o, asyncio.TimeoutError) for o in outcomes):
+            raise Unavailable("the event broker did not acknowledge in time")
+        return outcomes
+
+    async def publish_each(self, topic: str, messages: list[tuple[bytes, bytes | None]]) -> list[BaseException | None]:
+        """Publish, and say of each message whether the broker acknowledged it (None) or why not.
+
+        Unlike `publish`, a failure is per message: what was acknowledged stays acknowledged, and
+        the caller can say exactly which messages are on the broker. Unavailable only when the
+        producer is not connected at all (then nothing was sent).
+        """
+        return await self._send_each([(topic, key, value) for value, key in messages])
+
+    async def _send_each(self, messages: list[tuple[str, bytes | None, bytes]]) -> list[BaseException | None]:
+        """Each message's fate within the publish timeout: None (acknowledged), the error it met, or
+        asyncio.TimeoutError when it was not settled in time (it may still be acknowledged later)."""
         if self._producer is None:
             raise Unavailable("the event broker is not reachable yet")
         producer = self._producer
         outcomes: list[BaseException | None] = [None] * len(messages)
-        pending: list[tuple[int, asyncio.Future]] = []
+        sent: dict[int, asyncio.Future] = {}
+        waiting = set(range(len(messages)))
         try:
             async with asyncio.timeout(self._settings.publish_timeout_s):
                 for i, (topic, key, value) in enumerate(messages):
+                    if (problem := self.refusal(topic, key, value)) is not None:
+                        outcomes[i] = problem  # never sent: the broker could never take it
+                        waiting.discard(i)
+                        continue
                     try:
-                        pending.append((i, await producer.send(topic, value=value, key=key)))
+                        sent[i] = await producer.send(topic, value=value, key=key)
                     except (asyncio.CancelledError, asyncio.TimeoutError):
                         raise
                     except Exception as exc:  # refused before sending: too large, unknown topic, ...
                         outcomes[i] = exc
-                for i, future in pending:
+                        waiting.discard(i)
+                for i, future in sent.items():
                     try:
                         await future
                     except (asyncio.CancelledError, asyncio.TimeoutError):
                         raise
                     except Exception as exc:
                         outcomes[i] = exc
+                    waiting.discard(i)
         except asyncio.TimeoutError as exc:
-            raise Unavailable("the event broker did not acknowledge in time") from exc
+            for i in waiting:
+                future = sent.get(i)
+                if future is not None and future.done() and not future.cancelled():
+                    outcomes[i] = future.exception()  # settled while another was awaited
+                    continue
+                outcomes[i] = exc
+                if future is not None:  # it may still be acknowledged later: nobody waits for it now
+                    future.add_done_callback(lambda f: f.cancelled() or f.exception())
         return outcomes
 
     async def ping(self, timeout: float = 2.0) -> bool:

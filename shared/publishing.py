@@ -18,7 +18,7 @@ from aiokafka.errors import (BrokerNotAvailableError, BrokerResponseError, Clust
                              CorruptRecordException, DuplicateSequenceNumber, InvalidProducerEpoch,
                              InvalidTimestampError, InvalidTopicError, KafkaError, MessageSizeTooLargeError,
                              OutOfOrderSequenceNumber, PolicyViolationError, RecordListTooLargeError,
-                             ReplicaNotAvailableError, TopicAuthorizationFailedError, UnknownProducerId,
+                             RecordTooLargeError, ReplicaNotAvailableError, TopicAuthorizationFailedError, UnknownProducerId,
                              UnknownTopicOrPartitionError, UnsupportedForMessageFormatError)
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
@@ -32,8 +32,8 @@ class Verdict(enum.Enum):
 
 
 # The broker refuses the record itself: sent again, it is refused again.
-_PERMANENT = (MessageSizeTooLargeError, RecordListTooLargeError, CorruptRecordException, InvalidTopicError,
-              InvalidTimestampError, UnsupportedForMessageFormatError)
+_PERMANENT = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError, CorruptRecordException,
+              InvalidTopicError, InvalidTimestampError, UnsupportedForMessageFormatError)
 # Broker errors aiokafka does not mark retriable that are still no fault of the record: the broker
 # or a replica is away, the topic is missing or not allowed (a deployment fault: setting every row
 # aside would empty the outbox instead of waiting for the fix), the producer's state is off.
@@ -55,6 +55,11 @@ def classify(exc: BaseException) -> Verdict:
     if isinstance(exc, KafkaError):  # the client's own: connection, timeout, closed, sender trouble
         return Verdict.TRANSIENT
     return Verdict.UNCLEAR
+
+
+def is_permanent(exc: BaseException | None) -> bool:
+    """True when the broker can never take the event that met `exc`: the request's fault, a 4xx."""
+    return exc is not None and classify(exc) is Verdict.PERMANENT
 
 
 def record_bytes(key: bytes | None, value: bytes | None) -> int:
@@ -86,7 +91,7 @@ class EventTooLarge(EventRefused):
 
 
 def refused(exc: BaseException) -> EventRefused:
-    if isinstance(exc, (MessageSizeTooLargeError, RecordListTooLargeError)):
+    if isinstance(exc, (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)):
         return EventTooLarge(f"the event is larger than the broker takes: {_text(exc)}")
     return EventRefused(f"the broker refuses the event: {_text(exc)}")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from shared.db import UtcDateTime
 from shared.deadletters import dead_letter_table
 from shared.messaging import Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class Base(DeclarativeBase):
@@ -20,6 +21,7 @@ class Base(DeclarativeBase):
 InboxEvent, OutboxEvent = messaging_tables(Base)
 DeadLetter = dead_letter_table(Base)
 messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
+tombstones = tombstone_tables(Base)
 
 
 class CaseRow(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeDecorator
 
 from shared.deadletters import dead_letter_table
 from shared.messaging import AutoId, Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class UtcDateTime(TypeDecorator):
@@ -40,6 +41,7 @@ class Base(DeclarativeBase):
 InboxEvent, OutboxEvent = messaging_tables(Base)
 DeadLetter = dead_letter_table(Base)
 messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
+tombstones = tombstone_tables(Base)
 
 
 class Source(Base):
