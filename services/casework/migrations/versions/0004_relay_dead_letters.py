@@ -1,7 +1,7 @@
 """dead letters: what the consumers and the outbox relay gave up on (shared.deadletters)
 
-Revision ID: 0003_relay_dead_letters
-Revises: 0002
+Revision ID: 0004_relay
+Revises: 0003_erasure
 """
 from typing import Sequence, Union
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0003_relay_dead_letters'
-down_revision: Union[str, Sequence[str], None] = '0002'
+revision: str = '0004_relay'
+down_revision: Union[str, Sequence[str], None] = '0003_erasure'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """dead letters: what the consumers and the outbox relay gave up on (shared.deadletters)
 
-Revision ID: 0002_relay_dead_letters
-Revises: 0001
+Revision ID: 0005_relay
+Revises: 0004_bounds
 """
 from typing import Sequence, Union
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0002_relay_dead_letters'
-down_revision: Union[str, Sequence[str], None] = '0001'
+revision: str = '0005_relay'
+down_revision: Union[str, Sequence[str], None] = '0004_bounds'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
