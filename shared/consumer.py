@@ -19,7 +19,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from shared.broker import Publisher
+from shared.broker import Publisher, kafka_security
 from shared.errors import PermanentError, is_retriable
 from shared.events import Envelope, EventType, Topic, decode
 from shared.logsafe import describe
@@ -82,6 +82,7 @@ class ConsumerRunner:
             session_timeout_ms=15_000,
             heartbeat_interval_ms=3_000,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **kafka_security(self._settings),
         )
 
     async def _run(self) -> None:

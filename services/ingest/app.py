@@ -23,6 +23,7 @@ from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.fetcher import FetchWorker
 from services.ingest.intake import Intake
 from services.ingest.models import messaging
+from services.ingest.replays import ReplayWindow
 from services.ingest.sealing import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         intake = Intake(runtime, catalog, box)
         fetcher = FetchWorker(runtime, intake)
         runtime.after_boot(fetcher.start, fetcher.stop)
+        replays = ReplayWindow(runtime, s.webhook_replay_window_h)
+        runtime.after_boot(replays.start, replays.stop)
         consume_erasures(runtime, erasure.erase)
         app.state.intake = intake
         return runtime
