@@ -99,16 +99,17 @@ class Intake:
 
     # --- the webhook -------------------------------------------------------------------------
 
-    async def admit(self, platform: str, program: str, source_id: str | None) -> int | None:
+    async def admit(self, platform: str, program: str, source_id: str | None, declared: int | None) -> int | None:
         """Before the body is read (shared.http.doors): the platform and the source must exist, so
         that nothing is read that nobody can verify. Formbricks' endpoint test is the exception (it
-        comes before its source can exist, see `receive`): for it, at most a test's few bytes are read."""
+        comes before its source can exist, see `receive`): of a body that may be one (`declared`
+        bytes at most a test's, or not declared), at most a test's few bytes are read."""
         if platform not in PLATFORMS:
             raise NotFound(f"unknown platform '{platform}'; one of {sorted(PLATFORMS)}")
         try:
             await self._known(platform, program, source_id)
         except (NotFound, Conflict):
-            if platform == "formbricks":
+            if platform == "formbricks" and (declared is None or declared <= FORMBRICKS_TEST_BYTES):
                 return FORMBRICKS_TEST_BYTES
             raise
         return None

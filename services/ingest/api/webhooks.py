@@ -21,8 +21,10 @@ SourceQuery = Annotated[str | None, Query(description="the source id; optional w
 async def _source_first(request: Request) -> int | None:
     """Before the body is read: the platform and the source must exist (404; 409 when the URL must
     name one of several sources), so a body nobody could verify is never read."""
+    declared = request.headers.get("content-length", "")
     return await request.app.state.intake.admit(request.path_params["platform"], request.path_params["program"],
-                                                request.query_params.get("source"))
+                                                request.query_params.get("source"),
+                                                int(declared) if declared.isdigit() else None)
 
 
 async def _known_platform(request: Request) -> None:
