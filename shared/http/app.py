@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import Unavailable
-from shared.http import problems
+from shared.http import docs, problems
 from shared.http.auth import ApiKeys
 from shared.http.gate import Gate
 from shared.http.nul import nul_in_target
@@ -135,12 +135,14 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
         finally:
             await runtime.stop()
 
+    # /docs is Lazo's own (shared.http.docs: Swagger UI from this origin, not a CDN); no ReDoc page.
     app = FastAPI(title=f"Lazo {service}", version="1.0.0", description=description, lifespan=lifespan,
-                  **_NO_NATIVE_TELEMETRY)
+                  docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None, **_NO_NATIVE_TELEMETRY)
     app.state.settings = settings
     app.state.api_keys = ApiKeys.from_settings(settings)
     problems.install(app)
     app.include_router(ops_router())
+    app.include_router(docs.router())
     for router in routers:
         app.include_router(router)
     # Innermost: nothing reaches a route's body before its door let the request in.
