@@ -138,8 +138,8 @@ class Intake:
             outcome = await self._hold_now(source, body_key(body), QuarantineStage.PAYLOAD,
                                            body.decode("utf-8", errors="replace"), str(exc))
         else:
-            outcome = await self.process(source, payload, fallback_key=body_key(body), raw=body,
-                                         mapping=known.mapping, event_id=platforms.event_id(PLATFORMS[platform], payload))
+            outcome = await self.process(source, payload, fallback_key=body_key(body), raw=body, mapping=known.mapping,
+                                         event_id=platforms.event_id(PLATFORMS[platform], payload))
         WEBHOOKS.labels(platform, outcome.status).inc()
         return outcome
 

@@ -27,8 +27,8 @@ MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; cha
 # Small files that change with each release: revalidate rather than serve a stale page.
 HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 # uPlot and app.js set styles through the CSSOM (element.style), which style-src does not restrict.
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' {origins}; "
-          "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self' {origins}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})
 
 

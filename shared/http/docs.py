@@ -19,8 +19,9 @@ PAGE = Path(__file__).resolve().parent / "docs_page"
 # Swagger UI builds its page with inline styles (React style attributes); scripts stay this origin's.
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
           "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-FILES = {"swagger-ui-bundle.js": (Path(str(swagger_ui_path)) / "swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
-         "swagger-ui.css": (Path(str(swagger_ui_path)) / "swagger-ui.css", "text/css; charset=utf-8"),
+SWAGGER_UI = Path(str(swagger_ui_path))
+FILES = {"swagger-ui-bundle.js": (SWAGGER_UI / "swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+         "swagger-ui.css": (SWAGGER_UI / "swagger-ui.css", "text/css; charset=utf-8"),
          "init.js": (PAGE / "init.js", "text/javascript; charset=utf-8")}
 
 
