@@ -83,7 +83,7 @@ class Alone:
                 proc.start()
             for name, proc in self.procs.items():
                 try:
-                    await poll(lambda: self._migrated(proc), timeout=90, interval=0.2, what=f"{name} alone, migrated")
+                    await poll(lambda: self._migrated(proc), timeout=180, interval=0.2, what=f"{name} alone, migrated")
                 except AssertionError as exc:
                     raise AssertionError(f"{exc}\n{proc.tail()}") from None
         except BaseException:
