@@ -52,10 +52,14 @@ def topic_configs(topic: str) -> dict[str, str]:
     return {"retention.ms": str(RETENTION_MS)}
 
 
+def admin_client(settings: Settings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000,
+                               **kafka_security(settings))
+
+
 async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -> None:
     """Create any missing topic. The embedded broker forgets topics when it restarts."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                request_timeout_ms=5000, **kafka_security(settings))
+    admin = admin_client(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
