@@ -13,7 +13,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (CorruptRecordException, InvalidTimestampError, KafkaError, MessageSizeTooLargeError,
+                             RecordListTooLargeError, RecordTooLargeError, TopicAlreadyExistsError)
 from aiokafka.helpers import create_ssl_context
 
 from shared.errors import Unavailable
@@ -23,7 +24,7 @@ from shared.settings import Settings
 log = logging.getLogger("lazo.broker")
 
 
-RETENTION_MS = 7 * 24 * 3600 * 1000
+DEFAULT_RETENTION_H = 168.0
 
 
 def kafka_security(settings: Settings) -> dict[str, Any]:
@@ -42,14 +43,15 @@ def kafka_security(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def topic_configs(topic: str) -> dict[str, str]:
-    """A topic's settings at creation (the plan in docs/operations.md): events are kept 7 days,
-    long enough to re-run a consumer after an incident, short enough that an erased customer's
-    data does not linger in the log; programmes are state followed from the beginning, so each
-    programme's latest event is kept, for ever (compaction)."""
+def topic_configs(topic: str, retention_h: float = DEFAULT_RETENTION_H) -> dict[str, str]:
+    """A topic's settings at creation (the plan in docs/operations.md): events are kept
+    `LAZO_TOPIC_RETENTION_H` (7 days by default), long enough to re-run a consumer after an
+    incident, and the longest an erased customer's data stays in the log (docs/privacy.md);
+    programmes are state followed from the beginning, so each programme's latest event is kept,
+    for ever (compaction)."""
     if topic == Topic.PROGRAMS:
         return {"cleanup.policy": "compact"}
-    return {"retention.ms": str(RETENTION_MS)}
+    return {"retention.ms": str(int(retention_h * 3600 * 1000))}
 
 
 def admin_client(settings: Settings) -> AIOKafkaAdminClient:
@@ -64,7 +66,8 @@ async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -
     try:
         existing = set(await admin.list_topics())
         wanted = [NewTopic(t, num_partitions=settings.kafka_partitions,
-                           replication_factor=settings.kafka_replication, topic_configs=topic_configs(t))
+                           replication_factor=settings.kafka_replication,
+                           topic_configs=topic_configs(t, settings.topic_retention_h))
                   for t in topics if t not in existing]
         if wanted:
             try:
@@ -74,6 +77,20 @@ async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -
             log.info("created topics %s", [t.name for t in wanted])
     finally:
         await admin.close()
+
+
+# Refusals that no retry can change: the message is too large, or malformed, for the broker.
+TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
+INVALID = (CorruptRecordException, InvalidTimestampError)
+
+
+def refusal(exc: BaseException | None) -> str | None:
+    """'too_large' or 'invalid' when the broker (or the producer) can never take the message."""
+    if isinstance(exc, TOO_LARGE):
+        return "too_large"
+    if isinstance(exc, INVALID):
+        return "invalid"
+    return None
 
 
 class Publisher:
@@ -162,6 +179,44 @@ class Publisher:
                     await future
         except (asyncio.TimeoutError, KafkaError) as exc:
             raise Unavailable(f"the event broker did not acknowledge in time ({type(exc).__name__})") from exc
+
+    async def publish_each(self, topic: str, messages: list[tuple[bytes, bytes | None]]) -> list[BaseException | None]:
+        """Publish, and say of each message whether the broker acknowledged it (None) or why not.
+
+        Unlike `publish`, a failure is per message: what was acknowledged stays acknowledged, and
+        the caller can say exactly which messages are on the broker. Unavailable only when the
+        producer is not connected at all (then nothing was sent).
+        """
+        if self._producer is None:
+            raise Unavailable("the event broker is not reachable yet")
+        producer = self._producer
+        outcomes: list[BaseException | None] = [None] * len(messages)
+        sent: dict[int, asyncio.Future] = {}
+        waiting = set(range(len(messages)))
+        try:
+            async with asyncio.timeout(self._settings.publish_timeout_s):
+                for i, (value, key) in enumerate(messages):
+                    try:
+                        sent[i] = await producer.send(topic, value=value, key=key)
+                    except KafkaError as exc:  # refused before sending (e.g. larger than max_request_size)
+                        outcomes[i] = exc
+                        waiting.discard(i)
+                for i, future in sent.items():
+                    try:
+                        await future
+                    except KafkaError as exc:
+                        outcomes[i] = exc
+                    waiting.discard(i)
+        except asyncio.TimeoutError as exc:
+            for i in waiting:
+                future = sent.get(i)
+                if future is not None and future.done() and not future.cancelled():
+                    outcomes[i] = future.exception()  # settled while another was awaited
+                    continue
+                outcomes[i] = exc
+                if future is not None:  # it may still be acknowledged later: nobody waits for it now
+                    future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return outcomes
 
     async def ping(self, timeout: float = 2.0) -> bool:
         """True when the broker answers a metadata request now."""

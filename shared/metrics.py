@@ -10,3 +10,7 @@ EVENTS_DEADLETTERED = Counter("lazo_events_deadlettered_total", "Events sent to 
 CONSUMER_RETRIES = Counter("lazo_consumer_retries_total", "Batches retried after a failure", ["group", "kind"])
 CONSUMER_STALLED = Gauge("lazo_consumer_stalled", "1 while a consumer waits for a dependency", ["group"])
 EVENTS_PUBLISHED = Counter("lazo_events_published_total", "Events acknowledged by the broker", ["service", "topic"])
+EVENTS_ERASED_ON_ARRIVAL = Counter("lazo_events_erased_on_arrival_total",
+                                   "Events about an erased customer that arrived after the erasure",
+                                   ["service", "type", "action"])
+ERASURES_APPLIED = Counter("lazo_erasures_applied_total", "Erasure requests a service has carried out", ["service"])

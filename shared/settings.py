@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import limits
 
 SERVICES = ("ingest", "scoring", "alerts", "casework")
 # Bind addresses a browser on the same machine reaches as 127.0.0.1 or localhost.
@@ -49,6 +52,12 @@ class Settings(BaseSettings):
     # ingest: Fernet key(s) sealing webhook sources' credentials, comma-separated, newest first
     # (older keys still open what they sealed). Unset: a key generated once in var/ (development).
     secrets_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_SECRETS_KEY"))
+    # Every service: key(s) of the HMAC that remembers erased customers without their ids
+    # (shared.tombstones), comma-separated, newest first. Unset: one generated once in var/.
+    erasure_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_ERASURE_KEY"))
+    # How long the topics Lazo creates keep events (hours): the longest an erased customer's data
+    # can stay on the broker after the erasure (docs/privacy.md). Not for lazo.programs.v1 (compacted).
+    topic_retention_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_TOPIC_RETENTION_H"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("LAZO_HOST"))
     ingest_port: int = Field(8001, validation_alias=AliasChoices("LAZO_INGEST_PORT"))
@@ -59,7 +68,15 @@ class Settings(BaseSettings):
     # by casework and reads the other services cross-origin. Unset: casework's own origin(s).
     cors_origins: str | None = Field(None, validation_alias=AliasChoices("LAZO_CORS_ORIGINS"))
 
-    max_comment_chars: int = Field(5000, validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
+    # The longest comment a response may carry (shared.limits bounds the rest of a response).
+    max_comment_chars: int = Field(limits.COMMENT_CHARS_DEFAULT, ge=1, le=limits.COMMENT_CHARS_CEILING,
+                                   validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
+    # A response's `submitted_at`: not before this date, nor more than this many hours after it
+    # reached Lazo. Outside: 422 at ingest (a year-1 or year-2999 date is a mistake, not a response).
+    submitted_at_earliest: date = Field(limits.SUBMITTED_EARLIEST_DEFAULT,
+                                        validation_alias=AliasChoices("LAZO_SUBMITTED_AT_EARLIEST"))
+    submitted_at_max_ahead_h: float = Field(limits.SUBMITTED_AHEAD_DEFAULT_H, ge=0, le=24 * 366,
+                                            validation_alias=AliasChoices("LAZO_SUBMITTED_AT_MAX_AHEAD_H"))
     # ingest: requests per second per API key (token bucket; 0 = no limit) and the burst allowed above
     # it (unset: one second's worth). Per process: N ingest replicas let a key make N times as many.
     rate_limit_per_s: float = Field(2000.0, ge=0, validation_alias=AliasChoices("LAZO_RATE_LIMIT_PER_S"))
@@ -81,6 +98,14 @@ class Settings(BaseSettings):
     delivery_backoff_s: float = Field(1.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_BACKOFF_S"))
     delivery_max_age_h: float = Field(24.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_MAX_AGE_H"))
     delivery_timeout_s: float = Field(5.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_TIMEOUT_S"))
+
+    # Outbound calls (shared.outbound): loopback, private (RFC 1918, CGNAT, ULA) and local names are
+    # refused unless this is on (a contact centre on premises; the tests' local receivers). Metadata,
+    # link-local and reserved addresses are refused whatever it says.
+    allow_private_targets: bool = Field(False, validation_alias=AliasChoices("LAZO_ALLOW_PRIVATE_TARGETS"))
+    # Most bytes of a platform API's answer read into memory (a push's answer: at most 64 KiB, unread beyond).
+    outbound_max_bytes: int = Field(8 << 20, ge=1024, le=256 << 20,
+                                    validation_alias=AliasChoices("LAZO_OUTBOUND_MAX_BYTES"))
 
     @model_validator(mode="after")
     def _kafka_security_is_complete(self) -> "Settings":

@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
 from shared.messaging import Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class Base(DeclarativeBase):
@@ -18,6 +19,7 @@ class Base(DeclarativeBase):
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
 messaging = Messaging(InboxEvent, OutboxEvent)
+tombstones = tombstone_tables(Base)
 
 
 class CaseRow(Base):

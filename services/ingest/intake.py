@@ -18,7 +18,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping as MappingABC
+from collections.abc import AsyncIterator, Callable, Mapping as MappingABC
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.events import Envelope, Topic, utcnow
+from shared.limits import ResponseBounds
 from shared.runtime import Runtime
-from services.ingest import sources
+from shared.sealing import SealError, SecretBox
+from shared.tombstones import ErasureGuard
+from services.ingest import erasure, sources
 from services.ingest.domain import platforms
 from services.ingest.domain.mapping import ADAPTERS, Mapping, MappingError, map_document, platform_response_id
 from services.ingest.domain.platforms import PLATFORMS, UnreadablePayload
@@ -40,9 +44,8 @@ from services.ingest.domain.signatures import SignatureError
 from services.ingest.metrics import WEBHOOKS
 from services.ingest.models import (FetchJob, QuarantinedPayload, QuarantineStage, QuarantineStatus, Source,
                                     WebhookDelivery, messaging)
-from services.ingest.sealing import SealError, SecretBox
 from services.ingest.source_cache import KnownSource, SourceCache
-from services.ingest.service import to_event
+from services.ingest.service import DEFAULT_BOUNDS, to_event
 
 log = logging.getLogger("lazo.ingest.webhooks")
 
@@ -80,16 +83,25 @@ def body_key(body: bytes) -> str:
 
 
 class Intake:
-    def __init__(self, runtime: Runtime, catalog: ProgramCatalog, box: SecretBox):
+    def __init__(self, runtime: Runtime, catalog: ProgramCatalog, box: SecretBox,
+                 bounds: ResponseBounds = DEFAULT_BOUNDS):
         self._runtime = runtime
         self.catalog = catalog
         self.box = box
+        self.bounds = bounds  # the same as POST /v1/responses: a mapped response is one like any other
         self.sources = SourceCache()
         self.on_fetch_job: Callable[[], None] = lambda: None  # the fetch worker's wake-up
+        self.erased: ErasureGuard | None = None  # erased customers (services.ingest.erasure)
 
-    def _write(self):
-        """One unit of work that writes (shared.db.transaction queues SQLite's writers)."""
-        return transaction(self.sessions)
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work that writes (shared.db.transaction queues SQLite's writers). It waits
+        for an erasure in progress first, so that what it stores is either swept by the erasure or
+        checked against its tombstone (shared.tombstones)."""
+        async with transaction(self.sessions) as s:
+            if self.erased is not None:
+                await self.erased.wait_for_erasures(s)
+            yield s
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -186,10 +198,11 @@ class Intake:
         try:
             response = map_document(source.platform, document, mapping, source_id=source.id,
                                     program=source.program, definition=self.catalog.get(source.program))
-            return response, to_event(response, self.catalog, source=f"{source.platform}/{source.id}")
+            return response, to_event(response, self.catalog, source=f"{source.platform}/{source.id}",
+                                      bounds=self.bounds)
         except MappingError as exc:
             return exc
-        except InvalidInput as exc:  # the programme's checks (scales, unknown programme)
+        except InvalidInput as exc:  # the programme's checks (scales, unknown programme), the bounds
             errors = []
             for e in exc.errors or [{"field": "response", "message": exc.detail}]:
                 key = e["field"].removeprefix("answers.")
@@ -258,6 +271,8 @@ class Intake:
     async def _hold(self, s: AsyncSession, source: Source, key: str, stage: str, document: str, reason: str,
                     errors: list[dict[str, Any]] | None, *, delivered: bool = True) -> str:
         """Quarantine a document: one row per (source, delivery key), updated by later deliveries."""
+        if self.erased is not None and await erasure.names_an_erased_customer(s, self.erased, document):
+            document, reason, errors = "", erasure.WITHHELD_REASON, None
         now = utcnow()
         q = QuarantinedPayload
         values: dict[str, Any] = dict(stage=stage, reason=reason[:4000], errors=errors, document=document,

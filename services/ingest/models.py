@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from shared.messaging import AutoId, Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class UtcDateTime(TypeDecorator):
@@ -38,6 +39,7 @@ class Base(DeclarativeBase):
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
 messaging = Messaging(InboxEvent, OutboxEvent)
+tombstones = tombstone_tables(Base)
 
 
 class Source(Base):

@@ -97,7 +97,7 @@ class Alone:
             async with httpx.AsyncClient(timeout=3) as c:
                 r = await c.get(f"{proc.url}/readyz")
             return r.json().get("checks", {}).get("migrated") is True
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, ValueError):
             return False
 
     async def __aexit__(self, *exc) -> None:

@@ -30,8 +30,8 @@ async def create_source(body: SourceIn, request: Request, runtime: RuntimeDep, w
                         response: Response) -> SourceOut:
     """Register a platform account. Point the platform at the returned `webhook_path`."""
     state = request.app.state
-    source = await sources.create(runtime.sessions, state.secret_box, state.programs, source_id=body.id,
-                                  platform=body.platform, program=body.program, name=body.name,
+    source = await sources.create(runtime.sessions, state.secret_box, state.programs, state.egress,
+                                  source_id=body.id, platform=body.platform, program=body.program, name=body.name,
                                   credentials=body.credentials, api_base_url=body.base_url, mapping=body.mapping,
                                   who=who.who)
     state.intake.sources.forget()
@@ -54,7 +54,7 @@ async def put_source(source_id: str, body: SourceUpdate, request: Request, runti
                      who: Admin) -> SourceOut:
     """Replace the source's settings (fix a mapping, rotate a secret); then replay its quarantine."""
     state = request.app.state
-    source = await sources.update(runtime.sessions, state.secret_box, state.programs, source_id,
+    source = await sources.update(runtime.sessions, state.secret_box, state.programs, state.egress, source_id,
                                   platform=body.platform, program=body.program, name=body.name,
                                   credentials=body.credentials, api_base_url=body.base_url, mapping=body.mapping,
                                   who=who.who)

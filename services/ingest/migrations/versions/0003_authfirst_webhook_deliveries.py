@@ -1,7 +1,7 @@
 """webhook deliveries: platform event ids already received, so a replayed signed body changes nothing
 
-Revision ID: 0002_authfirst
-Revises: 0001
+Revision ID: 0003_authfirst
+Revises: 0002_erasure
 Create Date: 2026-11-27 12:00:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0002_authfirst'
-down_revision: Union[str, Sequence[str], None] = '0001'
+revision: str = '0003_authfirst'
+down_revision: Union[str, Sequence[str], None] = '0002_erasure'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
