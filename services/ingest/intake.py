@@ -327,6 +327,8 @@ class Intake:
             source = await s.get(Source, row.source_id)
             if source is None or source.deleted_at is not None:
                 raise Conflict(f"its source '{row.source_id}' was deleted")
+            if not row.document:
+                raise Conflict(f"nothing to replay: {row.reason}")
         if row.stage == QuarantineStage.FETCH:
             event = json.loads(row.document)["event"]
             try:
