@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from shared.errors import Unavailable
 from shared.events import Envelope, Topic
@@ -23,6 +25,22 @@ log = logging.getLogger("lazo.broker")
 
 
 DEFAULT_RETENTION_H = 168.0
+
+
+def kafka_security(settings: Settings) -> dict[str, Any]:
+    """How every Kafka client of Lazo (the producer, the consumers, the admin client) connects:
+    the keyword arguments aiokafka takes for authentication and TLS, from the settings."""
+    options: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None,
+            certfile=str(settings.kafka_ssl_certfile) if settings.kafka_ssl_certfile else None,
+            keyfile=str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None)
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
+                       sasl_plain_username=settings.kafka_sasl_username,
+                       sasl_plain_password=settings.kafka_sasl_password)
+    return options
 
 
 def topic_configs(topic: str, retention_h: float = DEFAULT_RETENTION_H) -> dict[str, str]:
@@ -36,10 +54,14 @@ def topic_configs(topic: str, retention_h: float = DEFAULT_RETENTION_H) -> dict[
     return {"retention.ms": str(int(retention_h * 3600 * 1000))}
 
 
+def admin_client(settings: Settings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000,
+                               **kafka_security(settings))
+
+
 async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -> None:
     """Create any missing topic. The embedded broker forgets topics when it restarts."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                request_timeout_ms=5000)
+    admin = admin_client(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -78,6 +100,7 @@ class Publisher:
             max_batch_size=256 * 1024,
             max_request_size=s.max_event_bytes,
             request_timeout_ms=max(int(s.publish_timeout_s * 1000), 1000),
+            **kafka_security(s),
         )
 
     async def start(self) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from shared.broker import Publisher
+from shared.broker import Publisher, kafka_security
 from shared.deadletters import Consumed, dead_letter_event
 from shared.errors import PermanentError, is_retriable
 from shared.events import Envelope, Topic, decode
@@ -105,6 +105,7 @@ class ConsumerRunner:
             session_timeout_ms=15_000,
             heartbeat_interval_ms=3_000,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **kafka_security(self._settings),
         )
 
     async def _run(self) -> None:

@@ -10,11 +10,11 @@ Every replica of ingest and alerts must share the key.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from shared.secretfile import read_or_create
 from shared.settings import Settings
 
 
@@ -45,17 +45,4 @@ class SecretBox:
 
 
 def _dev_key(var_dir: Path) -> str:
-    path = var_dir / "secrets-key"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(Fernet.generate_key().decode() + "\n")
-    tmp.chmod(0o600)
-    try:
-        os.link(tmp, path)  # first writer wins; replicas starting together read the same key
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path.read_text().strip()
+    return read_or_create(var_dir / "secrets-key", lambda: Fernet.generate_key().decode())

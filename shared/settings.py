@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import limits
@@ -29,6 +30,18 @@ class Settings(BaseSettings):
     kafka_replication: int = Field(1, validation_alias=AliasChoices("LAZO_KAFKA_REPLICATION"))
     # How long a request may wait for the broker before it is answered 503.
     publish_timeout_s: float = Field(5.0, validation_alias=AliasChoices("LAZO_PUBLISH_TIMEOUT_S"))
+    # How every Kafka client (producer, consumers, admin) authenticates to the broker and encrypts
+    # (aiokafka's names; docs/operations.md, "Securing the broker"). PLAINTEXT only on a private
+    # development network; SASL_SSL (SCRAM) or SSL with a client certificate (mTLS) in production.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL"))
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, validation_alias=AliasChoices("KAFKA_SASL_MECHANISM"))
+    kafka_sasl_username: str | None = Field(None, validation_alias=AliasChoices("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: str | None = Field(None, validation_alias=AliasChoices("KAFKA_SASL_PASSWORD"))
+    kafka_ssl_cafile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_CAFILE"))
+    kafka_ssl_certfile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_CERTFILE"))
+    kafka_ssl_keyfile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_KEYFILE"))
     # The largest event (key, value and record overhead) the producer sends: its max_request_size.
     # Keep it at or below the broker's message.max.bytes (Kafka's default: 1 MiB plus 12 bytes).
     # A larger event is refused before it is sent: an HTTP request gets a 4xx, an outbox row is
@@ -78,6 +91,13 @@ class Settings(BaseSettings):
     rate_limit_per_s: float = Field(2000.0, ge=0, validation_alias=AliasChoices("LAZO_RATE_LIMIT_PER_S"))
     rate_limit_burst: int | None = Field(None, ge=1, validation_alias=AliasChoices("LAZO_RATE_LIMIT_BURST"))
     max_batch: int = Field(1000, validation_alias=AliasChoices("LAZO_MAX_BATCH"))
+    # Every service: failed authentications (401) one client address may make at once, and then per
+    # minute, before it is answered 429 (shared.http.throttle; a valid key always passes). 0 = off.
+    auth_failures_burst: int = Field(30, ge=1, validation_alias=AliasChoices("LAZO_AUTH_FAILURES_BURST"))
+    auth_failures_per_min: float = Field(30.0, ge=0, validation_alias=AliasChoices("LAZO_AUTH_FAILURES_PER_MIN"))
+    # ingest: how long a Typeform or Tally delivery's event id is remembered, refusing a replay of it.
+    # Longer than the platforms' own retries (Typeform: 10 h; Tally: about 31 h).
+    webhook_replay_window_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_WEBHOOK_REPLAY_WINDOW_H"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LAZO_LOG_LEVEL"))
     # casework: how often the SLA watch looks for newly overdue cases (tests make it short).
     sla_check_interval_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_SLA_CHECK_INTERVAL_S"))
@@ -95,6 +115,18 @@ class Settings(BaseSettings):
     # Most bytes of a platform API's answer read into memory (a push's answer: at most 64 KiB, unread beyond).
     outbound_max_bytes: int = Field(8 << 20, ge=1024, le=256 << 20,
                                     validation_alias=AliasChoices("LAZO_OUTBOUND_MAX_BYTES"))
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> "Settings":
+        if self.kafka_security_protocol.startswith("SASL_"):
+            missing = [name for name, value in (("KAFKA_SASL_MECHANISM", self.kafka_sasl_mechanism),
+                                                ("KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+                                                ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password)) if not value]
+            if missing:
+                raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs {', '.join(missing)}")
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together (a client certificate and its key)")
+        return self
 
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")

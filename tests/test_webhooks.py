@@ -48,6 +48,7 @@ def formbricks_headers(body: bytes, at: float | None = None, msg_id: str = "msg_
 
 def typeform_payload(uid: str, customer: str, **hidden: str) -> dict:
     payload = load("typeform_form_response.json")
+    payload["event_id"] = f"ev-{uid}"  # Typeform's id of the delivery: one per response here
     payload["form_response"]["token"] = f"tok-{uid}"
     payload["form_response"]["hidden"].update(customer_id=customer, **hidden)
     return payload
@@ -146,11 +147,18 @@ async def test_typeform_valid_tampered_unsigned_and_replayed(system, tap, uid):
             assert r.headers["content-type"] == "application/problem+json"
             assert "signature" in r.json()["detail"].lower()
 
-        # Typeform signs no timestamp: a replay is the same response, the same event id, no new effect.
+        # Typeform signs no timestamp: a replay (or Typeform's own retry) is known by its event id,
+        # answered 200 "duplicate" (a platform must not retry it) and nothing is published again.
         r = await platform.post(url, content=body, headers=typeform_headers(secret, body))
-        assert r.json() == {"status": "accepted", "response_id": f"tf-{uid}:tok-{uid}"}
-        events = await t.wait_for(EventType.RESPONSE_RECEIVED, count=2, response_id=f"tf-{uid}:tok-{uid}")
-        assert {e.id for e in events} == {f"tf-{uid}:tok-{uid}"}
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "duplicate" and r.json()["response_id"] == f"tf-{uid}:tok-{uid}"
+        # The customer's next response, behind the replay on the same partition: once it is on the
+        # topic, anything the replay had published would be there too.
+        later = body_of(typeform_payload(f"{uid}-2", f"C-{uid}"))
+        r = await platform.post(url, content=later, headers=typeform_headers(secret, later))
+        assert r.json() == {"status": "accepted", "response_id": f"tf-{uid}:tok-{uid}-2"}
+        await t.wait_for(EventType.RESPONSE_RECEIVED, response_id=f"tf-{uid}:tok-{uid}-2")
+        assert len(t.matching(EventType.RESPONSE_RECEIVED, response_id=f"tf-{uid}:tok-{uid}")) == 1
         assert not t.matching(EventType.RESPONSE_RECEIVED, answers={"experience": 9, "worth": 4, "recommend": 5.5},
                               response_id=f"tf-{uid}:tok-{uid}")
 
@@ -300,13 +308,13 @@ async def test_mapping_errors_are_quarantined_then_replayed_after_the_fix(system
             fields = {e["field"]: e for e in out["errors"]}
             assert fields["customer.id"]["path"] == "hidden.client_id"
             assert fields["answers.experience"]["path"] == "form_response.answers[5]"
-            # The platform retries: the same entry, not another.
+            # The platform retries: a duplicate of the same entry, which it leaves as it was.
             r = await platform.post(url, content=body, headers=typeform_headers(secret, body))
-            assert r.json()["quarantine_id"] == out["quarantine_id"]
+            assert r.json()["status"] == "duplicate" and r.json()["quarantine_id"] == out["quarantine_id"]
 
         [held] = await quarantined(admin, f"tfq-{uid}")
         assert (held["id"], held["stage"], held["deliveries"], held["delivery_key"]) == (
-            out["quarantine_id"], "mapping", 2, f"tok-{uid}")
+            out["quarantine_id"], "mapping", 1, f"tok-{uid}")
         assert "customer.id" in held["reason"]
         one = (await admin.get(f"/v1/quarantine/{held['id']}")).json()
         assert one["document"]["form_response"]["token"] == f"tok-{uid}"

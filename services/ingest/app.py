@@ -27,6 +27,7 @@ from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.fetcher import FetchWorker
 from services.ingest.intake import Intake
 from services.ingest.models import messaging, tombstones
+from services.ingest.replays import ReplayWindow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         intake.erased = guard
         fetcher = FetchWorker(runtime, intake, egress=egress, max_bytes=s.outbound_max_bytes)
         runtime.after_boot(fetcher.start, fetcher.stop)
+        replays = ReplayWindow(runtime, s.webhook_replay_window_h)
+        runtime.after_boot(replays.start, replays.stop)
         consume_erasures(runtime, erasure.erase, guard)
         app.state.intake = intake
         return runtime

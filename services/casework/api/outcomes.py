@@ -12,6 +12,7 @@ from shared.errors import InvalidInput, Unavailable
 from shared.events import utcnow
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Ingestor, Reader
+from shared.http.doors import BATCH_BODY_LIMIT, body_limit
 from services.casework import outcomes
 from services.casework.models import OutcomeRow
 from services.casework.outcomes import OutcomeIn
@@ -61,7 +62,7 @@ async def post_outcome(body: OutcomeIn, request: Request, runtime: RuntimeDep, _
     return {"customer_id": body.customer_id, "program": body.program, "date": body.date, "event_id": envelope.id}
 
 
-@router.post("/outcomes:batch", status_code=status.HTTP_202_ACCEPTED,
+@router.post("/outcomes:batch", status_code=status.HTTP_202_ACCEPTED, dependencies=[body_limit(BATCH_BODY_LIMIT)],
              responses={422: {"description": "no outcome in the batch is valid, or too many"}, **UNAVAILABLE})
 async def post_batch(body: BatchIn, request: Request, runtime: RuntimeDep, _: Ingestor) -> JSONResponse:
     """Up to 1000 outcomes; a result per item that says what the broker has: `accepted` (acknowledged),

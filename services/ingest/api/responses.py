@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from shared.errors import InvalidInput, Unavailable
 from shared.http.app import RuntimeDep
 from shared.http.auth import Ingestor
+from shared.http.doors import BATCH_BODY_LIMIT, RESPONSE_BODY_LIMIT, body_limit
 from services.ingest import service
 from services.ingest.domain.response import BatchIn, ResponseIn
 from services.ingest.service import RETRY_AFTER_S, ItemStatus
@@ -19,7 +20,7 @@ BATCH_RESULTS = (
     "broker meanwhile is harmless).")
 
 
-@router.post("/responses", status_code=status.HTTP_202_ACCEPTED,
+@router.post("/responses", status_code=status.HTTP_202_ACCEPTED, dependencies=[body_limit(RESPONSE_BODY_LIMIT)],
              responses={413: {"description": "the response as a whole is more than the pipeline carries "
                                               "(problem+json naming its largest part)"},
                         422: {"description": "invalid response (problem+json naming the field)"},
@@ -34,7 +35,7 @@ async def post_response(body: ResponseIn, request: Request, runtime: RuntimeDep,
     return {"response_id": body.response_id, "status": "accepted"}
 
 
-@router.post("/responses:batch", status_code=status.HTTP_202_ACCEPTED,
+@router.post("/responses:batch", status_code=status.HTTP_202_ACCEPTED, dependencies=[body_limit(BATCH_BODY_LIMIT)],
              responses={202: {"description": "at least one item accepted. " + BATCH_RESULTS},
                         422: {"description": "no item is valid, or too many items"},
                         503: {"description": "valid items, none acknowledged by the broker: the problem's "

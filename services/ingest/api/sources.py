@@ -8,13 +8,15 @@ from fastapi import APIRouter, Body, Request, Response, status
 
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Admin
+from shared.http.doors import WEBHOOK_BODY_LIMIT, body_limit
 from services.ingest import sources
 from services.ingest.api.schemas import SourceIn, SourceOut, SourceUpdate
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
 
-@router.post("/{source_id}:dry-run", responses={422: {"description": "the exact mapping error, field by field"}})
+@router.post("/{source_id}:dry-run", dependencies=[body_limit(WEBHOOK_BODY_LIMIT)],
+             responses={422: {"description": "the exact mapping error, field by field"}})
 async def dry_run(source_id: str, request: Request, _: Admin,
                   payload: Any = Body(..., description="a sample of the platform's payload (for SurveyMonkey "
                                                        "and Qualtrics, the fetched documents: see the docs)")) -> dict:

@@ -3,6 +3,7 @@ read, and whether the answers come in the webhook or must be fetched from the pl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -154,3 +155,20 @@ def parse(platform: Platform, body: bytes) -> Any:
         return json.loads(body)
     except ValueError as exc:
         raise UnreadablePayload(f"the body is not JSON: {exc}") from None
+
+
+# Where each platform names a delivery in its signed body: Typeform and Tally sign no timestamp,
+# so this id is what tells a platform's delivery from a replay of its captured body.
+EVENT_ID_FIELDS = {"typeform": "event_id", "tally": "eventId"}
+MAX_EVENT_ID_CHARS = 200
+
+
+def event_id(platform: Platform, payload: Any) -> str | None:
+    """The platform's id of this delivery (Typeform `event_id`, Tally `eventId`), or None."""
+    field = EVENT_ID_FIELDS.get(platform.name)
+    value = payload.get(field) if field and isinstance(payload, dict) else None
+    if not isinstance(value, str) or not value:
+        return None
+    if len(value) > MAX_EVENT_ID_CHARS:  # not what the platforms send; kept comparable all the same
+        return "sha256:" + hashlib.sha256(value.encode("utf-8", errors="replace")).hexdigest()
+    return value
