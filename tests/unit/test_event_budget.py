@@ -13,18 +13,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from shared import limits
-from shared.consumer import ConsumerRunner
+from shared.deadletters import dead_letter_event
 from shared.contracts.alerts import AlertRaised
 from shared.contracts.programs import DEFAULT_PROGRAM
 from shared.contracts.responses import ResponseReceived
 from shared.contracts.scores import ScoreComputed
-from shared.errors import InvalidInput, PermanentError
+from shared.errors import InvalidInput
 from shared.events import Envelope, Topic, utcnow
-from shared.settings import Settings
 from services.alerts.domain.selection import Decision
 from services.alerts.service import _new_alert, alert_event
 from services.casework.api.schemas import CAUSE_CHARS, NOTE_CHARS, OWNER_CHARS, ConfirmationIn, TransitionIn
@@ -100,27 +98,15 @@ def record_bytes(envelope: Envelope) -> int:
     return len(envelope.to_bytes()) + len(envelope.key) + 512
 
 
-class Captured:
-    """Stands in for the broker behind a consumer: keeps the dead letter instead of sending it."""
-
-    def __init__(self):
-        self.envelopes: list[Envelope] = []
-
-    async def publish(self, topic: str, envelopes: list[Envelope]) -> None:
-        assert topic == Topic.DEADLETTER
-        self.envelopes.extend(envelopes)
-
-
 async def dead_letter_of(envelope: Envelope, topic: str) -> Envelope:
-    """The consumer's real dead-letter envelope for this event, with the longest error text it keeps."""
-    captured = Captured()
-    runner = ConsumerRunner(Settings(), group_id="g" * 64, topics=[topic], handle=None, publisher=captured)
-    value = envelope.to_bytes()
-    record = ConsumerRecord(topic=topic, partition=2 ** 31 - 1, offset=2 ** 63 - 1, timestamp=0, timestamp_type=0,
-                            key=envelope.key, value=value, checksum=None, serialized_key_size=len(envelope.key),
-                            serialized_value_size=len(value), headers=())
-    await runner._dead_letter(record, PermanentError(WIDE * 5000))
-    [dead] = captured.envelopes
+    """The consumer's real dead-letter event for this event, with the longest error text it keeps,
+    built with no size limit: the original must fit inside it, not be left out."""
+    where = {"topic": topic, "partition": 2 ** 31 - 1, "offset": 2 ** 63 - 1, "consumer_group": "g" * 64,
+             "dead_letter_id": "d" * 36, "error": f"PermanentError: {WIDE * 5000}"[:2000]}
+    dead = dead_letter_event(id=f"{topic}/{2 ** 31 - 1}/{2 ** 63 - 1}/{'g' * 64}", source="/lazo/" + "g" * 64,
+                             subject=envelope.subject, original=envelope.to_bytes(), where=where,
+                             max_bytes=1 << 40)
+    assert dead.data["original_omitted"] is False
     return dead
 
 
