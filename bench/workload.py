@@ -63,6 +63,7 @@ def typeform_payload(prefix: str, index: int, customers: int | None = None) -> d
     """Response `index` as Typeform would post it; a unique token, so each is a new response."""
     canonical = response(prefix, index, customers)
     payload = orjson.loads(_typeform_fixture())  # a fresh copy to fill in
+    payload["event_id"] = f"ev-{canonical['response_id']}"  # Typeform's delivery id: a repeat is a replay
     form = payload["form_response"]
     form["token"] = canonical["response_id"]
     form["hidden"].update(customer_id=canonical["customer"]["id"], email=canonical["customer"]["email"],

@@ -2,33 +2,41 @@
 
 - Offsets are committed only after the handler's transaction committed.
 - A message that is not a CloudEvent, or that the handler rejects as permanent (or that keeps
-  failing), goes to the dead-letter topic with the error; the partition moves on.
+  failing), is recorded in the service's dead letters (shared.deadletters: ops list, replay or
+  discard it over HTTP) and published on the dead-letter topic with the error; the partition
+  moves on.
 - A failure of infrastructure (database or broker away) is retried with backoff, forever,
   without committing: nothing is skipped, and the consumer resumes by itself.
+- Its lag (highwater − position, per partition) is on /metrics, and a consumer that waits for a
+  dependency or stopped making progress with records waiting is stalled on /readyz (shared.health).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from shared.broker import Publisher
+from shared.broker import Publisher, kafka_security
+from shared.deadletters import Consumed, dead_letter_event
 from shared.errors import PermanentError, is_retriable
-from shared.events import Envelope, EventType, Topic, decode
+from shared.events import Envelope, Topic, decode
+from shared.health import consumer_stall
 from shared.logsafe import describe
-from shared.metrics import CONSUMER_RETRIES, CONSUMER_STALLED, EVENTS_CONSUMED, EVENTS_DEADLETTERED
+from shared.metrics import CONSUMER_LAG, CONSUMER_RETRIES, CONSUMER_STALLED, EVENTS_CONSUMED, EVENTS_DEADLETTERED
+from shared.publishing import EventRefused
 from shared.settings import Settings
 
 log = logging.getLogger("lazo.consumer")
 
 Handler = Callable[[Sequence[Envelope]], Awaitable[None]]
+# Records a dead letter in the service's table; its id, or None when there is no table.
+RecordDeadLetter = Callable[[Consumed, BaseException], Awaitable[str | None]]
 
 # A handler error that is neither retriable nor permanent (a bug, a lost race on a unique key)
 # gets this many tries before its event is isolated and dead-lettered.
@@ -39,6 +47,8 @@ ATTEMPTS_BEFORE_DEADLETTER = 3
 # POST→score p99 415 ms at 50 ms, 303 ms at 20 ms), at the cost of ~50 empty fetches a second
 # per idle consumer. Apache Kafka answers as soon as data arrives: there it only bounds idling.
 FETCH_MAX_WAIT_MS = 20
+# How often the lag per partition is measured (from what the fetches already told: no request).
+LAG_EVERY_S = 1.0
 
 
 @dataclass
@@ -49,16 +59,29 @@ class _Item:
 
 class ConsumerRunner:
     def __init__(self, settings: Settings, *, group_id: str, topics: Sequence[str], handle: Handler,
-                 publisher: Publisher, max_records: int = 500):
+                 publisher: Publisher, max_records: int = 500, record_dead_letter: RecordDeadLetter | None = None):
         self._settings = settings
         self.group_id = group_id
         self._topics = list(topics)
-        self._handle = handle
+        self.handle = handle  # also what a dead letter's replay runs (shared.replay)
         self._publisher = publisher
         self._max_records = max_records
+        self._record_dead_letter = record_dead_letter
         self._task: asyncio.Task | None = None
         self.stalled_on: str | None = None
         self.running = False
+        self.behind = 0  # records not yet consumed on the partitions this process holds
+        self._busy_since: float | None = None
+        self._progress_at = time.monotonic()
+        self._lag_at = 0.0
+        self._lag_labels: set[TopicPartition] = set()
+        CONSUMER_STALLED.labels(group_id).set_function(lambda: 1.0 if self.stall_reason() else 0.0)
+
+    def stall_reason(self) -> str | None:
+        """Why this consumer counts as stalled now, or None (shared.health)."""
+        return consumer_stall(time.monotonic(), running=self.running, waiting_on=self.stalled_on,
+                              busy_since=self._busy_since, behind=self.behind, progress_at=self._progress_at,
+                              after_s=self._settings.consumer_stuck_after_s)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
@@ -82,6 +105,7 @@ class ConsumerRunner:
             session_timeout_ms=15_000,
             heartbeat_interval_ms=3_000,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **kafka_security(self._settings),
         )
 
     async def _run(self) -> None:
@@ -91,11 +115,13 @@ class ConsumerRunner:
             try:
                 await consumer.start()
                 self.running = True
+                self._progress_at = time.monotonic()
                 delay = 0.2
                 while True:
                     batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
                     if batches:
                         await self._process(consumer, batches)
+                    await self._measure_lag(consumer)
             except asyncio.CancelledError:
                 raise
             except (KafkaError, OSError) as exc:
@@ -104,6 +130,7 @@ class ConsumerRunner:
                 log.exception("%s: consumer loop failed; restarting in %.1fs", self.group_id, delay)
             finally:
                 self.running = False
+                self._forget_lag(set())
                 try:
                     await consumer.stop()
                 except Exception:
@@ -112,33 +139,73 @@ class ConsumerRunner:
             delay = min(delay * 2, 5.0)
 
     async def _process(self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        items: list[_Item] = []
-        for records in batches.values():
-            for record in records:
-                try:
-                    items.append(_Item(record, decode(record.value)))
-                except PermanentError as exc:
-                    await self._dead_letter(record, exc)
-        if items:
-            await self._apply(items)
-        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        self._busy_since = time.monotonic()
         try:
-            await consumer.commit(offsets)
-        except CommitFailedError as exc:
-            # The group rebalanced under us: the new owner re-reads these events and its
-            # inbox skips what we already applied.
-            log.info("%s: commit after rebalance refused (%s)", self.group_id, exc)
+            items: list[_Item] = []
+            for records in batches.values():
+                for record in records:
+                    try:
+                        items.append(_Item(record, decode(record.value)))
+                    except PermanentError as exc:
+                        await self._dead_letter(record, exc)
+            if items:
+                await self._apply(items)
+            offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+            try:
+                await consumer.commit(offsets)
+            except CommitFailedError as exc:
+                # The group rebalanced under us: the new owner re-reads these events and its
+                # inbox skips what we already applied.
+                log.info("%s: commit after rebalance refused (%s)", self.group_id, exc)
+            self._progress_at = time.monotonic()
+        finally:
+            self._busy_since = None
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+        now = time.monotonic()
+        if now - self._lag_at < LAG_EVERY_S:
+            return
+        self._lag_at = now
+        assigned = consumer.assignment()
+        self._forget_lag(assigned)
+        behind = 0
+        for tp in assigned:
+            try:  # a rebalance may take the partition away meanwhile: skip it then
+                highwater = consumer.highwater(tp)
+                if highwater is None:  # not fetched from yet
+                    continue
+                # Known after a fetch; never wait here for a position being reset.
+                position = await asyncio.wait_for(consumer.position(tp), 0.05)
+            except (AssertionError, asyncio.TimeoutError, KafkaError):
+                continue
+            lag = max(0, highwater - position)
+            CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(lag)
+            self._lag_labels.add(tp)
+            behind += lag
+        self.behind = behind
+        if behind == 0:
+            self._progress_at = now
+
+    def _forget_lag(self, keep: set[TopicPartition]) -> None:
+        """Drop the lag of partitions this process no longer holds (another member reports them)."""
+        for tp in self._lag_labels - keep:
+            try:
+                CONSUMER_LAG.remove(self.group_id, tp.topic, str(tp.partition))
+            except KeyError:
+                pass
+        self._lag_labels &= keep
+        if not keep:
+            self.behind = 0
 
     async def _apply(self, items: list[_Item]) -> None:
         attempt = 0
         delay = 0.05
         while True:
             try:
-                await self._handle([i.envelope for i in items])
+                await self.handle([i.envelope for i in items])
                 if self.stalled_on:
                     log.info("%s: resumed", self.group_id)
                 self.stalled_on = None
-                CONSUMER_STALLED.labels(self.group_id).set(0)
                 for i in items:
                     EVENTS_CONSUMED.labels(self.group_id, i.envelope.type).inc()
                 return
@@ -154,7 +221,6 @@ class ConsumerRunner:
                     if not self.stalled_on:
                         log.warning("%s: dependency unavailable, holding offsets: %s", self.group_id, exc)
                     self.stalled_on = type(exc).__name__
-                    CONSUMER_STALLED.labels(self.group_id).set(1)
                     CONSUMER_RETRIES.labels(self.group_id, "retriable").inc()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
@@ -177,30 +243,57 @@ class ConsumerRunner:
             await self._apply([item])
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
-        try:
-            original = orjson.loads(record.value) if record.value else None
-        except orjson.JSONDecodeError:
-            original = {"base64": base64.b64encode(record.value).decode()}
+        consumed = Consumed(topic=record.topic, partition=record.partition, offset=record.offset,
+                            group=self.group_id, key=record.key, value=record.value)
+        letter_id = await self._record(consumed, exc)
         key = record.key.decode(errors="replace") if record.key else ""
-        envelope = Envelope.new(
-            id=f"{record.topic}/{record.partition}/{record.offset}/{self.group_id}",
-            type=EventType.DEADLETTERED,
-            source=f"/lazo/{self.group_id}",
-            subject=key,
-            data={"topic": record.topic, "partition": record.partition, "offset": record.offset,
-                  "consumer_group": self.group_id, "error": f"{type(exc).__name__}: {exc}"[:2000],
-                  "original": original},
-        )
+        envelope = dead_letter_event(
+            id=f"{record.topic}/{record.partition}/{record.offset}/{self.group_id}", source=f"/lazo/{self.group_id}",
+            subject=key, original=record.value, max_bytes=self._publisher.max_event_bytes,
+            where={"topic": record.topic, "partition": record.partition, "offset": record.offset,
+                   "consumer_group": self.group_id, "dead_letter_id": letter_id,
+                   "error": f"{type(exc).__name__}: {exc}"[:2000]})
         delay = 0.1
         while True:  # the offset is only committed once the dead letter is safe
             try:
                 await self._publisher.publish(Topic.DEADLETTER, [envelope])
                 break
             except Exception as pub_exc:
+                if isinstance(pub_exc, EventRefused):
+                    # Not for an event dead_letter_event fitted; were it so, retrying would halt the
+                    # partition for ever. The table has the dead letter.
+                    log.error("%s: dead letter %s refused by the broker (%s)", self.group_id, letter_id or "-",
+                              type(pub_exc).__name__)
+                    break
                 log.warning("%s: dead-letter publish failed (%s); retrying", self.group_id, pub_exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         EVENTS_DEADLETTERED.labels(self.group_id).inc()
-        # The error's text stays on the dead-letter topic: it may quote the event's personal data.
-        log.error("%s: dead-lettered %s/%d@%d (%s); the error and the event are on %s", self.group_id,
-                  record.topic, record.partition, record.offset, type(exc).__name__, Topic.DEADLETTER)
+        # The error's text stays on the dead-letter topic and in the table: it may quote the event's
+        # personal data.
+        log.error("%s: dead-lettered %s/%d@%d (%s, %d bytes) as %s; the error and the event are on %s and "
+                  "GET /v1/dead-letters", self.group_id, record.topic, record.partition, record.offset,
+                  type(exc).__name__, len(record.value or b""), letter_id or "-", Topic.DEADLETTER)
+
+    async def _record(self, consumed: Consumed, exc: BaseException) -> str | None:
+        """Into the service's dead-letter table, before the offset moves on: the database away is
+        waited for (the consumer is stalled meanwhile), a failure of another kind is logged and the
+        dead letter still goes to the topic."""
+        if self._record_dead_letter is None:
+            return None
+        delay = 0.1
+        while True:
+            try:
+                letter_id = await self._record_dead_letter(consumed, exc)
+                self.stalled_on = None
+                return letter_id
+            except asyncio.CancelledError:
+                raise
+            except Exception as rec_exc:
+                if not is_retriable(rec_exc):
+                    log.error("%s: could not record dead letter %s/%d@%d: %s", self.group_id, consumed.topic,
+                              consumed.partition, consumed.offset, describe(rec_exc))
+                    return None
+                self.stalled_on = type(rec_exc).__name__
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)

@@ -115,7 +115,7 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
             yield session
 
 
-async def migrate(settings: Settings, service: str, migrations_dir: Path) -> None:
+async def migrate(settings: Settings, service: str, migrations_dir: Path, revision: str = "head") -> None:
     """Bring the service's schema to the newest revision (Alembic), creating the schema first.
 
     Replicas starting together serialise on a PostgreSQL advisory lock.
@@ -136,7 +136,8 @@ async def migrate(settings: Settings, service: str, migrations_dir: Path) -> Non
                 cfg = Config()
                 cfg.set_main_option("script_location", str(migrations_dir))
                 cfg.attributes["connection"] = sync_conn
-                command.upgrade(cfg, "head")
+                cfg.attributes["settings"] = settings  # a data migration may need them (e.g. the sealing key)
+                command.upgrade(cfg, revision)
 
             await conn.run_sync(_upgrade)
             await conn.commit()

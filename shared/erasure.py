@@ -1,29 +1,53 @@
 """The consumer side of customer erasure, the same in every service (shared.contracts.erasure).
 
 A service gives the function that erases one customer in its own tables; this module consumes
-`lazo.erasures.v1` in the service's own group and, per request, runs that function, marks the
-event in the inbox and puts the service's `lazo.customer.erased` in the outbox, all in one
-transaction: a redelivered request is skipped, a repeated request erases again (finding little or
-nothing left) and is answered again.
+`lazo.erasures.v1` in the service's own group and, per request, in one transaction:
+1. remembers the customer (a tombstone keyed by a keyed digest, shared.tombstones), so that
+   events about them still on their way are erased on arrival by the service's consumers;
+2. runs the service's function with a fresh random pseudonym: what must stay for the figures
+   (scores, alerts, cases, outcomes) is kept under that pseudonym, the same on all of this
+   service's rows of this erasure, and nothing that names the person is kept;
+3. deletes the service's outbox rows about the customer not yet published (they would only
+   carry the personal data to the broker, and every consumer would erase them on arrival);
+4. marks the request in the inbox and puts the service's `lazo.customer.erased` in the outbox.
+A redelivered request is skipped; a repeated request erases again (finding little or nothing
+left) and is answered again.
 
-Ordering: a response still on its way through the pipeline when the request is consumed (in
-`lazo.responses.v1` or `lazo.scores.v1`, say) lands after it, with its personal data. Erasure
-covers what each service held when the request reached it; a second request erases the rest.
+Ordering: a response still on its way when the request is consumed (in `lazo.responses.v1`, in
+scoring's outbox, …) lands after it, and the tombstone erases it then. Nothing is left to a
+second request.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.erasure import CustomerErased, CustomerErasureRequested
-from shared.db import transaction
+from shared.db import is_postgres, transaction
+from shared.deadletters import DeadLetters
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.messaging import Messaging
+from shared.metrics import ERASURES_APPLIED
 from shared.runtime import Runtime
+from shared.tombstones import ErasureGuard
 
-Erase = Callable[[AsyncSession, str], Awaitable[dict[str, int]]]
+Erase = Callable[[AsyncSession, str, str], Awaitable[dict[str, int]]]
+Track = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
+
+# Topics whose key is not a customer id, or whose events must go out whatever the key.
+_NOT_ABOUT_ONE_CUSTOMER = (Topic.PROGRAMS, Topic.ERASURES, Topic.DEADLETTER)
+
+PSEUDONYM_PREFIX = "erased-"
+
+
+def new_pseudonym() -> str:
+    """A random stand-in for an erased customer's id: nothing about the person can be derived
+    from it, and no customer id Lazo issues looks like it."""
+    return f"{PSEUDONYM_PREFIX}{uuid.uuid4().hex}"
 
 
 def erased_event(service: str, request: CustomerErasureRequested, erased: dict[str, int]) -> Envelope:
@@ -34,26 +58,56 @@ def erased_event(service: str, request: CustomerErasureRequested, erased: dict[s
                                             service=service, erased=erased, erased_at=utcnow()))
 
 
-async def apply_erasures(session: AsyncSession, messaging: Messaging, service: str, erase: Erase,
+async def drop_unpublished(session: AsyncSession, messaging: Messaging, customer_id: str) -> int:
+    """Delete the outbox rows about the customer that no relay is publishing right now."""
+    o = messaging.outbox
+    query = select(o.id).where(o.key == customer_id.encode("utf-8", "surrogatepass"),
+                               o.topic.not_in(_NOT_ABOUT_ONE_CUSTOMER))
+    if is_postgres(session.bind):
+        # A row a relay holds is on its way to the broker already; waiting for it would only hold
+        # every consumer of this service (they wait on the tombstones) for a publish timeout.
+        query = query.with_for_update(skip_locked=True)
+    ids = list(await session.scalars(query))
+    if ids:
+        await session.execute(delete(o).where(o.id.in_(ids)).execution_options(synchronize_session=False))
+    return len(ids)
+
+
+async def apply_erasures(session: AsyncSession, messaging: Messaging, guard: ErasureGuard, erase: Erase,
                          envelopes: Sequence[Envelope]) -> int:
     """Erase for each new request in the batch, inside the caller's transaction; how many were done."""
-    requests = [e for e in envelopes if e.type == EventType.CUSTOMER_ERASURE_REQUESTED]
+    requests = [(e, e.parse(CustomerErasureRequested)) for e in envelopes
+                if e.type == EventType.CUSTOMER_ERASURE_REQUESTED]
+    if not requests:
+        return 0
+    await guard.exclude_consumers(session)
+    fresh = {e.id for e in await messaging.unseen(session, [e for e, _ in requests])}
     done = 0
-    for env in await messaging.unseen(session, requests):
-        request = env.parse(CustomerErasureRequested)
-        erased = await erase(session, request.customer_id)
-        messaging.add(session, Topic.ERASURES, erased_event(service, request, erased))
+    for env, request in requests:
+        if env.id not in fresh:
+            continue
+        await guard.remember(session, request.customer_id)
+        erased = await erase(session, request.customer_id, new_pseudonym())
+        erased["outbox_events"] = await drop_unpublished(session, messaging, request.customer_id)
+        if messaging.dead_letters is not None:
+            erased["dead_letters"] = await DeadLetters(messaging.dead_letters).erase(session, request.customer_id)
+        messaging.add(session, Topic.ERASURES, erased_event(guard.service, request, erased))
+        ERASURES_APPLIED.labels(guard.service).inc()
         done += 1
     return done
 
 
-def consume_erasures(runtime: Runtime, erase: Erase) -> None:
-    """Register the service's erasure consumer (group `<service>-erasure`) on its runtime."""
+def consume_erasures(runtime: Runtime, erase: Erase, guard: ErasureGuard, track: Track | None = None) -> None:
+    """Register the service's erasure consumer (group `<service>-erasure`) on its runtime.
+
+    `track` sees every event of the topic in the same transaction (scoring follows the answers)."""
     assert runtime.messaging is not None, "erasure needs the service's inbox and outbox"
 
     async def handle(envelopes: Sequence[Envelope]) -> None:
         async with transaction(runtime.sessions) as session:
-            done = await apply_erasures(session, runtime.messaging, runtime.service, erase, envelopes)
+            done = await apply_erasures(session, runtime.messaging, guard, erase, envelopes)
+            if track is not None:
+                await track(session, envelopes)
         if done:
             runtime.notify_outbox()
 

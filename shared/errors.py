@@ -52,6 +52,15 @@ class PayloadTooLarge(Problem):
     title = "Payload too large"
 
 
+class TooManyRequests(Problem):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
 class Unavailable(Problem):
     """A dependency (broker, database) cannot take the request now; the caller retries."""
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.broker import ensure_topics
+from shared.broker import ensure_topics, kafka_security
 from shared.consumer import FETCH_MAX_WAIT_MS
 from shared.errors import PermanentError
 from shared.events import Envelope, decode
@@ -45,7 +45,7 @@ class TopicFollower:
         while True:
             consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
                                         enable_auto_commit=False, auto_offset_reset="earliest",
-                                        fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+                                        fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **kafka_security(self._settings))
             try:
                 await ensure_topics(self._settings, [self._topic])
                 await consumer.start()

@@ -4,7 +4,8 @@ Work lives in database rows, so a restart loses nothing. Each round claims what 
 its next attempt one lease ahead (PostgreSQL: SKIP LOCKED, so replicas share the work); each item
 runs as its own task, at most `concurrency` at once, so a slow item never holds up the others.
 A process that dies mid-item leaves the lease to expire and the item runs again. While the
-database is away the loop backs off and the rows wait.
+database is away the loop backs off and the rows wait. The work calls out through the one
+outbound client (shared.outbound), which vets every target.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import asyncio
 import logging
 from typing import Any
 
-import httpx
+from shared.egress import Egress
+from shared.outbound import OutboundClient
 
 log = logging.getLogger("lazo.jobs")
 
@@ -23,15 +25,18 @@ class LeasedWorker:
 
     name = "worker"
 
-    def __init__(self, *, concurrency: int, poll_s: float, timeout_s: float, user_agent: str):
+    def __init__(self, *, concurrency: int, poll_s: float, timeout_s: float, user_agent: str, egress: Egress,
+                 max_bytes: int = 1 << 20):
         self._concurrency = concurrency
         self._poll_s = poll_s
         self._timeout_s = timeout_s
         self._user_agent = user_agent
+        self._egress = egress
+        self._max_bytes = max_bytes
         self._wakeup = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
         self._task: asyncio.Task | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: OutboundClient | None = None
 
     async def claim(self, limit: int) -> list[Any]:
         raise NotImplementedError
@@ -50,8 +55,8 @@ class LeasedWorker:
         self._wakeup.set()
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False,
-                                         headers={"user-agent": self._user_agent})
+        self._client = OutboundClient(self._egress, timeout_s=self._timeout_s, user_agent=self._user_agent,
+                                      max_bytes=self._max_bytes, max_connections=max(self._concurrency, 10))
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:

@@ -41,11 +41,15 @@ def messaging_tables(base: type[DeclarativeBase]) -> tuple[type, type]:
 
 
 class Messaging:
-    """Inbox and outbox operations on one service's tables, inside the caller's transaction."""
+    """Inbox and outbox operations on one service's tables, inside the caller's transaction.
 
-    def __init__(self, inbox_model: type, outbox_model: type):
+    `dead_letters`: the service's dead-letter table (shared.deadletters.dead_letter_table), where
+    its consumers and its outbox relay put what they give up on."""
+
+    def __init__(self, inbox_model: type, outbox_model: type, dead_letters: type | None = None):
         self.inbox = inbox_model
         self.outbox = outbox_model
+        self.dead_letters = dead_letters
 
     async def unseen(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> list[Envelope]:
         """Keep the events not applied before (nor twice in this batch), and mark them applied."""

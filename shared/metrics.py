@@ -10,3 +10,19 @@ EVENTS_DEADLETTERED = Counter("lazo_events_deadlettered_total", "Events sent to 
 CONSUMER_RETRIES = Counter("lazo_consumer_retries_total", "Batches retried after a failure", ["group", "kind"])
 CONSUMER_STALLED = Gauge("lazo_consumer_stalled", "1 while a consumer waits for a dependency", ["group"])
 EVENTS_PUBLISHED = Counter("lazo_events_published_total", "Events acknowledged by the broker", ["service", "topic"])
+EVENTS_ERASED_ON_ARRIVAL = Counter("lazo_events_erased_on_arrival_total",
+                                   "Events about an erased customer that arrived after the erasure",
+                                   ["service", "type", "action"])
+ERASURES_APPLIED = Counter("lazo_erasures_applied_total", "Erasure requests a service has carried out", ["service"])
+
+# A relay or consumer that is stuck or falling behind (shared.health says when /readyz turns 503).
+OUTBOX_OLDEST_AGE = Gauge("lazo_outbox_oldest_age_seconds",
+                          "Age of the oldest unpublished outbox row (0 when the outbox is empty)", ["service"])
+OUTBOX_SET_ASIDE = Counter("lazo_outbox_set_aside_total",
+                           "Outbox rows the broker can never take, moved to the dead letters", ["service", "topic", "error"])
+CONSUMER_LAG = Gauge("lazo_consumer_lag", "Records not yet consumed: the partition's highwater minus the position",
+                     ["group", "topic", "partition"])
+DEAD_LETTERS_PENDING = Gauge("lazo_dead_letters_pending", "Dead letters waiting to be replayed or discarded",
+                             ["service"])
+DEAD_LETTER_REPLAYS = Counter("lazo_dead_letter_replays_total", "Dead-letter replays asked for over HTTP",
+                              ["service", "kind", "result"])

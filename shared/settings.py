@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import limits
 
 SERVICES = ("ingest", "scoring", "alerts", "casework")
 # Bind addresses a browser on the same machine reaches as 127.0.0.1 or localhost.
@@ -26,6 +30,27 @@ class Settings(BaseSettings):
     kafka_replication: int = Field(1, validation_alias=AliasChoices("LAZO_KAFKA_REPLICATION"))
     # How long a request may wait for the broker before it is answered 503.
     publish_timeout_s: float = Field(5.0, validation_alias=AliasChoices("LAZO_PUBLISH_TIMEOUT_S"))
+    # How every Kafka client (producer, consumers, admin) authenticates to the broker and encrypts
+    # (aiokafka's names; docs/operations.md, "Securing the broker"). PLAINTEXT only on a private
+    # development network; SASL_SSL (SCRAM) or SSL with a client certificate (mTLS) in production.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL"))
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, validation_alias=AliasChoices("KAFKA_SASL_MECHANISM"))
+    kafka_sasl_username: str | None = Field(None, validation_alias=AliasChoices("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: str | None = Field(None, validation_alias=AliasChoices("KAFKA_SASL_PASSWORD"))
+    kafka_ssl_cafile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_CAFILE"))
+    kafka_ssl_certfile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_CERTFILE"))
+    kafka_ssl_keyfile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_KEYFILE"))
+    # The largest event (key, value and record overhead) the producer sends: its max_request_size.
+    # Keep it at or below the broker's message.max.bytes (Kafka's default: 1 MiB plus 12 bytes).
+    # A larger event is refused before it is sent: an HTTP request gets a 4xx, an outbox row is
+    # set aside as a dead letter (shared.outbox) instead of blocking the rows behind it.
+    max_event_bytes: int = Field(1024 * 1024, ge=1024, validation_alias=AliasChoices("LAZO_MAX_EVENT_BYTES"))
+    # /readyz turns 503 when the oldest unpublished outbox row is older than this, or when a
+    # consumer with records waiting has made no progress for as long (shared.health).
+    outbox_stuck_after_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_OUTBOX_STUCK_AFTER_S"))
+    consumer_stuck_after_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_CONSUMER_STUCK_AFTER_S"))
 
     database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL"))
     # Prefix of each service's PostgreSQL schema; tests use it to run in isolation.
@@ -36,6 +61,12 @@ class Settings(BaseSettings):
     # ingest: Fernet key(s) sealing webhook sources' credentials, comma-separated, newest first
     # (older keys still open what they sealed). Unset: a key generated once in var/ (development).
     secrets_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_SECRETS_KEY"))
+    # Every service: key(s) of the HMAC that remembers erased customers without their ids
+    # (shared.tombstones), comma-separated, newest first. Unset: one generated once in var/.
+    erasure_key: str | None = Field(None, validation_alias=AliasChoices("LAZO_ERASURE_KEY"))
+    # How long the topics Lazo creates keep events (hours): the longest an erased customer's data
+    # can stay on the broker after the erasure (docs/privacy.md). Not for lazo.programs.v1 (compacted).
+    topic_retention_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_TOPIC_RETENTION_H"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("LAZO_HOST"))
     ingest_port: int = Field(8001, validation_alias=AliasChoices("LAZO_INGEST_PORT"))
@@ -46,12 +77,27 @@ class Settings(BaseSettings):
     # by casework and reads the other services cross-origin. Unset: casework's own origin(s).
     cors_origins: str | None = Field(None, validation_alias=AliasChoices("LAZO_CORS_ORIGINS"))
 
-    max_comment_chars: int = Field(5000, validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
+    # The longest comment a response may carry (shared.limits bounds the rest of a response).
+    max_comment_chars: int = Field(limits.COMMENT_CHARS_DEFAULT, ge=1, le=limits.COMMENT_CHARS_CEILING,
+                                   validation_alias=AliasChoices("LAZO_MAX_COMMENT_CHARS"))
+    # A response's `submitted_at`: not before this date, nor more than this many hours after it
+    # reached Lazo. Outside: 422 at ingest (a year-1 or year-2999 date is a mistake, not a response).
+    submitted_at_earliest: date = Field(limits.SUBMITTED_EARLIEST_DEFAULT,
+                                        validation_alias=AliasChoices("LAZO_SUBMITTED_AT_EARLIEST"))
+    submitted_at_max_ahead_h: float = Field(limits.SUBMITTED_AHEAD_DEFAULT_H, ge=0, le=24 * 366,
+                                            validation_alias=AliasChoices("LAZO_SUBMITTED_AT_MAX_AHEAD_H"))
     # ingest: requests per second per API key (token bucket; 0 = no limit) and the burst allowed above
     # it (unset: one second's worth). Per process: N ingest replicas let a key make N times as many.
     rate_limit_per_s: float = Field(2000.0, ge=0, validation_alias=AliasChoices("LAZO_RATE_LIMIT_PER_S"))
     rate_limit_burst: int | None = Field(None, ge=1, validation_alias=AliasChoices("LAZO_RATE_LIMIT_BURST"))
     max_batch: int = Field(1000, validation_alias=AliasChoices("LAZO_MAX_BATCH"))
+    # Every service: failed authentications (401) one client address may make at once, and then per
+    # minute, before it is answered 429 (shared.http.throttle; a valid key always passes). 0 = off.
+    auth_failures_burst: int = Field(30, ge=1, validation_alias=AliasChoices("LAZO_AUTH_FAILURES_BURST"))
+    auth_failures_per_min: float = Field(30.0, ge=0, validation_alias=AliasChoices("LAZO_AUTH_FAILURES_PER_MIN"))
+    # ingest: how long a Typeform or Tally delivery's event id is remembered, refusing a replay of it.
+    # Longer than the platforms' own retries (Typeform: 10 h; Tally: about 31 h).
+    webhook_replay_window_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_WEBHOOK_REPLAY_WINDOW_H"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LAZO_LOG_LEVEL"))
     # casework: how often the SLA watch looks for newly overdue cases (tests make it short).
     sla_check_interval_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_SLA_CHECK_INTERVAL_S"))
@@ -61,6 +107,26 @@ class Settings(BaseSettings):
     delivery_backoff_s: float = Field(1.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_BACKOFF_S"))
     delivery_max_age_h: float = Field(24.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_MAX_AGE_H"))
     delivery_timeout_s: float = Field(5.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_TIMEOUT_S"))
+
+    # Outbound calls (shared.outbound): loopback, private (RFC 1918, CGNAT, ULA) and local names are
+    # refused unless this is on (a contact centre on premises; the tests' local receivers). Metadata,
+    # link-local and reserved addresses are refused whatever it says.
+    allow_private_targets: bool = Field(False, validation_alias=AliasChoices("LAZO_ALLOW_PRIVATE_TARGETS"))
+    # Most bytes of a platform API's answer read into memory (a push's answer: at most 64 KiB, unread beyond).
+    outbound_max_bytes: int = Field(8 << 20, ge=1024, le=256 << 20,
+                                    validation_alias=AliasChoices("LAZO_OUTBOUND_MAX_BYTES"))
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> "Settings":
+        if self.kafka_security_protocol.startswith("SASL_"):
+            missing = [name for name, value in (("KAFKA_SASL_MECHANISM", self.kafka_sasl_mechanism),
+                                                ("KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+                                                ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password)) if not value]
+            if missing:
+                raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs {', '.join(missing)}")
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together (a client certificate and its key)")
+        return self
 
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")

@@ -32,3 +32,17 @@ async def test_the_other_services_answer_the_dashboard_origin_only(system):
     async with system.client("scoring", "agent") as agent:
         r = await agent.get("/v1/kpis", headers={"Origin": origin})
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == origin
+
+
+async def test_the_dead_letter_counts_the_page_shows_come_from_every_service(system):
+    origin = system.url("casework")
+    async with system.client("casework", None) as anon:
+        assert 'id="dead-letters"' in (await anon.get("/dashboard/")).text
+        assert "/v1/dead-letters" in (await anon.get("/dashboard/app.js")).text
+    for name in SERVICES:
+        async with system.client(name, "admin") as admin:
+            r = await admin.get("/v1/dead-letters", params={"status": "pending", "limit": 1}, headers={"Origin": origin})
+            assert r.status_code == 200 and isinstance(r.json()["total"], int), (name, r.text)
+            assert r.headers["access-control-allow-origin"] == origin
+        async with system.client(name, "manager") as manager:  # an admin's read: the page says so
+            assert (await manager.get("/v1/dead-letters", headers={"Origin": origin})).status_code == 403

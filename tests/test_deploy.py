@@ -47,6 +47,10 @@ THIRD_PARTY_ENV = {
     "postgres": lambda name: name in {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"},
 }
 PYTHON_M = re.compile(r"\bpython -m ([\w.]+)")
+# What compose requires from the environment or .env, beyond Lazo's settings: secrets with no default.
+COMPOSE_REQUIRED = frozenset({"POSTGRES_PASSWORD"})
+ENV_EXAMPLE = ROOT / ".env.example"
+PASSTHROUGH = re.compile(r"\$\{(\w+)(:?[-?])?([^}]*)\}")
 
 
 def runnable(module: str) -> bool:
@@ -99,10 +103,43 @@ def test_compose_env_names_are_settings_or_the_images_own(compose):
             image = service["image"].split(":")[0]
             unknown = {n for n in env if not THIRD_PARTY_ENV[image](n)}
         assert not unknown, f"{name}: variables nothing reads: {sorted(unknown)}"
-        # ${VAR:-default} passes the host's value through: it must be a setting too.
+        # ${VAR:-default} passes the host's value through: it must be a setting too, or a secret
+        # compose requires.
         for value in map(str, env.values()):
             for passed in re.findall(r"\$\{(\w+)", value):
-                assert passed in SETTINGS_ENV, f"{name}: passes through unknown {passed}"
+                assert passed in SETTINGS_ENV | COMPOSE_REQUIRED, f"{name}: passes through unknown {passed}"
+
+
+def test_compose_publishes_no_broker_or_database_and_has_no_default_password(compose):
+    """Kafka (unauthenticated here) and PostgreSQL stay on compose's network; every password comes
+    from the environment or .env, required, never a default written in the file."""
+    for name, service in compose["services"].items():
+        if name not in lazo_services(compose):
+            assert not service.get("ports"), f"{name} is published on the host: {service['ports']}"
+    kafka = compose["services"]["kafka"]["environment"]
+    assert "localhost" not in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    assert set(kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].replace(",", " ").split()) == {
+        "PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"}, "a PLAINTEXT listener beyond the services' own"
+    text = COMPOSE.read_text()
+    required = {m.group(1) for m in PASSTHROUGH.finditer(text) if m.group(2) == ":?"}
+    assert required == COMPOSE_REQUIRED
+    for name, service in compose["services"].items():
+        for key, value in service.get("environment", {}).items():
+            value = str(value)
+            if "PASSWORD" in key:
+                assert PASSTHROUGH.fullmatch(value) and PASSTHROUGH.fullmatch(value).group(2) == ":?", (name, key)
+            if key == "DATABASE_URL":
+                password = value.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+                assert PASSTHROUGH.fullmatch(password).group(1) == "POSTGRES_PASSWORD", (name, value)
+            for passed in PASSTHROUGH.finditer(value):
+                secret = passed.group(1) in COMPOSE_REQUIRED or "KEY" in passed.group(1)
+                if secret and passed.group(2) == ":-":
+                    assert passed.group(3) == "", f"{name}: {key} defaults {passed.group(1)} to a value"
+    # .env.example names what must be set; .env itself is never committed.
+    example = {line.split("=", 1)[0].lstrip("# ").strip() for line in ENV_EXAMPLE.read_text().splitlines()
+               if "=" in line}
+    assert COMPOSE_REQUIRED <= example
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
 
 
 def test_compose_healthchecks_probe_readyz_on_each_service_port(compose):
@@ -209,11 +246,21 @@ def test_k8s_manifests_are_complete_and_namespaced(manifests):
     assert objects(manifests, "Deployment")["scoring"]["spec"]["replicas"] == 2
 
 
+def mounted(manifests: dict[str, list[dict]]) -> set[str]:
+    """ConfigMaps and Secrets mounted as files (a CA certificate), not read as settings."""
+    pods = [d["spec"]["template"]["spec"] for kind in ("Deployment", "Job") for d in objects(manifests, kind).values()]
+    return {v.get("secret", {}).get("secretName") or v.get("configMap", {}).get("name")
+            for pod in pods for v in pod.get("volumes", [])} - {None}
+
+
 def test_k8s_config_names_only_settings(manifests):
     config = objects(manifests, "ConfigMap")
     secrets = objects(manifests, "Secret")
+    files = mounted(manifests)
     for kind, found in (("ConfigMap", config), ("Secret", secrets)):
         for name, obj in found.items():
+            if name in files:
+                continue
             keys = set(obj.get("data", {})) | set(obj.get("stringData", {}))
             assert keys and not keys - SETTINGS_ENV, f"{kind} {name}: {sorted(keys - SETTINGS_ENV)}"
     pods = [d["spec"]["template"]["spec"] for d in [*objects(manifests, "Deployment").values(),
@@ -224,6 +271,36 @@ def test_k8s_config_names_only_settings(manifests):
             assert {r["configMapRef"]["name"] for r in refs if "configMapRef" in r} <= set(config)
             assert {r["secretRef"]["name"] for r in refs if "secretRef" in r} <= set(secrets)
             assert not {e["name"] for e in c.get("env", [])} - SETTINGS_ENV - RUNTIME_ENV
+
+
+def test_k8s_pods_reach_kafka_over_tls_each_as_its_own_principal(manifests):
+    config = objects(manifests, "ConfigMap")
+    secrets = objects(manifests, "Secret")
+    principals = {}
+    for kind in ("Deployment", "Job"):
+        for name, obj in objects(manifests, kind).items():
+            pod = obj["spec"]["template"]["spec"]
+            for c in containers(pod):
+                env: dict[str, str] = {}
+                for ref in c.get("envFrom", []):
+                    if "configMapRef" in ref:
+                        env.update(config[ref["configMapRef"]["name"]]["data"])
+                    else:
+                        env.update(secrets[ref["secretRef"]["name"]]["stringData"])
+                settings = Settings(**{k: v for k, v in env.items() if k != "DATABASE_URL"})
+                assert settings.kafka_security_protocol == "SASL_SSL", name
+                assert settings.kafka_sasl_mechanism.startswith("SCRAM-"), name
+                principals.setdefault(settings.kafka_sasl_username, set()).add(name)
+                ca = str(settings.kafka_ssl_cafile)
+                mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+                volume = mounts.get(ca.rsplit("/", 1)[0])
+                assert volume, f"{name}: {ca} is not mounted"
+                source = next(v for v in pod["volumes"] if v["name"] == volume)["secret"]["secretName"]
+                assert ca.rsplit("/", 1)[1] in secrets[source]["stringData"], name
+    # One principal per workload (the ACLs are per service); the setup Job's containers share one.
+    assert len(principals) == len(SERVICES) + 1 and all(len(users) == 1 for users in principals.values())
+    plan = (ROOT / "docs" / "operations.md").read_text()
+    assert all(f"`{user}`" in plan for user in principals), "docs/operations.md: an ACL per principal"
 
 
 def test_k8s_pods_run_real_modules_as_non_root(manifests):

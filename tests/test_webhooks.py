@@ -48,6 +48,7 @@ def formbricks_headers(body: bytes, at: float | None = None, msg_id: str = "msg_
 
 def typeform_payload(uid: str, customer: str, **hidden: str) -> dict:
     payload = load("typeform_form_response.json")
+    payload["event_id"] = f"ev-{uid}"  # Typeform's id of the delivery: one per response here
     payload["form_response"]["token"] = f"tok-{uid}"
     payload["form_response"]["hidden"].update(customer_id=customer, **hidden)
     return payload
@@ -84,7 +85,7 @@ async def test_sources_are_admin_only_and_never_show_their_secrets(system, uid):
         assert got == src and src in listed and secret not in json.dumps(listed)
 
         again = await admin.post("/v1/sources", json={"id": f"tf-{uid}", "platform": "typeform",
-                                                       "credentials": {"secret": "x"}, "mapping": TYPEFORM_MAPPING})
+                                                       "credentials": {"secret": secret}, "mapping": TYPEFORM_MAPPING})
         assert again.status_code == 409
         bad = await admin.post("/v1/sources", json={"platform": "surveymonkey", "program": "nope",
                                                      "credentials": {"client_id": "a"}, "mapping": TYPEFORM_MAPPING})
@@ -146,11 +147,18 @@ async def test_typeform_valid_tampered_unsigned_and_replayed(system, tap, uid):
             assert r.headers["content-type"] == "application/problem+json"
             assert "signature" in r.json()["detail"].lower()
 
-        # Typeform signs no timestamp: a replay is the same response, the same event id, no new effect.
+        # Typeform signs no timestamp: a replay (or Typeform's own retry) is known by its event id,
+        # answered 200 "duplicate" (a platform must not retry it) and nothing is published again.
         r = await platform.post(url, content=body, headers=typeform_headers(secret, body))
-        assert r.json() == {"status": "accepted", "response_id": f"tf-{uid}:tok-{uid}"}
-        events = await t.wait_for(EventType.RESPONSE_RECEIVED, count=2, response_id=f"tf-{uid}:tok-{uid}")
-        assert {e.id for e in events} == {f"tf-{uid}:tok-{uid}"}
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "duplicate" and r.json()["response_id"] == f"tf-{uid}:tok-{uid}"
+        # The customer's next response, behind the replay on the same partition: once it is on the
+        # topic, anything the replay had published would be there too.
+        later = body_of(typeform_payload(f"{uid}-2", f"C-{uid}"))
+        r = await platform.post(url, content=later, headers=typeform_headers(secret, later))
+        assert r.json() == {"status": "accepted", "response_id": f"tf-{uid}:tok-{uid}-2"}
+        await t.wait_for(EventType.RESPONSE_RECEIVED, response_id=f"tf-{uid}:tok-{uid}-2")
+        assert len(t.matching(EventType.RESPONSE_RECEIVED, response_id=f"tf-{uid}:tok-{uid}")) == 1
         assert not t.matching(EventType.RESPONSE_RECEIVED, answers={"experience": 9, "worth": 4, "recommend": 5.5},
                               response_id=f"tf-{uid}:tok-{uid}")
 
@@ -242,10 +250,10 @@ GOOGLE_MAPPING = {
 async def test_generic_json_with_a_token_or_an_hmac(system, tap, uid):
     t = await tap(Topic.RESPONSES)
     async with system.client("ingest", "admin") as admin:
-        src = await create_source(admin, "generic", f"gf-{uid}", {"token": f"tok-{uid}"}, GOOGLE_MAPPING)
-        assert f"tok-{uid}" not in json.dumps(src)
-        await create_source(admin, "generic", f"gh-{uid}", {"secret": f"hmac-{uid}"}, GOOGLE_MAPPING)
-        no_id = await admin.post("/v1/sources", json={"platform": "generic", "credentials": {"token": "x"},
+        src = await create_source(admin, "generic", f"gf-{uid}", {"token": f"token-gf-{uid}"}, GOOGLE_MAPPING)
+        assert f"token-gf-{uid}" not in json.dumps(src)
+        await create_source(admin, "generic", f"gh-{uid}", {"secret": f"hmac-secret-{uid}"}, GOOGLE_MAPPING)
+        no_id = await admin.post("/v1/sources", json={"platform": "generic", "credentials": {"token": "t" * 16},
                                                        "mapping": {"customer_id": "a"}})
         assert no_id.status_code == 422 and no_id.json()["errors"][0]["field"] == "mapping.response_id"
     payload = load("generic_google_forms.json")
@@ -256,18 +264,18 @@ async def test_generic_json_with_a_token_or_an_hmac(system, tap, uid):
         url = f"/v1/webhooks/generic/default?source=gf-{uid}"
         assert (await platform.post(url, content=body, headers={"X-Lazo-Token": "wrong"})).status_code == 401
         assert (await platform.post(url, content=body)).status_code == 401
-        r = await platform.post(url, content=body, headers={"X-Lazo-Token": f"tok-{uid}"})
+        r = await platform.post(url, content=body, headers={"X-Lazo-Token": f"token-gf-{uid}"})
         assert r.status_code == 200 and r.json()["response_id"] == f"gf-{uid}:g-{uid}", r.text
 
         url = f"/v1/webhooks/generic/default?source=gh-{uid}"
-        sig = "sha256=" + hmac.new(f"hmac-{uid}".encode(), body, hashlib.sha256).hexdigest()
+        sig = "sha256=" + hmac.new(f"hmac-secret-{uid}".encode(), body, hashlib.sha256).hexdigest()
         assert (await platform.post(url, content=body + b" ", headers={"X-Lazo-Signature": sig})).status_code == 401
         r = await platform.post(url, content=body, headers={"X-Lazo-Signature": sig})
         assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
 
         # Correctly signed but not JSON: kept as received, with the reason.
         junk = b"answers=not-json"
-        sig = "sha256=" + hmac.new(f"hmac-{uid}".encode(), junk, hashlib.sha256).hexdigest()
+        sig = "sha256=" + hmac.new(f"hmac-secret-{uid}".encode(), junk, hashlib.sha256).hexdigest()
         r = await platform.post(url, content=junk, headers={"X-Lazo-Signature": sig})
         assert r.status_code == 200 and r.json()["status"] == "quarantined"
     [event] = await t.wait_for(EventType.RESPONSE_RECEIVED, response_id=f"gf-{uid}:g-{uid}")
@@ -284,7 +292,7 @@ async def test_generic_json_with_a_token_or_an_hmac(system, tap, uid):
 
 async def test_mapping_errors_are_quarantined_then_replayed_after_the_fix(system, tap, uid):
     t = await tap(Topic.RESPONSES)
-    secret = f"tf-q-{uid}"
+    secret = f"tf-q-secret-{uid}"
     broken = {**TYPEFORM_MAPPING, "customer_id": "hidden.client_id",
               "answers": {"experience": "channel", "worth": "worth", "recommend": "recommend"}}
     async with system.client("ingest", "admin") as admin:
@@ -300,13 +308,13 @@ async def test_mapping_errors_are_quarantined_then_replayed_after_the_fix(system
             fields = {e["field"]: e for e in out["errors"]}
             assert fields["customer.id"]["path"] == "hidden.client_id"
             assert fields["answers.experience"]["path"] == "form_response.answers[5]"
-            # The platform retries: the same entry, not another.
+            # The platform retries: a duplicate of the same entry, which it leaves as it was.
             r = await platform.post(url, content=body, headers=typeform_headers(secret, body))
-            assert r.json()["quarantine_id"] == out["quarantine_id"]
+            assert r.json()["status"] == "duplicate" and r.json()["quarantine_id"] == out["quarantine_id"]
 
         [held] = await quarantined(admin, f"tfq-{uid}")
         assert (held["id"], held["stage"], held["deliveries"], held["delivery_key"]) == (
-            out["quarantine_id"], "mapping", 2, f"tok-{uid}")
+            out["quarantine_id"], "mapping", 1, f"tok-{uid}")
         assert "customer.id" in held["reason"]
         one = (await admin.get(f"/v1/quarantine/{held['id']}")).json()
         assert one["document"]["form_response"]["token"] == f"tok-{uid}"
@@ -339,7 +347,7 @@ async def test_mapping_errors_are_quarantined_then_replayed_after_the_fix(system
 
 
 async def test_answers_outside_the_programmes_scale_are_quarantined(system, uid):
-    secret = f"tf-s-{uid}"
+    secret = f"tf-s-secret-{uid}"
     mapping = {**TYPEFORM_MAPPING, "answers": {"experience": "experience", "worth": "worth", "recommend": "recommend"}}
     payload = typeform_payload(uid, f"C-{uid}")
     payload["form_response"]["answers"][2]["number"] = 0  # an NPS 0 on a 1–10 question, with no platform scale

@@ -141,7 +141,7 @@ async def test_surveymonkey_acknowledges_then_fetches_the_answers(system, tap, a
 
 async def test_surveymonkey_mapping_error_is_replayed_from_the_fetched_response(system, tap, api, uid):
     t = await tap(Topic.RESPONSES)
-    creds = {"client_id": f"cid-{uid}", "client_secret": f"cs-{uid}", "access_token": f"tk-{uid}"}
+    creds = {"client_id": f"cid-{uid}", "client_secret": f"csecret-q-{uid}", "access_token": f"token-q-{uid}"}
     api.tokens["surveymonkey"] = creds["access_token"]
     broken = {**SM_MAPPING, "customer_id": "custom_variables.client"}
     async with system.client("ingest", "admin") as admin:
@@ -195,7 +195,7 @@ def qualtrics_serve(api: PlatformApi, uid: str) -> None:
 
 async def test_qualtrics_event_subscription_fetches_the_response(system, tap, api, uid):
     t = await tap(Topic.RESPONSES)
-    creds = {"shared_key": f"key-{uid}", "api_token": f"qtoken-{uid}"}
+    creds = {"shared_key": f"shared-key-{uid}", "api_token": f"qtoken-{uid}"}
     api.tokens["qualtrics"] = creds["api_token"]
     qualtrics_serve(api, uid)
     async with system.client("ingest", "admin") as admin:
@@ -223,7 +223,7 @@ async def test_qualtrics_event_subscription_fetches_the_response(system, tap, ap
 
 async def test_a_refused_fetch_is_quarantined_and_replayed_once_the_token_is_fixed(system, tap, api, uid):
     t = await tap(Topic.RESPONSES)
-    creds = {"shared_key": f"key-{uid}", "api_token": "expired-token"}
+    creds = {"shared_key": f"shared-key-{uid}", "api_token": "expired-api-token"}
     api.tokens["qualtrics"] = f"fresh-{uid}"
     qualtrics_serve(api, uid)
     async with system.client("ingest", "admin") as admin:

@@ -8,11 +8,14 @@ Claiming a delivery pushes its `next_attempt_at` one lease ahead (PostgreSQL: ro
 SKIP LOCKED, so replicas share the work). A process that dies mid-request leaves the lease
 to expire and the delivery is tried again: pushes are at-least-once, receivers deduplicate on
 the CloudEvent id.
+
+Every POST goes through the outbound client (shared.outbound): a target that is or resolves to a
+refused address fails at once, for good, with the reason in the delivery log and nothing sent;
+redirects are not followed (a 3xx is a failed attempt); the answer is read to 64 KiB at most.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter
@@ -23,9 +26,12 @@ import httpx
 from sqlalchemy import select
 
 from shared.db import is_postgres, transaction
+from shared.egress import Egress
 from shared.events import utcnow
 from shared.jobs import LeasedWorker
+from shared.outbound import RefusedTarget
 from shared.runtime import Runtime
+from shared.sealing import SealError, SecretBox
 from services.alerts.domain.retry import RetryPolicy
 from services.alerts.domain.signing import HEADER, signature_header
 from services.alerts.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
@@ -33,6 +39,8 @@ from services.alerts.models import Delivery, DeliveryAttempt, DeliveryStatus, Su
 log = logging.getLogger("lazo.alerts.dispatcher")
 
 CONTENT_TYPE = "application/cloudevents+json"
+# A receiver's answer matters only by its status; a little is read so the connection can be reused.
+ANSWER_BYTES = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class _Due:
     id: int
     subscription_id: str
     url: str
-    secret: str
+    secret_sealed: str
     body: bytes
     attempt: int  # 1-based number of this attempt
     created_at: datetime
@@ -51,6 +59,7 @@ class Outcome:
     status_code: int | None
     error: str | None
     duration_ms: float
+    permanent: bool = False  # no retry can help (a refused target): the delivery fails now
 
     @property
     def ok(self) -> bool:
@@ -60,11 +69,13 @@ class Outcome:
 class Dispatcher(LeasedWorker):
     name = "delivery-dispatcher"
 
-    def __init__(self, runtime: Runtime, policy: RetryPolicy, *, timeout_s: float, concurrency: int = 16):
+    def __init__(self, runtime: Runtime, policy: RetryPolicy, box: SecretBox, *, timeout_s: float,
+                 egress: Egress, concurrency: int = 16):
         # Without a wake-up, look for due retries at least this often.
         super().__init__(concurrency=concurrency, poll_s=min(1.0, policy.base_s), timeout_s=timeout_s,
-                         user_agent="lazo-alerts/1")
+                         user_agent="lazo-alerts/1", egress=egress, max_bytes=ANSWER_BYTES)
         self._runtime = runtime
+        self._box = box
         self._policy = policy
         # One slow endpoint may hold only a share of the slots: the others keep being served.
         self._per_subscription = max(1, concurrency // 4)
@@ -88,7 +99,7 @@ class Dispatcher(LeasedWorker):
         now = utcnow()
         saturated = [sub for sub, n in self._busy.items() if n >= self._per_subscription]
         async with transaction(self._runtime.sessions) as s:
-            query = (select(Delivery, Subscription.url, Subscription.secret)
+            query = (select(Delivery, Subscription.url, Subscription.secret_sealed)
                      .join(Subscription, Subscription.id == Delivery.subscription_id)
                      .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
                      .order_by(Delivery.next_attempt_at).limit(limit))
@@ -98,12 +109,12 @@ class Dispatcher(LeasedWorker):
                 query = query.with_for_update(of=Delivery, skip_locked=True)
             taken: list[_Due] = []
             room = Counter({sub: self._per_subscription - n for sub, n in self._busy.items()})
-            for delivery, url, secret in (await s.execute(query)).all():
+            for delivery, url, sealed in (await s.execute(query)).all():
                 if room.setdefault(delivery.subscription_id, self._per_subscription) <= 0:
                     continue  # left for a later round, unleased
                 room[delivery.subscription_id] -= 1
                 delivery.next_attempt_at = now + self._lease
-                taken.append(_Due(delivery.id, delivery.subscription_id, url, secret, delivery.body,
+                taken.append(_Due(delivery.id, delivery.subscription_id, url, sealed, delivery.body,
                                   delivery.attempt_count + 1, delivery.created_at))
             return taken
 
@@ -112,20 +123,35 @@ class Dispatcher(LeasedWorker):
         assert self._client is not None
         headers = {"content-type": CONTENT_TYPE, HEADER: signature_header(secret, body, int(time.time()))}
         start = time.perf_counter()
+        permanent = False
         try:
-            async with asyncio.timeout(self._timeout_s + 1):  # a drip-feeding endpoint is a timeout too
-                response = await self._client.post(url, content=body, headers=headers)
-            code, error = response.status_code, None
-            if not 200 <= code < 300:
+            reply = await self._client.request("POST", url, content=body, headers=headers)
+            code, error = reply.status_code, None
+            if 300 <= code < 400:
+                error = f"HTTP {code}: redirects are not followed"
+            elif not reply.ok:
                 error = f"HTTP {code}"
+        except RefusedTarget as exc:
+            code, error, permanent = None, str(exc)[:500], True
         except (httpx.HTTPError, TimeoutError, OSError) as exc:
             code, error = None, f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:500]
-        return Outcome(code, error, round((time.perf_counter() - start) * 1000, 1))
+        return Outcome(code, error, round((time.perf_counter() - start) * 1000, 1), permanent)
+
+    def _open(self, item: _Due) -> str | None:
+        try:
+            return self._box.open(item.secret_sealed)["secret"]
+        except (SealError, KeyError, ValueError):
+            return None
 
     async def work(self, item: _Due) -> None:
-        outcome = await self.post(item.url, item.secret, item.body)
+        secret = self._open(item)
+        if secret is None:  # retried: the operator may yet restart with the right key
+            outcome = Outcome(None, "the subscription's secret cannot be opened with LAZO_SECRETS_KEY", 0.0)
+        else:
+            outcome = await self.post(item.url, secret, item.body)
         now = utcnow()
-        next_at = None if outcome.ok else self._policy.next_attempt(item.attempt, item.created_at, now)
+        next_at = None if outcome.ok or outcome.permanent else self._policy.next_attempt(item.attempt,
+                                                                                         item.created_at, now)
         status = (DeliveryStatus.DELIVERED if outcome.ok
                   else DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED)
         try:
@@ -146,4 +172,5 @@ class Dispatcher(LeasedWorker):
             log.warning("could not record delivery %s: %s", item.id, exc)
             return
         if status == DeliveryStatus.FAILED:
-            log.warning("delivery %s to %s failed for good after %d attempts", item.id, item.url, item.attempt)
+            log.warning("delivery %s of subscription %s failed for good after %d attempt(s): %s", item.id,
+                        item.subscription_id, item.attempt, outcome.error)

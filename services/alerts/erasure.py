@@ -1,19 +1,27 @@
-"""Customer erasure in alerts: the contact (email, name) and comments on the customer's alerts and
-on the responses attached to them, and the same fields in the bodies of their push deliveries
-(pending ones then go out without them; the signature is computed when sending). The alerts
-themselves stay: the selection, the cool-down and the control group still need them."""
+"""Customer erasure in alerts.
+
+The alerts stay (the alert counts, the cool-down's history and the control group need them),
+under the erasure's pseudonym, without contact (email, name) or comment; the responses attached
+to them lose their comment. The stored bodies of their push deliveries are scrubbed the same
+way (pseudonym, no contact, no comment), and those not yet delivered are cancelled: a contact
+centre has nothing to act on for a customer who asked to be forgotten. Delivery attempts hold
+only status codes and errors of the contact centre's endpoint.
+"""
 
 from __future__ import annotations
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alerts.models import Alert, AttachedResponse, Delivery
+from services.alerts.models import Alert, AttachedResponse, Delivery, DeliveryStatus
+
+ERASED = "cancelled: the customer was erased"
 
 
-def scrub_event(body: bytes) -> bytes:
-    """A structured CloudEvent of an alert without the customer's contact and comments."""
+def scrub_event(body: bytes, pseudonym: str | None = None) -> bytes:
+    """A structured CloudEvent of an alert without the customer's contact and comments, and with
+    `pseudonym` (when given) in place of the customer id."""
     try:
         event = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -23,32 +31,44 @@ def scrub_event(body: bytes) -> bytes:
         return body
     customer = data.get("customer")
     contact = isinstance(customer, dict) and (customer.get("email") is not None or customer.get("name") is not None)
-    if not contact and data.get("comment") is None:
+    renamed = pseudonym is not None and (event.get("subject") != pseudonym or data.get("customer_id") != pseudonym)
+    if not contact and not renamed and data.get("comment") is None and data.get("comment_analysis") is None:
         return body
     if contact:
         data["customer"] = {**customer, "email": None, "name": None}
     data["comment"] = None
+    if "comment_analysis" in data:  # its evidence quotes the comment
+        data["comment_analysis"] = None
+    if pseudonym is not None:
+        event["subject"] = pseudonym
+        data["customer_id"] = pseudonym
     return orjson.dumps(event)
 
 
-async def erase(session: AsyncSession, customer_id: str) -> dict[str, int]:
+async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict[str, int]:
     A = Alert
     alert_ids = list(await session.scalars(select(A.alert_id).where(A.customer_id == customer_id)))
+    counts = {"alerts": 0, "attached_responses": 0, "deliveries": 0, "cancelled_deliveries": 0}
     if not alert_ids:
-        return {"alerts": 0, "attached_responses": 0, "deliveries": 0}
+        return counts
     alerts = await session.execute(
-        update(A).where(A.customer_id == customer_id,
-                        or_(A.customer_email.is_not(None), A.customer_name.is_not(None), A.comment.is_not(None)))
-        .values(customer_email=None, customer_name=None, comment=None).execution_options(synchronize_session=False))
+        update(A).where(A.customer_id == customer_id)
+        .values(customer_id=pseudonym, customer_email=None, customer_name=None, comment=None)
+        .execution_options(synchronize_session=False))
     attached = await session.execute(
         update(AttachedResponse).where(AttachedResponse.alert_id.in_(alert_ids), AttachedResponse.comment.is_not(None))
         .values(comment=None).execution_options(synchronize_session=False))
+    counts.update(alerts=alerts.rowcount or 0, attached_responses=attached.rowcount or 0)
     # The event id service.alert_event gives an alert.
     event_ids = [f"alert:{alert_id}" for alert_id in alert_ids]
-    deliveries = 0
     for delivery in await session.scalars(select(Delivery).where(Delivery.event_id.in_(event_ids))):
-        scrubbed = scrub_event(delivery.body)
+        scrubbed = scrub_event(delivery.body, pseudonym)
         if scrubbed != delivery.body:
             delivery.body = scrubbed
-            deliveries += 1
-    return {"alerts": alerts.rowcount or 0, "attached_responses": attached.rowcount or 0, "deliveries": deliveries}
+            counts["deliveries"] += 1
+        if delivery.status == DeliveryStatus.PENDING:
+            # The dispatcher records no outcome over a delivery that is no longer pending.
+            delivery.status, delivery.next_attempt_at, delivery.last_error = DeliveryStatus.CANCELLED, None, ERASED
+            counts["cancelled_deliveries"] += 1
+    return counts
+

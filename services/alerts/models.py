@@ -10,7 +10,9 @@ from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, LargeB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UtcDateTime
+from shared.deadletters import dead_letter_table
 from shared.messaging import AutoId, Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class Base(DeclarativeBase):
@@ -18,7 +20,9 @@ class Base(DeclarativeBase):
 
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
-messaging = Messaging(InboxEvent, OutboxEvent)
+DeadLetter = dead_letter_table(Base)
+messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
+tombstones = tombstone_tables(Base)
 
 
 class AlertRuleSet(Base):
@@ -85,13 +89,14 @@ class AttachedResponse(Base):
 
 
 class Subscription(Base):
-    """A contact center's endpoint for push delivery. The secret is kept (it signs every POST)
-    and never returned by the API. Deleting one keeps the row for its delivery history."""
+    """A contact center's endpoint for push delivery. The secret signs every POST, so it is kept,
+    sealed (shared.sealing, `{"secret": …}`), and never returned by the API. Deleting one keeps the
+    row for its delivery history."""
 
     __tablename__ = "subscriptions"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
-    secret: Mapped[str] = mapped_column(String(200))
+    secret_sealed: Mapped[str] = mapped_column(Text)
     event_types: Mapped[list[str]] = mapped_column(JSON)
     programs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # None: every programme
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.contracts.alerts import AlertRaised
 from shared.contracts.scores import CustomerContact, ScoreComputed
 from shared.db import transaction
-from shared.errors import NotFound
+from shared.errors import NotFound, PermanentError
 from shared.events import Envelope, EventType, Topic, utcnow
+from shared.sealing import SecretBox
+from shared.tombstones import Action, ErasureGuard
 from services.alerts.domain.rules import DEFAULT_RULES, AlertRules
 from services.alerts.domain.selection import Decision, PriorAlert, decide
 from services.alerts.models import (Alert, AlertRuleSet, AttachedResponse, Delivery, DeliveryStatus,
@@ -44,6 +46,29 @@ def alert_id_for(response_id: str) -> str:
 
 def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+_FIRST = datetime.min.replace(tzinfo=timezone.utc)
+_LAST = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def shifted(moment: datetime, delta: timedelta) -> datetime:
+    """moment + delta, held at the ends of the calendar instead of overflowing."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return _LAST if delta > timedelta(0) else _FIRST
+
+
+def _score(envelope: Envelope) -> ScoreComputed:
+    """The score an event carries; poison (dead-lettered, never skipped) if its date cannot be stored."""
+    score = envelope.parse(ScoreComputed)
+    try:
+        as_utc(score.submitted_at)
+    except OverflowError:
+        raise PermanentError(f"{envelope.type} {envelope.id}: submitted_at is outside the dates Lazo can "
+                             "store") from None
+    return score
 
 
 def alert_event(alert: Alert) -> Envelope:
@@ -92,7 +117,7 @@ class _Batch:
             rows = await s.execute(
                 select(Alert.alert_id, Alert.customer_id, Alert.program, Alert.submitted_at).where(
                     Alert.customer_id.in_({x.customer_id for x in scores}), Alert.program.in_(programs),
-                    Alert.submitted_at > min(times) - reach, Alert.submitted_at < max(times) + reach))
+                    Alert.submitted_at > shifted(min(times), -reach), Alert.submitted_at < shifted(max(times), reach)))
             for r in rows:
                 self._prior.setdefault((r.customer_id, r.program), []).append(PriorAlert(r.alert_id, r.submitted_at))
         return self
@@ -111,12 +136,20 @@ class _Batch:
                 if event_type in sub.event_types and (sub.programs is None or program in sub.programs)]
 
 
-async def apply_scores(sessions: async_sessionmaker[AsyncSession], envelopes: Sequence[Envelope]) -> Applied:
-    """The consumer's use case: every `lazo.score.computed` goes through the selection rules."""
+async def apply_scores(sessions: async_sessionmaker[AsyncSession], guard: ErasureGuard,
+                       envelopes: Sequence[Envelope]) -> Applied:
+    """The consumer's use case: every `lazo.score.computed` goes through the selection rules.
+
+    The score of a customer erased meanwhile is erased on arrival: no alert, no push (acting on
+    it could only contact a person who asked to be forgotten), and a record that it came."""
     applied = Applied()
+    parsed = [(e, _score(e)) for e in envelopes if e.type == EventType.SCORE_COMPUTED]
     async with transaction(sessions) as session:
-        fresh = await messaging.unseen(session, envelopes)
-        scores = [e.parse(ScoreComputed) for e in fresh if e.type == EventType.SCORE_COMPUTED]
+        erased = await guard.erased(session, {c for e, score in parsed for c in (e.subject, score.customer_id)})
+        fresh = {e.id for e in await messaging.unseen(session, envelopes)}
+        late = [e for e, score in parsed if e.id in fresh and {e.subject, score.customer_id} & erased]
+        await guard.record(session, late, Action.DROPPED)
+        scores = [score for e, score in parsed if e.id in fresh and not {e.subject, score.customer_id} & erased]
         if not scores:
             return applied
         batch = await _Batch(session, scores).load()
@@ -197,10 +230,10 @@ async def _save_rules(sessions: async_sessionmaker[AsyncSession], program: str, 
 
 # --- subscriptions -----------------------------------------------------------------------------
 
-async def subscribe(sessions: async_sessionmaker[AsyncSession], *, url: str, secret: str, event_types: list[str],
-                    programs: list[str] | None, who: str) -> Subscription:
-    sub = Subscription(id=f"sub_{secrets.token_hex(8)}", url=url, secret=secret, event_types=event_types,
-                       programs=programs, created_at=utcnow(), created_by=who)
+async def subscribe(sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, url: str, secret: str,
+                    event_types: list[str], programs: list[str] | None, who: str) -> Subscription:
+    sub = Subscription(id=f"sub_{secrets.token_hex(8)}", url=url, secret_sealed=box.seal({"secret": secret}),
+                       event_types=event_types, programs=programs, created_at=utcnow(), created_by=who)
     async with transaction(sessions) as s:
         s.add(sub)
     return sub

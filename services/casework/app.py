@@ -12,10 +12,11 @@ from shared.http.app import build_app
 from shared.http.dashboard import router as dashboard_router
 from shared.runtime import Runtime
 from shared.settings import Settings
+from shared.tombstones import CustomerDigest, ErasureGuard
 from services.casework import erasure
 from services.casework.api import cases, experiments, kpis, outcomes, slas
 from services.casework.consumer import GROUP, TOPICS, CaseworkConsumer
-from services.casework.models import messaging
+from services.casework.models import messaging, tombstones
 from services.casework.sla_watch import SlaWatch
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,8 +27,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def make_runtime(s: Settings) -> Runtime:
         runtime = Runtime("casework", s, migrations=MIGRATIONS, messaging=messaging)
-        runtime.add_consumer(GROUP, TOPICS, CaseworkConsumer(runtime).handle)
-        consume_erasures(runtime, erasure.erase)
+        guard = ErasureGuard("casework", tombstones, CustomerDigest.from_settings(s))
+        runtime.add_consumer(GROUP, TOPICS, CaseworkConsumer(runtime, guard).handle)
+        consume_erasures(runtime, erasure.erase, guard)
         watch = SlaWatch(runtime, s.sla_check_interval_s)
         runtime.after_boot(watch.start, watch.stop)
         return runtime

@@ -9,7 +9,9 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
+from shared.deadletters import dead_letter_table
 from shared.messaging import Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class Base(DeclarativeBase):
@@ -17,7 +19,9 @@ class Base(DeclarativeBase):
 
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
-messaging = Messaging(InboxEvent, OutboxEvent)
+DeadLetter = dead_letter_table(Base)
+messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
+tombstones = tombstone_tables(Base)
 
 
 class CaseRow(Base):

@@ -3,51 +3,66 @@
 A CRM reports outcomes either way: `POST /v1/outcomes` (which only publishes, and answers 202
 once the broker acknowledged, as ingest does for responses) or by producing the CloudEvent
 itself. Either way casework's consumer is the one writer of the `outcomes` table, so both
-paths behave the same (inbox dedupe, corrections replace, latest date wins).
+paths behave the same: reports apply in the order they arrive (a correction replaces, and a
+correction undone, A then B then A again, ends as A), a retry changes nothing, the latest date wins.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import ConfigDict, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.broker import Publisher
+from shared.publishing import is_permanent
 from shared.contracts.outcomes import OutcomeRecorded
 from shared.db import is_postgres
-from shared.errors import InvalidInput, PermanentError
+from shared.errors import InvalidInput, PermanentError, Unavailable
 from shared.events import Envelope, EventType, Topic
 from shared.http.problems import validation_errors
+from shared.limits import CustomerId
 from services.casework.domain.outcomes import date_error, latest_per_key, outcome_event_id
 from services.casework.models import OutcomeRow
 
 SOURCE = "/lazo/casework"
+RETRY_AFTER_S = 2
 
 
 class OutcomeIn(OutcomeRecorded):
-    """`POST /v1/outcomes` body: the event's data, as the CRM knows it."""
+    """`POST /v1/outcomes` body: the event's data, as the CRM knows it, bounded as responses are
+    (shared.limits): the customer id printable and at most 200 characters, a finite revenue."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"customer_id": "C-42", "program": "default", "renewed": True, "date": "2026-11-30", "revenue": 1200.0}]})
 
+    customer_id: CustomerId
+    revenue: float | None = Field(None, ge=0, le=1e15, allow_inf_nan=False,
+                                  description="what the customer brought in with this renewal (0 if lapsed)")
 
-def to_event(outcome: OutcomeRecorded, *, now: datetime) -> Envelope:
+
+def to_event(outcome: OutcomeRecorded, *, now: datetime, earliest: date | None = None) -> Envelope:
     """The `lazo.outcome.recorded` event of an outcome, or InvalidInput naming the field at fault."""
-    if error := date_error(outcome.date, now.date()):
+    if error := date_error(outcome.date, now.date(), earliest):
         raise InvalidInput(f"date: {error}", errors=[{"field": "date", "message": error}])
     data = OutcomeRecorded.model_validate(outcome.model_dump())
     return Envelope.new(id=outcome_event_id(data), type=EventType.OUTCOME_RECORDED, source=SOURCE,
                         subject=data.customer_id, data=data, time=now)
 
 
-async def accept(publisher: Publisher, outcome: OutcomeRecorded, *, now: datetime) -> Envelope:
-    envelope = to_event(outcome, now=now)
-    await publisher.publish(Topic.OUTCOMES, [envelope])
+async def accept(publisher: Publisher, outcome: OutcomeRecorded, *, now: datetime,
+                 earliest: date | None = None) -> Envelope:
+    envelope = to_event(outcome, now=now, earliest=earliest)
+    [failure] = await publisher.publish_each(Topic.OUTCOMES, [(envelope.to_bytes(), envelope.key)])
+    if failure is not None:
+        if is_permanent(failure):
+            message = f"refused by the event broker ({type(failure).__name__})"
+            raise InvalidInput("the event broker refuses this outcome", errors=[{"field": "body", "message": message}])
+        raise Unavailable(f"the event broker did not acknowledge in time ({type(failure).__name__})")
     return envelope
 
 
@@ -65,18 +80,22 @@ class ItemResult:
             out["event_id"] = self.event_id
         if self.errors:
             out["errors"] = self.errors
+        if self.status == "unavailable":
+            out["retry_after"] = RETRY_AFTER_S
         return out
 
 
-async def accept_batch(publisher: Publisher, items: Sequence[Any], *, now: datetime) -> list[ItemResult]:
-    """Validate each item on its own; publish every valid one (all acknowledged, or Unavailable)."""
+async def accept_batch(publisher: Publisher, items: Sequence[Any], *, now: datetime,
+                       earliest: date | None = None) -> list[ItemResult]:
+    """Validate each item on its own and publish every valid one; each result says what the broker
+    has: `accepted` once it acknowledged that item, `unavailable` when it did not (send it again)."""
     results: list[ItemResult] = []
-    envelopes: list[Envelope] = []
+    envelopes: list[tuple[ItemResult, Envelope]] = []
     for index, raw in enumerate(items):
         customer = raw.get("customer_id") if isinstance(raw, dict) else None
         customer = customer if isinstance(customer, str) else None
         try:
-            envelope = to_event(OutcomeIn.model_validate(raw), now=now)
+            envelope = to_event(OutcomeIn.model_validate(raw), now=now, earliest=earliest)
         except ValidationError as exc:
             results.append(ItemResult(index, customer, "rejected",
                                       errors=validation_errors(exc.errors(), (f"outcomes[{index}]",))))
@@ -85,19 +104,30 @@ async def accept_batch(publisher: Publisher, items: Sequence[Any], *, now: datet
             errors = [{**e, "field": f"outcomes[{index}].{e['field']}"} for e in exc.errors or []]
             results.append(ItemResult(index, customer, "rejected", errors=errors))
             continue
-        envelopes.append(envelope)
-        results.append(ItemResult(index, customer, "accepted", event_id=envelope.id))
+        result = ItemResult(index, customer, "accepted", event_id=envelope.id)
+        results.append(result)
+        envelopes.append((result, envelope))
     if envelopes:
-        await publisher.publish(Topic.OUTCOMES, envelopes)
+        try:
+            failures = await publisher.publish_each(Topic.OUTCOMES, [(e.to_bytes(), e.key) for _, e in envelopes])
+        except Unavailable:  # not connected: nothing was sent
+            failures = [Unavailable("the event broker is not reachable")] * len(envelopes)
+        for (result, _), failure in zip(envelopes, failures):
+            if failure is None:
+                continue
+            result.status = "rejected" if is_permanent(failure) else "unavailable"
+            result.errors = [{"field": f"outcomes[{result.index}]",
+                              "message": "refused by the event broker" if is_permanent(failure)
+                              else "the event broker did not acknowledge it; send it again"}]
     return results
 
 
 # -- the consumer's side ---------------------------------------------------------------------
 
-def parse(envelope: Envelope) -> OutcomeRecorded:
-    """The outcome an event carries; a malformed or future-dated one is poison (dead-letter)."""
+def parse(envelope: Envelope, *, earliest: date | None = None) -> OutcomeRecorded:
+    """The outcome an event carries; a malformed or out-of-range one is poison (dead-letter)."""
     outcome = envelope.parse(OutcomeRecorded)
-    if error := date_error(outcome.date, envelope.time.date()):
+    if error := date_error(outcome.date, envelope.time.date(), earliest):
         raise PermanentError(f"{envelope.type} {envelope.id}: date {error}")
     return outcome
 
@@ -116,5 +146,7 @@ async def store(session: AsyncSession, events: Sequence[tuple[Envelope, OutcomeR
     statement = dialect.insert(OutcomeRow.__table__).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["program", "customer_id", "date"],
-        set_={name: statement.excluded[name] for name in ("renewed", "revenue", "event_id", "recorded_at")})
+        set_={name: statement.excluded[name] for name in ("renewed", "revenue", "event_id", "recorded_at")},
+        # The event id covers the content: the same report again leaves the row (and recorded_at) alone.
+        where=OutcomeRow.__table__.c.event_id != statement.excluded.event_id)
     await session.execute(statement)

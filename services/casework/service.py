@@ -25,6 +25,7 @@ from shared.errors import Conflict, NotFound
 from shared.events import Envelope, EventType, Topic
 from services.casework.domain.case import Case, CaseChange, Kind, Status
 from services.casework.domain.sla import Sla, breaches
+from services.casework.metrics import FOLLOW_UPS_UNMATCHED
 from services.casework.models import ProgramSlaRow, messaging
 from services.casework.repository import CaseRepository, breach_candidates
 
@@ -137,8 +138,11 @@ async def take_follow_up(session: AsyncSession, score: ScoreComputed, *, now: da
     if score.case_id:
         case = await repo.get(score.case_id)
         if case is None or case.customer_id != score.customer_id:
-            log.info("follow-up %s names case %s, which is not a case of customer %s; ignored",
-                     score.response_id, score.case_id, score.customer_id)
+            # The response itself is scored and kept; only its link to a case is wrong. Counted and
+            # logged (without the customer: a log line carries no personal data), not dead-lettered.
+            FOLLOW_UPS_UNMATCHED.inc()
+            log.info("follow-up %s names case %s, which is not a case of its customer; no case to confirm",
+                     score.response_id, score.case_id)
             return
     else:
         case = await repo.awaiting_confirmation(score.customer_id, score.program)

@@ -18,17 +18,18 @@ from typing import Any
 from sqlalchemy import select, update
 
 from shared.db import is_postgres, transaction
+from shared.egress import Egress
 from shared.events import utcnow
 from shared.jobs import LeasedWorker
 from shared.runtime import Runtime
+from shared.sealing import SealError
 from services.ingest import platform_api
 from services.ingest.domain.fetching import FetchFailure, next_attempt
 from services.ingest.domain.mapping import ADAPTERS
-from services.ingest.domain.platforms import PLATFORMS
+from services.ingest.domain.platforms import PLATFORMS, base_url_problem
 from services.ingest.intake import Intake
 from services.ingest.metrics import FETCHES
 from services.ingest.models import FetchJob, Source
-from services.ingest.sealing import SealError
 
 log = logging.getLogger("lazo.ingest.fetcher")
 
@@ -45,9 +46,10 @@ class _Claimed:
 class FetchWorker(LeasedWorker):
     name = "webhook-fetcher"
 
-    def __init__(self, runtime: Runtime, intake: Intake, *, timeout_s: float = 10.0, concurrency: int = 8,
-                 poll_s: float = 1.0):
-        super().__init__(concurrency=concurrency, poll_s=poll_s, timeout_s=timeout_s, user_agent="lazo-ingest/1")
+    def __init__(self, runtime: Runtime, intake: Intake, *, egress: Egress, max_bytes: int, timeout_s: float = 10.0,
+                 concurrency: int = 8, poll_s: float = 1.0):
+        super().__init__(concurrency=concurrency, poll_s=poll_s, timeout_s=timeout_s, user_agent="lazo-ingest/1",
+                         egress=egress, max_bytes=max_bytes)
         self._runtime = runtime
         self._intake = intake
         self._lease = timedelta(seconds=4 * timeout_s + 10)  # two GETs, each with its timeout, and slack
@@ -93,6 +95,9 @@ class FetchWorker(LeasedWorker):
         except SealError as exc:
             raise FetchFailure(401, str(exc)) from None
         base = source.api_base_url or PLATFORMS[source.platform].api_base_url or ""
+        problem = base_url_problem(PLATFORMS[source.platform], base, self._egress)
+        if problem:  # a source stored before these rules, or a setting changed since: never called
+            raise FetchFailure(400, f"the source's api_base_url is refused: {problem}; fix the source, then replay")
         survey_id, response_id = ids
         if source.platform == "surveymonkey":
             return await platform_api.fetch_surveymonkey(self._client, base, credentials, survey_id, response_id,

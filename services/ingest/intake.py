@@ -18,7 +18,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping as MappingABC
+from collections.abc import AsyncIterator, Callable, Mapping as MappingABC
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.events import Envelope, Topic, utcnow
+from shared.limits import ResponseBounds
 from shared.runtime import Runtime
-from services.ingest import sources
+from shared.sealing import SealError, SecretBox
+from shared.tombstones import ErasureGuard
+from services.ingest import erasure, sources
 from services.ingest.domain import platforms
 from services.ingest.domain.mapping import ADAPTERS, Mapping, MappingError, map_document, platform_response_id
 from services.ingest.domain.platforms import PLATFORMS, UnreadablePayload
@@ -38,17 +42,21 @@ from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn
 from services.ingest.domain.signatures import SignatureError
 from services.ingest.metrics import WEBHOOKS
-from services.ingest.models import FetchJob, QuarantinedPayload, QuarantineStage, QuarantineStatus, Source, messaging
-from services.ingest.sealing import SealError, SecretBox
+from services.ingest.models import (FetchJob, QuarantinedPayload, QuarantineStage, QuarantineStatus, Source,
+                                    WebhookDelivery, messaging)
 from services.ingest.source_cache import KnownSource, SourceCache
-from services.ingest.service import to_event
+from services.ingest.service import DEFAULT_BOUNDS, to_event
 
 log = logging.getLogger("lazo.ingest.webhooks")
 
 
+# The most a Formbricks endpoint test (`{"event": "testEndpoint"}`) can be.
+FORMBRICKS_TEST_BYTES = 200
+
+
 @dataclass
 class Outcome:
-    status: str  # accepted | quarantined | fetching | ignored
+    status: str  # accepted | quarantined | fetching | ignored | duplicate
     response_id: str | None = None
     quarantine_id: str | None = None
     reason: str | None = None
@@ -60,7 +68,7 @@ class Outcome:
 
 def is_formbricks_test(body: bytes) -> bool:
     """`{"event": "testEndpoint"}`: the request Formbricks sends when a webhook is saved."""
-    if len(body) > 200:
+    if len(body) > FORMBRICKS_TEST_BYTES:
         return False
     try:
         payload = json.loads(body)
@@ -75,16 +83,25 @@ def body_key(body: bytes) -> str:
 
 
 class Intake:
-    def __init__(self, runtime: Runtime, catalog: ProgramCatalog, box: SecretBox):
+    def __init__(self, runtime: Runtime, catalog: ProgramCatalog, box: SecretBox,
+                 bounds: ResponseBounds = DEFAULT_BOUNDS):
         self._runtime = runtime
         self.catalog = catalog
         self.box = box
+        self.bounds = bounds  # the same as POST /v1/responses: a mapped response is one like any other
         self.sources = SourceCache()
         self.on_fetch_job: Callable[[], None] = lambda: None  # the fetch worker's wake-up
+        self.erased: ErasureGuard | None = None  # erased customers (services.ingest.erasure)
 
-    def _write(self):
-        """One unit of work that writes (shared.db.transaction queues SQLite's writers)."""
-        return transaction(self.sessions)
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work that writes (shared.db.transaction queues SQLite's writers). It waits
+        for an erasure in progress first, so that what it stores is either swept by the erasure or
+        checked against its tombstone (shared.tombstones)."""
+        async with transaction(self.sessions) as s:
+            if self.erased is not None:
+                await self.erased.wait_for_erasures(s)
+            yield s
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -93,6 +110,21 @@ class Intake:
         return self._runtime.sessions
 
     # --- the webhook -------------------------------------------------------------------------
+
+    async def admit(self, platform: str, program: str, source_id: str | None, declared: int | None) -> int | None:
+        """Before the body is read (shared.http.doors): the platform and the source must exist, so
+        that nothing is read that nobody can verify. Formbricks' endpoint test is the exception (it
+        comes before its source can exist, see `receive`): of a body that may be one (`declared`
+        bytes at most a test's, or not declared), at most a test's few bytes are read."""
+        if platform not in PLATFORMS:
+            raise NotFound(f"unknown platform '{platform}'; one of {sorted(PLATFORMS)}")
+        try:
+            await self._known(platform, program, source_id)
+        except (NotFound, Conflict):
+            if platform == "formbricks" and (declared is None or declared <= FORMBRICKS_TEST_BYTES):
+                return FORMBRICKS_TEST_BYTES
+            raise
+        return None
 
     async def receive(self, platform: str, program: str, source_id: str | None, body: bytes,
                       headers: MappingABC[str, str], client: str = "?") -> Outcome:
@@ -118,8 +150,8 @@ class Intake:
             outcome = await self._hold_now(source, body_key(body), QuarantineStage.PAYLOAD,
                                            body.decode("utf-8", errors="replace"), str(exc))
         else:
-            outcome = await self.process(source, payload, fallback_key=body_key(body), raw=body,
-                                         mapping=known.mapping)
+            outcome = await self.process(source, payload, fallback_key=body_key(body), raw=body, mapping=known.mapping,
+                                         event_id=platforms.event_id(PLATFORMS[platform], payload))
         WEBHOOKS.labels(platform, outcome.status).inc()
         return outcome
 
@@ -139,8 +171,9 @@ class Intake:
         return known
 
     async def process(self, source: Source, payload: Any, *, fallback_key: str, raw: bytes | None = None,
-                      who: str | None = None, mapping: Mapping | None = None) -> Outcome:
-        """A verified payload: ignore it, queue its fetch, or map it."""
+                      who: str | None = None, mapping: Mapping | None = None, event_id: str | None = None) -> Outcome:
+        """A verified payload: ignore it, queue its fetch, or map it. `event_id`: the platform's id of
+        this delivery, refused if it was received before."""
         spec, adapter = PLATFORMS[source.platform], ADAPTERS[source.platform]
         why = adapter.completion(payload)
         if why is not None:
@@ -155,7 +188,7 @@ class Intake:
             return Outcome("fetching")
         mapping = mapping or Mapping.model_validate(source.mapping)
         key = platform_response_id(source.platform, payload, mapping) or fallback_key
-        return await self.settle(source, payload, key[:200], who=who, mapping=mapping)
+        return await self.settle(source, payload, key[:200], who=who, mapping=mapping, event_id=event_id)
 
     # --- mapping and its outcome ----------------------------------------------------------------
 
@@ -165,10 +198,11 @@ class Intake:
         try:
             response = map_document(source.platform, document, mapping, source_id=source.id,
                                     program=source.program, definition=self.catalog.get(source.program))
-            return response, to_event(response, self.catalog, source=f"{source.platform}/{source.id}")
+            return response, to_event(response, self.catalog, source=f"{source.platform}/{source.id}",
+                                      bounds=self.bounds)
         except MappingError as exc:
             return exc
-        except InvalidInput as exc:  # the programme's checks (scales, unknown programme)
+        except InvalidInput as exc:  # the programme's checks (scales, unknown programme), the bounds
             errors = []
             for e in exc.errors or [{"field": "response", "message": exc.detail}]:
                 key = e["field"].removeprefix("answers.")
@@ -177,12 +211,20 @@ class Intake:
             return MappingError(errors)
 
     async def settle(self, source: Source, document: Any, key: str, *, who: str | None = None,
-                     job_id: int | None = None, delivered: bool = True, mapping: Mapping | None = None) -> Outcome:
-        """Map and commit the result: the response to the outbox, or the document to quarantine."""
+                     job_id: int | None = None, delivered: bool = True, mapping: Mapping | None = None,
+                     event_id: str | None = None) -> Outcome:
+        """Map and commit the result: the response to the outbox, or the document to quarantine. A
+        delivery whose `event_id` was settled before is a replay: answered `duplicate`, nothing changes."""
         result = self.map(source, document, mapping)
         for attempt in (1, 2):  # a concurrent delivery of the same payload may win the insert
             try:
                 async with self._write() as s:
+                    if event_id is not None and (seen := await s.get(WebhookDelivery, (source.id, event_id))):
+                        log.info("%s delivery %s for source %s received again: not processed", source.platform,
+                                 event_id, source.id)
+                        return Outcome("duplicate", response_id=seen.response_id, quarantine_id=seen.quarantine_id,
+                                       reason=f"this delivery (event id {event_id}) was received before "
+                                              f"({seen.status}); nothing was done again")
                     if job_id is not None:
                         job = await s.get(FetchJob, job_id)
                         if job is not None:
@@ -190,9 +232,15 @@ class Intake:
                     if isinstance(result, MappingError):
                         qid = await self._hold(s, source, key, QuarantineStage.MAPPING, json.dumps(document),
                                                result.summary, result.errors, delivered=delivered)
+                        if event_id is not None:
+                            s.add(WebhookDelivery(source_id=source.id, event_id=event_id, status="quarantined",
+                                                  quarantine_id=qid, received_at=utcnow()))
                         return Outcome("quarantined", quarantine_id=qid, reason=result.summary, errors=result.errors)
                     _, envelope = result
                     messaging.add(s, Topic.RESPONSES, envelope)
+                    if event_id is not None:
+                        s.add(WebhookDelivery(source_id=source.id, event_id=event_id, status="accepted",
+                                              response_id=envelope.id, received_at=utcnow()))
                     # A quarantined earlier delivery of this response is now settled too. A refetch
                     # keeps the name of the admin who replayed it.
                     q = QuarantinedPayload
@@ -223,6 +271,8 @@ class Intake:
     async def _hold(self, s: AsyncSession, source: Source, key: str, stage: str, document: str, reason: str,
                     errors: list[dict[str, Any]] | None, *, delivered: bool = True) -> str:
         """Quarantine a document: one row per (source, delivery key), updated by later deliveries."""
+        if self.erased is not None and await erasure.names_an_erased_customer(s, self.erased, document):
+            document, reason, errors = "", erasure.WITHHELD_REASON, None
         now = utcnow()
         q = QuarantinedPayload
         values: dict[str, Any] = dict(stage=stage, reason=reason[:4000], errors=errors, document=document,
@@ -277,6 +327,8 @@ class Intake:
             source = await s.get(Source, row.source_id)
             if source is None or source.deleted_at is not None:
                 raise Conflict(f"its source '{row.source_id}' was deleted")
+            if not row.document:
+                raise Conflict(f"nothing to replay: {row.reason}")
         if row.stage == QuarantineStage.FETCH:
             event = json.loads(row.document)["event"]
             try:

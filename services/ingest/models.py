@@ -11,7 +11,9 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConst
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from shared.deadletters import dead_letter_table
 from shared.messaging import AutoId, Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class UtcDateTime(TypeDecorator):
@@ -37,7 +39,9 @@ class Base(DeclarativeBase):
 
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
-messaging = Messaging(InboxEvent, OutboxEvent)
+DeadLetter = dead_letter_table(Base)
+messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
+tombstones = tombstone_tables(Base)
 
 
 class Source(Base):
@@ -125,3 +129,20 @@ class FetchJob(Base):
         UniqueConstraint("source_id", "delivery_key", name="uq_fetch_jobs_source_delivery"),
         Index("ix_fetch_jobs_due", "next_attempt_at"),
     )
+
+
+class WebhookDelivery(Base):
+    """A Typeform or Tally delivery already received, by the platform's event id (they sign the body
+    but no timestamp, so a captured request verifies for ever): a replay of it is answered
+    `duplicate` and changes nothing. Written in the transaction that settled the delivery; kept
+    `LAZO_WEBHOOK_REPLAY_WINDOW_H` (services.ingest.replays)."""
+
+    __tablename__ = "webhook_deliveries"
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # what the first delivery became: accepted | quarantined
+    response_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    quarantine_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_webhook_deliveries_received", "received_at"),)

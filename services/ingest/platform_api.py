@@ -2,38 +2,73 @@
 
 Returns the document the platform's mapping reads; raises FetchFailure (with the HTTP status,
 and `Retry-After` when given) for anything else. Tokens travel in headers, never in URLs or logs.
+
+Every call goes through the outbound client (shared.outbound: vetted addresses, no redirects, a
+bounded read) to a URL joined segment by segment onto the source's base URL, so an id in a webhook
+cannot add a path segment or a query. An answer is kept only when it is the platform's JSON
+document for the thing asked (a SurveyMonkey response or survey, a Qualtrics `result`): whatever
+else a server answers is refused, never stored in quarantine where an admin could read it back.
+Of a document, only what a mapping can read is kept: the response (any field of it may be mapped),
+a survey definition's outline, a Qualtrics answer's `result`.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
+from shared.egress import UnsafePath, join_url
+from shared.outbound import OutboundClient, RefusedTarget, Reply
 from services.ingest.domain.fetching import FetchFailure
+from services.ingest.domain.mapping.surveymonkey import outline
+
+NOT_SHAPED = 422  # the answer is not the platform's document: no retry, quarantined with the reason
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
+def _retry_after(reply: Reply) -> float | None:
+    value = reply.headers.get("retry-after", "")
     try:
         return max(float(value), 0.0)
     except ValueError:
         return None
 
 
-async def _get_json(client: httpx.AsyncClient, url: str, headers: dict[str, str], what: str) -> Any:
+async def _get_json(client: OutboundClient, base_url: str, path: list[str], headers: dict[str, str],
+                    what: str) -> Any:
     try:
-        response = await client.get(url, headers=headers)
-    except httpx.HTTPError as exc:
+        url = join_url(base_url, *path)
+    except UnsafePath as exc:
+        raise FetchFailure(400, f"{what}: {exc}") from None
+    try:
+        reply = await client.request("GET", url, headers=headers)
+    except RefusedTarget as exc:
+        raise FetchFailure(403, f"{what}: {exc}") from None
+    except (httpx.HTTPError, TimeoutError, OSError) as exc:
         raise FetchFailure(None, f"{what}: {type(exc).__name__} {exc}".strip()) from None
-    if not 200 <= response.status_code < 300:
-        raise FetchFailure(response.status_code, f"{what}: HTTP {response.status_code}", _retry_after(response))
+    if 300 <= reply.status_code < 400:
+        raise FetchFailure(reply.status_code, f"{what}: HTTP {reply.status_code} (redirects are not followed)")
+    if not reply.ok:
+        raise FetchFailure(reply.status_code, f"{what}: HTTP {reply.status_code}", _retry_after(reply))
+    if not reply.complete:
+        raise FetchFailure(NOT_SHAPED, f"{what}: the answer is larger than {client.max_bytes} bytes")
     try:
-        return response.json()
+        return json.loads(reply.body)
     except ValueError:
-        raise FetchFailure(response.status_code, f"{what}: the answer is not JSON") from None
+        raise FetchFailure(NOT_SHAPED, f"{what}: the answer is not JSON") from None
+
+
+def _shaped(document: Any, what: str, *, list_key: str | None = None, dict_key: str | None = None) -> dict:
+    """The document, if it is an object with the key the platform always sends."""
+    ok = isinstance(document, dict) and (
+        (list_key is not None and isinstance(document.get(list_key), list))
+        or (dict_key is not None and isinstance(document.get(dict_key), dict)))
+    if not ok:
+        key = list_key or dict_key
+        raise FetchFailure(NOT_SHAPED, f"{what}: the answer is not the platform's document (no '{key}')")
+    return document
 
 
 class SurveyCache:
@@ -54,24 +89,28 @@ class SurveyCache:
         self._items[key] = (time.monotonic(), value)
 
 
-async def fetch_surveymonkey(client: httpx.AsyncClient, base_url: str, credentials: dict[str, str],
+async def fetch_surveymonkey(client: OutboundClient, base_url: str, credentials: dict[str, str],
                              survey_id: str, response_id: str, cache: SurveyCache) -> dict[str, Any]:
     """`GET /v3/surveys/{id}/responses/{rid}/details` plus the survey's definition (for choice ids)."""
     headers = {"Authorization": f"Bearer {credentials['access_token']}", "Accept": "application/json"}
-    base = f"{base_url.rstrip('/')}/v3/surveys/{quote(survey_id, safe='')}"
-    response = await _get_json(client, f"{base}/responses/{quote(response_id, safe='')}/details", headers,
-                               "SurveyMonkey response details")
+    survey_path = ["v3", "surveys", survey_id]
+    what = "SurveyMonkey response details"
+    response = _shaped(await _get_json(client, base_url, [*survey_path, "responses", response_id, "details"],
+                                       headers, what), what, list_key="pages")
     survey = cache.get((base_url, survey_id))
     if survey is None:
-        survey = await _get_json(client, f"{base}/details", headers, "SurveyMonkey survey details")
+        what = "SurveyMonkey survey details"
+        survey = outline(_shaped(await _get_json(client, base_url, [*survey_path, "details"], headers, what),
+                                 what, list_key="pages"))
         cache.put((base_url, survey_id), survey)
     return {"response": response, "survey": survey}
 
 
-async def fetch_qualtrics(client: httpx.AsyncClient, base_url: str, credentials: dict[str, str],
+async def fetch_qualtrics(client: OutboundClient, base_url: str, credentials: dict[str, str],
                           survey_id: str, response_id: str) -> dict[str, Any]:
     """`GET /API/v3/surveys/{SurveyID}/responses/{ResponseID}` with the account's API token."""
-    url = (f"{base_url.rstrip('/')}/API/v3/surveys/{quote(survey_id, safe='')}"
-           f"/responses/{quote(response_id, safe='')}")
     headers = {"X-API-TOKEN": credentials["api_token"], "Accept": "application/json"}
-    return {"response": await _get_json(client, url, headers, "Qualtrics response")}
+    what = "Qualtrics response"
+    document = await _get_json(client, base_url, ["API", "v3", "surveys", survey_id, "responses", response_id],
+                               headers, what)
+    return {"response": {"result": _shaped(document, what, dict_key="result")["result"]}}

@@ -1,4 +1,5 @@
-"""Ingest use cases: validate a canonical response against its programme and hand it to the broker."""
+"""Ingest use cases: validate a canonical response against its programme and its bounds, and hand
+it to the broker."""
 
 from __future__ import annotations
 
@@ -7,42 +8,98 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared import limits
 from shared.broker import Publisher
-from shared.contracts.responses import Customer, ResponseReceived
-from shared.errors import InvalidInput
+from shared.publishing import EventTooLarge, is_permanent, refused
+from shared.contracts.responses import Customer, ResponseReceived, content_digest
+from shared.errors import InvalidInput, Unavailable
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.http.problems import validation_errors
+from shared.limits import ResponseBounds
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn, scale_errors
 
 SOURCE = "/lazo/ingest"
+DEFAULT_BOUNDS = ResponseBounds()
+RETRY_AFTER_S = 2
 
 
-def to_event(response: ResponseIn, catalog: ProgramCatalog, *, source: str | None = None) -> Envelope:
-    """The `lazo.response.received` event for a response, or InvalidInput naming the fields at fault."""
+class ResponseTooLarge(InvalidInput):
+    """A response whose event the pipeline could not carry: 413, naming its largest part."""
+
+    status = 413
+    title = "Payload too large"
+
+
+def bounds_errors(response: ResponseIn, bounds: ResponseBounds, now) -> list[dict[str, str]]:
+    """The tunable bounds (Settings): the comment's length, the window of submission dates."""
+    errors = []
+    if response.comment is not None and len(response.comment) > bounds.comment_chars:
+        errors.append({"field": "comment", "message": f"{len(response.comment)} characters; "
+                                                      f"at most {bounds.comment_chars}"})
+    if response.submitted_at is not None and (problem := bounds.window.problem(response.submitted_at, now)):
+        errors.append({"field": "submitted_at", "message": problem})
+    return errors
+
+
+def to_event(response: ResponseIn, catalog: ProgramCatalog, *, source: str | None = None,
+             bounds: ResponseBounds = DEFAULT_BOUNDS) -> Envelope:
+    """The `lazo.response.received` event for a response, or InvalidInput naming the fields at fault
+    (ResponseTooLarge when the response as a whole is more than the pipeline carries)."""
+    now = utcnow()
     program = catalog.get(response.program)
+    errors = bounds_errors(response, bounds, now)
     if program is None:
-        raise InvalidInput(f"unknown programme '{response.program}'",
-                           errors=[{"field": "program", "message": f"unknown programme '{response.program}'"}])
-    errors = scale_errors(response, program)
+        errors.append({"field": "program", "message": f"unknown programme '{response.program}'"})
+    else:
+        errors += scale_errors(response, program)
     if errors:
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
-    now = utcnow()
+    submitted_at = limits.as_utc(response.submitted_at) if response.submitted_at else now
     data = ResponseReceived(
         response_id=response.response_id, program=response.program,
         customer=Customer(**response.customer.model_dump()),
-        submitted_at=response.submitted_at or now, received_at=now, touchpoint=response.touchpoint,
+        submitted_at=submitted_at, received_at=now, touchpoint=response.touchpoint,
         answers=response.answers, comment=response.comment, case_id=response.case_id, source=source,
-    )
+    ).model_dump(mode="json")
+    data["digest"] = content_digest(data, submitted_at_given=response.submitted_at is not None)
+    if too_big := limits.oversized(data, limits.RESPONSE_MAX_BYTES):
+        size, part = too_big
+        message = (f"the response takes {size} bytes as an event; at most {limits.RESPONSE_MAX_BYTES} "
+                   f"(its largest part is '{part}')")
+        raise ResponseTooLarge(message, errors=[{"field": part, "message": message}])
     # The response id is the event id: a platform's retry is the same event to every consumer.
     return Envelope.new(id=response.response_id, type=EventType.RESPONSE_RECEIVED, source=SOURCE,
                         subject=response.customer.id, data=data, time=now)
 
 
-async def accept(publisher: Publisher, catalog: ProgramCatalog, response: ResponseIn) -> Envelope:
-    envelope = to_event(response, catalog)
-    await publisher.publish(Topic.RESPONSES, [envelope])
+def _refused(exc: BaseException | None, field: str) -> InvalidInput | None:
+    """The client's error when the broker can never take the event, else None (it may later)."""
+    if not is_permanent(exc):
+        return None
+    if isinstance(refused(exc), EventTooLarge):
+        return ResponseTooLarge("the broker refuses an event this large",
+                                errors=[{"field": field, "message": "too large for the event broker"}])
+    return InvalidInput("the broker refuses this event as invalid",
+                        errors=[{"field": field, "message": f"refused by the event broker ({type(exc).__name__})"}])
+
+
+async def accept(publisher: Publisher, catalog: ProgramCatalog, response: ResponseIn,
+                 bounds: ResponseBounds = DEFAULT_BOUNDS) -> Envelope:
+    envelope = to_event(response, catalog, bounds=bounds)
+    [outcome] = await publisher.publish_each(Topic.RESPONSES, [(envelope.to_bytes(), envelope.key)])
+    if outcome is not None:
+        raise _refused(outcome, "body") or Unavailable(
+            f"the event broker did not acknowledge in time ({type(outcome).__name__})", retry_after=RETRY_AFTER_S)
     return envelope
+
+
+class ItemStatus:
+    ACCEPTED = "accepted"  # the broker acknowledged it
+    REJECTED = "rejected"  # invalid: sending it again will not help (errors say why)
+    UNAVAILABLE = "unavailable"  # valid, but the broker did not acknowledge it: send it again
+
+    ALL = (ACCEPTED, REJECTED, UNAVAILABLE)
 
 
 @dataclass
@@ -53,27 +110,49 @@ class ItemResult:
     errors: list[dict[str, Any]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"index": self.index, "response_id": self.response_id, "status": self.status}
+        out: dict[str, Any] = {"index": self.index, "response_id": self.response_id, "status": self.status}
         if self.errors:
             out["errors"] = self.errors
+        if self.status == ItemStatus.UNAVAILABLE:
+            out["retry_after"] = RETRY_AFTER_S
         return out
 
 
-async def accept_batch(publisher: Publisher, catalog: ProgramCatalog, items: list[dict[str, Any]]) -> list[ItemResult]:
-    """Validate each item on its own; publish every valid one (all acknowledged, or Unavailable)."""
+async def accept_batch(publisher: Publisher, catalog: ProgramCatalog, items: list[dict[str, Any]],
+                       bounds: ResponseBounds = DEFAULT_BOUNDS) -> list[ItemResult]:
+    """Validate each item on its own and publish every valid one; each result says what the broker
+    has: `accepted` only once it acknowledged that very item, `unavailable` when it did not."""
     results: list[ItemResult] = []
-    envelopes: list[Envelope] = []
+    envelopes: list[tuple[ItemResult, Envelope]] = []
     for index, raw in enumerate(items):
         rid = raw.get("response_id") if isinstance(raw, dict) else None
         rid = rid if isinstance(rid, str) else None
         try:
-            envelopes.append(to_event(ResponseIn.model_validate(raw), catalog))
-            results.append(ItemResult(index, rid, "accepted"))
+            envelope = to_event(ResponseIn.model_validate(raw), catalog, bounds=bounds)
         except ValidationError as exc:
-            results.append(ItemResult(index, rid, "rejected", validation_errors(exc.errors(), (f"responses[{index}]",))))
+            results.append(ItemResult(index, rid, ItemStatus.REJECTED,
+                                      validation_errors(exc.errors(), (f"responses[{index}]",))))
+            continue
         except InvalidInput as exc:
             errors = [{**e, "field": f"responses[{index}].{e['field']}"} for e in exc.errors or []]
-            results.append(ItemResult(index, rid, "rejected", errors))
+            results.append(ItemResult(index, rid, ItemStatus.REJECTED, errors))
+            continue
+        result = ItemResult(index, rid, ItemStatus.ACCEPTED)
+        results.append(result)
+        envelopes.append((result, envelope))
     if envelopes:
-        await publisher.publish(Topic.RESPONSES, envelopes)
+        try:
+            outcomes = await publisher.publish_each(Topic.RESPONSES, [(e.to_bytes(), e.key) for _, e in envelopes])
+        except Unavailable:  # not connected: nothing was sent
+            outcomes = [Unavailable("the event broker is not reachable")] * len(envelopes)
+        for (result, _), outcome in zip(envelopes, outcomes):
+            if outcome is None:
+                continue
+            refused = _refused(outcome, f"responses[{result.index}]")
+            if refused is not None:
+                result.status, result.errors = ItemStatus.REJECTED, refused.errors
+            else:
+                result.status = ItemStatus.UNAVAILABLE
+                result.errors = [{"field": f"responses[{result.index}]",
+                                  "message": "the event broker did not acknowledge it; send it again"}]
     return results

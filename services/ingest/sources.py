@@ -11,19 +11,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import transaction
+from shared.egress import Egress, origin_of
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import utcnow
+from shared.sealing import SecretBox
 from services.ingest.domain.mapping import Mapping
-from services.ingest.domain.platforms import PLATFORMS, credential_errors, stored_credentials
+from services.ingest.domain.platforms import PLATFORMS, base_url_problem, credential_errors, stored_credentials
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.models import Source
-from services.ingest.sealing import SecretBox
 
 
 def _check(platform: str, program: str, credentials: dict[str, str] | None, api_base_url: str | None,
-           mapping: Mapping, catalog: ProgramCatalog) -> None:
+           mapping: Mapping, catalog: ProgramCatalog, egress: Egress) -> None:
     spec = PLATFORMS[platform]
     errors: list[dict[str, Any]] = []
+    if api_base_url is not None:
+        problem = base_url_problem(spec, api_base_url, egress)
+        if problem:
+            errors.append({"field": "api_base_url", "message": problem})
     if credentials is not None:
         errors += credential_errors(spec, credentials, api_base_url)
     elif spec.fetches and not (api_base_url or spec.api_base_url):
@@ -36,16 +41,17 @@ def _check(platform: str, program: str, credentials: dict[str, str] | None, api_
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
 
-async def create(sessions: async_sessionmaker[AsyncSession], box: SecretBox, catalog: ProgramCatalog, *,
-                 source_id: str | None, platform: str, program: str, name: str | None, credentials: dict[str, str],
-                 api_base_url: str | None, mapping: Mapping, who: str) -> Source:
-    _check(platform, program, credentials, api_base_url, mapping, catalog)
+async def create(sessions: async_sessionmaker[AsyncSession], box: SecretBox, catalog: ProgramCatalog,
+                 egress: Egress, *, source_id: str | None, platform: str, program: str, name: str | None,
+                 credentials: dict[str, str], api_base_url: str | None, mapping: Mapping, who: str) -> Source:
+    _check(platform, program, credentials, api_base_url, mapping, catalog, egress)
     kept = stored_credentials(PLATFORMS[platform], credentials)
     now = utcnow()
     source = Source(id=source_id or f"{platform}-{_secrets.token_hex(4)}", platform=platform, program=program,
                     name=name, mapping=mapping.model_dump(mode="json", exclude_none=True),
                     credentials_sealed=box.seal(kept), credential_names=sorted(credentials),
-                    api_base_url=api_base_url, created_at=now, created_by=who, updated_at=now, updated_by=who)
+                    api_base_url=origin_of(api_base_url) if api_base_url else None, created_at=now, created_by=who,
+                    updated_at=now, updated_by=who)
     try:
         async with transaction(sessions) as s:
             s.add(source)
@@ -56,7 +62,7 @@ async def create(sessions: async_sessionmaker[AsyncSession], box: SecretBox, cat
 
 
 async def update(sessions: async_sessionmaker[AsyncSession], box: SecretBox, catalog: ProgramCatalog,
-                 source_id: str, *, platform: str, program: str, name: str | None,
+                 egress: Egress, source_id: str, *, platform: str, program: str, name: str | None,
                  credentials: dict[str, str] | None, api_base_url: str | None, mapping: Mapping, who: str) -> Source:
     """Replace a source's settings. Credentials left out are kept as they are."""
     async with transaction(sessions) as s:
@@ -64,13 +70,13 @@ async def update(sessions: async_sessionmaker[AsyncSession], box: SecretBox, cat
         if platform != source.platform:
             raise InvalidInput("a source's platform cannot change; create another source",
                                errors=[{"field": "platform", "message": f"this source is {source.platform}"}])
-        _check(platform, program, credentials, api_base_url, mapping, catalog)
+        _check(platform, program, credentials, api_base_url, mapping, catalog, egress)
         if credentials is not None:
             source.credentials_sealed = box.seal(stored_credentials(PLATFORMS[platform], credentials))
             source.credential_names = sorted(credentials)
         source.program = program
         source.name = name
-        source.api_base_url = api_base_url
+        source.api_base_url = origin_of(api_base_url) if api_base_url else None
         source.mapping = mapping.model_dump(mode="json", exclude_none=True)
         source.updated_at = utcnow()
         source.updated_by = who

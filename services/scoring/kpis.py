@@ -134,10 +134,11 @@ def _as_start(value: datetime | date | str) -> datetime:
 
 
 async def series(session: AsyncSession, *, width: str, program: str | None, touchpoint: str | None,
-                 period: Period) -> list[dict[str, Any]]:
+                 period: Period, latest: datetime | None = None) -> list[dict[str, Any]]:
     """The KPIs per bucket (domain/kpis.py `point`), oldest first, from one aggregate query grouped
     by bucket and touchpoint. Buckets without responses are listed with zero counts; with an open
-    `from` or `to` the series starts or ends at the first or last bucket holding responses."""
+    `from` or `to` the series starts or ends at the first or last bucket holding responses, within
+    a default window (domain/buckets.py `series_span`; `latest`: no bucket starting after it)."""
     if (known := series_span([], period)) is not None:
         bucket_starts(*known, width)  # both ends given: refuse too many buckets before any work
     start = bucket_expression(R.submitted_at, width, session.bind.dialect.name).label("bucket")
@@ -147,7 +148,7 @@ async def series(session: AsyncSession, *, width: str, program: str | None, touc
     buckets: dict[datetime, dict[str | None, Tally]] = defaultdict(dict)
     for row in rows:
         buckets[_as_start(row.bucket)][row.touchpoint] = _tally(row)
-    span = series_span(buckets, period)
+    span = series_span(buckets, period, width=width, latest=latest)
     if span is None:
         return []
     asked = await _asked(session, program, total(t for b in buckets.values() for t in b.values()))

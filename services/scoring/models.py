@@ -1,4 +1,5 @@
-"""Scoring's own tables: survey programmes, responses with their scores, inbox and outbox."""
+"""Scoring's own tables: survey programmes, responses with their scores, erasure requests and
+their progress, tombstones of erased customers, inbox and outbox."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.events import utcnow
 from shared.db import UtcDateTime
+from shared.deadletters import dead_letter_table
 from shared.messaging import Messaging, messaging_tables
+from shared.tombstones import tombstone_tables
 
 
 class Base(DeclarativeBase):
@@ -18,7 +21,9 @@ class Base(DeclarativeBase):
 
 
 InboxEvent, OutboxEvent = messaging_tables(Base)
-messaging = Messaging(InboxEvent, OutboxEvent)
+DeadLetter = dead_letter_table(Base)
+messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
+tombstones = tombstone_tables(Base)
 
 
 class Program(Base):
@@ -58,6 +63,12 @@ class Response(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     case_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     scored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The content digest ingest computed (shared.contracts.responses.content_digest): the same
+    # response id received again with another digest is a conflict, counted and shown, never silent.
+    digest: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    conflict_digest: Mapped[str | None] = mapped_column(String(80), nullable=True)  # the latest other content
+    conflict_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     __table_args__ = (
         # A customer's history and latest IEC.
@@ -70,3 +81,26 @@ class Response(Base):
         Index("ix_responses_touchpoint_submitted_iec", "touchpoint", "submitted_at", "iec"),
         Index("ix_responses_program_touchpoint_submitted_iec", "program", "touchpoint", "submitted_at", "iec"),
     )
+
+
+class ErasureRequest(Base):
+    """An erasure asked of every service (`DELETE /v1/customers/{id}`), for its progress. The
+    customer is kept only as the tombstones' keyed digest: the request must not hold the id."""
+
+    __tablename__ = "erasure_requests"
+
+    erasure_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_digest: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    requested_by: Mapped[str] = mapped_column(String(200))
+
+
+class ErasureConfirmation(Base):
+    """One service's `lazo.customer.erased` for a request: when, and what it changed."""
+
+    __tablename__ = "erasure_confirmations"
+
+    erasure_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    erased: Mapped[dict[str, int]] = mapped_column(JSON)

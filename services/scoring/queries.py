@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -14,19 +15,27 @@ from services.scoring.models import Response
 from services.scoring.service import load_programs
 
 
-async def customer(session: AsyncSession, customer_id: str, *, limit: int) -> dict[str, Any]:
-    """A customer's IEC (their latest scored response by submitted_at) and history, newest first."""
+async def customer(session: AsyncSession, customer_id: str, *, limit: int,
+                   until: datetime | None = None) -> dict[str, Any]:
+    """A customer's IEC (their latest scored response by submitted_at, not dated after `until`) and
+    history, newest first."""
     R = Response
+    newest_first = (R.submitted_at.desc(), R.scored_at.desc(), R.response_id.desc())
+    scored = [R.customer_id == customer_id, R.status == Status.SCORED]
     rows = (await session.execute(
-        select(R.response_id, R.iec, R.segment, R.submitted_at)
-        .where(R.customer_id == customer_id, R.status == Status.SCORED)
-        .order_by(R.submitted_at.desc(), R.scored_at.desc(), R.response_id.desc())
+        select(R.response_id, R.iec, R.segment, R.submitted_at).where(*scored).order_by(*newest_first)
         .limit(limit))).all()
     if not rows and not await session.scalar(select(exists().where(R.customer_id == customer_id))):
         raise NotFound(f"no response from customer '{customer_id}'")
     history = [{"response_id": r.response_id, "iec": r.iec, "segment": r.segment, "submitted_at": r.submitted_at}
                for r in rows]
-    latest = history[0] if history else {}
+    latest = history[0] if history else None
+    if latest is not None and until is not None and latest["submitted_at"] > until:
+        # A row dated years ahead (stored before the window was enforced) is history, not the current IEC.
+        current = (await session.execute(select(R.iec, R.segment).where(*scored, R.submitted_at <= until)
+                                          .order_by(*newest_first).limit(1))).first()
+        latest = {"iec": current.iec, "segment": current.segment} if current else None
+    latest = latest or {}
     return {"customer_id": customer_id, "iec": latest.get("iec"), "segment": latest.get("segment"),
             "history": history}
 
@@ -38,7 +47,18 @@ async def response(session: AsyncSession, response_id: str) -> dict[str, Any]:
     return {"response_id": row.response_id, "status": row.status, "iec": row.iec, "segment": row.segment,
             "reason": row.reason, "customer_id": row.customer_id, "program": row.program,
             "program_version": row.program_version, "touchpoint": row.touchpoint,
-            "submitted_at": row.submitted_at, "scored_at": row.scored_at}
+            "submitted_at": row.submitted_at, "scored_at": row.scored_at, "conflict": conflict_of(row)}
+
+
+def conflict_of(row: Response) -> dict[str, Any] | None:
+    """What the API says of a response id that was received again with other content."""
+    if not row.conflicts:
+        return None
+    times = "once" if row.conflicts == 1 else f"{row.conflicts} times"
+    return {"status": "conflicting_content", "count": row.conflicts, "last_at": row.conflict_at,
+            "reason": f"response id '{row.response_id}' was received again with different content ({times}); "
+                      "the first content is kept and scored, the others were not applied: send other content "
+                      "under a new response id"}
 
 
 async def programs(session: AsyncSession) -> list[ProgramDefinition]:

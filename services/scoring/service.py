@@ -9,22 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.programs import ProgramChanged, ProgramDefinition
-from shared.contracts.responses import ResponseReceived
+from shared.contracts.responses import Customer, ResponseReceived, content_digest
 from shared.contracts.scores import CustomerContact, ScoreComputed, ScoreRejected
 from shared.db import transaction
-from shared.errors import Conflict
+from shared.erasure import new_pseudonym
+from shared.errors import Conflict, PermanentError
 from shared.events import Envelope, EventType, Topic, utcnow
+from shared.limits import SubmissionWindow
 from shared.runtime import Runtime
+from shared.tombstones import Action, ErasureGuard
 from services.scoring.domain.assessment import Assessment, Status, assess
 from services.scoring.domain.programs import BUILT_IN, revise
+from services.scoring.metrics import RESPONSE_CONFLICTS
 from services.scoring.models import Program, Response, messaging
 
 log = logging.getLogger("lazo.scoring")
@@ -97,36 +102,89 @@ async def republish_programs(runtime: Runtime) -> None:
 
 # --- scoring ---------------------------------------------------------------------------------
 
-async def score_batch(runtime: Runtime, envelopes: Sequence[Envelope]) -> None:
+@dataclass
+class Scored:
+    """What a consumed batch did: events put in the outbox, conflicts recorded."""
+
+    published: int = 0
+    conflicts: int = 0
+
+
+async def score_batch(runtime: Runtime, guard: ErasureGuard, envelopes: Sequence[Envelope]) -> None:
     """Consumer handler for `lazo.responses.v1`: one transaction for the whole batch."""
+    window = SubmissionWindow.from_settings(runtime.settings)
     async with transaction(runtime.sessions) as session:
-        published = await score_responses(session, envelopes)
-    if published:
+        scored = await score_responses(session, guard, envelopes, window=window)
+    if scored.conflicts:
+        RESPONSE_CONFLICTS.inc(scored.conflicts)
+    if scored.published:
         runtime.notify_outbox()
 
 
-async def score_responses(session: AsyncSession, envelopes: Sequence[Envelope]) -> int:
-    """Store and score the batch's new responses; returns how many events went to the outbox.
+def _received(env: Envelope, window: SubmissionWindow, now: datetime) -> ResponseReceived:
+    """The response an event carries; poison (dead-lettered, never silently dropped) when it breaks
+    the contract or says it was submitted outside the window ingest enforces."""
+    response = env.parse(ResponseReceived)
+    # Measured from receipt, so a replay weeks later still takes what ingest took; never from later
+    # than now, so a producer's own `received_at` cannot widen the window.
+    received = min(_utc(response.received_at), now)
+    if problem := window.problem(response.submitted_at, received):
+        raise PermanentError(f"{env.type} {env.id}: submitted_at {problem}")
+    return response
+
+
+async def score_responses(session: AsyncSession, guard: ErasureGuard, envelopes: Sequence[Envelope],
+                          window: SubmissionWindow = SubmissionWindow()) -> Scored:
+    """Store and score the batch's new responses, and record conflicts of reused response ids.
 
     Parsing comes first, so a poison event fails the batch before anything is written (the
-    runner then isolates it). A response seen before, under any event id, changes nothing.
+    runner then isolates it). A response seen before, under any event id, changes nothing; if its
+    content differs from the one kept, that is recorded on the kept response as a conflict.
+    A response of an erased customer is erased on arrival (`_pseudonymised`).
     """
-    received = [(env, env.parse(ResponseReceived)) for env in envelopes if env.type == EventType.RESPONSE_RECEIVED]
-    fresh = {env.id for env in await messaging.unseen(session, [env for env, _ in received])}
-    batch: dict[str, ResponseReceived] = {}
-    for env, response in received:
-        if env.id in fresh:
-            batch.setdefault(response.response_id, response)
-    if batch:
-        known = await session.scalars(select(Response.response_id).where(Response.response_id.in_(batch)))
-        for response_id in known.all():
-            del batch[response_id]
-    if not batch:
-        return 0
-    responses = list(batch.values())
-    programs = await load_programs(session, {r.program for r in responses})
-    latest = await latest_scores(session, {r.customer.id for r in responses})
     now = utcnow()
+    received = [(env, _received(env, window, now)) for env in envelopes if env.type == EventType.RESPONSE_RECEIVED]
+    erased = await guard.erased(session, {c for env, r in received for c in (env.subject, r.customer.id)})
+    fresh = {env.id for env in await messaging.unseen(session, [env for env, _ in received])}
+    batch: dict[str, tuple[ResponseReceived, str]] = {}
+    envelope_of: dict[str, Envelope] = {}
+    repeats: list[tuple[str, str]] = []  # (response id, digest) of events about a response already taken
+    for env, response in received:
+        digest = response.digest or content_digest(env.data)
+        if env.id in fresh and response.response_id not in batch:
+            batch[response.response_id] = (response, digest)
+            envelope_of[response.response_id] = env
+        else:
+            repeats.append((response.response_id, digest))
+    kept: dict[str, str | None] = {}
+    if batch or repeats:
+        ids = set(batch) | {rid for rid, _ in repeats}
+        rows = await session.execute(select(Response.response_id, Response.digest).where(Response.response_id.in_(ids)))
+        kept = {r.response_id: r.digest for r in rows}
+        for response_id in kept.keys() & batch.keys():
+            repeats.append((response_id, batch.pop(response_id)[1]))
+    # Pseudonymised after the conflict check above: erasure changes the content, not the response.
+    unpublished = {k for k, (r, _) in batch.items() if {envelope_of[k].subject, r.customer.id} & erased}
+    if unpublished:
+        await guard.record(session, [envelope_of[k] for k in unpublished], Action.PSEUDONYMISED)
+    scored = Scored()
+    if batch:
+        responses = [_pseudonymised(r) if k in unpublished else r for k, (r, _) in batch.items()]
+        scored.published = await _score(session, responses, {rid: d for rid, (_, d) in batch.items()}, now,
+                                         until=now + window.ahead, unpublished=unpublished)
+    for response_id, digest in repeats:
+        first = batch[response_id][1] if response_id in batch else kept.get(response_id)
+        if first is not None and digest != first:
+            scored.conflicts += await _conflict(session, response_id, digest, now)
+    return scored
+
+
+async def _score(session: AsyncSession, responses: list[ResponseReceived], digests: dict[str, str],
+                 now: datetime, *, until: datetime, unpublished: set[str]) -> int:
+    programs = await load_programs(session, {r.program for r in responses})
+    # Only what may be dated so far ahead is "latest": a response stored before the window was
+    # enforced, dated years ahead, cannot pin a customer's current IEC.
+    latest = await latest_scores(session, {r.customer.id for r in responses}, until=until)
     rows, outcomes = [], []
     for response in responses:
         assessment = assess(response.program, programs.get(response.program), response.answers)
@@ -134,23 +192,47 @@ async def score_responses(session: AsyncSession, envelopes: Sequence[Envelope]) 
         submitted_at = _utc(response.submitted_at)
         if assessment.scored and (previous is None or submitted_at >= previous[1]):
             latest[response.customer.id] = (assessment.iec, submitted_at)
-        rows.append(_row(response, assessment, now))
+        rows.append(_row(response, assessment, now) | {"digest": digests[response.response_id]})
         outcomes.append(_outcome(response, assessment, previous[0] if previous else None, now))
     await session.execute(insert(Response), rows)
-    await messaging.add_all(session, Topic.SCORES, outcomes)
-    return len(rows)
+    # A response erased on arrival counts in the KPIs and goes no further: an alert or a case for
+    # a customer who asked to be forgotten could only contact them again.
+    published = [e for e, r in zip(outcomes, responses) if r.response_id not in unpublished]
+    await messaging.add_all(session, Topic.SCORES, published)
+    return len(published)
 
 
-async def latest_scores(session: AsyncSession, customer_ids: set[str]) -> dict[str, tuple[float, datetime]]:
-    """Each customer's current IEC (their latest scored response by submitted_at): one query."""
+def _pseudonymised(response: ResponseReceived) -> ResponseReceived:
+    """An erased customer's response as scoring may keep it: the figures, under a fresh pseudonym
+    (nothing links it to the erasure's other rows: the tombstone holds no pseudonym)."""
+    return response.model_copy(update={"customer": Customer(id=new_pseudonym()), "comment": None})
+
+
+async def _conflict(session: AsyncSession, response_id: str, digest: str, now: datetime) -> int:
+    """Count other content under a kept response's id; a redelivery of that same content counts once."""
+    done = await session.execute(
+        update(Response).where(Response.response_id == response_id,
+                               or_(Response.conflict_digest.is_(None), Response.conflict_digest != digest))
+        .values(conflicts=Response.conflicts + 1, conflict_digest=digest, conflict_at=now)
+        .execution_options(synchronize_session=False))
+    if done.rowcount:
+        log.warning("response %s received again with different content; the first content is kept", response_id)
+    return done.rowcount
+
+
+async def latest_scores(session: AsyncSession, customer_ids: set[str], *,
+                        until: datetime | None = None) -> dict[str, tuple[float, datetime]]:
+    """Each customer's current IEC (their latest scored response by submitted_at, not after `until`): one query."""
     if not customer_ids:
         return {}
     rank = func.row_number().over(
         partition_by=Response.customer_id,
         order_by=(Response.submitted_at.desc(), Response.scored_at.desc(), Response.response_id.desc()),
     ).label("rank")
-    ranked = (select(Response.customer_id, Response.iec, Response.submitted_at, rank)
-              .where(Response.customer_id.in_(customer_ids), Response.status == Status.SCORED).subquery())
+    where = [Response.customer_id.in_(customer_ids), Response.status == Status.SCORED]
+    if until is not None:
+        where.append(Response.submitted_at <= until)
+    ranked = select(Response.customer_id, Response.iec, Response.submitted_at, rank).where(*where).subquery()
     rows = await session.execute(select(ranked.c.customer_id, ranked.c.iec, ranked.c.submitted_at)
                                  .where(ranked.c.rank == 1))
     return {r.customer_id: (r.iec, r.submitted_at) for r in rows}

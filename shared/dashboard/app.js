@@ -11,6 +11,8 @@
 (() => {
   const TICK_MS = 3000;
   const SLOW_EVERY = 5;          // ticks between reads of what changes slowly (programmes, experiment)
+  // The API key is kept for this browser session (sessionStorage: gone when the browser closes),
+  // or in localStorage only when the user ticks "Remember".
   const KEY_STORE = "lazo.apiKey";
   const PROGRAM_STORE = "lazo.program";
 
@@ -32,7 +34,7 @@
   };
 
   const state = {
-    key: localStorage.getItem(KEY_STORE) || "",
+    key: sessionStorage.getItem(KEY_STORE) || localStorage.getItem(KEY_STORE) || "",
     services: null,            // base URL per service, from /dashboard/config.json
     program: localStorage.getItem(PROGRAM_STORE) || "",
     programs: {},              // name -> definition (bands)
@@ -157,11 +159,22 @@
 
   // -- key gate -----------------------------------------------------------------------------
 
+  function keepKey(key, remember) {
+    forgetKey();
+    (remember ? localStorage : sessionStorage).setItem(KEY_STORE, key);
+  }
+
+  function forgetKey() {
+    sessionStorage.removeItem(KEY_STORE);
+    localStorage.removeItem(KEY_STORE);
+  }
+
   function askForKey(message = "") {
     stopPolling();
     $("main").hidden = true;
     $("key-error").textContent = message;
     $("key-input").value = "";
+    $("key-remember").checked = Boolean(localStorage.getItem(KEY_STORE));
     const gate = $("keygate");
     if (!gate.open) gate.showModal();
     $("key-input").focus();
@@ -179,7 +192,7 @@
       return;
     }
     state.key = key;
-    localStorage.setItem(KEY_STORE, key);
+    keepKey(key, $("key-remember").checked);
     $("keygate").close();
     start();
   }
@@ -220,13 +233,13 @@
         loadCases(), loadAlerts(), loadOverdue(),
         state.openCase ? loadCase(state.openCase) : null,
         loadTrend(kpis), loadTouchpoints(kpis),
-        slow ? loadCaseKpis() : null, slow ? loadExperiment() : null,
+        slow ? loadCaseKpis() : null, slow ? loadExperiment() : null, slow ? loadDeadLetters() : null,
       ]);
       setLive("ok", `Live · ${new Date().toLocaleTimeString("en-GB")}`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         state.key = "";
-        localStorage.removeItem(KEY_STORE);
+        forgetKey();
         askForKey("The key was refused. Enter it again.");
       } else {
         setLive("error", err instanceof ApiError ? `Error: ${err.message}` : "Offline: retrying…");
@@ -814,6 +827,24 @@
           ? h("span", {}, `${label}: ${Math.round(g.revenue.per_customer).toLocaleString("en")} revenue per customer`)
           : null)),
         isNum(d.revenue_lift_percent) ? h("span", {}, `Revenue lift ${signed(d.revenue_lift_percent)}%`) : null));
+  }
+
+  // -- dead letters -------------------------------------------------------------------------
+
+  /** Each service's pending dead letters (an admin's read: other roles see that it needs one). */
+  async function loadDeadLetters() {
+    const counts = await Promise.all(Object.keys(state.services).map(async (service) => {
+      try {
+        const page = await api(service, "/v1/dead-letters", { params: { status: "pending", limit: 1 } });
+        return [service, page.total];
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) throw err;
+        return [service, err instanceof ApiError && err.status === 403 ? "admin key needed" : "—"];
+      }
+    }));
+    fill($("dead-letters"), counts.map(([service, n]) => h("li", { "data-service": service },
+      h("span", {}, service),
+      h(isNum(n) && n > 0 ? "b.bad" : "b", { "data-testid": `dead-letters-${service}` }, isNum(n) ? fmtInt(n) : n))));
   }
 
   // -- wiring -------------------------------------------------------------------------------

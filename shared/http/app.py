@@ -9,29 +9,26 @@ from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, AsyncIterator
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import Unavailable
-from shared.http import problems
+from shared.http import docs, problems
 from shared.http.auth import ApiKeys
-from shared.http.nul import NulScanner, nul_in_target
+from shared.http.deadletters import router as dead_letters_router
+from shared.http.gate import Gate
+from shared.http.nul import nul_in_target
 from shared.http.ratelimit import PerKeyRateLimit, RateLimiter
+from shared.http.throttle import FailedAuthThrottle
 from shared.logsafe import WithoutExceptionText
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import Runtime
 from shared.settings import Settings
 
 log = logging.getLogger("lazo.http")
-
-MAX_BODY_BYTES = 16 * 1024 * 1024
-# A refused body is still read (and dropped) up to this size, so that a client that is still
-# sending reads the 413 instead of a connection reset; beyond it the connection is cut.
-DRAIN_BYTES = 4 * MAX_BODY_BYTES
-
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(),
@@ -62,28 +59,9 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def _is_form(scope) -> bool:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            return value.split(b";")[0].strip().lower() == b"application/x-www-form-urlencoded"
-    return False
-
-
-async def _drain(receive, limit: int) -> None:
-    drained = 0
-    while drained <= limit:
-        message = await receive()
-        if message["type"] != "http.request":
-            return
-        drained += len(message.get("body", b""))
-        if not message.get("more_body"):
-            return
-
-
 class _Guard:
-    """Pure ASGI middleware: request metrics, and before any parsing, a body-size cap (whether the
-    size is declared, Content-Length, or not: chunked, counted as it streams in) and the refusal
-    of NUL characters (shared.http.nul)."""
+    """Pure ASGI middleware, outermost but for CORS: request metrics, and the refusal of NUL
+    characters in the request line (shared.http.nul). Bodies are the gate's (shared.http.gate)."""
 
     def __init__(self, app, service: str):
         self.app = app
@@ -92,39 +70,12 @@ class _Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
-                await _drain(receive, DRAIN_BYTES)
-                resp = problems.problem_response(413, "Payload too large",
-                                                 f"the body exceeds {MAX_BODY_BYTES} bytes")
-                return await resp(scope, receive, send)
         where = nul_in_target(scope.get("path", ""), scope.get("query_string", b""))
         if where:
-            await _drain(receive, DRAIN_BYTES)
             resp = problems.problem_response(422, "Invalid input", f"{where}: NUL characters are not accepted",
                                              instance=scope.get("path", "").replace("\x00", ""),
                                              errors=[{"field": where, "message": "NUL characters are not accepted"}])
             return await resp(scope, receive, send)
-        received = 0
-        scanner = NulScanner(form=_is_form(scope))
-
-        async def _receive():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                received += len(chunk)
-                # FastAPI lets an HTTPException out of body parsing as it is (not as a 400).
-                if received > MAX_BODY_BYTES:
-                    if message.get("more_body"):
-                        await _drain(receive, DRAIN_BYTES)
-                    raise HTTPException(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
-                if scanner.feed(chunk):
-                    if message.get("more_body"):
-                        await _drain(receive, DRAIN_BYTES)
-                    raise HTTPException(422, "body: NUL characters (\\u0000) are not accepted")
-            return message
-
         start = time.perf_counter()
         status = {"code": 500}
 
@@ -134,7 +85,7 @@ class _Guard:
             await send(message)
 
         try:
-            await self.app(scope, _receive, _send)
+            await self.app(scope, receive, _send)
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")
@@ -151,10 +102,12 @@ def ops_router() -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(runtime: RuntimeDep) -> JSONResponse:
-        checks = await runtime.readiness()
-        ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
-                            status_code=200 if ready else 503)
+        """503 naming the failing checks (`failing`) when a dependency is away, or the outbox or a
+        consumer is stuck; `details` has the figures (oldest outbox row, lag, pending dead letters)."""
+        report = await runtime.report()
+        failing = [name for name, ok in report["checks"].items() if not ok]
+        return JSONResponse({"status": "unavailable" if failing else "ready", "failing": failing, **report},
+                            status_code=503 if failing else 200)
 
     @router.get("/metrics")
     async def metrics() -> Response:
@@ -185,14 +138,20 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
         finally:
             await runtime.stop()
 
+    # /docs is Lazo's own (shared.http.docs: Swagger UI from this origin, not a CDN); no ReDoc page.
     app = FastAPI(title=f"Lazo {service}", version="1.0.0", description=description, lifespan=lifespan,
-                  **_NO_NATIVE_TELEMETRY)
+                  docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None, **_NO_NATIVE_TELEMETRY)
     app.state.settings = settings
     app.state.api_keys = ApiKeys.from_settings(settings)
     problems.install(app)
     app.include_router(ops_router())
+    app.include_router(docs.router())
+    app.include_router(dead_letters_router())
     for router in routers:
         app.include_router(router)
+    # Innermost: nothing reaches a route's body before its door let the request in.
+    app.add_middleware(Gate, service=service, router=app.router, keys=app.state.api_keys,
+                       throttle=FailedAuthThrottle.from_settings(settings))
     if rate_limited:  # inside the guard, so that refused requests are counted in the metrics too
         app.add_middleware(PerKeyRateLimit, limiter=RateLimiter.from_settings(settings), keys=app.state.api_keys)
     app.add_middleware(_Guard, service=service)

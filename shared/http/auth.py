@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shared.errors import Forbidden, Unauthorized
+from shared.secretfile import read_or_create
 from shared.settings import Settings
 
 ROLES = ("ingest", "agent", "manager", "admin")
@@ -66,19 +67,8 @@ class ApiKeys:
 
 
 def dev_key(var_dir: Path) -> str:
-    """The generated development key, created once and shared by all services via the file."""
-    path = var_dir / "api-key"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = "lazo_" + secrets.token_urlsafe(24)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key + "\n")
-    try:
-        tmp.rename(path) if not path.exists() else tmp.unlink()
-    except OSError:
-        pass
-    return path.read_text().strip()
+    """The generated development key, created once (0600) and shared by all services via the file."""
+    return read_or_create(var_dir / "api-key", lambda: "lazo_" + secrets.token_urlsafe(24))
 
 
 def presented_key(headers: Mapping[str, str]) -> str:
@@ -87,26 +77,45 @@ def presented_key(headers: Mapping[str, str]) -> str:
     return auth[7:].strip() if auth[:7].lower() == "bearer " else headers.get("x-api-key", "")
 
 
-async def _principal(request: Request) -> Principal:
-    key = presented_key(request.headers)
+# Where the HTTP gate (shared.http.gate) leaves the principal it identified from the headers.
+PRINCIPAL_SCOPE_KEY = "lazo.principal"
+MISSING_KEY = "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'"
+
+
+def identify(keys: ApiKeys, headers: Mapping[str, str]) -> Principal:
+    """The principal a request's headers prove, or Unauthorized."""
+    key = presented_key(headers)
     if not key:
-        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'")
-    principal = request.app.state.api_keys.identify(key)
+        raise Unauthorized(MISSING_KEY)
+    principal = keys.identify(key)
     if principal is None:
         raise Unauthorized("invalid API key")
     return principal
 
 
+def authorize(principal: Principal, allowed: frozenset[str]) -> Principal:
+    """`principal` if its role is one of `allowed`, or Forbidden."""
+    if principal.role not in allowed:
+        raise Forbidden(f"role '{principal.role}' may not do this; needs one of {sorted(allowed)}")
+    return principal
+
+
+async def _principal(request: Request) -> Principal:
+    # Normally identified already, before the body was read; checked here too so that a route
+    # is never served without a key, whatever is in front of it.
+    return request.scope.get(PRINCIPAL_SCOPE_KEY) or identify(request.app.state.api_keys, request.headers)
+
+
 def require(*roles: str):
-    """Dependency: a principal whose role is one of `roles` (admin may do everything)."""
+    """Dependency: a principal whose role is one of `roles` (admin may do everything). The gate
+    reads `lazo_roles` to check the key from the headers before the body is read."""
     allowed = frozenset(roles) | {"admin"}
 
     # async: a plain def dependency would be sent to the thread pool on every request.
     async def _check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
-        if principal.role not in allowed:
-            raise Forbidden(f"role '{principal.role}' may not do this; needs one of {sorted(allowed)}")
-        return principal
+        return authorize(principal, allowed)
 
+    _check.lazo_roles = allowed  # type: ignore[attr-defined]
     return _check
 
 

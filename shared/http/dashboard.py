@@ -3,6 +3,11 @@
 The page is public (it holds no data); everything it shows comes from the /v1 APIs, called from
 the browser with the API key the user enters. Casework mounts this router; the other services
 answer the page cross-origin (CORS in shared.http.app).
+
+Every answer carries a Content-Security-Policy: scripts and styles from this origin only (no
+inline script, none from elsewhere), calls only to this origin and the services' own, no framing
+(`frame-ancestors 'none'`, `X-Frame-Options: DENY`), no MIME sniffing, no referrer. A key typed
+into the page can then only ever travel to Lazo's services.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from shared.errors import NotFound
+from shared.http.headers import security_headers
 from shared.settings import SERVICES, Settings
 
 STATIC = Path(__file__).resolve().parent.parent / "dashboard"
@@ -20,6 +26,9 @@ MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; cha
                ".css": "text/css; charset=utf-8"}
 # Small files that change with each release: revalidate rather than serve a stale page.
 HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+# uPlot and app.js set styles through the CSSOM (element.style), which style-src does not restrict.
+POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self' {origins}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})
 
 
@@ -34,6 +43,12 @@ def public_urls(settings: Settings, request_netloc: str) -> dict[str, str]:
     return {service: f"http://{host}:{settings.port_of(service)}" for service in SERVICES}
 
 
+def page_headers(settings: Settings, request_netloc: str) -> dict[str, str]:
+    """The dashboard's headers: its policy lets the page call the services' URLs and nothing else."""
+    origins = " ".join(sorted(set(public_urls(settings, request_netloc).values())))
+    return {**HEADERS, **security_headers(POLICY.format(origins=origins))}
+
+
 def router() -> APIRouter:
     # Only the files shipped in the folder, by name: no path from the request reaches the disk.
     files = {p.name: p for p in STATIC.iterdir() if p.suffix in MEDIA_TYPES}
@@ -46,14 +61,16 @@ def router() -> APIRouter:
     @r.get("/config.json")
     async def config(request: Request) -> JSONResponse:
         settings: Settings = request.app.state.settings
-        return JSONResponse({"services": public_urls(settings, request.url.netloc)}, headers=HEADERS)
+        return JSONResponse({"services": public_urls(settings, request.url.netloc)},
+                            headers=page_headers(settings, request.url.netloc))
 
     @r.get("/")
     @r.get("/{name}")
-    async def static(name: str = "index.html") -> FileResponse:
+    async def static(request: Request, name: str = "index.html") -> FileResponse:
         path = files.get(name)
         if path is None:
             raise NotFound(f"no dashboard file '{name}'")
-        return FileResponse(path, media_type=MEDIA_TYPES[path.suffix], headers=HEADERS)
+        return FileResponse(path, media_type=MEDIA_TYPES[path.suffix],
+                            headers=page_headers(request.app.state.settings, request.url.netloc))
 
     return r

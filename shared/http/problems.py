@@ -27,6 +27,15 @@ def problem_response(status: int, title: str, detail: str, *, instance: str | No
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def answer(exc: Problem, instance: str | None) -> JSONResponse:
+    """The problem+json answer to a Problem, wherever it was raised (a route, or the gate)."""
+    headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
+    if exc.status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return problem_response(exc.status, exc.title, exc.detail, instance=instance, headers=headers,
+                            errors=exc.errors, **exc.extra)
+
+
 def field_path(loc: tuple | list) -> str:
     """('body', 'customer', 'id') -> 'customer.id'; ('body', 'responses', 3, 'answers') -> 'responses[3].answers'."""
     parts = list(loc)
@@ -49,11 +58,7 @@ def validation_errors(errors: list[dict[str, Any]], prefix: tuple = ()) -> list[
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
-        if exc.status == 401:
-            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-        return problem_response(exc.status, exc.title, exc.detail, instance=request.url.path,
-                                headers=headers, errors=exc.errors, **exc.extra)
+        return answer(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -67,7 +72,7 @@ def install(app: FastAPI) -> None:
                  415: "Unsupported media type", 422: "Invalid input",
                  429: "Too many requests"}.get(exc.status_code, "HTTP error")
         return problem_response(exc.status_code, title, str(exc.detail), instance=request.url.path,
-                                headers=getattr(exc, "headers", None))
+                                headers=getattr(exc, "headers", None), errors=getattr(exc, "errors", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

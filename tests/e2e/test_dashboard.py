@@ -97,12 +97,15 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
         page = await browser.new_page(viewport={"width": 1366, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
         await page.goto(f"{system.url('casework')}/dashboard/")
 
-        # The key gate: asked once, kept in the browser.
+        # The key gate: asked once, kept for this browser session only (nothing in localStorage).
         await page.get_by_test_id("key-input").fill(KEYS["manager"])
         await page.get_by_test_id("key-submit").click()
         await expect(page.locator("#keygate")).not_to_be_visible(timeout=WAIT_MS)
+        assert await page.evaluate("sessionStorage.getItem('lazo.apiKey')") == KEYS["manager"]
+        assert await page.evaluate("localStorage.getItem('lazo.apiKey')") is None
         await expect(page.locator(f'#program option[value="{program}"]')).to_have_count(1, timeout=WAIT_MS)
         await page.select_option("#program", program)
 
@@ -159,6 +162,29 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
 
         assert errors == [], errors
         await page.close()
+
+
+async def test_the_key_is_remembered_only_when_asked(system, browser):
+    url = f"{system.url('casework')}/dashboard/"
+    for remember in (False, True):
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.goto(url)
+        await page.get_by_test_id("key-input").fill(KEYS["agent"])
+        if remember:
+            await page.get_by_test_id("key-remember").check()
+        await page.get_by_test_id("key-submit").click()
+        await expect(page.locator("#keygate")).not_to_be_visible(timeout=WAIT_MS)
+        stored = await page.evaluate("localStorage.getItem('lazo.apiKey')")
+        assert stored == (KEYS["agent"] if remember else None)
+        # A new tab is a new browser session: it opens without asking only if the key was remembered.
+        again = await context.new_page()
+        await again.goto(url)
+        if remember:
+            await expect(again.locator("#main")).to_be_visible(timeout=WAIT_MS)
+        else:
+            await expect(again.locator("#keygate")).to_be_visible(timeout=WAIT_MS)
+        await context.close()
 
 
 async def test_a_refused_key_is_asked_again(system, browser):

@@ -42,6 +42,10 @@ def confine(case: Any, program: str) -> None:
     """Keep the generated request inside this run's programme and off the network."""
     if "program" in case.path_parameters:
         case.path_parameters["program"] = program
+    # Erasure is for good and reaches every service: only customers of this run's own are erased,
+    # never an id such as "0" that other tests' payloads may hold.
+    if "customer_id" in case.path_parameters:
+        case.path_parameters["customer_id"] = f"fuzz-{program}-{case.path_parameters['customer_id']}"
     body = case.body
     if not isinstance(body, dict):
         return
@@ -52,6 +56,8 @@ def confine(case: Any, program: str) -> None:
             for item in body[key]:
                 if isinstance(item, dict):
                     item["program"] = program
+    if case.path == "/v1/erasures" and isinstance(body.get("customer_id"), str):
+        body["customer_id"] = f"fuzz-{program}-{body['customer_id']}"
     if "url" in body:
         body["url"] = NOWHERE
     if "programs" in body:

@@ -221,3 +221,14 @@ def test_paths():
     for bad in ("a..b", "a.", "a[", "", "a[0]b"):
         with pytest.raises(paths.PathSyntaxError):
             paths.parse(bad)
+
+
+def test_only_the_outline_of_a_surveymonkey_survey_is_kept_and_it_maps_the_same():
+    from services.ingest.domain.mapping.surveymonkey import outline, view
+
+    survey = fixture("surveymonkey_survey_details.json")
+    kept = outline(survey)
+    assert set(kept) == {"id", "title", "pages"} and "href" not in str(kept) and "quiz_options" not in str(kept)
+    response = fixture("surveymonkey_response_details.json")
+    full, slim = view({"response": response, "survey": survey}), view({"response": response, "survey": kept})
+    assert full.answers == slim.answers and full.answers

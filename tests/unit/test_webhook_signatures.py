@@ -117,11 +117,30 @@ def test_credentials_are_checked_per_platform_and_tokens_kept_only_as_digests():
     def fields(platform: str, credentials: dict) -> list[str]:
         return [e["field"] for e in platforms.credential_errors(spec[platform], credentials, None)]
 
-    assert fields("typeform", {"secret": "x"}) == []
+    long_ = "x" * 16
+    assert fields("typeform", {"secret": long_}) == []
     assert fields("surveymonkey", {"client_id": "a"}) == ["credentials.client_secret", "credentials.access_token"]
-    assert fields("qualtrics", {"shared_key": "a", "api_token": "b"}) == ["api_base_url"]
+    assert fields("qualtrics", {"shared_key": long_, "api_token": long_}) == ["api_base_url"]
     assert fields("formbricks", {"secret": "not-whsec!"}) == ["credentials.secret"]
-    assert fields("generic", {"token": "a", "secret": "b"}) == ["credentials"]
-    assert fields("tally", {"secret": "a", "token": "b"}) == ["credentials.token"]
+    assert fields("generic", {"token": long_, "secret": long_}) == ["credentials"]
+    assert fields("tally", {"secret": long_, "token": long_}) == ["credentials.token"]
     digest = signatures.token_digest("tok")
     assert platforms.stored_credentials(spec["generic"], {"token": "tok"}) == {"token_sha256": digest}
+
+
+def test_secrets_and_tokens_shorter_than_16_characters_are_refused_by_name():
+    spec = platforms.PLATFORMS
+
+    def fields(platform: str, credentials: dict) -> list[str]:
+        return [e["field"] for e in platforms.credential_errors(spec[platform], credentials, "https://x.qualtrics.com")]
+
+    short, enough = "s" * 15, "s" * 16
+    assert fields("typeform", {"secret": short}) == ["credentials.secret"]
+    assert fields("tally", {"secret": enough}) == []
+    assert fields("generic", {"token": short}) == ["credentials.token"]
+    assert fields("qualtrics", {"shared_key": short, "api_token": short}) == ["credentials.shared_key",
+                                                                              "credentials.api_token"]
+    # a client id is public, not a secret; the client secret and the token are
+    assert fields("surveymonkey", {"client_id": "abc", "client_secret": short, "access_token": enough}) == [
+        "credentials.client_secret"]
+    assert fields("typeform", {"secret": "s" * 2001}) == ["credentials.secret"]

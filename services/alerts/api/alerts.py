@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from shared import periods
 from shared.contracts.alerts import AlertReason
 from shared.http.app import SessionDep
 from shared.http.auth import Reader
@@ -17,12 +17,6 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Reason = Literal[AlertReason.IEC_AT_OR_BELOW_THRESHOLD, AlertReason.COMMENT, AlertReason.IEC_DROP]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)  # a bare date or time means UTC
-
-
 @router.get("", response_model=AlertPage)
 async def list_alerts(
     session: SessionDep, _: Reader,
@@ -30,14 +24,16 @@ async def list_alerts(
     program: Annotated[str | None, Query(max_length=64)] = None,
     reason: Reason | None = None,
     control_group: bool | None = None,
-    raised_from: Annotated[datetime | None, Query(alias="from", description="raised at or after (ISO)")] = None,
-    raised_to: Annotated[datetime | None, Query(alias="to", description="raised before (ISO)")] = None,
+    raised_from: Annotated[str | None, Query(alias="from", description="raised at or after (ISO date or datetime; "
+                                                                       "naive means UTC)")] = None,
+    raised_to: Annotated[str | None, Query(alias="to", description="raised before (ISO date or datetime)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> AlertPage:
     """Alerts raised (and held out), newest first, each with the responses attached during its cool-down."""
     where = queries.AlertFilter(customer_id=customer_id, program=program, reason=reason, control_group=control_group,
-                                raised_from=_utc(raised_from), raised_to=_utc(raised_to))
+                                raised_from=periods.since("from", raised_from),
+                                raised_to=periods.before("to", raised_to))
     rows, total = await queries.list_alerts(session, where, limit=limit, offset=offset)
     return AlertPage(items=[AlertOut.of(a) for a in rows], total=total, limit=limit, offset=offset)
 

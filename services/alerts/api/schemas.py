@@ -98,6 +98,9 @@ class SubscriptionIn(BaseModel):
     def _length(cls, url: AnyHttpUrl) -> AnyHttpUrl:
         if len(str(url)) > 2000:
             raise ValueError("the url is longer than 2000 characters")
+        if url.username or url.password:
+            raise ValueError("credentials embedded in a URL are not allowed (user:password@); "
+                             "the secret signs every request instead")
         return url
 
     @field_validator("event_types")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from shared.errors import InvalidInput
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Manager
+from shared.outbound import target_refusal
 from shared.http.paging import Offset
 from services.alerts import queries, service
 from services.alerts.api.schemas import DeliveryOut, DeliveryPage, SubscriptionIn, SubscriptionOut
@@ -17,12 +19,22 @@ router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
-async def subscribe(body: SubscriptionIn, runtime: RuntimeDep, who: Manager, response: Response) -> SubscriptionOut:
+async def subscribe(body: SubscriptionIn, request: Request, runtime: RuntimeDep, who: Manager,
+                    response: Response) -> SubscriptionOut:
     """Every matching event raised from now on is POSTed to `url` as a structured CloudEvent
     (`application/cloudevents+json`) signed with `Lazo-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
-    "<t>.<body>")>`. Non-2xx answers and timeouts are retried with exponential backoff and jitter for
-    24 hours. Deliveries are at-least-once: deduplicate on the CloudEvent id."""
-    sub = await service.subscribe(runtime.sessions, url=str(body.url), secret=body.secret,
+    "<t>.<body>")>`. Non-2xx answers (a redirect too: none is followed) and timeouts are retried with
+    exponential backoff and jitter for 24 hours. Deliveries are at-least-once: deduplicate on the
+    CloudEvent id.
+
+    `url` must be http(s) without credentials in it, and its host must be on the internet: loopback,
+    private and local names are refused unless `LAZO_ALLOW_PRIVATE_TARGETS` is on; cloud metadata,
+    link-local and reserved addresses always (422). The address is vetted again at every connection."""
+    url = str(body.url)
+    why = await target_refusal(url, request.app.state.egress)
+    if why:
+        raise InvalidInput(f"url: {why}", errors=[{"field": "url", "message": why}])
+    sub = await service.subscribe(runtime.sessions, request.app.state.secret_box, url=url, secret=body.secret,
                                   event_types=body.event_types, programs=body.programs, who=who.who)
     response.headers["Location"] = f"/v1/subscriptions/{sub.id}"
     return SubscriptionOut.of(sub)

@@ -8,10 +8,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, Unavailable
 from shared.events import utcnow
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Ingestor, Reader
+from shared.http.doors import BATCH_BODY_LIMIT, body_limit
 from services.casework import outcomes
 from services.casework.models import OutcomeRow
 from services.casework.outcomes import OutcomeIn
@@ -50,28 +51,38 @@ class OutcomeList(BaseModel):
 
 @router.post("/outcomes", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted,
              responses={422: {"description": "invalid outcome (problem+json naming the field)"}, **UNAVAILABLE})
-async def post_outcome(body: OutcomeIn, runtime: RuntimeDep, _: Ingestor) -> dict:
+async def post_outcome(body: OutcomeIn, request: Request, runtime: RuntimeDep, _: Ingestor) -> dict:
     """A customer's renewal outcome (role ingest). Published as `lazo.outcome.recorded` on
     `lazo.outcomes.v1`; 202 only once the broker acknowledged it. One outcome per customer,
-    programme and date: sending it again changes nothing, sending other values corrects it."""
-    envelope = await outcomes.accept(runtime.publisher, body, now=utcnow())
+    programme and date: sending it again changes nothing, sending other values corrects it (the
+    last report wins: A, then B, then A again ends as A). `date` not in the future nor before
+    LAZO_SUBMITTED_AT_EARLIEST (2000-01-01)."""
+    envelope = await outcomes.accept(runtime.publisher, body, now=utcnow(),
+                                     earliest=request.app.state.settings.submitted_at_earliest)
     return {"customer_id": body.customer_id, "program": body.program, "date": body.date, "event_id": envelope.id}
 
 
-@router.post("/outcomes:batch", status_code=status.HTTP_202_ACCEPTED,
+@router.post("/outcomes:batch", status_code=status.HTTP_202_ACCEPTED, dependencies=[body_limit(BATCH_BODY_LIMIT)],
              responses={422: {"description": "no outcome in the batch is valid, or too many"}, **UNAVAILABLE})
 async def post_batch(body: BatchIn, request: Request, runtime: RuntimeDep, _: Ingestor) -> JSONResponse:
-    """Up to 1000 outcomes; a result per item. Valid items are accepted even when others are not."""
+    """Up to 1000 outcomes; a result per item that says what the broker has: `accepted` (acknowledged),
+    `rejected` (invalid, with `errors`) or `unavailable` (not acknowledged: send it again after
+    `retry_after` s). Valid items are accepted even when others are not; 503 only when none was."""
     limit = request.app.state.settings.max_batch
     if len(body.outcomes) > limit:
         message = f"{len(body.outcomes)} items; the limit is {limit}"
         raise InvalidInput(f"at most {limit} outcomes per batch", errors=[{"field": "outcomes", "message": message}])
-    results = await outcomes.accept_batch(runtime.publisher, body.outcomes, now=utcnow())
-    accepted = sum(r.status == "accepted" for r in results)
-    if not accepted:
+    results = await outcomes.accept_batch(runtime.publisher, body.outcomes, now=utcnow(),
+                                          earliest=request.app.state.settings.submitted_at_earliest)
+    counts = {s: sum(r.status == s for r in results) for s in ("accepted", "rejected", "unavailable")}
+    items = [r.as_dict() for r in results]
+    if not counts["accepted"]:
+        if counts["unavailable"]:
+            raise Unavailable("the event broker acknowledged none of the batch's outcomes; send them again",
+                              retry_after=outcomes.RETRY_AFTER_S, results=items, **counts)
         raise InvalidInput("no outcome in the batch is valid", errors=[e for r in results for e in (r.errors or [])])
-    return JSONResponse({"accepted": accepted, "rejected": len(results) - accepted,
-                         "results": [r.as_dict() for r in results]}, status_code=202)
+    headers = {"Retry-After": str(outcomes.RETRY_AFTER_S)} if counts["unavailable"] else None
+    return JSONResponse({**counts, "results": items}, status_code=202, headers=headers)
 
 
 @router.get("/outcomes", response_model=OutcomeList)

@@ -6,11 +6,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.limits import label_of, text_of
 from services.casework.domain.case import Status, allowed_from
 from services.casework.domain.sla import breaches
 from services.casework.models import CaseAlertRow, CaseRow, TimelineRow
 
+# What agents type: bounded like a response's fields (shared.limits), so that a case event carrying
+# them fits the broker with room to spare (tests/unit/test_event_budget.py), and valid text for
+# PostgreSQL. The cause and owner columns are String(500) and String(200).
 NOTE_CHARS = 5000
+CAUSE_CHARS = 500
+OWNER_CHARS = 200
 
 
 class TransitionIn(BaseModel):
@@ -18,9 +24,9 @@ class TransitionIn(BaseModel):
         {"to": "contacted", "note": "Called at 10:05", "cause": "billing error", "owner": "billing-team"}]})
 
     to: Status
-    note: str | None = Field(None, max_length=NOTE_CHARS)
-    cause: str | None = Field(None, max_length=500)
-    owner: str | None = Field(None, min_length=1, max_length=200)
+    note: text_of(NOTE_CHARS) | None = None
+    cause: text_of(CAUSE_CHARS) | None = None
+    owner: label_of(OWNER_CHARS) | None = None
 
 
 class ConfirmationIn(BaseModel):
@@ -29,7 +35,7 @@ class ConfirmationIn(BaseModel):
 
     solved: bool
     current_feeling: float | None = Field(None, ge=1, le=10)
-    note: str | None = Field(None, max_length=NOTE_CHARS)
+    note: text_of(NOTE_CHARS) | None = None
 
 
 class SlaIn(BaseModel):

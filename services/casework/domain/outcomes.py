@@ -40,10 +40,13 @@ def outcome_event_id(outcome: OutcomeRecorded) -> str:
     return str(uuid.uuid5(_OUTCOME_IDS, name))
 
 
-def date_error(on: date, today: date) -> str | None:
-    """Why an outcome's date cannot be taken, or None. Renewals are reported once they happened."""
+def date_error(on: date, today: date, earliest: date | None = None) -> str | None:
+    """Why an outcome's date cannot be taken, or None. Renewals are reported once they happened, and
+    not before `earliest` (the same bound as responses' submission dates: older is a mistake)."""
     if on > today + FUTURE_TOLERANCE:
         return f"{on.isoformat()} is in the future; report an outcome once the customer renewed or lapsed"
+    if earliest is not None and on < earliest:
+        return f"{on.isoformat()} is before {earliest.isoformat()}, the earliest date accepted"
     return None
 
 

@@ -3,35 +3,59 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, Unavailable
 from shared.http.app import RuntimeDep
 from shared.http.auth import Ingestor
+from shared.http.doors import BATCH_BODY_LIMIT, RESPONSE_BODY_LIMIT, body_limit
 from services.ingest import service
 from services.ingest.domain.response import BatchIn, ResponseIn
+from services.ingest.service import RETRY_AFTER_S, ItemStatus
 
 router = APIRouter(prefix="/v1", tags=["responses"])
 
+BATCH_RESULTS = (
+    "A result per item, in order: `accepted` (the broker acknowledged that item), `rejected` (invalid, with "
+    "`errors` naming the fields; sending it again will not help) or `unavailable` (valid, but the broker did not "
+    "acknowledge it: send that item again after `retry_after` seconds; a retry of an item that did reach the "
+    "broker meanwhile is harmless).")
 
-@router.post("/responses", status_code=status.HTTP_202_ACCEPTED,
-             responses={422: {"description": "invalid response (problem+json naming the field)"},
+
+@router.post("/responses", status_code=status.HTTP_202_ACCEPTED, dependencies=[body_limit(RESPONSE_BODY_LIMIT)],
+             responses={413: {"description": "the response as a whole is more than the pipeline carries "
+                                              "(problem+json naming its largest part)"},
+                        422: {"description": "invalid response (problem+json naming the field)"},
                         503: {"description": "the broker cannot take it now; retry after Retry-After"}})
 async def post_response(body: ResponseIn, request: Request, runtime: RuntimeDep, _: Ingestor) -> dict:
-    """Accept one canonical survey response. 202 only once the broker acknowledged it."""
-    await service.accept(runtime.publisher, request.app.state.programs, body)
+    """Accept one canonical survey response. 202 only once the broker acknowledged it. Every field is
+    bounded (see the schema); a response whose events the pipeline could never carry is a 413 or 422,
+    never a 503. The same `response_id` again with the same content is a harmless 202; with other
+    content it is a 202 too, and scoring records the conflict (`GET /v1/responses/{id}` there)."""
+    state = request.app.state
+    await service.accept(runtime.publisher, state.programs, body, state.bounds)
     return {"response_id": body.response_id, "status": "accepted"}
 
 
-@router.post("/responses:batch", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/responses:batch", status_code=status.HTTP_202_ACCEPTED, dependencies=[body_limit(BATCH_BODY_LIMIT)],
+             responses={202: {"description": "at least one item accepted. " + BATCH_RESULTS},
+                        422: {"description": "no item is valid, or too many items"},
+                        503: {"description": "valid items, none acknowledged by the broker: the problem's "
+                                             "`results` says so per item; send them again after Retry-After"}})
 async def post_batch(body: BatchIn, request: Request, runtime: RuntimeDep, _: Ingestor) -> JSONResponse:
-    """Up to 1000 responses; a result per item. Valid items are accepted even when others are not."""
-    limit = request.app.state.settings.max_batch
+    """Up to 1000 responses; a result per item that says exactly what the broker has. Valid items are
+    accepted even when others are not; items the broker did not acknowledge are `unavailable`."""
+    state = request.app.state
+    limit = state.settings.max_batch
     if len(body.responses) > limit:
         raise InvalidInput(f"at most {limit} responses per batch",
                            errors=[{"field": "responses", "message": f"{len(body.responses)} items; the limit is {limit}"}])
-    results = await service.accept_batch(runtime.publisher, request.app.state.programs, body.responses)
-    accepted = sum(r.status == "accepted" for r in results)
-    if not accepted:
+    results = await service.accept_batch(runtime.publisher, state.programs, body.responses, state.bounds)
+    counts = {s: sum(r.status == s for r in results) for s in ItemStatus.ALL}
+    items = [r.as_dict() for r in results]
+    if not counts[ItemStatus.ACCEPTED]:
+        if counts[ItemStatus.UNAVAILABLE]:
+            raise Unavailable("the event broker acknowledged none of the batch's items; send them again",
+                              retry_after=RETRY_AFTER_S, results=items, **counts)
         errors = [e for r in results for e in (r.errors or [])]
         raise InvalidInput("no response in the batch is valid", errors=errors)
-    return JSONResponse({"accepted": accepted, "rejected": len(results) - accepted,
-                         "results": [r.as_dict() for r in results]}, status_code=202)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if counts[ItemStatus.UNAVAILABLE] else None
+    return JSONResponse({**counts, "results": items}, status_code=202, headers=headers)

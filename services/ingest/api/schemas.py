@@ -28,13 +28,15 @@ class SourceUpdate(BaseModel):
         None, description="typeform, tally, formbricks: `secret`; surveymonkey: `client_id`, `client_secret`, "
                           "`access_token`; qualtrics: `shared_key`, `api_token`; generic: `token` or `secret`")
     api_base_url: AnyHttpUrl | None = Field(
-        None, description="SurveyMonkey (default https://api.surveymonkey.com) or your Qualtrics datacenter, "
-                          "e.g. https://fra1.qualtrics.com")
+        None, description="SurveyMonkey (default https://api.surveymonkey.com; https://api.eu.surveymonkey.com or "
+                          "https://api.surveymonkey.ca for its EU and Canadian data centres) or your Qualtrics "
+                          "datacenter, e.g. https://fra1.qualtrics.com: https, the platform's own host, nothing "
+                          "after it (no path, query, fragment or credentials)")
     mapping: Mapping
 
     @property
     def base_url(self) -> str | None:
-        return str(self.api_base_url).rstrip("/") if self.api_base_url else None
+        return str(self.api_base_url) if self.api_base_url else None
 
 
 class SourceIn(SourceUpdate):

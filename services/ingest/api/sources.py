@@ -8,13 +8,15 @@ from fastapi import APIRouter, Body, Request, Response, status
 
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Admin
+from shared.http.doors import WEBHOOK_BODY_LIMIT, body_limit
 from services.ingest import sources
 from services.ingest.api.schemas import SourceIn, SourceOut, SourceUpdate
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
 
-@router.post("/{source_id}:dry-run", responses={422: {"description": "the exact mapping error, field by field"}})
+@router.post("/{source_id}:dry-run", dependencies=[body_limit(WEBHOOK_BODY_LIMIT)],
+             responses={422: {"description": "the exact mapping error, field by field"}})
 async def dry_run(source_id: str, request: Request, _: Admin,
                   payload: Any = Body(..., description="a sample of the platform's payload (for SurveyMonkey "
                                                        "and Qualtrics, the fetched documents: see the docs)")) -> dict:
@@ -28,8 +30,8 @@ async def create_source(body: SourceIn, request: Request, runtime: RuntimeDep, w
                         response: Response) -> SourceOut:
     """Register a platform account. Point the platform at the returned `webhook_path`."""
     state = request.app.state
-    source = await sources.create(runtime.sessions, state.secret_box, state.programs, source_id=body.id,
-                                  platform=body.platform, program=body.program, name=body.name,
+    source = await sources.create(runtime.sessions, state.secret_box, state.programs, state.egress,
+                                  source_id=body.id, platform=body.platform, program=body.program, name=body.name,
                                   credentials=body.credentials, api_base_url=body.base_url, mapping=body.mapping,
                                   who=who.who)
     state.intake.sources.forget()
@@ -52,7 +54,7 @@ async def put_source(source_id: str, body: SourceUpdate, request: Request, runti
                      who: Admin) -> SourceOut:
     """Replace the source's settings (fix a mapping, rotate a secret); then replay its quarantine."""
     state = request.app.state
-    source = await sources.update(runtime.sessions, state.secret_box, state.programs, source_id,
+    source = await sources.update(runtime.sessions, state.secret_box, state.programs, state.egress, source_id,
                                   platform=body.platform, program=body.program, name=body.name,
                                   credentials=body.credentials, api_base_url=body.base_url, mapping=body.mapping,
                                   who=who.who)

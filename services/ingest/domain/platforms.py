@@ -3,13 +3,21 @@ read, and whether the answers come in the webhook or must be fetched from the pl
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.egress import Egress, host_of, origin_problem
 from services.ingest.domain import signatures
 from services.ingest.domain.signatures import SignatureError
+
+# Secrets and tokens shorter than this are guessable; longer than the other bound, not a credential.
+MIN_SECRET_CHARS = 16
+MAX_CREDENTIAL_CHARS = 2000
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -19,18 +27,29 @@ class Platform:
     one_of: tuple[str, ...] = ()  # exactly one of these (generic JSON: a token or an HMAC secret)
     fetches: bool = False  # the webhook names the response; the answers come from the API
     api_base_url: str | None = None  # default; None with `fetches` = the source must give one
+    api_hosts: tuple[str, ...] = ()  # the API's hosts (its data centres)…
+    api_domain: str | None = None  # …or any `<datacentre>.<domain>` / `<org>.<datacentre>.<domain>`
 
 
 PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("typeform", ("secret",)),
     Platform("tally", ("secret",)),
     Platform("formbricks", ("secret",)),
+    # SurveyMonkey's US, EU and Canadian data centres (and the US one's older name).
     Platform("surveymonkey", ("client_id", "client_secret", "access_token"), fetches=True,
-             api_base_url="https://api.surveymonkey.com"),
-    # Qualtrics' API lives on the account's datacenter, e.g. https://fra1.qualtrics.com
-    Platform("qualtrics", ("shared_key", "api_token"), fetches=True),
+             api_base_url="https://api.surveymonkey.com",
+             api_hosts=("api.surveymonkey.com", "api.eu.surveymonkey.com", "api.surveymonkey.ca",
+                        "api.surveymonkey.net")),
+    # Qualtrics' API lives on the account's datacenter, e.g. https://fra1.qualtrics.com, or its
+    # organisation's name there, e.g. https://acme.fra1.qualtrics.com
+    Platform("qualtrics", ("shared_key", "api_token"), fetches=True, api_domain="qualtrics.com"),
     Platform("generic", (), one_of=("token", "secret")),
 )}
+
+
+def is_secret(name: str) -> bool:
+    """A credential that must be hard to guess (not a public id such as SurveyMonkey's client_id)."""
+    return name.endswith(("secret", "token", "key"))
 
 
 def credential_errors(platform: Platform, credentials: Mapping[str, str], api_base_url: str | None) -> list[dict]:
@@ -39,13 +58,20 @@ def credential_errors(platform: Platform, credentials: Mapping[str, str], api_ba
     for name in platform.credentials:
         if not credentials.get(name):
             errors.append({"field": f"credentials.{name}", "message": f"required for {platform.name}"})
+    for name, value in credentials.items():
+        if len(value) > MAX_CREDENTIAL_CHARS:
+            errors.append({"field": f"credentials.{name}", "message": f"longer than {MAX_CREDENTIAL_CHARS} characters"})
+        elif value and is_secret(name) and len(value) < MIN_SECRET_CHARS:
+            errors.append({"field": f"credentials.{name}",
+                           "message": f"too short: a secret or token needs at least {MIN_SECRET_CHARS} characters"})
     if platform.one_of and sum(bool(credentials.get(n)) for n in platform.one_of) != 1:
         errors.append({"field": "credentials", "message": f"give exactly one of {', '.join(platform.one_of)}"})
     allowed = set(platform.credentials) | set(platform.one_of)
     for name in credentials:
         if name not in allowed:
             errors.append({"field": f"credentials.{name}", "message": f"{platform.name} takes {sorted(allowed)}"})
-    if platform.name == "formbricks" and credentials.get("secret"):
+    if platform.name == "formbricks" and credentials.get("secret") \
+            and not any(e["field"] == "credentials.secret" for e in errors):
         try:
             signatures.check_standard_secret(credentials["secret"])
         except ValueError as exc:
@@ -53,6 +79,34 @@ def credential_errors(platform: Platform, credentials: Mapping[str, str], api_ba
     if platform.fetches and not (api_base_url or platform.api_base_url):
         errors.append({"field": "api_base_url", "message": f"required for {platform.name} (its API's address)"})
     return errors
+
+
+def base_url_problem(platform: Platform, url: str, egress: Egress) -> str | None:
+    """Why Lazo must not call this platform API base URL, or None. It is an origin only (https, the
+    platform's own hosts, no path, query, fragment or credentials), so the token Lazo sends goes
+    only to the platform and its fixed path stays a path. With private targets allowed, a server
+    on this machine or its network is accepted too (an on-premise mirror; the tests' local API)."""
+    problem = origin_problem(url)
+    if problem:
+        return problem
+    if not platform.fetches:
+        return f"{platform.name} needs no API address"
+    host = host_of(url)
+    if egress.is_local(host):
+        return None
+    if host in platform.api_hosts or (platform.api_domain and _under(host, platform.api_domain)):
+        return None if url.lower().startswith("https://") else "must be https"
+    allowed = list(platform.api_hosts) or [f"<datacenter>.{platform.api_domain}",
+                                           f"<organisation>.<datacenter>.{platform.api_domain}"]
+    return f"not a {platform.name} API host: use https://{' or https://'.join(allowed)}"
+
+
+def _under(host: str, domain: str) -> bool:
+    """`<label>.<domain>` or `<label>.<label>.<domain>`, with DNS labels only."""
+    if not host.endswith("." + domain):
+        return False
+    labels = host[: -len(domain) - 1].split(".")
+    return 1 <= len(labels) <= 2 and all(_LABEL.fullmatch(label) for label in labels)
 
 
 def stored_credentials(platform: Platform, credentials: Mapping[str, str]) -> dict[str, str]:
@@ -101,3 +155,20 @@ def parse(platform: Platform, body: bytes) -> Any:
         return json.loads(body)
     except ValueError as exc:
         raise UnreadablePayload(f"the body is not JSON: {exc}") from None
+
+
+# Where each platform names a delivery in its signed body: Typeform and Tally sign no timestamp,
+# so this id is what tells a platform's delivery from a replay of its captured body.
+EVENT_ID_FIELDS = {"typeform": "event_id", "tally": "eventId"}
+MAX_EVENT_ID_CHARS = 200
+
+
+def event_id(platform: Platform, payload: Any) -> str | None:
+    """The platform's id of this delivery (Typeform `event_id`, Tally `eventId`), or None."""
+    field = EVENT_ID_FIELDS.get(platform.name)
+    value = payload.get(field) if field and isinstance(payload, dict) else None
+    if not isinstance(value, str) or not value:
+        return None
+    if len(value) > MAX_EVENT_ID_CHARS:  # not what the platforms send; kept comparable all the same
+        return "sha256:" + hashlib.sha256(value.encode("utf-8", errors="replace")).hexdigest()
+    return value

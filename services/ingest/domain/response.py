@@ -8,46 +8,37 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared import limits
 from shared.contracts.programs import ProgramDefinition
+from shared.limits import (CaseId, Comment, CustomerId, Email, Name, Program, ResponseId, Touchpoint,
+                           nesting)  # noqa: F401  (nesting: kept importable from here)
 
-MAX_COMMENT_CHARS = 5000
-# Free-form attributes nest at most this deep: far deeper ones cannot even be serialised into
-# the event (pydantic and orjson stop at a few hundred levels), and no CRM needs more.
-MAX_ATTRIBUTE_DEPTH = 16
-Id = Field(min_length=1, max_length=200)
+# The comment's limit is a setting (LAZO_MAX_COMMENT_CHARS, checked by service.to_event); the
+# model only refuses what no setting allows.
+MAX_COMMENT_CHARS = limits.COMMENT_CHARS_DEFAULT
+MAX_ATTRIBUTE_DEPTH = limits.ATTRIBUTES_MAX_DEPTH
 
 
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    name: str | None = Field(None, max_length=300)
-    attributes: dict[str, Any] = {}
+    id: CustomerId
+    email: Email | None = None
+    name: Name | None = None
+    attributes: dict[str, Any] = Field({}, description=(
+        f"free-form JSON: at most {limits.ATTRIBUTES_MAX_BYTES} bytes, {limits.ATTRIBUTES_MAX_DEPTH} levels and "
+        f"{limits.ATTRIBUTES_MAX_KEYS} keys"))
 
     @field_validator("attributes")
     @classmethod
-    def _shallow(cls, attributes: dict[str, Any]) -> dict[str, Any]:
-        if nesting(attributes) > MAX_ATTRIBUTE_DEPTH:
-            raise ValueError(f"attributes nest deeper than {MAX_ATTRIBUTE_DEPTH} levels")
+    def _bounded(cls, attributes: dict[str, Any]) -> dict[str, Any]:
+        if attributes and (problem := limits.attributes_problem(attributes)):
+            raise ValueError(problem)
         return attributes
 
 
-def nesting(value: Any) -> int:
-    """How deep objects and arrays nest in a JSON value (a scalar: 0). Iterative: no recursion limit."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
 class ResponseIn(BaseModel):
-    """`POST /v1/responses` body (CONTRACT.md)."""
+    """`POST /v1/responses` body (CONTRACT.md). Every field bounded (shared.limits)."""
 
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{
         "response_id": "r-1001", "program": "default",
@@ -56,18 +47,23 @@ class ResponseIn(BaseModel):
         "answers": {"experience": 3, "worth": 4, "recommend": 5},
         "comment": "Nadie me devolvió la llamada", "case_id": None}]})
 
-    response_id: str = Field(min_length=1, max_length=200)
-    program: str = Field("default", min_length=1, max_length=64)
+    response_id: ResponseId
+    program: Program = "default"
     customer: CustomerIn
-    submitted_at: datetime | None = None
-    touchpoint: str | None = Field(None, max_length=64)
-    answers: dict[str, float] = {}
-    comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS)
-    case_id: str | None = Field(None, max_length=200)
+    submitted_at: datetime | None = Field(None, description=(
+        "default now; not before 2000-01-01 nor more than a day ahead (LAZO_SUBMITTED_AT_EARLIEST, "
+        "LAZO_SUBMITTED_AT_MAX_AHEAD_H)"))
+    touchpoint: Touchpoint | None = None
+    answers: dict[str, float] = Field({}, description=(
+        f"at most {limits.ANSWERS_MAX}; keys lower_snake_case like the programme's questions"))
+    comment: Comment | None = Field(None, description="at most LAZO_MAX_COMMENT_CHARS characters (default 5000)")
+    case_id: CaseId | None = None
 
     @field_validator("answers")
     @classmethod
     def _finite(cls, answers: dict[str, float]) -> dict[str, float]:
+        if problem := limits.answer_keys_problem(list(answers)):
+            raise ValueError(problem)
         for key, value in answers.items():
             if not math.isfinite(value):
                 raise ValueError(f"answer '{key}' must be a finite number")

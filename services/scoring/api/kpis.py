@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.errors import InvalidInput
+from shared.events import utcnow
 from shared.http.app import SessionDep
 from shared.http.auth import Reader
 from services.scoring import kpis
@@ -119,16 +120,19 @@ async def get_kpis(session: SessionDep, _: Reader, program: str | None = None, t
 
 
 @router.get("/series", response_model=list[PointOut])
-async def get_series(session: SessionDep, _: Reader,
+async def get_series(session: SessionDep, _: Reader, request: Request,
                      bucket_: str = Query(Bucket.MONTH, alias="bucket",
                                           description="day | week (ISO, from Monday) | month, in UTC"),
                      program: str | None = None, touchpoint: str | None = None,
                      from_: From = None, to: To = None) -> list[dict]:
     """The KPIs per day, week or month, oldest first, quiet buckets included with zero counts.
-    With `from`/`to` the series spans the period; without, the first and last buckets holding
-    responses. At most 1000 buckets."""
+    With `from`/`to` the series spans the period (at most 1000 buckets). Without `to`, it ends at the
+    last bucket holding responses (not after today); without `from`, it starts at the first bucket
+    holding responses, but shows at most the newest 366 days, 260 weeks or 120 months."""
     span = period(from_, to)
+    ahead = timedelta(hours=request.app.state.settings.submitted_at_max_ahead_h)
     try:
-        return await kpis.series(session, width=bucket(bucket_), program=program, touchpoint=touchpoint, period=span)
+        return await kpis.series(session, width=bucket(bucket_), program=program, touchpoint=touchpoint, period=span,
+                                 latest=utcnow() + ahead)
     except BadBucket as exc:
         raise InvalidInput(f"bucket: {exc}", errors=[{"field": "bucket", "message": str(exc)}]) from exc

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.contracts.programs import ProgramDefinition, Question, SegmentBands
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Admin, Reader
+from shared.http.doors import DEFINITION_BODY_LIMIT, body_limit
 from services.scoring import queries, service
 
 router = APIRouter(prefix="/v1/programs", tags=["programmes"])
@@ -43,7 +44,7 @@ async def get_program(program: str, session: SessionDep, _: Reader) -> ProgramDe
     return await queries.program(session, program)
 
 
-@router.put("/{program}", response_model=ProgramDefinition,
+@router.put("/{program}", response_model=ProgramDefinition, dependencies=[body_limit(DEFINITION_BODY_LIMIT)],
             responses={201: {"description": "created"}, 422: {"description": "invalid definition (problem+json)"},
                        409: {"description": "changed concurrently; read and retry"}})
 async def put_program(program: str, body: ProgramIn, response: Response, runtime: RuntimeDep,

@@ -23,6 +23,9 @@ class Bucket:
 
 # A day series over a year is 366 buckets; far more than that is a request to narrow, not to answer.
 MAX_BUCKETS = 1000
+# A series whose `from` is left open starts at its first bucket holding responses, but shows at most
+# its newest this many buckets: one odd date in the history cannot make every open series too long.
+DEFAULT_BUCKETS = {"day": 366, "week": 260, "month": 120}
 
 
 class BadBucket(ValueError):
@@ -34,6 +37,9 @@ def bucket(raw: str) -> str:
     if raw not in Bucket.ALL:
         raise BadBucket(f"'{raw}' is not one of {', '.join(Bucket.ALL)}")
     return raw
+
+
+_FIRST = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def bucket_start(moment: datetime, width: str) -> datetime:
@@ -54,6 +60,17 @@ def next_bucket(start: datetime, width: str) -> datetime:
     return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
 
 
+def buckets_back(start: datetime, width: str, count: int) -> datetime:
+    """The start of the bucket `count` buckets before the one starting at `start` (held at year 1)."""
+    if width == Bucket.MONTH:
+        months = start.year * 12 + start.month - 1 - count
+        return start.replace(year=months // 12, month=months % 12 + 1) if months >= 12 else _FIRST
+    try:
+        return start - timedelta(days=count * (7 if width == Bucket.WEEK else 1))
+    except OverflowError:
+        return _FIRST
+
+
 def bucket_starts(first: datetime, last: datetime, width: str) -> list[datetime]:
     """Every bucket start from `first`'s bucket to `last`'s; BadBucket past MAX_BUCKETS."""
     out, at, end = [], bucket_start(first, width), bucket_start(last, width)
@@ -61,19 +78,30 @@ def bucket_starts(first: datetime, last: datetime, width: str) -> list[datetime]
         if len(out) == MAX_BUCKETS:
             raise BadBucket(f"more than {MAX_BUCKETS} {width} buckets: narrow 'from'/'to' or use a wider bucket")
         out.append(at)
-        at = next_bucket(at, width)
+        try:
+            at = next_bucket(at, width)
+        except (OverflowError, ValueError):  # the calendar's last bucket
+            break
     return out
 
 
-def series_span(found: Iterable[datetime], span: Period) -> tuple[datetime, datetime] | None:
+def series_span(found: Iterable[datetime], span: Period, *, width: str | None = None,
+                latest: datetime | None = None) -> tuple[datetime, datetime] | None:
     """The first and last moments a series covers: the period's ends where given, else the
     first and last buckets holding responses; None when an open end has nothing to reach.
 
+    With `width`, an open `from` reaches back at most DEFAULT_BUCKETS[width] buckets from the
+    series' last one; with `latest`, an open `to` ignores buckets starting after it (responses
+    dated ahead of the window ingest accepts, stored before it was enforced).
     The first and last buckets may stick out of the period: they count only what lies inside it.
     """
     found = list(found)
+    if latest is not None and span.end is None:
+        found = [at for at in found if at <= latest]
     first = span.start if span.start is not None else min(found, default=None)
     last = span.end - timedelta(microseconds=1) if span.end is not None else max(found, default=None)
     if first is None or last is None:
         return None
+    if span.start is None and width is not None:
+        first = max(first, buckets_back(bucket_start(last, width), width, DEFAULT_BUCKETS[width] - 1))
     return first, last

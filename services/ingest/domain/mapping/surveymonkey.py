@@ -45,6 +45,24 @@ def choice_value(choice: dict) -> Any:
     return text
 
 
+def outline(survey: dict) -> dict:
+    """What is kept of a survey's definition, all the mapping reads: its id and title, and per question
+    its id, headings, choices (id, text, weight) and rows (id, text)."""
+    def pick(items: Any, keys: tuple[str, ...]) -> list[dict]:
+        return [{k: item.get(k) for k in keys if k in item} for item in items or [] if isinstance(item, dict)]
+
+    def question(q: dict) -> dict:
+        answers = q.get("answers") if isinstance(q.get("answers"), dict) else {}
+        return {"id": q.get("id"), "headings": pick(q.get("headings"), ("heading",)),
+                "answers": {"choices": pick(answers.get("choices"), ("id", "text", "weight")),
+                            "rows": pick(answers.get("rows"), ("id", "text"))}}
+
+    return {"id": survey.get("id"), "title": survey.get("title"),
+            "pages": [{"id": page.get("id"), "questions": [question(q) for q in page.get("questions") or []
+                                                           if isinstance(q, dict)]}
+                      for page in survey.get("pages") or [] if isinstance(page, dict)]}
+
+
 def _questions(survey: dict) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for page in survey.get("pages") or []:

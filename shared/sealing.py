@@ -1,24 +1,25 @@
-"""Sealing of source credentials at rest (Fernet: AES-128-CBC + HMAC-SHA256, from `cryptography`).
+"""Sealing of secrets at rest (Fernet: AES-128-CBC + HMAC-SHA256, from `cryptography`): ingest's
+webhook sources' credentials and alerts' push subscriptions' signing secrets.
 
-HMAC schemes need the secret itself to verify a signature, so those secrets are encrypted rather
+HMAC schemes need the secret itself to sign or verify, so those secrets are encrypted rather
 than hashed. The key comes from `LAZO_SECRETS_KEY` (several, comma-separated, to rotate: the first
 seals, all open); in development one is generated once into `var/secrets-key`, like the API key.
-Every replica of ingest must share the key.
+Every replica of ingest and alerts must share the key.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from shared.secretfile import read_or_create
 from shared.settings import Settings
 
 
 class SealError(Exception):
-    """Sealed credentials that this key cannot open (the key changed without rotation)."""
+    """A sealed secret that this key cannot open (the key changed without rotation)."""
 
 
 class SecretBox:
@@ -40,21 +41,8 @@ class SecretBox:
         try:
             return json.loads(self._fernet.decrypt(sealed.encode()))
         except InvalidToken:
-            raise SealError("the source's credentials cannot be opened with the configured key") from None
+            raise SealError("sealed secrets cannot be opened with the configured key (LAZO_SECRETS_KEY)") from None
 
 
 def _dev_key(var_dir: Path) -> str:
-    path = var_dir / "secrets-key"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(Fernet.generate_key().decode() + "\n")
-    tmp.chmod(0o600)
-    try:
-        os.link(tmp, path)  # first writer wins; replicas starting together read the same key
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path.read_text().strip()
+    return read_or_create(var_dir / "secrets-key", lambda: Fernet.generate_key().decode())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
+from shared.sealing import SealError, SecretBox
 from shared.settings import Settings
-from services.ingest.sealing import SealError, SecretBox
 
 
 def test_sealed_credentials_open_only_with_the_key_and_survive_a_rotation():
