@@ -24,7 +24,8 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from shared.broker import Publisher, kafka_security
 from shared.deadletters import Consumed, dead_letter_event
-from shared.errors import PermanentError, is_retriable
+from shared.errors import PermanentError
+from shared.transient import is_retriable
 from shared.events import Envelope, Topic, decode
 from shared.health import consumer_stall
 from shared.logsafe import describe

@@ -1,7 +1,8 @@
-"""One error type per kind of failure.
+"""One error type per kind of failure, and nothing else: no HTTP, no database, no broker.
 
-HTTP maps `Problem` subclasses to problem+json (shared.http.problems); consumers map
-`PermanentError` to the dead-letter topic and anything `is_retriable` to a retry.
+Domain code raises these; `shared.http.problems` maps each kind to its status and problem+json in
+one place, and consumers map `PermanentError` to the dead-letter topic (`shared.transient` says
+which failures of the infrastructure are retried instead).
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from typing import Any
 
 
 class Problem(Exception):
-    """A failure the caller can read: rendered as RFC 9457 problem+json."""
-
-    status = 500
-    title = "Internal error"
+    """A failure the caller can read: a detail, and the fields at fault when there are any."""
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any):
         super().__init__(detail)
@@ -23,39 +21,30 @@ class Problem(Exception):
 
 
 class InvalidInput(Problem):
-    status = 422
-    title = "Invalid input"
+    """The request (or a value in it) breaks a rule: sending it again will not help."""
 
 
 class NotFound(Problem):
-    status = 404
-    title = "Not found"
+    pass
 
 
 class Conflict(Problem):
-    status = 409
-    title = "Conflict"
+    """The request does not fit the current state (a forbidden transition, a concurrent change)."""
 
 
 class Unauthorized(Problem):
-    status = 401
-    title = "Unauthorized"
+    pass
 
 
 class Forbidden(Problem):
-    status = 403
-    title = "Forbidden"
+    pass
 
 
 class PayloadTooLarge(Problem):
-    status = 413
-    title = "Payload too large"
+    pass
 
 
 class TooManyRequests(Problem):
-    status = 429
-    title = "Too many requests"
-
     def __init__(self, detail: str, *, retry_after: int, **extra: Any):
         super().__init__(detail, **extra)
         self.retry_after = retry_after
@@ -64,9 +53,6 @@ class TooManyRequests(Problem):
 class Unavailable(Problem):
     """A dependency (broker, database) cannot take the request now; the caller retries."""
 
-    status = 503
-    title = "Service unavailable"
-
     def __init__(self, detail: str, *, retry_after: int = 2, **extra: Any):
         super().__init__(detail, **extra)
         self.retry_after = retry_after
@@ -74,15 +60,3 @@ class Unavailable(Problem):
 
 class PermanentError(Exception):
     """An event that can never be processed (malformed, violates the contract): dead-letter it."""
-
-
-def is_retriable(exc: BaseException) -> bool:
-    """Failures of infrastructure, not of the event: the same event may succeed later."""
-    from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError, TimeoutError as SATimeout
-    from aiokafka.errors import KafkaError
-
-    if isinstance(exc, (OperationalError, InterfaceError, SATimeout, KafkaError)):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, (ConnectionError, TimeoutError, OSError))

@@ -22,7 +22,7 @@ from aiokafka.errors import (BrokerNotAvailableError, BrokerResponseError, Clust
                              UnknownTopicOrPartitionError, UnsupportedForMessageFormatError)
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from shared.errors import Problem, Unavailable
+from shared.errors import InvalidInput, PayloadTooLarge, Unavailable
 
 
 class Verdict(enum.Enum):
@@ -78,16 +78,12 @@ def refusal(topic: str, key: bytes | None, value: bytes | None, max_bytes: int) 
     return None
 
 
-class EventRefused(Problem):
+class EventRefused(InvalidInput):
     """The broker can never take this event: the request is at fault, so not a 503."""
 
-    status = 422
-    title = "Event refused"
 
-
-class EventTooLarge(EventRefused):
-    status = 413
-    title = "Payload too large"
+class EventTooLarge(PayloadTooLarge, EventRefused):
+    """Refused for its size: a 413."""
 
 
 def refused(exc: BaseException) -> EventRefused:

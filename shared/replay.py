@@ -13,16 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db import transaction
-from shared.errors import Conflict, NotFound, Problem, Unavailable, is_retriable
+from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
+from shared.transient import is_retriable
 from shared.events import decode
 from shared.deadletters import error_text
 from shared.metrics import DEAD_LETTER_REPLAYS
 from shared.publishing import Verdict, classify
 
 
-class ReplayFailed(Problem):
-    status = 422
-    title = "Replay failed"
+class ReplayFailed(InvalidInput):
+    """The dead letter failed again: the cause is still there."""
 
 
 async def find(runtime: Any, letter_id: str) -> Any:

@@ -24,7 +24,7 @@ from shared.contracts.outcomes import OutcomeRecorded
 from shared.db import is_postgres
 from shared.errors import InvalidInput, PermanentError, Unavailable
 from shared.events import Envelope, EventType, Topic
-from shared.http.problems import validation_errors
+from shared.validation import validation_errors
 from shared.limits import CustomerId
 from services.casework.domain.outcomes import date_error, latest_per_key, outcome_event_id
 from services.casework.models import OutcomeRow

@@ -12,9 +12,9 @@ from shared import limits
 from shared.broker import Publisher
 from shared.publishing import EventTooLarge, is_permanent, refused
 from shared.contracts.responses import Customer, ResponseReceived, content_digest
-from shared.errors import InvalidInput, Unavailable
+from shared.errors import InvalidInput, PayloadTooLarge, Unavailable
 from shared.events import Envelope, EventType, Topic, utcnow
-from shared.http.problems import validation_errors
+from shared.validation import validation_errors
 from shared.limits import ResponseBounds
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn, scale_errors
@@ -24,11 +24,8 @@ DEFAULT_BOUNDS = ResponseBounds()
 RETRY_AFTER_S = 2
 
 
-class ResponseTooLarge(InvalidInput):
+class ResponseTooLarge(PayloadTooLarge, InvalidInput):
     """A response whose event the pipeline could not carry: 413, naming its largest part."""
-
-    status = 413
-    title = "Payload too large"
 
 
 def bounds_errors(response: ResponseIn, bounds: ResponseBounds, now) -> list[dict[str, str]]:

@@ -26,7 +26,8 @@ from prometheus_client import Counter
 from starlette.datastructures import Headers, QueryParams
 from starlette.routing import Match
 
-from shared.errors import PayloadTooLarge, Problem, TooManyRequests, Unauthorized, Unavailable, is_retriable
+from shared.errors import PayloadTooLarge, Problem, TooManyRequests, Unauthorized, Unavailable
+from shared.transient import is_retriable
 from shared.http import problems
 from shared.http.auth import PRINCIPAL_SCOPE_KEY, ApiKeys, authorize, identify
 from shared.http.doors import PUBLIC, Door, door_of, routes_of
@@ -138,7 +139,7 @@ class Gate:
         try:
             limit = await self._admit(scope, child, door, address, throttle_key)
         except Problem as exc:
-            REFUSED_UNREAD.labels(self.service, exc.status).inc()
+            REFUSED_UNREAD.labels(self.service, problems.status_of(exc)[0]).inc()
             return await problems.answer(exc, scope.get("path"))(scope, receive, send)
         except Exception as exc:
             log.error("the gate failed on %s: %s", scope.get("path"), describe(exc))

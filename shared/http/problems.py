@@ -10,8 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import Problem
+from shared.errors import (Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Problem, TooManyRequests,
+                           Unauthorized, Unavailable)
 from shared.logsafe import describe
+from shared.validation import validation_errors
 
 log = logging.getLogger("lazo.http")
 
@@ -27,32 +29,35 @@ def problem_response(status: int, title: str, detail: str, *, instance: str | No
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# Each kind of failure (shared.errors) and its HTTP status and title: here and nowhere else.
+STATUS: dict[type[Problem], tuple[int, str]] = {
+    InvalidInput: (422, "Invalid input"),
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
+    Unauthorized: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
+    PayloadTooLarge: (413, "Payload too large"),
+    TooManyRequests: (429, "Too many requests"),
+    Unavailable: (503, "Service unavailable"),
+}
+
+
+def status_of(exc: Problem) -> tuple[int, str]:
+    """The status and title of a problem: its nearest kind's (the first in its MRO)."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 500, "Internal error"
+
+
 def answer(exc: Problem, instance: str | None) -> JSONResponse:
     """The problem+json answer to a Problem, wherever it was raised (a route, or the gate)."""
+    status, title = status_of(exc)
     headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
-    if exc.status == 401:
+    if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return problem_response(exc.status, exc.title, exc.detail, instance=instance, headers=headers,
+    return problem_response(status, title, exc.detail, instance=instance, headers=headers,
                             errors=exc.errors, **exc.extra)
-
-
-def field_path(loc: tuple | list) -> str:
-    """('body', 'customer', 'id') -> 'customer.id'; ('body', 'responses', 3, 'answers') -> 'responses[3].answers'."""
-    parts = list(loc)
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        parts = parts[1:]
-    out = ""
-    for p in parts:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        else:
-            out += ("." if out else "") + str(p)
-    return out or "body"
-
-
-def validation_errors(errors: list[dict[str, Any]], prefix: tuple = ()) -> list[dict[str, Any]]:
-    return [{"field": field_path(tuple(prefix) + tuple(e.get("loc", ()))), "message": e.get("msg", "invalid"),
-             "type": e.get("type")} for e in errors]
 
 
 def install(app: FastAPI) -> None:
@@ -76,7 +81,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        from shared.errors import is_retriable
+        from shared.transient import is_retriable
 
         if is_retriable(exc):
             log.warning("dependency unavailable on %s: %s", request.url.path, exc)

@@ -10,6 +10,7 @@ from aiokafka import errors as kafka
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.http.problems import status_of
 from shared.broker import Publisher
 from shared.deadletters import dead_letter_event, error_text
 from shared.errors import PermanentError, Unavailable
@@ -75,9 +76,10 @@ def test_an_invalid_topic_name_is_refused_before_sending(topic):
 
 
 def test_a_refusal_is_a_client_error_never_a_503():
-    assert isinstance(refused(kafka.MessageSizeTooLargeError()), EventTooLarge) and EventTooLarge.status == 413
+    too_large = refused(kafka.MessageSizeTooLargeError())
+    assert isinstance(too_large, EventTooLarge) and status_of(too_large)[0] == 413
     other = refused(kafka.InvalidTopicError())
-    assert isinstance(other, EventRefused) and other.status == 422
+    assert isinstance(other, EventRefused) and status_of(other)[0] == 422
 
 
 # -- the dead letter's own size and text -------------------------------------------------------

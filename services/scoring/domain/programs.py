@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from shared.contracts.programs import DEFAULT_PROGRAM, ProgramDefinition
 from shared.errors import InvalidInput
-from shared.http.problems import validation_errors
+from shared.validation import validation_errors
 
 # Programmes every installation has without anyone defining them.
 BUILT_IN = {DEFAULT_PROGRAM.program: DEFAULT_PROGRAM}
