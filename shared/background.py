@@ -19,11 +19,11 @@ class BackgroundTask:
         raise NotImplementedError
 
     @property
-    def running(self) -> bool:
+    def alive(self) -> bool:
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
-        if self.running:
+        if self.alive:
             return
         self._task = asyncio.create_task(self.run(), name=self.name)
 

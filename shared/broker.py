@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 
+from shared.backoff import Backoff
 from shared.errors import Unavailable
 from shared.events import Envelope, Topic
 from shared.publishing import Verdict, classify, refusal, refused
@@ -107,17 +108,16 @@ class Publisher:
         self._connecting = asyncio.create_task(self._connect_forever(), name=f"{self._client_id}-connect")
 
     async def _connect_forever(self) -> None:
-        delay = 0.2
+        backoff = Backoff(0.2, 5.0)
         while True:
             producer = self._new_producer()
             try:
                 await producer.start()
                 await ensure_topics(self._settings)
             except (KafkaError, OSError) as exc:
-                log.warning("broker not reachable (%s); retrying in %.1fs", exc, delay)
+                log.warning("broker not reachable (%s); retrying in %.1fs", exc, backoff.current)
                 await producer.stop()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await backoff.sleep()
                 continue
             self._producer = producer
             self._ready.set()

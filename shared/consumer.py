@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from shared.background import BackgroundTask
+from shared.backoff import Backoff
 from shared.broker import Publisher, kafka_security
 from shared.deadletters import Consumed, dead_letter_event
 from shared.errors import PermanentError
@@ -58,17 +60,18 @@ class _Item:
     envelope: Envelope
 
 
-class ConsumerRunner:
+class ConsumerRunner(BackgroundTask):
     def __init__(self, settings: Settings, *, group_id: str, topics: Sequence[str], handle: Handler,
                  publisher: Publisher, max_records: int = 500, record_dead_letter: RecordDeadLetter | None = None):
         self._settings = settings
+        super().__init__()
+        self.name = f"consumer-{group_id}"
         self.group_id = group_id
         self._topics = list(topics)
         self.handle = handle  # also what a dead letter's replay runs (shared.replay)
         self._publisher = publisher
         self._max_records = max_records
         self._record_dead_letter = record_dead_letter
-        self._task: asyncio.Task | None = None
         self.stalled_on: str | None = None
         self.running = False
         self.behind = 0  # records not yet consumed on the partitions this process holds
@@ -84,16 +87,6 @@ class ConsumerRunner:
                               busy_since=self._busy_since, behind=self.behind, progress_at=self._progress_at,
                               after_s=self._settings.consumer_stuck_after_s)
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -109,15 +102,15 @@ class ConsumerRunner:
             **kafka_security(self._settings),
         )
 
-    async def _run(self) -> None:
-        delay = 0.2
+    async def run(self) -> None:
+        backoff = Backoff(0.2, 5.0)
         while True:
             consumer = self._new_consumer()
             try:
                 await consumer.start()
                 self.running = True
                 self._progress_at = time.monotonic()
-                delay = 0.2
+                backoff.reset()
                 while True:
                     batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
                     if batches:
@@ -126,9 +119,9 @@ class ConsumerRunner:
             except asyncio.CancelledError:
                 raise
             except (KafkaError, OSError) as exc:
-                log.warning("%s: broker trouble (%s); reconnecting in %.1fs", self.group_id, exc, delay)
+                log.warning("%s: broker trouble (%s); reconnecting in %.1fs", self.group_id, exc, backoff.current)
             except Exception:  # a bug must not silently end consumption: log it and start over
-                log.exception("%s: consumer loop failed; restarting in %.1fs", self.group_id, delay)
+                log.exception("%s: consumer loop failed; restarting in %.1fs", self.group_id, backoff.current)
             finally:
                 self.running = False
                 self._forget_lag(set())
@@ -136,8 +129,7 @@ class ConsumerRunner:
                     await consumer.stop()
                 except Exception:
                     pass
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await backoff.sleep()
 
     async def _process(self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         self._busy_since = time.monotonic()
@@ -200,7 +192,7 @@ class ConsumerRunner:
 
     async def _apply(self, items: list[_Item]) -> None:
         attempt = 0
-        delay = 0.05
+        backoff = Backoff(0.05, 5.0)
         while True:
             try:
                 await self.handle([i.envelope for i in items])
@@ -223,14 +215,12 @@ class ConsumerRunner:
                         log.warning("%s: dependency unavailable, holding offsets: %s", self.group_id, exc)
                     self.stalled_on = type(exc).__name__
                     CONSUMER_RETRIES.labels(self.group_id, "retriable").inc()
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                    await backoff.sleep()
                     continue
                 attempt += 1
                 CONSUMER_RETRIES.labels(self.group_id, "error").inc()
                 if attempt < ATTEMPTS_BEFORE_DEADLETTER:
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 1.0)
+                    await backoff.sleep()
                     continue
                 if len(items) == 1:
                     # Frames, not the message: it may quote the event's personal data (shared.logsafe).
@@ -254,7 +244,7 @@ class ConsumerRunner:
             where={"topic": record.topic, "partition": record.partition, "offset": record.offset,
                    "consumer_group": self.group_id, "dead_letter_id": letter_id,
                    "error": f"{type(exc).__name__}: {exc}"[:2000]})
-        delay = 0.1
+        backoff = Backoff(0.1, 5.0)
         while True:  # the offset is only committed once the dead letter is safe
             try:
                 await self._publisher.publish(Topic.DEADLETTER, [envelope])
@@ -267,8 +257,7 @@ class ConsumerRunner:
                               type(pub_exc).__name__)
                     break
                 log.warning("%s: dead-letter publish failed (%s); retrying", self.group_id, pub_exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await backoff.sleep()
         EVENTS_DEADLETTERED.labels(self.group_id).inc()
         # The error's text stays on the dead-letter topic and in the table: it may quote the event's
         # personal data.
@@ -282,7 +271,7 @@ class ConsumerRunner:
         dead letter still goes to the topic."""
         if self._record_dead_letter is None:
             return None
-        delay = 0.1
+        backoff = Backoff(0.1, 5.0)
         while True:
             try:
                 letter_id = await self._record_dead_letter(consumed, exc)
@@ -296,5 +285,4 @@ class ConsumerRunner:
                               consumed.partition, consumed.offset, describe(rec_exc))
                     return None
                 self.stalled_on = type(rec_exc).__name__
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await backoff.sleep()

@@ -27,13 +27,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.erasure import CustomerErased, CustomerErasureRequested
-from shared.db import is_postgres, transaction
+from shared.db import is_postgres
+from shared.bus import Handler
 from shared.deadletters import DeadLetters
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.messaging import Messaging
 from shared.metrics import ERASURES_APPLIED
 from shared.runtime import Runtime
 from shared.tombstones import ErasureGuard
+from shared.uow import UnitOfWork
 
 Erase = Callable[[AsyncSession, str, str], Awaitable[dict[str, int]]]
 Track = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
@@ -73,28 +75,31 @@ async def drop_unpublished(session: AsyncSession, messaging: Messaging, customer
     return len(ids)
 
 
-async def apply_erasures(session: AsyncSession, messaging: Messaging, guard: ErasureGuard, erase: Erase,
-                         envelopes: Sequence[Envelope]) -> int:
-    """Erase for each new request in the batch, inside the caller's transaction; how many were done."""
-    requests = [(e, e.parse(CustomerErasureRequested)) for e in envelopes
-                if e.type == EventType.CUSTOMER_ERASURE_REQUESTED]
+async def erase_customers(tx: UnitOfWork, guard: ErasureGuard, erase: Erase,
+                          requests: Sequence[CustomerErasureRequested]) -> None:
+    """Carry out erasure requests in the caller's unit of work (their inbox marks already taken)."""
     if not requests:
-        return 0
-    await guard.exclude_consumers(session)
-    fresh = {e.id for e in await messaging.unseen(session, [e for e, _ in requests])}
-    done = 0
-    for env, request in requests:
-        if env.id not in fresh:
-            continue
-        await guard.remember(session, request.customer_id)
-        erased = await erase(session, request.customer_id, new_pseudonym())
-        erased["outbox_events"] = await drop_unpublished(session, messaging, request.customer_id)
+        return
+    await guard.exclude_consumers(tx.session)
+    messaging = tx.messaging
+    for request in requests:
+        await guard.remember(tx.session, request.customer_id)
+        erased = await erase(tx.session, request.customer_id, new_pseudonym())
+        erased["outbox_events"] = await drop_unpublished(tx.session, messaging, request.customer_id)
         if messaging.dead_letters is not None:
-            erased["dead_letters"] = await DeadLetters(messaging.dead_letters).erase(session, request.customer_id)
-        messaging.add(session, Topic.ERASURES, erased_event(guard.service, request, erased))
+            erased["dead_letters"] = await DeadLetters(messaging.dead_letters).erase(tx.session, request.customer_id)
+        tx.publish(Topic.ERASURES, erased_event(guard.service, request, erased))
         ERASURES_APPLIED.labels(guard.service).inc()
-        done += 1
-    return done
+
+
+def erasure_handler(erase: Erase, guard: ErasureGuard) -> Handler:
+    """The handler of `lazo.customer.erasure_requested` for a service's table (its handlers.py):
+    the service's `erase` for its own tables, then what every service does alike."""
+
+    async def handle(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
+        await erase_customers(tx, guard, erase, [e.parse(CustomerErasureRequested) for e in events])
+
+    return handle
 
 
 def consume_erasures(runtime: Runtime, erase: Erase, guard: ErasureGuard, track: Track | None = None) -> None:
@@ -102,13 +107,16 @@ def consume_erasures(runtime: Runtime, erase: Erase, guard: ErasureGuard, track:
 
     `track` sees every event of the topic in the same transaction (scoring follows the answers)."""
     assert runtime.messaging is not None, "erasure needs the service's inbox and outbox"
+    erase_them = erasure_handler(erase, guard)
 
-    async def handle(envelopes: Sequence[Envelope]) -> None:
-        async with transaction(runtime.sessions) as session:
-            done = await apply_erasures(session, runtime.messaging, guard, erase, envelopes)
-            if track is not None:
-                await track(session, envelopes)
-        if done:
-            runtime.notify_outbox()
+    async def requested(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
+        await erase_them(tx, events)
+        if track is not None:
+            await track(tx.session, events)
 
-    runtime.add_consumer(f"{runtime.service}-erasure", [Topic.ERASURES], handle)
+    async def answered(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
+        if track is not None:
+            await track(tx.session, events)
+
+    runtime.use_bus(f"{runtime.service}-erasure", {EventType.CUSTOMER_ERASURE_REQUESTED: requested,
+                                                   EventType.CUSTOMER_ERASED: answered})

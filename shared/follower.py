@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.background import BackgroundTask
+from shared.backoff import Backoff
 from shared.broker import ensure_topics, kafka_security
 from shared.consumer import FETCH_MAX_WAIT_MS
 from shared.errors import PermanentError
@@ -21,27 +23,17 @@ from shared.settings import Settings
 log = logging.getLogger("lazo.follower")
 
 
-class TopicFollower:
+class TopicFollower(BackgroundTask):
     def __init__(self, settings: Settings, topic: str, apply: Callable[[Envelope], None]):
         self._settings = settings
+        super().__init__()
+        self.name = f"follow-{topic}"
         self._topic = topic
         self._apply = apply
-        self._task: asyncio.Task | None = None
         self.caught_up = asyncio.Event()
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"follow-{self._topic}")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-
-    async def _run(self) -> None:
-        delay = 0.2
+    async def run(self) -> None:
+        backoff = Backoff(0.2, 5.0)
         while True:
             consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
                                         enable_auto_commit=False, auto_offset_reset="earliest",
@@ -60,7 +52,7 @@ class TopicFollower:
                 consumer.assign(tps)
                 await consumer.seek_to_beginning(*tps)
                 ends = await consumer.end_offsets(tps)
-                delay = 0.2
+                backoff.reset()
                 while True:
                     batches = await consumer.getmany(timeout_ms=500)
                     if not batches and not self.caught_up.is_set():
@@ -84,5 +76,4 @@ class TopicFollower:
                     await consumer.stop()
                 except Exception:
                     pass
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await backoff.sleep()

@@ -14,19 +14,22 @@ import asyncio
 import logging
 from typing import Any
 
+from shared.background import BackgroundTask
+from shared.backoff import Backoff
 from shared.egress import Egress
 from shared.outbound import OutboundClient
 
 log = logging.getLogger("lazo.jobs")
 
 
-class LeasedWorker:
+class LeasedWorker(BackgroundTask):
     """Subclasses say what is due (`claim`) and what to do with one item (`work`)."""
 
     name = "worker"
 
     def __init__(self, *, concurrency: int, poll_s: float, timeout_s: float, user_agent: str, egress: Egress,
                  max_bytes: int = 1 << 20):
+        super().__init__()
         self._concurrency = concurrency
         self._poll_s = poll_s
         self._timeout_s = timeout_s
@@ -35,7 +38,6 @@ class LeasedWorker:
         self._max_bytes = max_bytes
         self._wakeup = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
-        self._task: asyncio.Task | None = None
         self._client: OutboundClient | None = None
 
     async def claim(self, limit: int) -> list[Any]:
@@ -57,30 +59,30 @@ class LeasedWorker:
     async def start(self) -> None:
         self._client = OutboundClient(self._egress, timeout_s=self._timeout_s, user_agent=self._user_agent,
                                       max_bytes=self._max_bytes, max_connections=max(self._concurrency, 10))
-        self._task = asyncio.create_task(self._run(), name=self.name)
+        await super().start()
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._inflight) if t]
-        for task in tasks:
+        await super().stop()
+        inflight = list(self._inflight)
+        for task in inflight:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*inflight, return_exceptions=True)
         if self._client:
             await self._client.aclose()
 
-    async def _run(self) -> None:
-        delay = 0.2
+    async def run(self) -> None:
+        backoff = Backoff(0.2, 5.0)
         while True:
             self._wakeup.clear()
             free = self._concurrency - len(self._inflight)
             try:
                 due = await self.claim(free) if free > 0 else []
-                delay = 0.2
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # database away: the rows wait, so do we
                 log.warning("%s paused: %s", self.name, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await backoff.sleep()
                 continue
             for item in due:
                 task = asyncio.create_task(self._guarded(item), name=f"{self.name}-item")

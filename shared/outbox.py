@@ -28,6 +28,8 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.background import BackgroundTask
+from shared.backoff import Backoff
 from shared.broker import Publisher
 from shared.db import is_postgres, transaction
 from shared.deadletters import DeadLetters, dead_letter_event, event_identity
@@ -59,10 +61,12 @@ class _Settlement:
     set_aside: list[tuple[_Row, BaseException]] = field(default_factory=list)
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundTask):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox_model: type, publisher: Publisher, *,
                  service: str = "lazo", dead_letters: DeadLetters | None = None, batch_size: int = 500,
                  idle_poll_s: float = 1.0):
+        super().__init__()
+        self.name = "outbox-relay"
         self._sessions = sessions
         self._model = outbox_model
         self._publisher = publisher
@@ -71,7 +75,6 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
         self._wakeup = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self._unclear: dict[int, int] = {}
         self._rounds = 0  # relay rounds that went through, whatever they moved
         self.published = 0
@@ -82,17 +85,6 @@ class OutboxRelay:
     def notify(self) -> None:
         """Called after a unit of work committed outbox rows: publish them now, not at the next poll."""
         self._wakeup.set()
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
 
     def oldest_age_s(self) -> float:
         """Seconds the oldest unpublished row has waited (0 when none): the stuck-relay signal."""
@@ -112,16 +104,15 @@ class OutboxRelay:
         if by_relay or rounds == self._rounds:
             self.oldest_at = oldest
 
-    async def _run(self) -> None:
-        delay = 0.1
+    async def run(self) -> None:
+        backoff = Backoff(0.1, 5.0)
         while True:
             try:
                 moved = await self.relay_once()
-                delay = 0.1
+                backoff.reset()
             except Exception as exc:  # broker or database away: keep the rows, try again
                 log.warning("outbox relay paused: %s", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await backoff.sleep()
                 continue
             if moved is None:
                 await asyncio.sleep(TURN_RETRY_S)

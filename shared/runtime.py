@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from typing import Any
-
 from shared import db
+from shared.backoff import Backoff
 from shared.broker import Publisher
+from shared.bus import Handler as EventHandler
+from shared.bus import MessageBus
+from shared.clock import Clock, SystemClock
 from shared.consumer import ConsumerRunner, Handler
 from shared.deadletters import Consumed, DeadLetters
 from shared.health import outbox_stuck
@@ -26,6 +29,7 @@ from shared.messaging import Messaging
 from shared.metrics import DEAD_LETTERS_PENDING, OUTBOX_OLDEST_AGE
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
+from shared.uow import UnitsOfWork
 
 log = logging.getLogger("lazo.runtime")
 
@@ -34,11 +38,21 @@ log = logging.getLogger("lazo.runtime")
 WATCH_EVERY_S = 5.0
 
 
+T = TypeVar("T")
+
+
 class Runtime:
+    """What one service process owns. Use cases get what they need from it explicitly: `uow` (its
+    units of work), `settings`, `clock`, `publisher`, and the singletons it was told to `provide`."""
+
     def __init__(self, service: str, settings: Settings, *, migrations: Path | None = None,
-                 messaging: Messaging | None = None):
+                 messaging: Messaging | None = None, clock: Clock | None = None):
         self.service = service
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        # Bound to the database when the runtime starts; its commits wake the outbox relay.
+        self.uow = UnitsOfWork(messaging=messaging)
+        self._provided: dict[type, Any] = {}
         self._migrations = migrations
         self.messaging = messaging
         self.engine: AsyncEngine | None = None
@@ -66,6 +80,24 @@ class Runtime:
         self.consumers.append(runner)
         return runner
 
+    def use_bus(self, group_id: str, handlers: Mapping[str, EventHandler], **kw) -> ConsumerRunner:
+        """The service's consumer: one group over the topics of the event types in its handler table
+        (the service's `handlers.py`), each batch one unit of work through a MessageBus."""
+        bus = MessageBus(self.uow, handlers)
+        return self.add_consumer(group_id, bus.topics, bus.handle, **kw)
+
+    def provide(self, value: T, as_type: type[T] | None = None) -> T:
+        """Make a singleton of the service's own (a catalogue, an intake) available to its routes
+        (shared.http.deps.Provided) and to its wiring, by type."""
+        self._provided[as_type or type(value)] = value
+        return value
+
+    def provided(self, kind: type[T]) -> T:
+        try:
+            return self._provided[kind]
+        except KeyError:
+            raise LookupError(f"{self.service} provides no {kind.__name__}") from None
+
     def consumer(self, group_id: str) -> ConsumerRunner | None:
         return next((r for r in self.consumers if r.group_id == group_id), None)
 
@@ -89,23 +121,24 @@ class Runtime:
         if self._migrations is not None:
             self.engine = db.make_engine(self.settings, self.service)
             self.sessions = db.make_sessionmaker(self.engine)
+            self.uow.bind(self.sessions)
             if self.messaging is not None:
                 self.relay = OutboxRelay(self.sessions, self.messaging.outbox, self.publisher, service=self.service,
                                          dead_letters=self.dead_letters)
                 OUTBOX_OLDEST_AGE.labels(self.service).set_function(self.relay.oldest_age_s)
+                self.uow.on_publish(self.relay.notify)
         await self.publisher.start()
         self._boot = asyncio.create_task(self._boot_when_ready(), name=f"{self.service}-boot")
 
     async def _boot_when_ready(self) -> None:
-        delay = 0.2
+        backoff = Backoff(0.2, 5.0)
         while self._migrations is not None:
             try:
                 await db.migrate(self.settings, self.service, self._migrations)
                 break
             except Exception as exc:
-                log.warning("database not ready for migrations (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                log.warning("database not ready for migrations (%s); retrying in %.1fs", exc, backoff.current)
+                await backoff.sleep()
         if self.relay:
             await self.relay.start()
             self._watch = asyncio.create_task(self._watch_forever(), name=f"{self.service}-watch")

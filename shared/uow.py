@@ -21,6 +21,7 @@ from typing import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import db
+from shared.errors import Unavailable
 from shared.events import Envelope
 from shared.messaging import Messaging
 
@@ -92,22 +93,33 @@ class UnitOfWork:
 
 
 class UnitsOfWork:
-    """A service's source of units of work (and of read-only sessions), built once at start-up."""
+    """A service's source of units of work (and of read-only sessions).
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], messaging: Messaging | None = None):
+    Built with the service, bound to its database once the runtime has started; asked for a unit
+    before then (or with no database), it answers Unavailable: the service is not ready."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession] | None = None, messaging: Messaging | None = None):
         self.sessions = sessions
         self.messaging = messaging
         self._on_publish: list[Hook] = []
+
+    def bind(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
 
     def on_publish(self, hook: Hook) -> None:
         """Run `hook` after every committed unit of work that published (the relay's wake-up)."""
         self._on_publish.append(hook)
 
+    def _bound(self) -> async_sessionmaker[AsyncSession]:
+        if self.sessions is None:
+            raise Unavailable("the service's database is not ready yet")
+        return self.sessions
+
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.messaging, self._on_publish)
+        return UnitOfWork(self._bound(), self.messaging, self._on_publish)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for queries: no writer's turn, nothing committed."""
-        async with self.sessions() as session:
+        async with self._bound()() as session:
             yield session

@@ -10,27 +10,25 @@ correction undone, A then B then A again, ends as A), a retry changes nothing, t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.batch import ItemResult, accept_each
 from shared.broker import Publisher
 from shared.publishing import is_permanent
 from shared.contracts.outcomes import OutcomeRecorded
 from shared.db import is_postgres
 from shared.errors import InvalidInput, PermanentError, Unavailable
 from shared.events import Envelope, EventType, Topic
-from shared.validation import validation_errors
 from shared.limits import CustomerId
 from services.casework.domain.outcomes import date_error, latest_per_key, outcome_event_id
 from services.casework.models import OutcomeRow
 
 SOURCE = "/lazo/casework"
-RETRY_AFTER_S = 2
 
 
 class OutcomeIn(OutcomeRecorded):
@@ -66,60 +64,12 @@ async def accept(publisher: Publisher, outcome: OutcomeRecorded, *, now: datetim
     return envelope
 
 
-@dataclass
-class ItemResult:
-    index: int
-    customer_id: str | None
-    status: str
-    event_id: str | None = None
-    errors: list[dict[str, Any]] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index, "customer_id": self.customer_id, "status": self.status}
-        if self.event_id:
-            out["event_id"] = self.event_id
-        if self.errors:
-            out["errors"] = self.errors
-        if self.status == "unavailable":
-            out["retry_after"] = RETRY_AFTER_S
-        return out
-
-
 async def accept_batch(publisher: Publisher, items: Sequence[Any], *, now: datetime,
                        earliest: date | None = None) -> list[ItemResult]:
     """Validate each item on its own and publish every valid one; each result says what the broker
-    has: `accepted` once it acknowledged that item, `unavailable` when it did not (send it again)."""
-    results: list[ItemResult] = []
-    envelopes: list[tuple[ItemResult, Envelope]] = []
-    for index, raw in enumerate(items):
-        customer = raw.get("customer_id") if isinstance(raw, dict) else None
-        customer = customer if isinstance(customer, str) else None
-        try:
-            envelope = to_event(OutcomeIn.model_validate(raw), now=now, earliest=earliest)
-        except ValidationError as exc:
-            results.append(ItemResult(index, customer, "rejected",
-                                      errors=validation_errors(exc.errors(), (f"outcomes[{index}]",))))
-            continue
-        except InvalidInput as exc:
-            errors = [{**e, "field": f"outcomes[{index}].{e['field']}"} for e in exc.errors or []]
-            results.append(ItemResult(index, customer, "rejected", errors=errors))
-            continue
-        result = ItemResult(index, customer, "accepted", event_id=envelope.id)
-        results.append(result)
-        envelopes.append((result, envelope))
-    if envelopes:
-        try:
-            failures = await publisher.publish_each(Topic.OUTCOMES, [(e.to_bytes(), e.key) for _, e in envelopes])
-        except Unavailable:  # not connected: nothing was sent
-            failures = [Unavailable("the event broker is not reachable")] * len(envelopes)
-        for (result, _), failure in zip(envelopes, failures):
-            if failure is None:
-                continue
-            result.status = "rejected" if is_permanent(failure) else "unavailable"
-            result.errors = [{"field": f"outcomes[{result.index}]",
-                              "message": "refused by the event broker" if is_permanent(failure)
-                              else "the event broker did not acknowledge it; send it again"}]
-    return results
+    has (shared.batch)."""
+    return await accept_each(publisher, Topic.OUTCOMES, items, name="outcomes", id_field="customer_id",
+                             to_event=lambda raw: to_event(OutcomeIn.model_validate(raw), now=now, earliest=earliest))
 
 
 # -- the consumer's side ---------------------------------------------------------------------

@@ -3,25 +3,22 @@ it to the broker."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 
 from shared import limits
+from shared.batch import RETRY_AFTER_S, ItemResult, accept_each
 from shared.broker import Publisher
 from shared.publishing import EventTooLarge, is_permanent, refused
 from shared.contracts.responses import Customer, ResponseReceived, content_digest
 from shared.errors import InvalidInput, PayloadTooLarge, Unavailable
 from shared.events import Envelope, EventType, Topic, utcnow
-from shared.validation import validation_errors
 from shared.limits import ResponseBounds
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn, scale_errors
 
 SOURCE = "/lazo/ingest"
 DEFAULT_BOUNDS = ResponseBounds()
-RETRY_AFTER_S = 2
 
 
 class ResponseTooLarge(PayloadTooLarge, InvalidInput):
@@ -91,65 +88,15 @@ async def accept(publisher: Publisher, catalog: ProgramCatalog, response: Respon
     return envelope
 
 
-class ItemStatus:
-    ACCEPTED = "accepted"  # the broker acknowledged it
-    REJECTED = "rejected"  # invalid: sending it again will not help (errors say why)
-    UNAVAILABLE = "unavailable"  # valid, but the broker did not acknowledge it: send it again
-
-    ALL = (ACCEPTED, REJECTED, UNAVAILABLE)
-
-
-@dataclass
-class ItemResult:
-    index: int
-    response_id: str | None
-    status: str
-    errors: list[dict[str, Any]] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index, "response_id": self.response_id, "status": self.status}
-        if self.errors:
-            out["errors"] = self.errors
-        if self.status == ItemStatus.UNAVAILABLE:
-            out["retry_after"] = RETRY_AFTER_S
-        return out
+def _item_refusal(exc: BaseException, where: str) -> list[dict[str, Any]] | None:
+    refused = _refused(exc, where)
+    return refused.errors if refused is not None else None
 
 
 async def accept_batch(publisher: Publisher, catalog: ProgramCatalog, items: list[dict[str, Any]],
                        bounds: ResponseBounds = DEFAULT_BOUNDS) -> list[ItemResult]:
     """Validate each item on its own and publish every valid one; each result says what the broker
-    has: `accepted` only once it acknowledged that very item, `unavailable` when it did not."""
-    results: list[ItemResult] = []
-    envelopes: list[tuple[ItemResult, Envelope]] = []
-    for index, raw in enumerate(items):
-        rid = raw.get("response_id") if isinstance(raw, dict) else None
-        rid = rid if isinstance(rid, str) else None
-        try:
-            envelope = to_event(ResponseIn.model_validate(raw), catalog, bounds=bounds)
-        except ValidationError as exc:
-            results.append(ItemResult(index, rid, ItemStatus.REJECTED,
-                                      validation_errors(exc.errors(), (f"responses[{index}]",))))
-            continue
-        except InvalidInput as exc:
-            errors = [{**e, "field": f"responses[{index}].{e['field']}"} for e in exc.errors or []]
-            results.append(ItemResult(index, rid, ItemStatus.REJECTED, errors))
-            continue
-        result = ItemResult(index, rid, ItemStatus.ACCEPTED)
-        results.append(result)
-        envelopes.append((result, envelope))
-    if envelopes:
-        try:
-            outcomes = await publisher.publish_each(Topic.RESPONSES, [(e.to_bytes(), e.key) for _, e in envelopes])
-        except Unavailable:  # not connected: nothing was sent
-            outcomes = [Unavailable("the event broker is not reachable")] * len(envelopes)
-        for (result, _), outcome in zip(envelopes, outcomes):
-            if outcome is None:
-                continue
-            refused = _refused(outcome, f"responses[{result.index}]")
-            if refused is not None:
-                result.status, result.errors = ItemStatus.REJECTED, refused.errors
-            else:
-                result.status = ItemStatus.UNAVAILABLE
-                result.errors = [{"field": f"responses[{result.index}]",
-                                  "message": "the event broker did not acknowledge it; send it again"}]
-    return results
+    has (shared.batch)."""
+    return await accept_each(publisher, Topic.RESPONSES, items, name="responses", id_field="response_id",
+                             to_event=lambda raw: to_event(ResponseIn.model_validate(raw), catalog, bounds=bounds),
+                             refusal=_item_refusal)

@@ -6,7 +6,6 @@ together, and the outbox relay publishes afterwards.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.backoff import Backoff
 from shared.contracts.programs import ProgramChanged, ProgramDefinition
 from shared.contracts.responses import Customer, ResponseReceived, content_digest
 from shared.contracts.scores import CustomerContact, ScoreComputed, ScoreRejected
@@ -84,7 +84,7 @@ async def change_program(runtime: Runtime, name: str, body: dict[str, Any], who:
 async def republish_programs(runtime: Runtime) -> None:
     """Announce every programme again at start-up: the embedded broker forgets its topics when it
     restarts, and ingest rebuilds its catalogue from `lazo.programs.v1`."""
-    delay = 0.2
+    backoff = Backoff(0.2, 5.0)
     while True:
         try:
             async with transaction(runtime.sessions) as session:
@@ -93,9 +93,8 @@ async def republish_programs(runtime: Runtime) -> None:
                     messaging.add(session, Topic.PROGRAMS, program_changed(definition))
             break
         except Exception as exc:  # the database went away right after migrating: keep trying
-            log.warning("could not republish programmes (%s); retrying in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            log.warning("could not republish programmes (%s); retrying in %.1fs", exc, backoff.current)
+            await backoff.sleep()
     runtime.notify_outbox()
     log.info("republishing %d programme(s)", len(programs))
 

@@ -7,15 +7,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, AsyncIterator
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.errors import Unavailable
 from shared.http import docs, problems
 from shared.http.auth import ApiKeys
 from shared.http.deadletters import router as dead_letters_router
@@ -42,21 +39,8 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-async def get_runtime(request: Request) -> Runtime:  # async: sync dependencies hop to a thread
-    return request.app.state.runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    if runtime.sessions is None:
-        raise Unavailable("this service has no database")
-    async with runtime.sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Kept here for the routers not yet moved to shared.http.deps.
+from shared.http.deps import RuntimeDep, SessionDep, get_runtime  # noqa: E402,F401
 
 
 class _Guard:

@@ -75,6 +75,6 @@ async def test_background_task_stops_what_it_started():
     task = Forever()
     await task.start()
     await asyncio.wait_for(started.wait(), 5)
-    assert task.running
+    assert task.alive
     await task.stop()
-    assert not task.running
+    assert not task.alive

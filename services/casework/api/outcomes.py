@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from shared.errors import InvalidInput, Unavailable
+from shared.batch import check_size, summary
 from shared.events import utcnow
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Ingestor, Reader
@@ -68,21 +68,11 @@ async def post_batch(body: BatchIn, request: Request, runtime: RuntimeDep, _: In
     """Up to 1000 outcomes; a result per item that says what the broker has: `accepted` (acknowledged),
     `rejected` (invalid, with `errors`) or `unavailable` (not acknowledged: send it again after
     `retry_after` s). Valid items are accepted even when others are not; 503 only when none was."""
-    limit = request.app.state.settings.max_batch
-    if len(body.outcomes) > limit:
-        message = f"{len(body.outcomes)} items; the limit is {limit}"
-        raise InvalidInput(f"at most {limit} outcomes per batch", errors=[{"field": "outcomes", "message": message}])
+    check_size(body.outcomes, request.app.state.settings.max_batch, "outcomes")
     results = await outcomes.accept_batch(runtime.publisher, body.outcomes, now=utcnow(),
                                           earliest=request.app.state.settings.submitted_at_earliest)
-    counts = {s: sum(r.status == s for r in results) for s in ("accepted", "rejected", "unavailable")}
-    items = [r.as_dict() for r in results]
-    if not counts["accepted"]:
-        if counts["unavailable"]:
-            raise Unavailable("the event broker acknowledged none of the batch's outcomes; send them again",
-                              retry_after=outcomes.RETRY_AFTER_S, results=items, **counts)
-        raise InvalidInput("no outcome in the batch is valid", errors=[e for r in results for e in (r.errors or [])])
-    headers = {"Retry-After": str(outcomes.RETRY_AFTER_S)} if counts["unavailable"] else None
-    return JSONResponse({**counts, "results": items}, status_code=202, headers=headers)
+    answer, headers = summary(results, "outcomes")
+    return JSONResponse(answer, status_code=202, headers=headers)
 
 
 @router.get("/outcomes", response_model=OutcomeList)

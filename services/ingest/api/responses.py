@@ -3,13 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from shared.errors import InvalidInput, Unavailable
+from shared.batch import check_size, summary
 from shared.http.app import RuntimeDep
 from shared.http.auth import Ingestor
 from shared.http.doors import BATCH_BODY_LIMIT, RESPONSE_BODY_LIMIT, body_limit
 from services.ingest import service
 from services.ingest.domain.response import BatchIn, ResponseIn
-from services.ingest.service import RETRY_AFTER_S, ItemStatus
 
 router = APIRouter(prefix="/v1", tags=["responses"])
 
@@ -44,18 +43,7 @@ async def post_batch(body: BatchIn, request: Request, runtime: RuntimeDep, _: In
     """Up to 1000 responses; a result per item that says exactly what the broker has. Valid items are
     accepted even when others are not; items the broker did not acknowledge are `unavailable`."""
     state = request.app.state
-    limit = state.settings.max_batch
-    if len(body.responses) > limit:
-        raise InvalidInput(f"at most {limit} responses per batch",
-                           errors=[{"field": "responses", "message": f"{len(body.responses)} items; the limit is {limit}"}])
+    check_size(body.responses, state.settings.max_batch, "responses")
     results = await service.accept_batch(runtime.publisher, state.programs, body.responses, state.bounds)
-    counts = {s: sum(r.status == s for r in results) for s in ItemStatus.ALL}
-    items = [r.as_dict() for r in results]
-    if not counts[ItemStatus.ACCEPTED]:
-        if counts[ItemStatus.UNAVAILABLE]:
-            raise Unavailable("the event broker acknowledged none of the batch's items; send them again",
-                              retry_after=RETRY_AFTER_S, results=items, **counts)
-        errors = [e for r in results for e in (r.errors or [])]
-        raise InvalidInput("no response in the batch is valid", errors=errors)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if counts[ItemStatus.UNAVAILABLE] else None
-    return JSONResponse({**counts, "results": items}, status_code=202, headers=headers)
+    answer, headers = summary(results, "responses")
+    return JSONResponse(answer, status_code=202, headers=headers)
