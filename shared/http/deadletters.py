@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from shared import replay
 from shared.http.auth import Admin
-from shared.http.paging import Offset
+from shared.http.deps import RuntimeDep
+from shared.http.paging import Limit, Offset, Page
 
 LetterId = Annotated[str, Path(max_length=64, description="the dead letter's id")]
 
@@ -62,11 +63,7 @@ class DeadLetterDetail(DeadLetterOut):
         return cls.model_validate(out)
 
 
-class DeadLetterPage(BaseModel):
-    items: list[DeadLetterOut]
-    total: int
-    limit: int
-    offset: int
+DeadLetterPage = Page[DeadLetterOut]
 
 
 def router() -> APIRouter:
@@ -74,15 +71,14 @@ def router() -> APIRouter:
 
     @r.get("", response_model=DeadLetterPage)
     async def list_dead_letters(
-        request: Request, _: Admin,
+        runtime: RuntimeDep, _: Admin,
         status: Annotated[Literal["pending", "replayed", "discarded"] | None, Query()] = None,
         kind: Annotated[Literal["consumer", "outbox"] | None, Query()] = None,
         type: Annotated[str | None, Query(max_length=255, description="the event's CloudEvents type")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        limit: Limit = 50,
         offset: Offset = 0,
     ) -> DeadLetterPage:
         """This service's dead letters, newest first, with the error (the events themselves: GET one)."""
-        runtime = request.app.state.runtime
         store = replay._store(runtime)
         async with runtime.sessions() as session:
             total, rows = await store.page(session, status=status, kind=kind, event_type=type, limit=limit,
@@ -90,25 +86,25 @@ def router() -> APIRouter:
         return DeadLetterPage(items=[DeadLetterOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
     @r.get("/{letter_id}", response_model=DeadLetterDetail, responses={404: {"description": "no such dead letter"}})
-    async def get_dead_letter(letter_id: LetterId, request: Request, _: Admin) -> DeadLetterDetail:
+    async def get_dead_letter(letter_id: LetterId, runtime: RuntimeDep, _: Admin) -> DeadLetterDetail:
         """One dead letter with its original event (`original`, or `original_base64` when not JSON)."""
-        return DeadLetterDetail.of(await replay.find(request.app.state.runtime, letter_id))
+        return DeadLetterDetail.of(await replay.find(runtime, letter_id))
 
     @r.post("/{letter_id}/replay", response_model=DeadLetterOut,
             responses={404: {"description": "no such dead letter"}, 409: {"description": "it was discarded, or its event erased"},
                        422: {"description": "it failed again: the error (the letter stays as it was)"},
                        503: {"description": "a dependency is away: retry"}})
-    async def replay_dead_letter(letter_id: LetterId, request: Request, who: Admin) -> DeadLetterOut:
+    async def replay_dead_letter(letter_id: LetterId, runtime: RuntimeDep, who: Admin) -> DeadLetterOut:
         """A consumer's dead letter runs through the service's handler again (its inbox makes a repeat
         harmless); an outbox row set aside is published again."""
-        return DeadLetterOut.of(await replay.replay(request.app.state.runtime, letter_id, who.who))
+        return DeadLetterOut.of(await replay.replay(runtime, letter_id, who.who))
 
     @r.post("/{letter_id}/discard", response_model=DeadLetterOut,
             responses={404: {"description": "no such dead letter"}, 409: {"description": "it was replayed"}})
     @r.delete("/{letter_id}", response_model=DeadLetterOut,
               responses={404: {"description": "no such dead letter"}, 409: {"description": "it was replayed"}})
-    async def discard_dead_letter(letter_id: LetterId, request: Request, who: Admin) -> DeadLetterOut:
+    async def discard_dead_letter(letter_id: LetterId, runtime: RuntimeDep, who: Admin) -> DeadLetterOut:
         """Give up on it (`POST …/discard` or `DELETE`): it stays listed, as discarded."""
-        return DeadLetterOut.of(await replay.discard(request.app.state.runtime, letter_id, who.who))
+        return DeadLetterOut.of(await replay.discard(runtime, letter_id, who.who))
 
     return r
