@@ -41,7 +41,8 @@ from services.surveys.domain.schedule import (DueInvitation, Scheduled, Suppress
 from services.surveys.domain.tokens import TokenKeys
 from services.surveys.domain.windows import local_date
 from services.surveys.models import ContactRow, InvitationRow, OpenCaseRow, PlanRow, SendRow
-from services.surveys.service import bare_contact, events_of, new_invitation_id, plan_for, store, survey_link
+from services.surveys.service import (bare_contact, events_of, new_invitation_id, plan_for, store, survey_link,
+                                     unsubscribe_link)
 
 log = logging.getLogger("lazo.surveys.planner")
 
@@ -60,6 +61,7 @@ class Planner(BackgroundTask):
         self._runtime = runtime
         self._keys = keys
         self._every_s = runtime.settings.planner_every_s
+        self._public_url = runtime.settings.surveys_public_url
         self._rules = ContactRules(runtime.settings.contact_frequency_days)
         self._holder = f"{uuid.uuid4().hex[:12]}"
         self._lock = asyncio.Lock()  # the loop and a "plan now" call never overlap in one process
@@ -234,7 +236,8 @@ class Planner(BackgroundTask):
                               inv.due_at or now, row.time_zone, row.fraction)
         inv.become_due(now, expire_at=expiry_at(plan, now), remind_at=reminder_at(plan, scheduled, now))
         locale = (contact.locale if contact else None) or plan.default_locale
-        envelopes = store(tx, row, inv, contact=contact, link=survey_link(self._keys, plan, inv, locale), locale=locale)
+        envelopes = store(tx, row, inv, contact=contact, link=survey_link(self._keys, plan, inv, locale), locale=locale,
+                          unsubscribe=unsubscribe_link(self._keys, self._public_url, inv))
         if inv.channel in (Channel.EMAIL, Channel.WEBHOOK):
             await repo.add_send(tx.session, inv.invitation_id, "invitation", inv.channel, envelopes[0].to_bytes(), now)
         counts["due"] += 1
@@ -256,7 +259,8 @@ class Planner(BackgroundTask):
                     inv.remind(now)
                     locale = (contact.locale if contact else None) or (plan.default_locale if plan else "es")
                     link = survey_link(self._keys, plan, inv, locale) if plan else None
-                    envelopes = store(tx, row, inv, contact=contact, link=link, locale=locale)
+                    envelopes = store(tx, row, inv, contact=contact, link=link, locale=locale,
+                                      unsubscribe=unsubscribe_link(self._keys, self._public_url, inv))
                     if inv.channel in (Channel.EMAIL, Channel.WEBHOOK):
                         await repo.add_send(tx.session, inv.invitation_id, "reminder", inv.channel,
                                             envelopes[0].to_bytes(), now)

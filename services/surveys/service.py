@@ -64,7 +64,8 @@ def unsubscribe_link(keys: TokenKeys, public_url: str, inv: Invitation) -> str:
 
 
 def events_of(inv: Invitation, changes: Sequence[InvitationEvent], *, period_key: str,
-              contact: Contact | None = None, link: str | None = None, locale: str | None = None) -> list[Envelope]:
+              contact: Contact | None = None, link: str | None = None, locale: str | None = None,
+              unsubscribe: str | None = None) -> list[Envelope]:
     out = []
     for change in changes:
         kind = _EVENT_OF.get(change.kind)
@@ -75,6 +76,7 @@ def events_of(inv: Invitation, changes: Sequence[InvitationEvent], *, period_key
             invitation_id=inv.invitation_id, customer_id=inv.customer_id, program=inv.program, kind=str(inv.kind),
             period_key=period_key, channel=str(inv.channel), status=str(change.to_status), at=change.at,
             case_id=inv.case_id, due_at=inv.due_at, expire_at=inv.expire_at, link=link if with_link else None,
+            unsubscribe_link=unsubscribe if with_link else None,
             locale=locale if with_link else None,
             customer=CustomerContact(email=contact.email, name=contact.name) if with_link and contact else None,
             reason=str(change.reason) if change.reason else None, detail=change.detail,
@@ -146,10 +148,11 @@ async def unsubscribe(uow: UnitsOfWork, invitation_id: str, at: datetime) -> boo
 
 
 def store(tx: UnitOfWork, row: InvitationRow, inv: Invitation, *, contact: Contact | None = None,
-           link: str | None = None, locale: str | None = None) -> list[Envelope]:
+          link: str | None = None, locale: str | None = None, unsubscribe: str | None = None) -> list[Envelope]:
     changes = inv.take_changes()
     repo.store_invitation(row, inv, changes)
-    envelopes = events_of(inv, changes, period_key=row.period_key, contact=contact, link=link, locale=locale)
+    envelopes = events_of(inv, changes, period_key=row.period_key, contact=contact, link=link, locale=locale,
+                          unsubscribe=unsubscribe)
     for envelope in envelopes:
         tx.publish(Topic.INVITATIONS, envelope)
     return envelopes

@@ -45,6 +45,7 @@ class SurveyInvitation(EventData):
     due_at: datetime | None = None
     expire_at: datetime | None = None
     link: str | None = None
+    unsubscribe_link: str | None = None  # one-click (RFC 8058): a sender puts it in List-Unsubscribe
     locale: str | None = None
     customer: CustomerContact | None = None
     reason: str | None = None
