@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     # ingest: how long a Typeform or Tally delivery's event id is remembered, refusing a replay of it.
     # Longer than the platforms' own retries (Typeform: 10 h; Tally: about 31 h).
     webhook_replay_window_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_WEBHOOK_REPLAY_WINDOW_H"))
+    # scoring: the comment analyzer. `builtin` (Lazo's lexicon analyzer, offline), `off` (comments
+    # are kept but not analysed), or a company's own as `package.module:Class` (or a dotted path),
+    # a class taking no arguments that implements services.scoring.domain.comments.CommentAnalyzer.
+    comment_analyzer: str = Field("builtin", min_length=1, max_length=200,
+                                  validation_alias=AliasChoices("LAZO_COMMENT_ANALYZER"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LAZO_LOG_LEVEL"))
     # casework: how often the SLA watch looks for newly overdue cases (tests make it short).
     sla_check_interval_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_SLA_CHECK_INTERVAL_S"))
