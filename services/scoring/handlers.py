@@ -1,0 +1,34 @@
+"""Scoring's handler tables: what each consumed event type does (dispatched by shared.bus)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+
+from shared.bus import Handler
+from shared.erasure import erasure_handler
+from shared.events import Envelope, EventType
+from shared.limits import SubmissionWindow
+from shared.tombstones import ErasureGuard
+from shared.uow import UnitOfWork
+from services.scoring import erasure, service
+
+
+def responses(guard: ErasureGuard, window: SubmissionWindow) -> Mapping[str, Handler]:
+    """Group `scoring`: responses to score."""
+    return {EventType.RESPONSE_RECEIVED: partial(service.score_responses, guard=guard, window=window)}
+
+
+def erasures(guard: ErasureGuard) -> Mapping[str, Handler]:
+    """Group `scoring-erasure`: erase scoring's copy, and follow every service's answer (the
+    progress behind GET /v1/erasures/{id})."""
+    erase = erasure_handler(erasure.erase, guard)
+
+    async def requested(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
+        await erase(tx, events)
+        await erasure.track_progress(guard, tx.session, events)
+
+    async def answered(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
+        await erasure.track_progress(guard, tx.session, events)
+
+    return {EventType.CUSTOMER_ERASURE_REQUESTED: requested, EventType.CUSTOMER_ERASED: answered}
