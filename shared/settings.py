@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     # ingest: how long a Typeform or Tally delivery's event id is remembered, refusing a replay of it.
     # Longer than the platforms' own retries (Typeform: 10 h; Tally: about 31 h).
     webhook_replay_window_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_WEBHOOK_REPLAY_WINDOW_H"))
+    # scoring: the comment analyzer. `builtin` (Lazo's lexicon analyzer, offline), `off` (comments
+    # are kept but not analysed), or a company's own as `package.module:Class` (or a dotted path),
+    # a class taking no arguments that implements services.scoring.domain.comments.CommentAnalyzer.
+    comment_analyzer: str = Field("builtin", min_length=1, max_length=200,
+                                  validation_alias=AliasChoices("LAZO_COMMENT_ANALYZER"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LAZO_LOG_LEVEL"))
     # casework: how often the SLA watch looks for newly overdue cases (tests make it short).
     sla_check_interval_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_SLA_CHECK_INTERVAL_S"))
@@ -133,6 +138,27 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(None, validation_alias=AliasChoices("LAZO_SMTP_URL"))
     smtp_from: str = Field("encuestas@example.com", validation_alias=AliasChoices("LAZO_SMTP_FROM"))
 
+    # OpenID Connect access tokens (shared.http.oidc), beside API keys: unset issuer = API keys only.
+    oidc_issuer: str | None = Field(None, validation_alias=AliasChoices("LAZO_OIDC_ISSUER"))
+    oidc_audience: str | None = Field(None, validation_alias=AliasChoices("LAZO_OIDC_AUDIENCE"))
+    # Unset: the `jwks_uri` of the issuer's discovery document (/.well-known/openid-configuration).
+    oidc_jwks_url: str | None = Field(None, validation_alias=AliasChoices("LAZO_OIDC_JWKS_URL"))
+    # Where the role is in the token: a claim name, dotted for nested claims (`realm_access.roles`);
+    # a string or a list of strings, each a Lazo role or a name LAZO_OIDC_ROLE_MAP maps to one.
+    oidc_role_claim: str = Field("lazo_role", min_length=1, max_length=200,
+                                 validation_alias=AliasChoices("LAZO_OIDC_ROLE_CLAIM"))
+    oidc_role_map: str = Field("", validation_alias=AliasChoices("LAZO_OIDC_ROLE_MAP"))
+    oidc_algorithms: str = Field("RS256,ES256", validation_alias=AliasChoices("LAZO_OIDC_ALGORITHMS"))
+    oidc_leeway_s: float = Field(30.0, ge=0, le=300, validation_alias=AliasChoices("LAZO_OIDC_LEEWAY_S"))
+    # A token signed by a key not in the cached key set refetches it, at most once per this long.
+    oidc_jwks_refresh_min_s: float = Field(60.0, ge=0, le=3600,
+                                           validation_alias=AliasChoices("LAZO_OIDC_JWKS_REFRESH_MIN_S"))
+    oidc_jwks_max_age_s: float = Field(3600.0, gt=0, le=86400,
+                                       validation_alias=AliasChoices("LAZO_OIDC_JWKS_MAX_AGE_S"))
+    # The provider on loopback or a private network (http allowed there): tests, an on-premise
+    # provider. Separate from LAZO_ALLOW_PRIVATE_TARGETS: pushes to private hosts must not open this.
+    oidc_allow_private: bool = Field(False, validation_alias=AliasChoices("LAZO_OIDC_ALLOW_PRIVATE"))
+
     @model_validator(mode="after")
     def _kafka_security_is_complete(self) -> "Settings":
         if self.kafka_security_protocol.startswith("SASL_"):
@@ -141,6 +167,8 @@ class Settings(BaseSettings):
                                                 ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password)) if not value]
             if missing:
                 raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs {', '.join(missing)}")
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("LAZO_OIDC_ISSUER needs LAZO_OIDC_AUDIENCE (the audience Lazo's tokens are issued for)")
         if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
             raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together (a client certificate and its key)")
         return self
