@@ -10,7 +10,6 @@ seconds. Plans are removed when a test ends; each test's contacts carry its own 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -18,10 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.contracts.cases import CaseEvent
-from shared.contracts.scores import ScoreComputed
 from shared.events import Envelope, EventType, Topic
 from tests.harness import System
-from tests.support import Tap, poll, raw_producer
+from tests.support import Tap, raw_producer
 from services.surveys.domain.tokens import TokenKeys, verify
 
 TOKEN_KEY = "surveys-test-token-key-0123456789abcdef"
