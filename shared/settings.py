@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import limits
 
-SERVICES = ("ingest", "scoring", "alerts", "casework")
+SERVICES = ("ingest", "scoring", "alerts", "casework", "surveys")
 # Bind addresses a browser on the same machine reaches as 127.0.0.1 or localhost.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "0.0.0.0", "::", "::1"})
 
@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     scoring_port: int = Field(8002, validation_alias=AliasChoices("LAZO_SCORING_PORT"))
     alerts_port: int = Field(8003, validation_alias=AliasChoices("LAZO_ALERTS_PORT"))
     casework_port: int = Field(8004, validation_alias=AliasChoices("LAZO_CASEWORK_PORT"))
+    surveys_port: int = Field(8005, validation_alias=AliasChoices("LAZO_SURVEYS_PORT"))
     # Browser origins allowed to call the APIs (comma-separated, or `*`): the ops dashboard is served
     # by casework and reads the other services cross-origin. Unset: casework's own origin(s).
     cors_origins: str | None = Field(None, validation_alias=AliasChoices("LAZO_CORS_ORIGINS"))
@@ -98,6 +99,11 @@ class Settings(BaseSettings):
     # ingest: how long a Typeform or Tally delivery's event id is remembered, refusing a replay of it.
     # Longer than the platforms' own retries (Typeform: 10 h; Tally: about 31 h).
     webhook_replay_window_h: float = Field(168.0, gt=0, validation_alias=AliasChoices("LAZO_WEBHOOK_REPLAY_WINDOW_H"))
+    # scoring: the comment analyzer. `builtin` (Lazo's lexicon analyzer, offline), `off` (comments
+    # are kept but not analysed), or a company's own as `package.module:Class` (or a dotted path),
+    # a class taking no arguments that implements services.scoring.domain.comments.CommentAnalyzer.
+    comment_analyzer: str = Field("builtin", min_length=1, max_length=200,
+                                  validation_alias=AliasChoices("LAZO_COMMENT_ANALYZER"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LAZO_LOG_LEVEL"))
     # casework: how often the SLA watch looks for newly overdue cases (tests make it short).
     sla_check_interval_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_SLA_CHECK_INTERVAL_S"))
@@ -122,6 +128,22 @@ class Settings(BaseSettings):
     # Most bytes of a platform API's answer read into memory (a push's answer: at most 64 KiB, unread beyond).
     outbound_max_bytes: int = Field(8 << 20, ge=1024, le=256 << 20,
                                     validation_alias=AliasChoices("LAZO_OUTBOUND_MAX_BYTES"))
+
+    # surveys: how often the planner runs a round (invitations due, reminders, expiries); the
+    # clock it plans by: `system`, or `manual` (demos and tests move it with PUT /v1/clock);
+    # key(s) signing invitation and unsubscribe tokens, comma-separated, newest first (unset: one
+    # generated once in var/); the public https address unsubscribe links point at; how many days
+    # apart a customer may be surveyed across programmes (0: no limit).
+    planner_every_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_PLANNER_EVERY_S"))
+    surveys_clock: Literal["system", "manual"] = Field("system", validation_alias=AliasChoices("LAZO_SURVEYS_CLOCK"))
+    survey_token_keys: str | None = Field(None, validation_alias=AliasChoices("LAZO_SURVEY_TOKEN_KEYS"))
+    surveys_public_url: str = Field("https://surveys.example.com",
+                                    validation_alias=AliasChoices("LAZO_SURVEYS_PUBLIC_URL"))
+    contact_frequency_days: int = Field(30, ge=0, le=365, validation_alias=AliasChoices("LAZO_CONTACT_FREQUENCY_DAYS"))
+    # surveys: SMTP server invitations are sent through (smtp://user:pass@host:port, smtps://…);
+    # unset: nothing is sent, the log says how each invitation would go.
+    smtp_url: str | None = Field(None, validation_alias=AliasChoices("LAZO_SMTP_URL"))
+    smtp_from: str = Field("encuestas@example.com", validation_alias=AliasChoices("LAZO_SMTP_FROM"))
 
     # OpenID Connect access tokens (shared.http.oidc), beside API keys: unset issuer = API keys only.
     oidc_issuer: str | None = Field(None, validation_alias=AliasChoices("LAZO_OIDC_ISSUER"))

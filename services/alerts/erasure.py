@@ -56,7 +56,8 @@ async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict
         return counts
     alerts = await session.execute(
         update(A).where(A.customer_id == customer_id)
-        .values(customer_id=pseudonym, customer_email=None, customer_name=None, comment=None)
+        .values(customer_id=pseudonym, customer_email=None, customer_name=None, comment=None,
+                comment_analysis=None)
         .execution_options(synchronize_session=False))
     attached = await session.execute(
         update(AttachedResponse).where(AttachedResponse.alert_id.in_(alert_ids), AttachedResponse.comment.is_not(None))

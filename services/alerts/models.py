@@ -4,6 +4,7 @@ push subscriptions and their deliveries (with every attempt), plus inbox and out
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String,
                         Text, UniqueConstraint)
@@ -35,6 +36,9 @@ class AlertRuleSet(Base):
     drop_points: Mapped[float | None] = mapped_column(Float, nullable=True)
     cooldown_days: Mapped[int] = mapped_column(Integer)
     control_share: Mapped[float] = mapped_column(Float)
+    emotions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    causes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contradiction_selects: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
 
@@ -60,6 +64,8 @@ class Alert(Base):
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
     control_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What scoring read in the comment (shared.contracts.scores.CommentAnalysis), carried on.
+    comment_analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     attached: Mapped[list["AttachedResponse"]] = relationship(
         back_populates="alert", order_by="AttachedResponse.submitted_at", lazy="raise")

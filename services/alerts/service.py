@@ -79,6 +79,7 @@ def alert_event(alert: Alert) -> Envelope:
         program=alert.program, response_id=alert.response_id, iec=alert.iec, segment=alert.segment,
         reasons=alert.reasons.split(","), comment=alert.comment, touchpoint=alert.touchpoint,
         raised_at=alert.raised_at, previous_iec=alert.previous_iec, control_group=alert.control_group,
+        comment_analysis=alert.comment_analysis,
     )
     kind = EventType.ALERT_HELD_OUT if alert.control_group else EventType.ALERT_RAISED
     return Envelope.new(id=f"alert:{alert.alert_id}", type=kind, source=SOURCE, subject=alert.customer_id,
@@ -171,7 +172,8 @@ async def apply_scores(sessions: async_sessionmaker[AsyncSession], guard: Erasur
             prior = batch.prior(score.customer_id, score.program)
             decision = decide(batch.rules(score.program), program=score.program, customer_id=score.customer_id,
                               iec=score.iec, comment=score.comment, previous_iec=score.previous_iec,
-                              submitted_at=submitted_at, prior=prior)
+                              submitted_at=submitted_at, prior=prior, segment=score.segment,
+                              analysis=score.comment_analysis)
             if not decision.selected:
                 continue
             if decision.attach_to is not None:
@@ -204,14 +206,14 @@ def _new_alert(score: ScoreComputed, decision: Decision, submitted_at: datetime,
         touchpoint=score.touchpoint, iec=score.iec, segment=score.segment, previous_iec=score.previous_iec,
         reasons=",".join(decision.reasons), comment=score.comment, submitted_at=submitted_at, raised_at=now,
         control_group=decision.control_group,
+        comment_analysis=score.comment_analysis.model_dump(mode="json") if score.comment_analysis else None,
     )
 
 
 # --- rules -------------------------------------------------------------------------------------
 
 def rules_of(row: AlertRuleSet) -> AlertRules:
-    return AlertRules(threshold=row.threshold, comment_selects=row.comment_selects, drop_points=row.drop_points,
-                      cooldown_days=row.cooldown_days, control_share=row.control_share)
+    return AlertRules(**{field: getattr(row, field) for field in AlertRules.model_fields})
 
 
 async def put_rules(sessions: async_sessionmaker[AsyncSession], program: str, rules: AlertRules,

@@ -14,6 +14,7 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
 from services.scoring import handlers, service
+from services.scoring.analysis import Analysis
 from services.scoring.api import customers, kpis, programs, responses
 from services.scoring.api import erasure as erasure_api
 from services.scoring.models import messaging, tombstones
@@ -24,7 +25,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def make_runtime(settings: Settings) -> Runtime:
     runtime = Runtime("scoring", settings, migrations=MIGRATIONS, messaging=messaging)
     guard = runtime.provide(ErasureGuard("scoring", tombstones, CustomerDigest.from_settings(settings)))
-    runtime.use_bus("scoring", handlers.responses(guard, SubmissionWindow.from_settings(settings)))
+    analysis = runtime.provide(Analysis.from_settings(settings))
+    runtime.use_bus("scoring", handlers.responses(guard, SubmissionWindow.from_settings(settings), analysis))
     runtime.use_bus("scoring-erasure", handlers.erasures(guard))
     runtime.after_boot(partial(service.republish_programs, runtime.uow))
     return runtime

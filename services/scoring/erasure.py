@@ -56,7 +56,7 @@ async def request_erasure(publisher: Publisher, uow: UnitsOfWork, guard: Erasure
 async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict[str, int]:
     comments = await session.execute(
         update(Response).where(Response.customer_id == customer_id, Response.comment.is_not(None))
-        .values(comment=None).execution_options(synchronize_session=False))
+        .values(comment=None, comment_analysis=None).execution_options(synchronize_session=False))
     responses = await session.execute(
         update(Response).where(Response.customer_id == customer_id)
         .values(customer_id=pseudonym).execution_options(synchronize_session=False))

@@ -12,11 +12,13 @@ from shared.limits import SubmissionWindow
 from shared.tombstones import ErasureGuard
 from shared.uow import UnitOfWork
 from services.scoring import erasure, service
+from services.scoring.analysis import Analysis
 
 
-def responses(guard: ErasureGuard, window: SubmissionWindow) -> Mapping[str, Handler]:
-    """Group `scoring`: responses to score."""
-    return {EventType.RESPONSE_RECEIVED: partial(service.score_responses, guard=guard, window=window)}
+def responses(guard: ErasureGuard, window: SubmissionWindow, analysis: Analysis) -> Mapping[str, Handler]:
+    """Group `scoring`: responses to score (and their comments to analyse)."""
+    return {EventType.RESPONSE_RECEIVED: partial(service.score_responses, guard=guard, window=window,
+                                                 analysis=analysis)}
 
 
 def erasures(guard: ErasureGuard) -> Mapping[str, Handler]:

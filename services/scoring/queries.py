@@ -15,7 +15,7 @@ from shared.contracts.programs import ProgramDefinition
 from shared.errors import NotFound
 from services.scoring.domain.assessment import Status
 from services.scoring.domain.programs import BUILT_IN
-from services.scoring.models import Program, Response
+from services.scoring.models import Program, Response, Taxonomy
 
 
 async def load_programs(session: AsyncSession, names: Iterable[str] | None = None) -> dict[str, ProgramDefinition]:
@@ -36,6 +36,13 @@ async def stored_program(session: AsyncSession, name: str) -> tuple[ProgramDefin
     if row is None:
         return BUILT_IN.get(name), None
     return ProgramDefinition.model_validate(row.definition), row.version
+
+
+async def taxonomies(session: AsyncSession, programs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The stored taxonomy definitions of these programmes (those never edited use the default)."""
+    rows = await session.execute(select(Taxonomy.program, Taxonomy.definition)
+                                 .where(Taxonomy.program.in_(set(programs))))
+    return {r.program: r.definition for r in rows}
 
 
 async def kept_digests(session: AsyncSession, response_ids: set[str]) -> dict[str, str | None]:
@@ -97,7 +104,8 @@ async def response(session: AsyncSession, response_id: str) -> dict[str, Any]:
     return {"response_id": row.response_id, "status": row.status, "iec": row.iec, "segment": row.segment,
             "reason": row.reason, "customer_id": row.customer_id, "program": row.program,
             "program_version": row.program_version, "touchpoint": row.touchpoint,
-            "submitted_at": row.submitted_at, "scored_at": row.scored_at, "conflict": conflict_of(row)}
+            "submitted_at": row.submitted_at, "scored_at": row.scored_at, "conflict": conflict_of(row),
+            "comment_analysis": row.comment_analysis}
 
 
 def conflict_of(row: Response) -> dict[str, Any] | None:

@@ -14,12 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts.programs import ProgramDefinition
 from shared.errors import Conflict
 from shared.events import utcnow
-from services.scoring.models import Program, Response
+from services.scoring.models import Program, Response, ResponseCause
 
 
 async def add_responses(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(Response), rows)
+
+
+async def add_causes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """`rows`: {response_id, key, polarity}, one per cause a response's comment talks about."""
+    if rows:
+        await session.execute(insert(ResponseCause), rows)
 
 
 async def record_conflict(session: AsyncSession, response_id: str, digest: str, now: datetime) -> int:

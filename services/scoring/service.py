@@ -23,7 +23,9 @@ from shared.limits import SubmissionWindow
 from shared.tombstones import Action, ErasureGuard
 from shared.uow import UnitOfWork, UnitsOfWork
 from services.scoring import queries, repository
+from services.scoring.analysis import Analysis
 from services.scoring.domain.assessment import Assessment, assess
+from services.scoring.domain.comments import CommentAnalysis
 from services.scoring.domain.programs import revise
 from services.scoring.metrics import RESPONSE_CONFLICTS
 
@@ -82,14 +84,15 @@ def _received(env: Envelope, window: SubmissionWindow, now: datetime) -> Respons
 
 
 async def score_responses(tx: UnitOfWork, envelopes: Sequence[Envelope], *, guard: ErasureGuard,
-                          window: SubmissionWindow = SubmissionWindow()) -> None:
+                          window: SubmissionWindow, analysis: Analysis) -> None:
     """Handler of `lazo.response.received` (the bus has already dropped events applied before):
     store and score the batch's new responses, and record conflicts of reused response ids.
 
     Parsing comes first, so a poison event fails the batch before anything is written (the
     runner then isolates it). A response seen before, under another event id, changes nothing; if
     its content differs from the one kept, that is recorded on the kept response as a conflict.
-    A response of an erased customer is erased on arrival (`_pseudonymised`).
+    A response of an erased customer is erased on arrival (`_pseudonymised`). Each comment is
+    analysed against its programme's taxonomy as it is scored (analysis.py).
     """
     session, now = tx.session, utcnow()
     received = [(env, _received(env, window, now)) for env in envelopes]
@@ -113,7 +116,7 @@ async def score_responses(tx: UnitOfWork, envelopes: Sequence[Envelope], *, guar
         await guard.record(session, [envelope_of[k] for k in unpublished], Action.PSEUDONYMISED)
     if batch:
         responses = [_pseudonymised(r) if k in unpublished else r for k, (r, _) in batch.items()]
-        await _score(tx, responses, {rid: d for rid, (_, d) in batch.items()}, now,
+        await _score(tx, responses, {rid: d for rid, (_, d) in batch.items()}, now, analysis,
                      until=now + window.ahead, unpublished=unpublished)
     conflicts = 0
     for response_id, digest in repeats:
@@ -128,22 +131,29 @@ async def score_responses(tx: UnitOfWork, envelopes: Sequence[Envelope], *, guar
 
 
 async def _score(tx: UnitOfWork, responses: list[ResponseReceived], digests: dict[str, str],
-                 now: datetime, *, until: datetime, unpublished: set[str]) -> None:
+                 now: datetime, analysis: Analysis, *, until: datetime, unpublished: set[str]) -> None:
     session = tx.session
-    programs = await queries.load_programs(session, {r.program for r in responses})
+    names = {r.program for r in responses}
+    programs = await queries.load_programs(session, names)
+    stored = await queries.taxonomies(session, names) if analysis.enabled else {}
+    taxonomies = [analysis.taxonomy(r.program, stored.get(r.program)) for r in responses]
+    analyses = await analysis.analyze_all([(r.comment, t) for r, t in zip(responses, taxonomies)])
     # Only what may be dated so far ahead is "latest": a response stored before the window was
     # enforced, dated years ahead, cannot pin a customer's current IEC.
     latest = await queries.latest_scores(session, {r.customer.id for r in responses}, until=until)
-    rows, outcomes = [], []
-    for response in responses:
+    rows, outcomes, causes = [], [], []
+    for response, analysed, taxonomy in zip(responses, analyses, taxonomies):
         assessment = assess(response.program, programs.get(response.program), response.answers)
         previous = latest.get(response.customer.id)
         submitted_at = _utc(response.submitted_at)
         if assessment.scored and (previous is None or submitted_at >= previous[1]):
             latest[response.customer.id] = (assessment.iec, submitted_at)
-        rows.append(_row(response, assessment, now) | {"digest": digests[response.response_id]})
-        outcomes.append(_outcome(response, assessment, previous[0] if previous else None, now))
+        rows.append(_row(response, assessment, now) | {"digest": digests[response.response_id]}
+                    | analysis_columns(analysed, taxonomy.version))
+        causes += cause_rows(response.response_id, analysed)
+        outcomes.append(_outcome(response, assessment, previous[0] if previous else None, now, analysed))
     await repository.add_responses(session, rows)
+    await repository.add_causes(session, causes)
     # A response erased on arrival counts in the KPIs and goes no further: an alert or a case for
     # a customer who asked to be forgotten could only contact them again.
     await tx.publish_all(Topic.SCORES, [e for e, r in zip(outcomes, responses) if r.response_id not in unpublished])
@@ -171,7 +181,20 @@ def _row(response: ResponseReceived, a: Assessment, now: datetime) -> dict[str, 
     }
 
 
-def _outcome(response: ResponseReceived, a: Assessment, previous_iec: float | None, now: datetime) -> Envelope:
+def analysis_columns(analysed: CommentAnalysis | None, taxonomy_version: int) -> dict[str, Any]:
+    """A response's analysis columns (all null without a comment, or with analysis off)."""
+    if analysed is None:
+        return {"comment_analysis": None, "emotion": None, "taxonomy_version": None}
+    return {"comment_analysis": analysed.to_dict(), "emotion": analysed.emotion, "taxonomy_version": taxonomy_version}
+
+
+def cause_rows(response_id: str, analysed: CommentAnalysis | None) -> list[dict[str, str]]:
+    return [{"response_id": response_id, "key": c.key, "polarity": c.polarity}
+            for c in (analysed.causes if analysed else ())]
+
+
+def _outcome(response: ResponseReceived, a: Assessment, previous_iec: float | None, now: datetime,
+             analysed: CommentAnalysis | None = None) -> Envelope:
     """`lazo.score.computed` or `lazo.score.rejected`; its id is the response's, so a
     republication is the same event to every consumer."""
     if a.scored:
@@ -181,6 +204,7 @@ def _outcome(response: ResponseReceived, a: Assessment, previous_iec: float | No
             program=response.program, touchpoint=response.touchpoint, submitted_at=response.submitted_at,
             iec=a.iec, segment=a.segment, previous_iec=previous_iec, comment=response.comment,
             case_id=response.case_id, answers=response.answers,
+            comment_analysis=analysed.to_dict() if analysed else None,
         )
         type_ = EventType.SCORE_COMPUTED
     else:

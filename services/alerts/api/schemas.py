@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from shared.contracts.scores import CustomerContact
+from shared.contracts.scores import CommentAnalysis, CustomerContact
 from shared.events import EventType
 from services.alerts.domain.chat import CHAT_FORMATS, CLOUDEVENTS
 from services.alerts.domain.rules import AlertRules
@@ -64,6 +64,7 @@ class AlertOut(BaseModel):
     submitted_at: datetime
     raised_at: datetime
     control_group: bool
+    comment_analysis: CommentAnalysis | None = Field(None, description="what scoring read in the comment")
     attached_responses: list[AttachedOut] = Field(
         description="later selected responses of the customer that fell within this alert's cool-down")
 
@@ -74,7 +75,7 @@ class AlertOut(BaseModel):
                    response_id=a.response_id, iec=a.iec, segment=a.segment, previous_iec=a.previous_iec,
                    reasons=a.reasons.split(","), comment=a.comment, touchpoint=a.touchpoint,
                    submitted_at=a.submitted_at, raised_at=a.raised_at, control_group=a.control_group,
-                   attached_responses=[AttachedOut.of(r) for r in a.attached])
+                   comment_analysis=a.comment_analysis, attached_responses=[AttachedOut.of(r) for r in a.attached])
 
 
 class AlertPage(BaseModel):

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.contracts.programs import ProgramDefinition, Question, SegmentBands
+from shared.contracts.scores import CommentAnalysis
 
 class HistoryItem(BaseModel):
     response_id: str
@@ -187,3 +188,6 @@ class ResponseOut(BaseModel):
     scored_at: datetime
     conflict: ConflictOut | None = Field(
         None, description="set when this response id was received again with different content")
+    comment_analysis: CommentAnalysis | None = Field(
+        None, description="what the comment says: language, sentiment, emotion, causes with their evidence, "
+                          "keyphrases (docs/comment-analysis.md); null without a comment")
