@@ -6,6 +6,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -16,12 +18,29 @@ from shared.contracts.responses import ResponseReceived
 from shared.events import Envelope, EventType, Topic, utcnow
 
 
-class Arrivals:
-    """Reads a topic from its current end; records when each response's event of a type was first read."""
+@dataclass(frozen=True)
+class Stamp:
+    """When one event was built (its CloudEvent time), published (the record's timestamp: the
+    producer's send) and read here, in wall-clock seconds, plus the fields a report links by."""
 
-    def __init__(self, bootstrap: str, topic: str, event_type: str):
+    built: float
+    published: float
+    read: float
+    links: dict
+
+
+class Arrivals:
+    """Reads a topic from its current end; records when each response's event of a type was first read.
+
+    Events are keyed by `key` (a field of their data: `response_id`, or `alert_id` for cases);
+    `stamps` keeps, for each, when it was built, published and read, and the `links` fields."""
+
+    def __init__(self, bootstrap: str, topic: str, event_type: str, *, key: str = "response_id",
+                 links: tuple[str, ...] = ()):
         self.topic, self.event_type = topic, event_type
         self.seen: dict[str, float] = {}
+        self.stamps: dict[str, Stamp] = {}
+        self._key, self._links = key, links
         self._bootstrap = bootstrap
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
@@ -45,13 +64,21 @@ class Arrivals:
         wanted = self.event_type.encode()
         while True:
             batches = await self._consumer.getmany(timeout_ms=50)
-            now = time.perf_counter()
+            now, wall = time.perf_counter(), time.time()
             for records in batches.values():
                 for r in records:
                     if r.value and wanted in r.value:  # cheap filter before parsing
                         event = orjson.loads(r.value)
-                        if event.get("type") == self.event_type:
-                            self.seen.setdefault(event["data"]["response_id"], now)
+                        if event.get("type") != self.event_type:
+                            continue
+                        data = event["data"]
+                        key = data.get(self._key)
+                        if key is None or key in self.seen:
+                            continue
+                        self.seen[key] = now
+                        built = datetime.fromisoformat(event["time"]).timestamp() if event.get("time") else wall
+                        self.stamps[key] = Stamp(built=built, published=r.timestamp / 1000, read=wall,
+                                                 links={f: data.get(f) for f in self._links})
 
     async def stop(self) -> None:
         if self._task:

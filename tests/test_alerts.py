@@ -104,7 +104,8 @@ async def test_rules_have_defaults_and_are_validated(system, uid):
         r = await agent.get(path)
         assert r.status_code == 200, r.text
         assert r.json() == {"program": f"rules-{uid}", "threshold": 6, "comment_selects": True, "drop_points": None,
-                            "cooldown_days": 7, "control_share": 0.0, "updated_at": None, "updated_by": None}
+                            "cooldown_days": 7, "control_share": 0.0, "emotions": [], "causes": [],
+                            "contradiction_selects": True, "updated_at": None, "updated_by": None}
         assert (await agent.put(path, json={"threshold": 5})).status_code == 403
         r = await manager.put(path, json={"threshold": 5, "drop_points": 2.5, "cooldown_days": 0})
         assert r.status_code == 200, r.text

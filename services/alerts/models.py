@@ -4,6 +4,7 @@ push subscriptions and their deliveries (with every attempt), plus inbox and out
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String,
                         Text, UniqueConstraint)
@@ -35,6 +36,9 @@ class AlertRuleSet(Base):
     drop_points: Mapped[float | None] = mapped_column(Float, nullable=True)
     cooldown_days: Mapped[int] = mapped_column(Integer)
     control_share: Mapped[float] = mapped_column(Float)
+    emotions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    causes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contradiction_selects: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
 
@@ -60,6 +64,8 @@ class Alert(Base):
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
     control_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What scoring read in the comment (shared.contracts.scores.CommentAnalysis), carried on.
+    comment_analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     attached: Mapped[list["AttachedResponse"]] = relationship(
         back_populates="alert", order_by="AttachedResponse.submitted_at", lazy="raise")
@@ -91,7 +97,8 @@ class AttachedResponse(Base):
 class Subscription(Base):
     """A contact center's endpoint for push delivery. The secret signs every POST, so it is kept,
     sealed (shared.sealing, `{"secret": …}`), and never returned by the API. Deleting one keeps the
-    row for its delivery history."""
+    row for its delivery history. `format`: `cloudevents` (the signed CloudEvent), `slack` or
+    `teams` (a chat message: services.alerts.domain.chat; the secret is optional there)."""
 
     __tablename__ = "subscriptions"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -99,6 +106,7 @@ class Subscription(Base):
     secret_sealed: Mapped[str] = mapped_column(Text)
     event_types: Mapped[list[str]] = mapped_column(JSON)
     programs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # None: every programme
+    format: Mapped[str] = mapped_column(String(16), default="cloudevents", server_default="cloudevents")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -121,7 +129,7 @@ class Delivery(Base):
     subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"))
     event_id: Mapped[str] = mapped_column(String(200))
     event_type: Mapped[str] = mapped_column(String(100))
-    body: Mapped[bytes] = mapped_column(LargeBinary)  # the structured CloudEvent, signed as is
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # what is POSTed as is: the CloudEvent, or a chat message
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

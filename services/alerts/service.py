@@ -30,6 +30,7 @@ from shared.errors import NotFound, PermanentError
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.sealing import SecretBox
 from shared.tombstones import Action, ErasureGuard
+from services.alerts.domain import chat
 from services.alerts.domain.rules import DEFAULT_RULES, AlertRules
 from services.alerts.domain.selection import Decision, PriorAlert, decide
 from services.alerts.models import (Alert, AlertRuleSet, AttachedResponse, Delivery, DeliveryStatus,
@@ -78,6 +79,7 @@ def alert_event(alert: Alert) -> Envelope:
         program=alert.program, response_id=alert.response_id, iec=alert.iec, segment=alert.segment,
         reasons=alert.reasons.split(","), comment=alert.comment, touchpoint=alert.touchpoint,
         raised_at=alert.raised_at, previous_iec=alert.previous_iec, control_group=alert.control_group,
+        comment_analysis=alert.comment_analysis,
     )
     kind = EventType.ALERT_HELD_OUT if alert.control_group else EventType.ALERT_RAISED
     return Envelope.new(id=f"alert:{alert.alert_id}", type=kind, source=SOURCE, subject=alert.customer_id,
@@ -136,8 +138,15 @@ class _Batch:
                 if event_type in sub.event_types and (sub.programs is None or program in sub.programs)]
 
 
+def delivery_body(fmt: str, envelope: Envelope, dashboard_url: str) -> bytes:
+    """What a subscription in `fmt` is sent for an alert event."""
+    if fmt in chat.CHAT_FORMATS:
+        return chat.render(fmt, envelope.data, chat.case_link(dashboard_url, str(envelope.data.get("alert_id"))))
+    return envelope.to_bytes()
+
+
 async def apply_scores(sessions: async_sessionmaker[AsyncSession], guard: ErasureGuard,
-                       envelopes: Sequence[Envelope]) -> Applied:
+                       envelopes: Sequence[Envelope], *, dashboard_url: str) -> Applied:
     """The consumer's use case: every `lazo.score.computed` goes through the selection rules.
 
     The score of a customer erased meanwhile is erased on arrival: no alert, no push (acting on
@@ -163,7 +172,8 @@ async def apply_scores(sessions: async_sessionmaker[AsyncSession], guard: Erasur
             prior = batch.prior(score.customer_id, score.program)
             decision = decide(batch.rules(score.program), program=score.program, customer_id=score.customer_id,
                               iec=score.iec, comment=score.comment, previous_iec=score.previous_iec,
-                              submitted_at=submitted_at, prior=prior)
+                              submitted_at=submitted_at, prior=prior, segment=score.segment,
+                              analysis=score.comment_analysis)
             if not decision.selected:
                 continue
             if decision.attach_to is not None:
@@ -180,10 +190,10 @@ async def apply_scores(sessions: async_sessionmaker[AsyncSession], guard: Erasur
             applied.events += 1
             subscribers = await batch.subscribers(envelope.type, alert.program)
             if subscribers:
-                body = envelope.to_bytes()
+                bodies = {fmt: delivery_body(fmt, envelope, dashboard_url) for fmt in {s.format for s in subscribers}}
                 for sub in subscribers:
                     session.add(Delivery(subscription_id=sub.id, event_id=envelope.id, event_type=envelope.type,
-                                         body=body, status=DeliveryStatus.PENDING, attempt_count=0,
+                                         body=bodies[sub.format], status=DeliveryStatus.PENDING, attempt_count=0,
                                          created_at=now, next_attempt_at=now))
                 applied.deliveries += len(subscribers)
     return applied
@@ -196,14 +206,14 @@ def _new_alert(score: ScoreComputed, decision: Decision, submitted_at: datetime,
         touchpoint=score.touchpoint, iec=score.iec, segment=score.segment, previous_iec=score.previous_iec,
         reasons=",".join(decision.reasons), comment=score.comment, submitted_at=submitted_at, raised_at=now,
         control_group=decision.control_group,
+        comment_analysis=score.comment_analysis.model_dump(mode="json") if score.comment_analysis else None,
     )
 
 
 # --- rules -------------------------------------------------------------------------------------
 
 def rules_of(row: AlertRuleSet) -> AlertRules:
-    return AlertRules(threshold=row.threshold, comment_selects=row.comment_selects, drop_points=row.drop_points,
-                      cooldown_days=row.cooldown_days, control_share=row.control_share)
+    return AlertRules(**{field: getattr(row, field) for field in AlertRules.model_fields})
 
 
 async def put_rules(sessions: async_sessionmaker[AsyncSession], program: str, rules: AlertRules,
@@ -230,10 +240,11 @@ async def _save_rules(sessions: async_sessionmaker[AsyncSession], program: str, 
 
 # --- subscriptions -----------------------------------------------------------------------------
 
-async def subscribe(sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, url: str, secret: str,
-                    event_types: list[str], programs: list[str] | None, who: str) -> Subscription:
+async def subscribe(sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, url: str, secret: str | None,
+                    event_types: list[str], programs: list[str] | None, who: str,
+                    fmt: str = chat.CLOUDEVENTS) -> Subscription:
     sub = Subscription(id=f"sub_{secrets.token_hex(8)}", url=url, secret_sealed=box.seal({"secret": secret}),
-                       event_types=event_types, programs=programs, created_at=utcnow(), created_by=who)
+                       event_types=event_types, programs=programs, format=fmt, created_at=utcnow(), created_by=who)
     async with transaction(sessions) as s:
         s.add(sub)
     return sub

@@ -16,15 +16,16 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.broker import Publisher
 from shared.contracts.erasure import CustomerErased, CustomerErasureRequested
-from shared.db import is_postgres, transaction
+from shared.db import is_postgres
 from shared.errors import NotFound
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.settings import SERVICES
 from shared.tombstones import ErasureGuard
+from shared.uow import UnitsOfWork
 from services.scoring.models import ErasureConfirmation, ErasureRequest, Response
 
 log = logging.getLogger("lazo.scoring.erasure")
@@ -32,8 +33,8 @@ log = logging.getLogger("lazo.scoring.erasure")
 SOURCE = "/lazo/scoring"
 
 
-async def request_erasure(publisher: Publisher, sessions: async_sessionmaker[AsyncSession] | None,
-                          guard: ErasureGuard, customer_id: str, who: str) -> Envelope:
+async def request_erasure(publisher: Publisher, uow: UnitsOfWork, guard: ErasureGuard, customer_id: str,
+                          who: str) -> Envelope:
     """Publish the request for every service (acknowledged by the broker, or Unavailable), then
     note it for its progress. The note is also written when scoring consumes the request, so a
     database hiccup here loses nothing."""
@@ -43,20 +44,19 @@ async def request_erasure(publisher: Publisher, sessions: async_sessionmaker[Asy
     envelope = Envelope.new(id=erasure_id, type=EventType.CUSTOMER_ERASURE_REQUESTED, source=SOURCE,
                             subject=customer_id, data=request)
     await publisher.publish(Topic.ERASURES, [envelope])
-    if sessions is not None:
-        try:
-            async with transaction(sessions) as session:
-                await _note_requests(session, guard, [request])
-        except Exception as exc:
-            log.warning("erasure %s requested; its progress is noted when it is consumed (%s)", erasure_id,
-                        type(exc).__name__)
+    try:
+        async with uow() as tx:
+            await _note_requests(tx.session, guard, [request])
+    except Exception as exc:
+        log.warning("erasure %s requested; its progress is noted when it is consumed (%s)", erasure_id,
+                    type(exc).__name__)
     return envelope
 
 
 async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict[str, int]:
     comments = await session.execute(
         update(Response).where(Response.customer_id == customer_id, Response.comment.is_not(None))
-        .values(comment=None).execution_options(synchronize_session=False))
+        .values(comment=None, comment_analysis=None).execution_options(synchronize_session=False))
     responses = await session.execute(
         update(Response).where(Response.customer_id == customer_id)
         .values(customer_id=pseudonym).execution_options(synchronize_session=False))

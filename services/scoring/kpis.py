@@ -27,7 +27,7 @@ from shared.periods import Period
 from services.scoring.domain.kpis import DISTRIBUTION_POINTS, Asked, Tally, point, report, total
 from services.scoring.domain.measures import CES, CSAT, CSAT_SATISFIED_FROM
 from services.scoring.models import Response
-from services.scoring.service import load_programs
+from services.scoring.queries import load_programs
 
 R = Response
 

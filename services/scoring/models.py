@@ -69,6 +69,11 @@ class Response(Base):
     conflicts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     conflict_digest: Mapped[str | None] = mapped_column(String(80), nullable=True)  # the latest other content
     conflict_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # What the comment says (domain/comments: the contract's `comment_analysis`; null without a
+    # comment), the emotion beside it for the KPIs, and the programme's taxonomy version it used.
+    comment_analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    emotion: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    taxonomy_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         # A customer's history and latest IEC.
@@ -81,6 +86,52 @@ class Response(Base):
         Index("ix_responses_touchpoint_submitted_iec", "touchpoint", "submitted_at", "iec"),
         Index("ix_responses_program_touchpoint_submitted_iec", "program", "touchpoint", "submitted_at", "iec"),
     )
+
+
+class ResponseCause(Base):
+    """A cause a response's comment talks about (its key and polarity; the evidence stays in the
+    analysis): what the cause counts and the driver view aggregate, joined with `responses`. Kept
+    when a customer is erased (a key is a figure, not personal data); replaced by a re-analysis."""
+
+    __tablename__ = "response_causes"
+
+    response_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    polarity: Mapped[str] = mapped_column(String(8))
+
+    __table_args__ = (Index("ix_response_causes_key", "key"),)
+
+
+class Taxonomy(Base):
+    """A programme's causes (domain/comments/taxonomy.py), when edited; else the default ten."""
+
+    __tablename__ = "taxonomies"
+
+    program: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class ReanalysisJob(Base):
+    """A re-analysis of a programme's stored comments, run in the background in batches: its
+    progress, and where it is (`after`: the last response id done, so a restart resumes)."""
+
+    __tablename__ = "reanalysis_jobs"
+
+    job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # running | completed | failed
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    after: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_reanalysis_jobs_status", "status"),)
 
 
 class ErasureRequest(Base):

@@ -1,18 +1,75 @@
-"""Scoring's read side: customers, responses and programmes, straight from its tables (KPIs: kpis.py)."""
+"""Scoring's reads: customers, responses and programmes, straight from its tables (KPIs: kpis.py).
+
+Used by the routes (through a read-only session) and by the use cases (in their unit of work)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.programs import ProgramDefinition
 from shared.errors import NotFound
 from services.scoring.domain.assessment import Status
-from services.scoring.models import Response
-from services.scoring.service import load_programs
+from services.scoring.domain.programs import BUILT_IN
+from services.scoring.models import Program, Response, Taxonomy
+
+
+async def load_programs(session: AsyncSession, names: Iterable[str] | None = None) -> dict[str, ProgramDefinition]:
+    """The current definitions (all, or those named): stored ones, else the built-in ones."""
+    query = select(Program.definition)
+    if names is not None:
+        names = set(names)
+        query = query.where(Program.name.in_(names))
+    stored = {d.program: d for d in map(ProgramDefinition.model_validate, (await session.scalars(query)).all())}
+    built_in = {n: p for n, p in BUILT_IN.items() if names is None or n in names}
+    return {**built_in, **stored}
+
+
+async def stored_program(session: AsyncSession, name: str) -> tuple[ProgramDefinition | None, int | None]:
+    """A programme as a change must see it: its current definition (stored, else built-in, else
+    None) and the stored version it replaces (None when none is stored)."""
+    row = await session.get(Program, name)
+    if row is None:
+        return BUILT_IN.get(name), None
+    return ProgramDefinition.model_validate(row.definition), row.version
+
+
+async def taxonomies(session: AsyncSession, programs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The stored taxonomy definitions of these programmes (those never edited use the default)."""
+    rows = await session.execute(select(Taxonomy.program, Taxonomy.definition)
+                                 .where(Taxonomy.program.in_(set(programs))))
+    return {r.program: r.definition for r in rows}
+
+
+async def kept_digests(session: AsyncSession, response_ids: set[str]) -> dict[str, str | None]:
+    """The content digest of each of these responses already stored."""
+    if not response_ids:
+        return {}
+    rows = await session.execute(select(Response.response_id, Response.digest)
+                                 .where(Response.response_id.in_(response_ids)))
+    return {r.response_id: r.digest for r in rows}
+
+
+async def latest_scores(session: AsyncSession, customer_ids: set[str], *,
+                        until: datetime | None = None) -> dict[str, tuple[float, datetime]]:
+    """Each customer's current IEC (their latest scored response by submitted_at, not after `until`): one query."""
+    if not customer_ids:
+        return {}
+    rank = func.row_number().over(
+        partition_by=Response.customer_id,
+        order_by=(Response.submitted_at.desc(), Response.scored_at.desc(), Response.response_id.desc()),
+    ).label("rank")
+    where = [Response.customer_id.in_(customer_ids), Response.status == Status.SCORED]
+    if until is not None:
+        where.append(Response.submitted_at <= until)
+    ranked = select(Response.customer_id, Response.iec, Response.submitted_at, rank).where(*where).subquery()
+    rows = await session.execute(select(ranked.c.customer_id, ranked.c.iec, ranked.c.submitted_at)
+                                 .where(ranked.c.rank == 1))
+    return {r.customer_id: (r.iec, r.submitted_at) for r in rows}
 
 
 async def customer(session: AsyncSession, customer_id: str, *, limit: int,
@@ -47,7 +104,8 @@ async def response(session: AsyncSession, response_id: str) -> dict[str, Any]:
     return {"response_id": row.response_id, "status": row.status, "iec": row.iec, "segment": row.segment,
             "reason": row.reason, "customer_id": row.customer_id, "program": row.program,
             "program_version": row.program_version, "touchpoint": row.touchpoint,
-            "submitted_at": row.submitted_at, "scored_at": row.scored_at, "conflict": conflict_of(row)}
+            "submitted_at": row.submitted_at, "scored_at": row.scored_at, "conflict": conflict_of(row),
+            "comment_analysis": row.comment_analysis}
 
 
 def conflict_of(row: Response) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.contracts.scores import CustomerContact
+from shared.contracts.scores import CommentAnalysis, CustomerContact
 from shared.events import EventData
 
 
@@ -10,6 +10,11 @@ class AlertReason:
     IEC_AT_OR_BELOW_THRESHOLD = "iec_at_or_below_threshold"
     COMMENT = "comment"
     IEC_DROP = "iec_drop"
+    # The comment's analysis (lazo.score.computed `comment_analysis`): an emotion or a cause a
+    # programme's rules name, or a comment that says the opposite of the score.
+    EMOTION = "emotion"
+    CAUSE = "cause"
+    COMMENT_CONTRADICTS_SCORE = "comment_contradicts_score"
 
 
 class AlertRaised(EventData):
@@ -31,3 +36,4 @@ class AlertRaised(EventData):
     raised_at: datetime
     previous_iec: float | None = None
     control_group: bool = False
+    comment_analysis: CommentAnalysis | None = None

@@ -1,13 +1,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from shared.events import EventData
+
+Polarity = Literal["negative", "neutral", "positive"]
+Emotion = Literal["rechazo", "decadencia", "indiferencia", "disfrutable", "extasis"]
 
 
 class CustomerContact(EventData):
     email: str | None = None
     name: str | None = None
+
+
+class CauseMention(EventData):
+    key: str
+    evidence: str
+    polarity: Polarity
+
+
+class CommentAnalysis(EventData):
+    """What a comment says (docs/comment-analysis.md): carried by `lazo.score.computed`,
+    `lazo.alert.raised` and `GET /v1/responses/{id}`, null when the response has no comment.
+    Bounded by its producer: at most 20 causes with 120-character evidence, 5 keyphrases of 60."""
+
+    language: str
+    sentiment: float
+    polarity: Polarity
+    emotion: Emotion
+    causes: list[CauseMention] = []
+    keyphrases: list[str] = []
+    analyzer: str
 
 
 class ScoreComputed(EventData):
@@ -25,6 +49,7 @@ class ScoreComputed(EventData):
     comment: str | None = None
     case_id: str | None = None
     answers: dict[str, float] = {}
+    comment_analysis: CommentAnalysis | None = None
 
 
 class ScoreRejected(EventData):

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.http import docs, problems
-from shared.http.auth import ApiKeys
+from shared.http.auth import Authenticator
 from shared.http.deadletters import router as dead_letters_router
 from shared.http.gate import Gate
 from shared.http.nul import nul_in_target
@@ -121,12 +121,13 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
             yield
         finally:
             await runtime.stop()
+            await app.state.authenticator.aclose()
 
     # /docs is Lazo's own (shared.http.docs: Swagger UI from this origin, not a CDN); no ReDoc page.
     app = FastAPI(title=f"Lazo {service}", version="1.0.0", description=description, lifespan=lifespan,
                   docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None, **_NO_NATIVE_TELEMETRY)
     app.state.settings = settings
-    app.state.api_keys = ApiKeys.from_settings(settings)
+    app.state.authenticator = Authenticator.from_settings(settings)
     problems.install(app)
     app.include_router(ops_router())
     app.include_router(docs.router())
@@ -134,10 +135,11 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
     for router in routers:
         app.include_router(router)
     # Innermost: nothing reaches a route's body before its door let the request in.
-    app.add_middleware(Gate, service=service, router=app.router, keys=app.state.api_keys,
+    app.add_middleware(Gate, service=service, router=app.router, auth=app.state.authenticator,
                        throttle=FailedAuthThrottle.from_settings(settings))
     if rate_limited:  # inside the guard, so that refused requests are counted in the metrics too
-        app.add_middleware(PerKeyRateLimit, limiter=RateLimiter.from_settings(settings), keys=app.state.api_keys)
+        app.add_middleware(PerKeyRateLimit, limiter=RateLimiter.from_settings(settings),
+                           auth=app.state.authenticator)
     app.add_middleware(_Guard, service=service)
     # Outermost, so problem+json answers carry the CORS headers too. The key travels in a header
     # (no cookies), hence no credentials; the dashboard's origin(s) come from Settings.

@@ -1,4 +1,5 @@
-"""API keys with roles (CONTRACT.md): `LAZO_API_KEYS=key:role,key:role`.
+"""Who a request is: an API key with its role (CONTRACT.md: `LAZO_API_KEYS=key:role,key:role`),
+or an OpenID Connect access token (shared.http.oidc) when LAZO_OIDC_ISSUER is set.
 
 Keys are held only as SHA-256 digests and compared in constant time. In development, when no
 keys are configured, one admin key is generated and saved to `var/api-key`.
@@ -17,20 +18,24 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shared.errors import Forbidden, Unauthorized
+from shared.http.oidc import TokenVerifier, looks_like_jwt, token_verifier, who_of
+from shared.http.roles import ROLES
+from shared.outbound import OutboundClient
 from shared.secretfile import read_or_create
 from shared.settings import Settings
 
-ROLES = ("ingest", "agent", "manager", "admin")
+__all__ = ["ROLES", "Principal", "ApiKeys", "Authenticator"]
 
 
 @dataclass(frozen=True)
 class Principal:
     role: str
-    key_id: str  # a fingerprint of the key: who did it, without the secret
+    key_id: str  # a fingerprint of the key (or of the token's subject): who did it, without the secret
+    subject: str | None = None  # an access token's `sub`
 
     @property
     def who(self) -> str:
-        return f"{self.role}:{self.key_id}"
+        return who_of(self.role, self.subject) if self.subject is not None else f"{self.role}:{self.key_id}"
 
 
 def _digest(key: str) -> bytes:
@@ -82,15 +87,38 @@ PRINCIPAL_SCOPE_KEY = "lazo.principal"
 MISSING_KEY = "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'"
 
 
-def identify(keys: ApiKeys, headers: Mapping[str, str]) -> Principal:
-    """The principal a request's headers prove, or Unauthorized."""
-    key = presented_key(headers)
-    if not key:
-        raise Unauthorized(MISSING_KEY)
-    principal = keys.identify(key)
-    if principal is None:
-        raise Unauthorized("invalid API key")
-    return principal
+class Authenticator:
+    """API keys, and access tokens when a provider is configured. A bearer value shaped like a JWT
+    is a token (no API key Lazo generates or documents has that shape); anything else is a key."""
+
+    def __init__(self, keys: ApiKeys, tokens: TokenVerifier | None = None, client: OutboundClient | None = None):
+        self.keys = keys
+        self.tokens = tokens
+        self._client = client
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Authenticator":
+        verifier = token_verifier(settings)
+        return cls(ApiKeys.from_settings(settings), *(verifier or ()))
+
+    async def identify(self, headers: Mapping[str, str]) -> Principal:
+        """The principal a request's headers prove; Unauthorized, or Forbidden for a valid token
+        without a Lazo role, or Unavailable while the identity provider's keys cannot be had."""
+        key = presented_key(headers)
+        if not key:
+            raise Unauthorized(MISSING_KEY)
+        if self.tokens is not None and looks_like_jwt(key):
+            verified = await self.tokens.verify(key)
+            fingerprint = hashlib.sha256(f"{self.tokens.config.issuer} {verified.subject}".encode()).hexdigest()[:8]
+            return Principal(verified.role, f"oidc-{fingerprint}", subject=verified.subject)
+        principal = self.keys.identify(key)
+        if principal is None:
+            raise Unauthorized("invalid API key" if self.tokens is None else "invalid API key or access token")
+        return principal
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def authorize(principal: Principal, allowed: frozenset[str]) -> Principal:
@@ -103,7 +131,7 @@ def authorize(principal: Principal, allowed: frozenset[str]) -> Principal:
 async def _principal(request: Request) -> Principal:
     # Normally identified already, before the body was read; checked here too so that a route
     # is never served without a key, whatever is in front of it.
-    return request.scope.get(PRINCIPAL_SCOPE_KEY) or identify(request.app.state.api_keys, request.headers)
+    return request.scope.get(PRINCIPAL_SCOPE_KEY) or await request.app.state.authenticator.identify(request.headers)
 
 
 def require(*roles: str):

@@ -29,7 +29,7 @@ from starlette.routing import Match
 from shared.errors import PayloadTooLarge, Problem, TooManyRequests, Unauthorized, Unavailable
 from shared.transient import is_retriable
 from shared.http import problems
-from shared.http.auth import PRINCIPAL_SCOPE_KEY, ApiKeys, authorize, identify
+from shared.http.auth import PRINCIPAL_SCOPE_KEY, Authenticator, authorize
 from shared.http.doors import PUBLIC, Door, door_of, routes_of
 from shared.http.jsonshape import JsonShape, ShapeError
 from shared.http.nul import NulScanner
@@ -72,11 +72,11 @@ def _content_length(scope) -> int | None:
 
 
 class Gate:
-    def __init__(self, app, *, service: str, router, keys: ApiKeys, throttle: FailedAuthThrottle):
+    def __init__(self, app, *, service: str, router, auth: Authenticator, throttle: FailedAuthThrottle):
         self.app = app
         self.service = service
         self.router = router  # the app's: routes included after the gate is added are seen too
-        self.keys = keys
+        self.auth = auth
         self.throttle = throttle
         self._table: list[tuple[object, Door]] | None = None
 
@@ -93,9 +93,9 @@ class Gate:
         return TooManyRequests(f"too many failed authentications from this address; retry after {wait} s",
                                retry_after=wait)
 
-    def _let_in(self, scope, address: str, roles: frozenset[str]) -> None:
+    async def _let_in(self, scope, address: str, roles: frozenset[str]) -> None:
         try:
-            principal = identify(self.keys, Headers(scope=scope))
+            principal = await self.auth.identify(Headers(scope=scope))
         except Unauthorized:
             wait = self.throttle.retry_after(address)
             if wait:
@@ -108,7 +108,7 @@ class Gate:
         """The body limit of an admitted request; a Problem for a refused one."""
         limit = door.body_limit
         if door.roles is not None:
-            self._let_in(scope, address, door.roles)
+            await self._let_in(scope, address, door.roles)
         elif door.before_body is not None:
             if wait := self.throttle.retry_after(throttle_key):
                 raise self._too_many(wait)

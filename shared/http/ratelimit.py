@@ -20,7 +20,8 @@ from collections.abc import Callable
 from starlette.datastructures import Headers
 
 from shared.http import problems
-from shared.http.auth import ApiKeys, presented_key
+from shared.errors import Problem
+from shared.http.auth import Authenticator, presented_key
 from shared.settings import Settings
 
 UNKNOWN_KEYS = "unknown-keys"
@@ -75,16 +76,19 @@ class RateLimiter:
 class PerKeyRateLimit:
     """Pure ASGI middleware: 429 for a key over its rate, before the request is read or routed."""
 
-    def __init__(self, app, limiter: RateLimiter, keys: ApiKeys):
+    def __init__(self, app, limiter: RateLimiter, auth: Authenticator):
         self.app = app
         self.limiter = limiter
-        self.keys = keys
+        self.auth = auth
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and self.limiter.enabled:
             key = presented_key(Headers(scope=scope))
             if key:
-                principal = self.keys.identify(key)
+                try:  # an access token is verified here too: its bucket is its subject's
+                    principal = await self.auth.identify(Headers(scope=scope))
+                except Problem:  # refused for good by the gate, inside
+                    principal = None
                 wait = self.limiter.take(principal.key_id if principal else UNKNOWN_KEYS)
                 if wait:
                     retry_after = max(1, math.ceil(wait))

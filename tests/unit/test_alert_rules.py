@@ -45,7 +45,8 @@ def test_rules_out_of_range_name_the_field(field, value):
 
 def test_defaults_are_the_seed_method():
     assert DEFAULT_RULES.model_dump() == {"threshold": 6, "comment_selects": True, "drop_points": None,
-                                          "cooldown_days": 7, "control_share": 0.0}
+                                          "cooldown_days": 7, "control_share": 0.0, "emotions": [], "causes": [],
+                                          "contradiction_selects": True}
 
 
 def test_cooldown_picks_the_newest_alert_within_the_window_either_side():

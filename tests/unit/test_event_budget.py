@@ -34,6 +34,7 @@ from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn
 from services.ingest.service import to_event
 from services.scoring.domain.assessment import assess
+from services.scoring.domain.comments import analysis as comments
 from services.scoring.service import _outcome
 
 WIDE = "😀"  # printable, and 12 bytes in an event (two \\ud83d\\ude00 escapes)
@@ -95,6 +96,16 @@ SHAPES = {
 }
 
 
+def largest_analysis() -> comments.CommentAnalysis:
+    """The largest analysis the contract lets any analyzer produce: every cause, keyphrase and
+    piece of evidence at its cap, in wide characters."""
+    causes = tuple(comments.CauseMention(f"{'k' * 37}{i:03d}", WIDE * comments.MAX_EVIDENCE_CHARS, "negative")
+                   for i in range(comments.MAX_CAUSES))
+    return comments.CommentAnalysis("und", -0.12345678901234567, "negative", "rechazo", causes,
+                                    (WIDE * comments.MAX_KEYPHRASE_CHARS,) * comments.MAX_KEYPHRASES,
+                                    WIDE * comments.MAX_ANALYZER_CHARS)
+
+
 def record_bytes(envelope: Envelope) -> int:
     """A Kafka record of this event: value, key, and a generous allowance for the record's framing."""
     return len(envelope.to_bytes()) + len(envelope.key) + 512
@@ -119,7 +130,7 @@ def downstream(response_event: Envelope) -> dict[str, Envelope]:
     assessment = assess(response.program, DEFAULT_PROGRAM.model_copy(update={"program": response.program}),
                         response.answers)
     assert assessment.scored
-    score_event = _outcome(response, assessment, 1.0000000000000002, now)
+    score_event = _outcome(response, assessment, 1.0000000000000002, now, largest_analysis())
     score = score_event.parse(ScoreComputed)
     decision = Decision(reasons=("iec_at_or_below_threshold", "comment", "iec_drop"))
     alert_env = alert_event(_new_alert(score, decision, score.submitted_at, now))

@@ -7,61 +7,27 @@ The id travels URL-encoded in the path (`DELETE /v1/customers/{customer_id}`: an
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
-from pydantic import BaseModel, Field, field_validator
+from fastapi import APIRouter, Path, status
 
-from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Admin
+from shared.http.deps import Provided, PublisherDep, SessionDep, UowDep
+from shared.tombstones import ErasureGuard
 from services.scoring import erasure
+from services.scoring.api.schemas import ErasureIn, ErasureProgress, ErasureRequested
 
 router = APIRouter(tags=["erasure"])
-
-CustomerId = Field(min_length=1, max_length=200)
 
 RESPONSES = {202: {"description": "the erasure was requested of every service; follow it at GET /v1/erasures/{id}"},
              503: {"description": "the broker cannot take it now; retry after Retry-After"}}
 
 
-class ErasureIn(BaseModel):
-    customer_id: str = CustomerId
-
-    @field_validator("customer_id")
-    @classmethod
-    def _unicode(cls, value: str) -> str:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("must be valid Unicode (no lone surrogates)") from None
-        return value
+Guard = Provided[ErasureGuard]
 
 
-class ErasureRequested(BaseModel):
-    customer_id: str
-    erasure_id: str
-    status: Literal["requested"] = "requested"
-
-
-class ServiceProgress(BaseModel):
-    status: Literal["erased", "pending"]
-    erased_at: datetime | None
-    erased: dict[str, int] | None = Field(description="what the service changed, by kind of record")
-
-
-class ErasureProgress(BaseModel):
-    erasure_id: str
-    status: Literal["in_progress", "completed"]
-    requested_at: datetime | None
-    requested_by: str | None
-    services: dict[str, ServiceProgress]
-    pending: list[str]
-
-
-async def _request(request: Request, runtime, customer_id: str, who: str) -> dict:
-    envelope = await erasure.request_erasure(runtime.publisher, runtime.sessions, request.app.state.erasure_guard,
-                                             customer_id, who)
+async def _request(publisher, uow, guard: ErasureGuard, customer_id: str, who: str) -> dict:
+    envelope = await erasure.request_erasure(publisher, uow, guard, customer_id, who)
     return {"customer_id": customer_id, "erasure_id": envelope.id, "status": "requested"}
 
 
@@ -69,21 +35,21 @@ async def _request(request: Request, runtime, customer_id: str, who: str) -> dic
                response_model=ErasureRequested, responses=RESPONSES)
 async def erase_customer(customer_id: Annotated[str, Path(min_length=1, max_length=200,
                                                           description="the customer id, URL-encoded")],
-                         request: Request, runtime: RuntimeDep, who: Admin) -> dict:
+                         publisher: PublisherDep, uow: UowDep, guard: Guard, who: Admin) -> dict:
     """Erase the customer's personal data (email, name, comments, causes, notes) in every service.
 
     202 once the request is on `lazo.erasures.v1`; each service then erases its copy, keeps what
     the figures need under a pseudonym, erases later events about the customer on arrival, and
     publishes `lazo.customer.erased`. Asking again is harmless.
     """
-    return await _request(request, runtime, customer_id, who.who)
+    return await _request(publisher, uow, guard, customer_id, who.who)
 
 
 @router.post("/v1/erasures", status_code=status.HTTP_202_ACCEPTED, response_model=ErasureRequested,
              responses=RESPONSES)
-async def request_erasure(body: ErasureIn, request: Request, runtime: RuntimeDep, who: Admin) -> dict:
+async def request_erasure(body: ErasureIn, publisher: PublisherDep, uow: UowDep, guard: Guard, who: Admin) -> dict:
     """The same as `DELETE /v1/customers/{customer_id}`, with the id in the body."""
-    return await _request(request, runtime, body.customer_id, who.who)
+    return await _request(publisher, uow, guard, body.customer_id, who.who)
 
 
 @router.get("/v1/erasures/{erasure_id}", response_model=ErasureProgress,
