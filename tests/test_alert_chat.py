@@ -108,6 +108,14 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
     assert "Segment: Nunca Más" in teams_texts(card)
     assert card["actions"][0]["url"] == link
 
+    # The link resolves: casework finds the case that took the alert (the dashboard asks the same).
+    async with system.client("casework", "agent") as casework:
+        async def case_of_alert():
+            return (await casework.get("/v1/cases", params={"alert_id": alert["alert_id"]})).json()["items"]
+
+        [case] = await poll(case_of_alert, timeout=60, what="the case of the alert")
+        assert case["customer_id"] == f"C-{uid}"
+
     # Erasing the customer replaces both stored messages whole: their text is the customer's data.
     erased = await erase(system, await tap(Topic.ERASURES), f"C-{uid}")
     assert erased["alerts"]["deliveries"] == 2
