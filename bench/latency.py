@@ -76,6 +76,8 @@ def summarise(milestone: Milestone, expected: list[str], start: dict[str, float]
     delays = [(seen[rid] - start[rid]) * 1000 for rid in expected if rid in seen]
     out = {"event": milestone.event_type, "expected": len(expected), "seen": len(delays),
            "missing": len(expected) - len(delays), **spread(delays)}
+    if out["missing"]:  # a few names to look up: nothing may be lost without a trace
+        out["missing_sample"] = [rid for rid in expected if rid not in seen][:10]
     if not delays:
         out["note"] = f"no {milestone.event_type} events"
     return out

@@ -1,7 +1,7 @@
 """`make run`: the whole system in the foreground, in one terminal.
 
 Starts the embedded broker when nothing answers on KAFKA_BOOTSTRAP_SERVERS, creates the topics,
-makes sure there is an API key, then runs the four services as child processes and merges
+makes sure there is an API key, then runs the five services as child processes and merges
 their output into one stream, each line prefixed with its service. Ctrl-C stops everything it
 started; if a service dies, everything stops with a non-zero exit so the failure is not missed.
 """
@@ -23,7 +23,7 @@ from shared.provision import api_key, create_topics
 from shared.settings import SERVICES, Settings
 
 GRACE_S = 10.0  # how long services get to shut down after SIGTERM before SIGKILL
-COLOURS = {"lazo": "1", "ingest": "36", "scoring": "35", "alerts": "33", "casework": "32"}
+COLOURS = {"lazo": "1", "ingest": "36", "scoring": "35", "alerts": "33", "casework": "32", "surveys": "34"}
 WIDTH = max(map(len, COLOURS)) + 2
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0")
 

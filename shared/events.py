@@ -29,8 +29,10 @@ class Topic:
     OUTCOMES = "lazo.outcomes.v1"
     ERASURES = "lazo.erasures.v1"
     DEADLETTER = "lazo.deadletter.v1"
+    CONTACTS = "lazo.contacts.v1"  # a CRM's contacts, for the survey planner
+    INVITATIONS = "lazo.invitations.v1"  # the survey planner's invitations
 
-    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, OUTCOMES, ERASURES, DEADLETTER)
+    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, OUTCOMES, ERASURES, DEADLETTER, CONTACTS, INVITATIONS)
 
 
 class EventType:
@@ -48,6 +50,13 @@ class EventType:
     CUSTOMER_ERASURE_REQUESTED = "lazo.customer.erasure_requested"
     CUSTOMER_ERASED = "lazo.customer.erased"  # one per service, once it has erased its copy
     DEADLETTERED = "lazo.event.deadlettered"
+    CONTACT_UPSERTED = "lazo.contact.upserted"
+    SURVEY_DUE = "lazo.survey.due"
+    SURVEY_SUPPRESSED = "lazo.survey.suppressed"
+    SURVEY_REMINDED = "lazo.survey.reminded"
+    SURVEY_RESPONDED = "lazo.survey.responded"
+    SURVEY_EXPIRED = "lazo.survey.expired"
+    SURVEY_FOLLOWUP_EXPIRED = "lazo.survey.followup_expired"
 
 
 # Which topic carries each event type (the table in CONTRACT.md).
@@ -61,6 +70,10 @@ _TOPIC_OF = {
     EventType.OUTCOME_RECORDED: Topic.OUTCOMES,
     EventType.CUSTOMER_ERASURE_REQUESTED: Topic.ERASURES, EventType.CUSTOMER_ERASED: Topic.ERASURES,
     EventType.DEADLETTERED: Topic.DEADLETTER,
+    EventType.CONTACT_UPSERTED: Topic.CONTACTS,
+    EventType.SURVEY_DUE: Topic.INVITATIONS, EventType.SURVEY_SUPPRESSED: Topic.INVITATIONS,
+    EventType.SURVEY_REMINDED: Topic.INVITATIONS, EventType.SURVEY_RESPONDED: Topic.INVITATIONS,
+    EventType.SURVEY_EXPIRED: Topic.INVITATIONS, EventType.SURVEY_FOLLOWUP_EXPIRED: Topic.INVITATIONS,
 }
 
 

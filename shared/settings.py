@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import limits
 
-SERVICES = ("ingest", "scoring", "alerts", "casework")
+SERVICES = ("ingest", "scoring", "alerts", "casework", "surveys")
 # Bind addresses a browser on the same machine reaches as 127.0.0.1 or localhost.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "0.0.0.0", "::", "::1"})
 
@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     scoring_port: int = Field(8002, validation_alias=AliasChoices("LAZO_SCORING_PORT"))
     alerts_port: int = Field(8003, validation_alias=AliasChoices("LAZO_ALERTS_PORT"))
     casework_port: int = Field(8004, validation_alias=AliasChoices("LAZO_CASEWORK_PORT"))
+    surveys_port: int = Field(8005, validation_alias=AliasChoices("LAZO_SURVEYS_PORT"))
     # Browser origins allowed to call the APIs (comma-separated, or `*`): the ops dashboard is served
     # by casework and reads the other services cross-origin. Unset: casework's own origin(s).
     cors_origins: str | None = Field(None, validation_alias=AliasChoices("LAZO_CORS_ORIGINS"))
@@ -113,6 +114,13 @@ class Settings(BaseSettings):
     delivery_max_age_h: float = Field(24.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_MAX_AGE_H"))
     delivery_timeout_s: float = Field(5.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_TIMEOUT_S"))
 
+    # alerts: where chat alerts' "Open the case" buttons point (the ops dashboard casework serves).
+    # Unset: casework's own URL (`http://<LAZO_HOST>:<LAZO_CASEWORK_PORT>/dashboard/`).
+    dashboard_url: str | None = Field(None, max_length=500, validation_alias=AliasChoices("LAZO_DASHBOARD_URL"))
+    # TEST ONLY: a receiver on loopback may stand in for hooks.slack.com or a Teams workflow host
+    # (alerts' slack/teams subscriptions). Never set it in production.
+    test_chat_loopback: bool = Field(False, validation_alias=AliasChoices("LAZO_TEST_CHAT_LOOPBACK"))
+
     # Outbound calls (shared.outbound): loopback, private (RFC 1918, CGNAT, ULA) and local names are
     # refused unless this is on (a contact centre on premises; the tests' local receivers). Metadata,
     # link-local and reserved addresses are refused whatever it says.
@@ -120,6 +128,22 @@ class Settings(BaseSettings):
     # Most bytes of a platform API's answer read into memory (a push's answer: at most 64 KiB, unread beyond).
     outbound_max_bytes: int = Field(8 << 20, ge=1024, le=256 << 20,
                                     validation_alias=AliasChoices("LAZO_OUTBOUND_MAX_BYTES"))
+
+    # surveys: how often the planner runs a round (invitations due, reminders, expiries); the
+    # clock it plans by: `system`, or `manual` (demos and tests move it with PUT /v1/clock);
+    # key(s) signing invitation and unsubscribe tokens, comma-separated, newest first (unset: one
+    # generated once in var/); the public https address unsubscribe links point at; how many days
+    # apart a customer may be surveyed across programmes (0: no limit).
+    planner_every_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("LAZO_PLANNER_EVERY_S"))
+    surveys_clock: Literal["system", "manual"] = Field("system", validation_alias=AliasChoices("LAZO_SURVEYS_CLOCK"))
+    survey_token_keys: str | None = Field(None, validation_alias=AliasChoices("LAZO_SURVEY_TOKEN_KEYS"))
+    surveys_public_url: str = Field("https://surveys.example.com",
+                                    validation_alias=AliasChoices("LAZO_SURVEYS_PUBLIC_URL"))
+    contact_frequency_days: int = Field(30, ge=0, le=365, validation_alias=AliasChoices("LAZO_CONTACT_FREQUENCY_DAYS"))
+    # surveys: SMTP server invitations are sent through (smtp://user:pass@host:port, smtps://…);
+    # unset: nothing is sent, the log says how each invitation would go.
+    smtp_url: str | None = Field(None, validation_alias=AliasChoices("LAZO_SMTP_URL"))
+    smtp_from: str = Field("encuestas@example.com", validation_alias=AliasChoices("LAZO_SMTP_FROM"))
 
     # OpenID Connect access tokens (shared.http.oidc), beside API keys: unset issuer = API keys only.
     oidc_issuer: str | None = Field(None, validation_alias=AliasChoices("LAZO_OIDC_ISSUER"))
@@ -161,6 +185,9 @@ class Settings(BaseSettings):
 
     def base_url_of(self, service: str) -> str:
         return f"http://{self.host}:{self.port_of(service)}"
+
+    def dashboard_link_base(self) -> str:
+        return self.dashboard_url or f"{self.base_url_of('casework')}/dashboard/"
 
     def cors_origin_list(self) -> list[str]:
         if self.cors_origins is not None:

@@ -9,35 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from shared.events import utcnow
-from shared.runtime import Runtime
+from shared.background import BackgroundTask
+from shared.clock import Clock
+from shared.uow import UnitsOfWork
 from services.casework import service
 
 log = logging.getLogger("lazo.casework.sla")
 
 
-class SlaWatch:
-    def __init__(self, runtime: Runtime, interval_s: float):
-        self._runtime = runtime
+class SlaWatch(BackgroundTask):
+    name = "casework-sla-watch"
+
+    def __init__(self, uow: UnitsOfWork, clock: Clock, interval_s: float):
+        super().__init__()
+        self._uow = uow
+        self._clock = clock
         self._interval_s = interval_s
-        self._task: asyncio.Task | None = None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="casework-sla-watch")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             try:
-                if await service.record_breaches(self._runtime.sessions, now=utcnow()):
-                    self._runtime.notify_outbox()
+                await service.record_breaches(self._uow, now=self._clock.now())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # database away: the next round catches up

@@ -20,11 +20,12 @@ from shared.contracts.outcomes import OutcomeRecorded
 from shared.contracts.responses import Customer, ResponseReceived
 from shared.contracts.scores import CustomerContact, ScoreComputed
 from shared.events import Envelope, EventType, Topic, utcnow
+from shared.settings import SERVICES as ALL_SERVICES
 from tests.security.support import case_of, detractor, failing_subscription, own_program
 from tests.support import poll, raw_producer
 from tests.test_webhooks import WHSEC, body_of, create_source, formbricks_headers, load
 
-SERVICES = {"ingest", "scoring", "alerts", "casework"}
+SERVICES = set(ALL_SERVICES)
 
 
 async def quarantine_a_payload_naming(system, source: str, program: str, customer: str, email: str,
