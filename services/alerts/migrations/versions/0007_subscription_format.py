@@ -1,7 +1,7 @@
 """subscriptions gain a format: cloudevents (the signed push, as before), slack or teams
 
-Revision ID: 0006_subscription_format
-Revises: 0005_relay
+Revision ID: 0007_subscription_format
+Revises: 0006_comments
 
 Existing subscriptions are CloudEvents pushes, as they always were.
 """
@@ -10,8 +10,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_subscription_format"
-down_revision: Union[str, Sequence[str], None] = "0005_relay"
+revision: str = "0007_subscription_format"
+down_revision: Union[str, Sequence[str], None] = "0006_comments"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
