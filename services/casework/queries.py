@@ -34,6 +34,7 @@ class CaseQuery:
     customer_id: str | None = None
     program: str | None = None
     overdue: bool | None = None
+    alert_id: str | None = None  # the case that took this alert (a chat alert's dashboard link)
     limit: int = 50
     offset: int = 0
 
@@ -53,6 +54,8 @@ async def list_cases(session: AsyncSession, q: CaseQuery, now: datetime) -> tupl
         where.append(CaseRow.program == q.program)
     if q.overdue is not None:
         where.append(is_overdue if q.overdue else ~is_overdue)
+    if q.alert_id is not None:
+        where.append(CaseRow.case_id.in_(select(CaseAlertRow.case_id).where(CaseAlertRow.alert_id == q.alert_id)))
     total = await session.scalar(select(func.count()).select_from(CaseRow).where(*where))
     rows = (await session.scalars(
         select(CaseRow).where(*where)

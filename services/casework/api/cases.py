@@ -23,11 +23,12 @@ async def get_cases(session: SessionDep, clock: ClockDep, _: Reader,
                     status: Status | None = None, owner: str | None = None, customer_id: str | None = None,
                     program: str | None = None,
                     overdue: Annotated[bool | None, Query(description="true: only SLA breaches; false: none")] = None,
+                    alert_id: Annotated[str | None, Query(max_length=64, description="the case that took this alert")] = None,
                     limit: Limit = 50, offset: Offset = 0) -> dict:
     """Cases, overdue first then newest, with the total matching the filters."""
     now = clock.now()
     query = queries.CaseQuery(status=status, owner=owner, customer_id=customer_id, program=program,
-                              overdue=overdue, limit=limit, offset=offset)
+                              overdue=overdue, alert_id=alert_id, limit=limit, offset=offset)
     total, rows = await queries.list_cases(session, query, now)
     return {"total": total, "limit": limit, "offset": offset, "items": [case_out(r, now) for r in rows]}
 
