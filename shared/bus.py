@@ -5,6 +5,10 @@ Every service's `handlers.py` declares its table; the consumer runner hands each
 applied (inbox), and calls each handler with its events — consecutive events of one type
 together, so a handler can do a batch with a handful of queries, and the batch's order holds.
 Event types a service has no handler for are not its business and are skipped.
+
+A handler of reports where the last one wins (a CRM's outcome corrected, then the correction
+undone: A, B, then A again under A's event id) is marked `every_delivery`: it gets every event of
+its type, seen before or not, in order (the inbox still records them; `tx.is_new` tells which).
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from shared.events import Envelope, topic_of
 from shared.uow import UnitOfWork, UnitsOfWork
 
 Handler = Callable[[UnitOfWork, Sequence[Envelope]], Awaitable[None]]
+
+
+def every_delivery(handler: Handler) -> Handler:
+    """Mark `handler` as one that applies each delivery, redelivered or not (it must be idempotent)."""
+    handler.every_delivery = True  # type: ignore[attr-defined]
+    return handler
 
 
 class MessageBus:
@@ -39,7 +49,10 @@ class MessageBus:
         if not wanted:
             return
         async with self._uow() as tx:
-            for type_, run in _runs(await tx.unseen(wanted)):
+            fresh = {id(e) for e in await tx.unseen(wanted)}
+            applied = [e for e in wanted
+                       if id(e) in fresh or getattr(self._handlers[e.type], "every_delivery", False)]
+            for type_, run in _runs(applied):
                 await self._handlers[type_](tx, run)
 
 

@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     delivery_max_age_h: float = Field(24.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_MAX_AGE_H"))
     delivery_timeout_s: float = Field(5.0, gt=0, validation_alias=AliasChoices("LAZO_DELIVERY_TIMEOUT_S"))
 
+    # alerts: where chat alerts' "Open the case" buttons point (the ops dashboard casework serves).
+    # Unset: casework's own URL (`http://<LAZO_HOST>:<LAZO_CASEWORK_PORT>/dashboard/`).
+    dashboard_url: str | None = Field(None, max_length=500, validation_alias=AliasChoices("LAZO_DASHBOARD_URL"))
+    # TEST ONLY: a receiver on loopback may stand in for hooks.slack.com or a Teams workflow host
+    # (alerts' slack/teams subscriptions). Never set it in production.
+    test_chat_loopback: bool = Field(False, validation_alias=AliasChoices("LAZO_TEST_CHAT_LOOPBACK"))
+
     # Outbound calls (shared.outbound): loopback, private (RFC 1918, CGNAT, ULA) and local names are
     # refused unless this is on (a contact centre on premises; the tests' local receivers). Metadata,
     # link-local and reserved addresses are refused whatever it says.
@@ -178,6 +185,9 @@ class Settings(BaseSettings):
 
     def base_url_of(self, service: str) -> str:
         return f"http://{self.host}:{self.port_of(service)}"
+
+    def dashboard_link_base(self) -> str:
+        return self.dashboard_url or f"{self.base_url_of('casework')}/dashboard/"
 
     def cors_origin_list(self) -> list[str]:
         if self.cors_origins is not None:

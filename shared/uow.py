@@ -40,6 +40,7 @@ class UnitOfWork:
         self._on_publish = on_publish
         self._after_commit: list[Hook] = []
         self._published = False
+        self._new: set[str] = set()
         self._tx: AbstractAsyncContextManager[AsyncSession] | None = None
         self.session: AsyncSession
 
@@ -74,7 +75,13 @@ class UnitOfWork:
 
     async def unseen(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
         """The events not applied before (nor twice in this batch); they are marked applied."""
-        return await self.messaging.unseen(self.session, envelopes)
+        fresh = await self.messaging.unseen(self.session, envelopes)
+        self._new.update(e.id for e in fresh)
+        return fresh
+
+    def is_new(self, envelope: Envelope) -> bool:
+        """Whether `unseen` found this event new in this unit of work."""
+        return envelope.id in self._new
 
     def publish(self, topic: str, envelope: Envelope) -> None:
         """Publish `envelope` once this unit of work has committed (through the outbox)."""

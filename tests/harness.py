@@ -106,6 +106,8 @@ class System:
             # The tests' contact centres and platform APIs are servers on 127.0.0.1; a test of the
             # refusals passes extra_env={"LAZO_ALLOW_PRIVATE_TARGETS": "false"}.
             "LAZO_ALLOW_PRIVATE_TARGETS": "true",
+            # Test only: local receivers stand in for hooks.slack.com and Teams workflow hosts.
+            "LAZO_TEST_CHAT_LOOPBACK": "true",
             "PYTHONPATH": str(ROOT),
         })
         if self.database_url:

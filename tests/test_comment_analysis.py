@@ -105,3 +105,59 @@ async def test_rules_select_on_the_comments_emotion_and_on_a_comment_contradicti
         items = (await c.get("/v1/alerts", params={"customer_id": f"C-e3-{uid}"})).json()["items"]
     assert [a["response_id"] for a in items] == [f"e4-{uid}"]
 
+
+
+async def test_admins_change_a_programmes_causes_and_reanalyse_its_history(system, uid):
+    name = f"tax-{uid}"
+    await program(system, name)
+    comment = "El envío tardó tres semanas y encima me quitaron los puntos de fidelidad"
+    await post(system, response(f"t1-{uid}", f"C-t1-{uid}", NUNCA_MAS, comment, program=name))
+    before = (await scored(system, f"t1-{uid}"))["comment_analysis"]
+    assert [c["key"] for c in before["causes"]] == ["delivery"]
+
+    path = f"/v1/programs/{name}/taxonomy"
+    coverage = {"key": "loyalty_points", "names": {"es": "Puntos", "en": "Loyalty points"},
+                "cues": {"es": ["puntos de fidelidad", "mis puntos"], "en": ["loyalty points", "reward*"]}}
+    async with system.client("scoring", "admin") as admin, system.client("scoring", "agent") as agent:
+        default = (await agent.get(path)).json()
+        assert default["version"] == 1 and len(default["causes"]) == 10 and default["updated_by"] is None
+        assert (await agent.post(f"{path}/causes", json=coverage)).status_code == 403
+        assert (await admin.get(f"/v1/programs/nope-{uid}/taxonomy")).status_code == 404
+
+        r = await admin.post(f"{path}/causes", json=coverage)
+        assert r.status_code == 201 and r.json()["version"] == 2, r.text
+        assert r.json()["causes"][-1]["key"] == "loyalty_points"
+        assert (await admin.post(f"{path}/causes", json=coverage)).status_code == 409
+        bad = await admin.post(f"{path}/causes", json=coverage | {"key": "Cobertura!"})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "key", bad.text
+        bad = await admin.post(f"{path}/causes", json=coverage | {"key": "x2", "cues": {"es": ["a" * 81]}})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cues.es[0]", bad.text
+
+        r = await admin.patch(f"{path}/causes/delivery", json={"retired": True})
+        assert r.status_code == 200 and r.json()["version"] == 3
+        r = await admin.patch(f"{path}/causes/billing", json={"names": {"es": "Cobros", "en": "Charges"}})
+        billing = next(c for c in r.json()["causes"] if c["key"] == "billing")
+        assert billing["names"] == {"es": "Cobros", "en": "Charges"} and billing["cues"]["es"]  # cues kept
+        assert (await admin.patch(f"{path}/causes/nope", json={"retired": True})).status_code == 404
+        assert (await admin.patch(f"{path}/causes/billing", json={"key": "x"})).status_code == 422
+
+        # The stored comment is unchanged until re-analysed; new ones use the new taxonomy at once.
+        assert (await agent.get(f"/v1/responses/t1-{uid}")).json()["comment_analysis"] == before
+        await post(system, response(f"t2-{uid}", f"C-t2-{uid}", NUNCA_MAS, comment, program=name))
+        fresh = (await scored(system, f"t2-{uid}"))["comment_analysis"]
+        assert [c["key"] for c in fresh["causes"]] == ["loyalty_points"]
+
+        r = await admin.post(f"{path}:reanalyze")
+        assert r.status_code == 202 and r.json()["status"] in ("running", "completed"), r.text
+        job = r.json()
+        assert job["total"] == 2 and r.headers["location"] == f"/v1/reanalyses/{job['job_id']}"
+
+        async def finished():
+            body = (await admin.get(r.headers["location"])).json()
+            return body["status"] == "completed" and body
+        done = await poll(finished, timeout=60, what="re-analysis completed")
+        assert done["done"] == done["total"] == 2 and done["finished_at"]
+        after = (await agent.get(f"/v1/responses/t1-{uid}")).json()["comment_analysis"]
+        assert [c["key"] for c in after["causes"]] == ["loyalty_points"]
+        assert after["causes"][0]["evidence"] == "puntos de fidelidad"
+        assert (await admin.get("/v1/reanalyses/reanalysis-nope")).status_code == 404

@@ -11,15 +11,17 @@ seconds. Plans are removed when a test ends; each test's contacts carry its own 
 from __future__ import annotations
 
 import uuid
+import asyncio
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from shared.contracts.cases import CaseEvent
+from shared.contracts.scores import ScoreComputed
 from shared.events import Envelope, EventType, Topic
 from tests.harness import System
-from tests.support import Tap, raw_producer
+from tests.support import Tap, poll, raw_producer
 from services.surveys.domain.tokens import TokenKeys, verify
 
 TOKEN_KEY = "surveys-test-token-key-0123456789abcdef"
@@ -215,3 +217,195 @@ async def test_a_month_is_planned_once_per_customer_inside_each_local_window_acr
     assert any(i["status"] == "expired" for i in march) and any(i["reminded_at"] for i in march)
     # Even over the days: 18 customers cannot all land on a handful of dates.
     assert len({datetime.fromisoformat(i["due_at"]).date() for i in march}) >= 8
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+async def month(api, start: datetime, days: int) -> None:
+    """A round at noon UTC each day (inside the default 09:00–18:00 UTC window)."""
+    for day in range(days):
+        await at(api, start + timedelta(days=day, hours=12))
+
+
+async def test_contact_rules_suppress_and_record_the_reason(api, plans, tap, produce, uid):
+    invitations_topic = await tap(Topic.INVITATIONS)
+    c = {name: f"{uid}-{name}" for name in ("ok", "unsub", "webhook_only", "no_email", "case", "busy")}
+    assert (await api.post("/v1/contacts:batch", json={"contacts": [
+        {"customer_id": c["ok"], "email": "ok@example.com"},
+        {"customer_id": c["unsub"], "email": "u@example.com", "unsubscribed_at": "2027-01-01T00:00:00Z"},
+        {"customer_id": c["webhook_only"], "email": "w@example.com", "consent": ["webhook"]},
+        {"customer_id": c["no_email"]},
+        {"customer_id": c["case"], "email": "case@example.com"},
+        {"customer_id": c["busy"], "email": "busy@example.com"},
+    ]})).json()["upserted"] == 6
+    first = await plans(f"a{uid}", channel="email")
+    # A case is being worked for one customer; its responded state makes the follow-up visible,
+    # which says the consumer has the case.
+    await produce(Topic.CASES, case_event(EventType.CASE_OPENED, f"case-{uid}", c["case"], first.program, "open", 1))
+    await produce(Topic.CASES, case_event(EventType.CASE_TRANSITIONED, f"case-{uid}", c["case"], first.program,
+                                          "responded", 2))
+    await poll(lambda: invitations(api, case_id=f"case-{uid}"), what="the case's follow-up")
+
+    start = datetime(2027, 6, 1, tzinfo=UTC)
+    await month(api, start, 30)
+    # The second programme plans July: one customer was surveyed by the first less than 30 days ago.
+    second = await plans(f"b{uid}", channel="email")
+    await api.delete(f"/v1/programs/{first.program}/survey-plan")
+    await api.post("/v1/contacts", json={"customer_id": c["busy"], "email": "busy@example.com"})
+    await month(api, start + timedelta(days=30), 31)
+
+    def by_customer(items):
+        return {i["customer_id"]: i for i in items if i["customer_id"].startswith(uid) and i["kind"] == "survey"}
+
+    june = by_customer(await invitations(api, program=first.program))
+    assert june[c["ok"]]["status"] in ("sent", "reminded", "expired")
+    assert june[c["unsub"]]["reason"] == "unsubscribed"
+    assert june[c["webhook_only"]]["reason"] == "no_consent"
+    assert june[c["no_email"]]["reason"] == "no_address"
+    assert june[c["case"]]["reason"] == "open_case"
+    july = by_customer(await invitations(api, program=second.program))
+    frequency = [i for i in july.values() if i["reason"] == "contact_frequency"]
+    assert frequency, july
+    for inv in frequency:  # the first programme's invitation went out less than 30 days earlier
+        earlier = datetime.fromisoformat(june[inv["customer_id"]]["due_at"])
+        assert datetime.fromisoformat(inv["created_at"]) - earlier < timedelta(days=30)
+    events = await invitations_topic.wait_for(EventType.SURVEY_SUPPRESSED, count=4, program=first.program)
+    assert {e.data["reason"] for e in events} >= {"unsubscribed", "no_consent", "no_address", "open_case"}
+    # The follow-up is not held back by its own open case.
+    follow_up = (await invitations(api, case_id=f"case-{uid}"))[0]
+    assert follow_up["kind"] == "follow_up" and follow_up["status"] != "suppressed", follow_up
+
+
+# -- the follow-up ------------------------------------------------------------------------------
+
+def score_event(response_id: str, customer_id: str, program: str, case_id: str | None = None) -> Envelope:
+    data = ScoreComputed(response_id=response_id, customer_id=customer_id, program=program, iec=9.0,
+                         segment="wow", submitted_at=datetime.now(UTC), case_id=case_id)
+    return Envelope.new(id=f"score:{response_id}", type=EventType.SCORE_COMPUTED, source="/lazo/scoring",
+                        subject=customer_id, data=data)
+
+
+async def test_a_responded_case_gets_its_follow_up_answered_or_expired_and_told(api, plans, tap, produce, uid):
+    invitations_topic = await tap(Topic.INVITATIONS)
+    answered, silent = f"{uid}-answered", f"{uid}-silent"
+    await api.post("/v1/contacts:batch", json={"contacts": [{"customer_id": answered, "email": "a@example.com"},
+                                                            {"customer_id": silent, "email": "s@example.com"}]})
+    plan = await plans(f"f{uid}", channel="event_only", reminder_after_days=2, expire_after_days=5)
+    start = datetime(2027, 9, 1, 10, tzinfo=UTC)
+    await api.put("/v1/clock", json={"now": start.isoformat()})
+    for customer in (answered, silent):
+        case_id = f"case-{customer}"
+        await produce(Topic.CASES, case_event(EventType.CASE_OPENED, case_id, customer, plan.program, "open", 1))
+        await produce(Topic.CASES, case_event(EventType.CASE_TRANSITIONED, case_id, customer, plan.program,
+                                              "responded", 2))
+        # Redelivered: still one follow-up per case.
+        await produce(Topic.CASES, case_event(EventType.CASE_TRANSITIONED, case_id, customer, plan.program,
+                                              "responded", 2))
+    await poll(lambda: _count(api, kind="follow_up", program=plan.program, want=2), what="two follow-ups")
+    await at(api, start)
+    due = await invitations_topic.wait_for(EventType.SURVEY_DUE, count=2, program=plan.program, kind="follow_up")
+    link = next(e for e in due if e.data["customer_id"] == answered).data["link"]
+    assert f"case=case-{answered}" in link
+
+    await produce(Topic.SCORES, score_event(f"r-{uid}", answered, plan.program, case_id=f"case-{answered}"))
+    done = await invitations_topic.wait_for(EventType.SURVEY_RESPONDED, program=plan.program)
+    assert done[0].data["case_id"] == f"case-{answered}" and done[0].data["seconds_to_respond"] is not None
+
+    await at(api, start + timedelta(days=2, hours=1))
+    await at(api, start + timedelta(days=5, hours=1))
+    expired = await invitations_topic.wait_for(EventType.SURVEY_FOLLOWUP_EXPIRED, program=plan.program)
+    assert expired[0].data["case_id"] == f"case-{silent}" and expired[0].subject == silent
+    follow_ups = {i["customer_id"]: i for i in await invitations(api, program=plan.program, kind="follow_up")}
+    assert follow_ups[answered]["status"] == "responded" and follow_ups[answered]["response_id"] == f"r-{uid}"
+    assert follow_ups[silent]["status"] == "expired" and follow_ups[silent]["reminded_at"]
+
+    kpis = (await api.get("/v1/surveys/kpis", params={"program": plan.program})).json()
+    assert kpis["follow_ups"] == {"due": 2, "responded": 1, "expired": 1, "response_rate": 0.5}
+
+
+async def _count(api, want: int, **query) -> bool:
+    return len(await invitations(api, **query)) == want
+
+
+# -- reports, bounces, unsubscribing ------------------------------------------------------------
+
+async def test_the_sending_tool_reports_and_the_customer_unsubscribes_in_one_click(surveys, api, plans, tap, uid):
+    invitations_topic = await tap(Topic.INVITATIONS)
+    people = {n: f"{uid}-{n}" for n in ("opens", "bounces", "leaves", "nowhere")}
+    await api.post("/v1/contacts:batch", json={"contacts": [
+        {"customer_id": people["opens"], "email": "o@example.com", "locale": "en"},
+        {"customer_id": people["bounces"], "email": "b@example.com"},
+        {"customer_id": people["leaves"], "email": "l@example.com"},
+        {"customer_id": people["nowhere"]}]})
+    plan = await plans(f"s{uid}", channel="email", reminder_after_days=40, expire_after_days=60)
+    await month(api, datetime(2027, 11, 1, tzinfo=UTC), 30)
+    mine = {i["customer_id"]: i for i in await invitations(api, program=plan.program)
+            if i["customer_id"].startswith(uid)}
+    assert {mine[p]["status"] for p in ("opens", "bounces", "leaves") for p in [people[p]]} == {"sent"}
+
+    reports = surveys.client("surveys", "ingest")  # the company's tool reports with a machine key
+    async with reports:
+        r = await reports.post(f"/v1/invitations/{mine[people['opens']]['invitation_id']}/reports",
+                               json={"event": "opened"})
+        assert r.status_code == 200 and r.json()["opened_at"], r.text
+        r = await reports.post(f"/v1/invitations/{mine[people['opens']]['invitation_id']}/reports",
+                               json={"event": "sent"})
+        assert r.status_code == 200, "a late report changes nothing and is no error"
+        r = await reports.post(f"/v1/invitations/{mine[people['bounces']]['invitation_id']}/reports",
+                               json={"event": "bounced", "detail": "550 no such user"})
+        assert r.status_code == 200 and r.json()["status"] == "bounced", r.text
+        r = await reports.post(f"/v1/invitations/{mine[people['nowhere']]['invitation_id']}/reports",
+                               json={"event": "sent"})
+        assert r.status_code == 409 and "suppressed" in r.json()["detail"], r.text
+        r = await reports.post(f"/v1/invitations/{mine[people['opens']]['invitation_id']}/reports",
+                               json={"event": "delivered"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "event"
+    assert (await api.get(f"/v1/contacts/{people['bounces']}")).json()["bounced"] == ["email"]
+
+    due = await invitations_topic.wait_for(EventType.SURVEY_DUE, program=plan.program,
+                                           invitation_id=mine[people["leaves"]]["invitation_id"])
+    assert due[0].data["customer"]["email"] == "l@example.com"
+    unsubscribe = due[0].data["unsubscribe_link"]
+    assert unsubscribe.startswith("https://surveys.test/u/")
+    path = unsubscribe.removeprefix("https://surveys.test")
+    async with surveys.client("surveys", role=None) as public:  # the customer has no key
+        page = await public.get(path)
+        assert page.status_code == 200 and "<form method=\"post\">" in page.text
+        assert (await api.get(f"/v1/contacts/{people['leaves']}")).json()["unsubscribed_at"] is None, \
+            "opening the page (a link scanner) unsubscribes nobody"
+        r = await public.post(path, content=b"List-Unsubscribe=One-Click",
+                              headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 200, r.text
+        assert (await public.post(path[:-2] + "xx")).status_code == 404
+    assert (await api.get(f"/v1/contacts/{people['leaves']}")).json()["unsubscribed_at"]
+
+
+# -- two replicas -------------------------------------------------------------------------------
+
+async def test_two_planner_replicas_invite_each_customer_once(surveys, api, plans, uid):
+    contacts = [{"customer_id": f"{uid}-{i:03d}", "email": f"r{i}@example.com"} for i in range(60)]
+    await api.post("/v1/contacts:batch", json={"contacts": contacts})
+    plan = await plans(f"x{uid}", channel="event_only")
+    replica = surveys.spawn("surveys")
+    replica.wait_ready()
+    try:
+        async with surveys.client("surveys", "manager") as one, \
+                httpx_client(replica.url) as two:
+            moment = datetime(2028, 1, 1, tzinfo=UTC)
+            for day in range(31):
+                now = (moment + timedelta(days=day, hours=12)).isoformat()
+                for client in (one, two):
+                    assert (await client.put("/v1/clock", json={"now": now})).status_code == 200
+                answers = await asyncio.gather(one.post("/v1/planner/runs"), two.post("/v1/planner/runs"))
+                assert {a.status_code for a in answers} <= {200, 409}, [a.text for a in answers]
+    finally:
+        replica.stop()
+    mine = [i for i in await invitations(api, program=plan.program) if i["customer_id"].startswith(uid)]
+    assert sorted(i["customer_id"] for i in mine) == sorted(c["customer_id"] for c in contacts)
+
+
+def httpx_client(url: str):
+    import httpx
+
+    from tests.harness import KEYS
+    return httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {KEYS['manager']}"}, timeout=15)

@@ -35,7 +35,8 @@ def make_runtime(settings: Settings, box: SecretBox) -> Runtime:
                             egress=Egress(settings.allow_private_targets))
 
     async def handle(envelopes: Sequence[Envelope]) -> None:
-        applied = await service.apply_scores(runtime.sessions, guard, envelopes)
+        applied = await service.apply_scores(runtime.sessions, guard, envelopes,
+                                             dashboard_url=settings.dashboard_link_base())
         if applied.events:
             runtime.notify_outbox()
         if applied.deliveries:

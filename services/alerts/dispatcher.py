@@ -9,6 +9,9 @@ SKIP LOCKED, so replicas share the work). A process that dies mid-request leaves
 to expire and the delivery is tried again: pushes are at-least-once, receivers deduplicate on
 the CloudEvent id.
 
+A chat subscription (`slack`, `teams`) gets its message as plain JSON, signed only if it was given
+a secret (neither platform checks it); everything else is the same.
+
 Every POST goes through the outbound client (shared.outbound): a target that is or resolves to a
 refused address fails at once, for good, with the reason in the delivery log and nothing sent;
 redirects are not followed (a 3xx is a failed attempt); the answer is read to 64 KiB at most.
@@ -32,6 +35,7 @@ from shared.jobs import LeasedWorker
 from shared.outbound import RefusedTarget
 from shared.runtime import Runtime
 from shared.sealing import SealError, SecretBox
+from services.alerts.domain.chat import CLOUDEVENTS
 from services.alerts.domain.retry import RetryPolicy
 from services.alerts.domain.signing import HEADER, signature_header
 from services.alerts.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
@@ -39,6 +43,7 @@ from services.alerts.models import Delivery, DeliveryAttempt, DeliveryStatus, Su
 log = logging.getLogger("lazo.alerts.dispatcher")
 
 CONTENT_TYPE = "application/cloudevents+json"
+CHAT_CONTENT_TYPE = "application/json"  # Slack's incoming webhooks and Teams workflows take plain JSON
 # A receiver's answer matters only by its status; a little is read so the connection can be reused.
 ANSWER_BYTES = 64 << 10
 
@@ -49,6 +54,7 @@ class _Due:
     subscription_id: str
     url: str
     secret_sealed: str
+    format: str
     body: bytes
     attempt: int  # 1-based number of this attempt
     created_at: datetime
@@ -99,7 +105,7 @@ class Dispatcher(LeasedWorker):
         now = utcnow()
         saturated = [sub for sub, n in self._busy.items() if n >= self._per_subscription]
         async with transaction(self._runtime.sessions) as s:
-            query = (select(Delivery, Subscription.url, Subscription.secret_sealed)
+            query = (select(Delivery, Subscription.url, Subscription.secret_sealed, Subscription.format)
                      .join(Subscription, Subscription.id == Delivery.subscription_id)
                      .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
                      .order_by(Delivery.next_attempt_at).limit(limit))
@@ -109,19 +115,21 @@ class Dispatcher(LeasedWorker):
                 query = query.with_for_update(of=Delivery, skip_locked=True)
             taken: list[_Due] = []
             room = Counter({sub: self._per_subscription - n for sub, n in self._busy.items()})
-            for delivery, url, sealed in (await s.execute(query)).all():
+            for delivery, url, sealed, fmt in (await s.execute(query)).all():
                 if room.setdefault(delivery.subscription_id, self._per_subscription) <= 0:
                     continue  # left for a later round, unleased
                 room[delivery.subscription_id] -= 1
                 delivery.next_attempt_at = now + self._lease
-                taken.append(_Due(delivery.id, delivery.subscription_id, url, sealed, delivery.body,
+                taken.append(_Due(delivery.id, delivery.subscription_id, url, sealed, fmt, delivery.body,
                                   delivery.attempt_count + 1, delivery.created_at))
             return taken
 
-    async def post(self, url: str, secret: str, body: bytes) -> Outcome:
-        """One signed POST; never raises for what the endpoint or the network does."""
+    async def post(self, url: str, secret: str | None, body: bytes, content_type: str = CONTENT_TYPE) -> Outcome:
+        """One POST, signed when there is a secret; never raises for what the endpoint or the network does."""
         assert self._client is not None
-        headers = {"content-type": CONTENT_TYPE, HEADER: signature_header(secret, body, int(time.time()))}
+        headers = {"content-type": content_type}
+        if secret is not None:
+            headers[HEADER] = signature_header(secret, body, int(time.time()))
         start = time.perf_counter()
         permanent = False
         try:
@@ -137,18 +145,21 @@ class Dispatcher(LeasedWorker):
             code, error = None, f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:500]
         return Outcome(code, error, round((time.perf_counter() - start) * 1000, 1), permanent)
 
-    def _open(self, item: _Due) -> str | None:
+    def _open(self, item: _Due) -> tuple[bool, str | None]:
+        """(opened, the secret: None for a chat subscription created without one)."""
         try:
-            return self._box.open(item.secret_sealed)["secret"]
+            return True, self._box.open(item.secret_sealed)["secret"]
         except (SealError, KeyError, ValueError):
-            return None
+            return False, None
 
     async def work(self, item: _Due) -> None:
-        secret = self._open(item)
-        if secret is None:  # retried: the operator may yet restart with the right key
+        opened, secret = self._open(item)
+        if not opened or (secret is None and item.format == CLOUDEVENTS):
+            # retried: the operator may yet restart with the right key
             outcome = Outcome(None, "the subscription's secret cannot be opened with LAZO_SECRETS_KEY", 0.0)
         else:
-            outcome = await self.post(item.url, secret, item.body)
+            outcome = await self.post(item.url, secret, item.body,
+                                      CONTENT_TYPE if item.format == CLOUDEVENTS else CHAT_CONTENT_TYPE)
         now = utcnow()
         next_at = None if outcome.ok or outcome.permanent else self._policy.next_attempt(item.attempt,
                                                                                          item.created_at, now)

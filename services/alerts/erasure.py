@@ -4,7 +4,8 @@ The alerts stay (the alert counts, the cool-down's history and the control group
 under the erasure's pseudonym, without contact (email, name) or comment; the responses attached
 to them lose their comment. The stored bodies of their push deliveries are scrubbed the same
 way (pseudonym, no contact, no comment), and those not yet delivered are cancelled: a contact
-centre has nothing to act on for a customer who asked to be forgotten. Delivery attempts hold
+centre has nothing to act on for a customer who asked to be forgotten. A chat message (Slack,
+Teams) is replaced whole: its text is made of the customer's data. Delivery attempts hold
 only status codes and errors of the contact centre's endpoint.
 """
 
@@ -14,9 +15,11 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alerts.models import Alert, AttachedResponse, Delivery, DeliveryStatus
+from services.alerts.domain.chat import CHAT_FORMATS
+from services.alerts.models import Alert, AttachedResponse, Delivery, DeliveryStatus, Subscription
 
 ERASED = "cancelled: the customer was erased"
+ERASED_MESSAGE = orjson.dumps({"erased": "the customer was erased"})
 
 
 def scrub_event(body: bytes, pseudonym: str | None = None) -> bytes:
@@ -62,8 +65,11 @@ async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict
     counts.update(alerts=alerts.rowcount or 0, attached_responses=attached.rowcount or 0)
     # The event id service.alert_event gives an alert.
     event_ids = [f"alert:{alert_id}" for alert_id in alert_ids]
-    for delivery in await session.scalars(select(Delivery).where(Delivery.event_id.in_(event_ids))):
-        scrubbed = scrub_event(delivery.body, pseudonym)
+    deliveries = await session.execute(
+        select(Delivery, Subscription.format).join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Delivery.event_id.in_(event_ids)))
+    for delivery, fmt in deliveries.all():
+        scrubbed = ERASED_MESSAGE if fmt in CHAT_FORMATS else scrub_event(delivery.body, pseudonym)
         if scrubbed != delivery.body:
             delivery.body = scrubbed
             counts["deliveries"] += 1

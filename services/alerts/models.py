@@ -97,7 +97,8 @@ class AttachedResponse(Base):
 class Subscription(Base):
     """A contact center's endpoint for push delivery. The secret signs every POST, so it is kept,
     sealed (shared.sealing, `{"secret": …}`), and never returned by the API. Deleting one keeps the
-    row for its delivery history."""
+    row for its delivery history. `format`: `cloudevents` (the signed CloudEvent), `slack` or
+    `teams` (a chat message: services.alerts.domain.chat; the secret is optional there)."""
 
     __tablename__ = "subscriptions"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -105,6 +106,7 @@ class Subscription(Base):
     secret_sealed: Mapped[str] = mapped_column(Text)
     event_types: Mapped[list[str]] = mapped_column(JSON)
     programs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # None: every programme
+    format: Mapped[str] = mapped_column(String(16), default="cloudevents", server_default="cloudevents")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -127,7 +129,7 @@ class Delivery(Base):
     subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"))
     event_id: Mapped[str] = mapped_column(String(200))
     event_type: Mapped[str] = mapped_column(String(100))
-    body: Mapped[bytes] = mapped_column(LargeBinary)  # the structured CloudEvent, signed as is
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # what is POSTed as is: the CloudEvent, or a chat message
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

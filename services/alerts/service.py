@@ -30,6 +30,7 @@ from shared.errors import NotFound, PermanentError
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.sealing import SecretBox
 from shared.tombstones import Action, ErasureGuard
+from services.alerts.domain import chat
 from services.alerts.domain.rules import DEFAULT_RULES, AlertRules
 from services.alerts.domain.selection import Decision, PriorAlert, decide
 from services.alerts.models import (Alert, AlertRuleSet, AttachedResponse, Delivery, DeliveryStatus,
@@ -137,8 +138,15 @@ class _Batch:
                 if event_type in sub.event_types and (sub.programs is None or program in sub.programs)]
 
 
+def delivery_body(fmt: str, envelope: Envelope, dashboard_url: str) -> bytes:
+    """What a subscription in `fmt` is sent for an alert event."""
+    if fmt in chat.CHAT_FORMATS:
+        return chat.render(fmt, envelope.data, chat.case_link(dashboard_url, str(envelope.data.get("alert_id"))))
+    return envelope.to_bytes()
+
+
 async def apply_scores(sessions: async_sessionmaker[AsyncSession], guard: ErasureGuard,
-                       envelopes: Sequence[Envelope]) -> Applied:
+                       envelopes: Sequence[Envelope], *, dashboard_url: str) -> Applied:
     """The consumer's use case: every `lazo.score.computed` goes through the selection rules.
 
     The score of a customer erased meanwhile is erased on arrival: no alert, no push (acting on
@@ -182,10 +190,10 @@ async def apply_scores(sessions: async_sessionmaker[AsyncSession], guard: Erasur
             applied.events += 1
             subscribers = await batch.subscribers(envelope.type, alert.program)
             if subscribers:
-                body = envelope.to_bytes()
+                bodies = {fmt: delivery_body(fmt, envelope, dashboard_url) for fmt in {s.format for s in subscribers}}
                 for sub in subscribers:
                     session.add(Delivery(subscription_id=sub.id, event_id=envelope.id, event_type=envelope.type,
-                                         body=body, status=DeliveryStatus.PENDING, attempt_count=0,
+                                         body=bodies[sub.format], status=DeliveryStatus.PENDING, attempt_count=0,
                                          created_at=now, next_attempt_at=now))
                 applied.deliveries += len(subscribers)
     return applied
@@ -232,10 +240,11 @@ async def _save_rules(sessions: async_sessionmaker[AsyncSession], program: str, 
 
 # --- subscriptions -----------------------------------------------------------------------------
 
-async def subscribe(sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, url: str, secret: str,
-                    event_types: list[str], programs: list[str] | None, who: str) -> Subscription:
+async def subscribe(sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, url: str, secret: str | None,
+                    event_types: list[str], programs: list[str] | None, who: str,
+                    fmt: str = chat.CLOUDEVENTS) -> Subscription:
     sub = Subscription(id=f"sub_{secrets.token_hex(8)}", url=url, secret_sealed=box.seal({"secret": secret}),
-                       event_types=event_types, programs=programs, created_at=utcnow(), created_by=who)
+                       event_types=event_types, programs=programs, format=fmt, created_at=utcnow(), created_by=who)
     async with transaction(sessions) as s:
         s.add(sub)
     return sub

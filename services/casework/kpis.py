@@ -7,7 +7,7 @@ counted: nobody works them, so they take no part in times, shares, SLAs, backlog
   hours, over the cases that got there. p50/p90 are continuous percentiles.
 - Share confirmed: cases whose loop the customer closed (`closed` is reached only through
   the customer's confirmation, by the agent or a follow-up survey) over the cases worked on.
-- SLA compliance, by the same rule as the overdue listing (repository.overdue_conditions):
+- SLA compliance, by the same rule as the overdue listing (queries.overdue_conditions):
   first contact is met when it happened by its due time, missed when it happened later or the
   case is still `open` past it; close is met when closed by its due time, missed when closed
   later or still being worked past it. Cases with neither yet (still in time, or parked

@@ -160,6 +160,10 @@ class Taxonomy(Base):
     updated_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+class JobStatus:
+    RUNNING, COMPLETED, SUPERSEDED = "running", "completed", "superseded"
+
+
 class ReanalysisJob(Base):
     """A re-analysis of a programme's stored comments, run in the background in batches: its
     progress, and where it is (`after`: the last response id done, so a restart resumes)."""
@@ -168,7 +172,7 @@ class ReanalysisJob(Base):
 
     job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     program: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # running | completed | failed
+    status: Mapped[str] = mapped_column(String(16))  # JobStatus: a newer job for the programme supersedes
     total: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)
     after: Mapped[str | None] = mapped_column(String(200), nullable=True)

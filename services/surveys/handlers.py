@@ -11,6 +11,7 @@ Erasure has its own group (shared.erasure), as in every service.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -29,6 +30,8 @@ from services.surveys import repository as repo
 from services.surveys import service
 from services.surveys.domain.contacts import Contact
 from services.surveys.domain.invitations import TransitionForbidden
+
+log = logging.getLogger("lazo.surveys")
 
 CASE_TYPES = (EventType.CASE_OPENED, EventType.CASE_TRANSITIONED, EventType.CASE_OVERDUE, EventType.CASE_CLOSED)
 
@@ -64,8 +67,10 @@ def handlers(guard: ErasureGuard, clock: Clock) -> dict[str, Handler]:
             await repo.track_case(tx.session, case_id=case.case_id, customer_id=case.customer_id,
                                   program=case.program, status=case.status)
             if envelope.type == EventType.CASE_TRANSITIONED and case.status == "responded":
-                await service.invite_follow_up(tx, case_id=case.case_id, customer_id=case.customer_id,
-                                               program=case.program, now=clock.now())
+                if not await service.invite_follow_up(tx, case_id=case.case_id, customer_id=case.customer_id,
+                                                      program=case.program, now=clock.now()):
+                    log.info("no follow-up for case %s: invited already, or no survey plan for programme %s "
+                             "nor for 'default'", case.case_id, case.program)
 
     async def scores(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
         parsed = [e.parse(ScoreComputed) for e in events]

@@ -22,7 +22,7 @@ from services.surveys import repository as repo
 from services.surveys.domain.contacts import DEFAULT_CONSENT, Contact
 from services.surveys.domain.invitations import OUT, EventKind, Invitation, InvitationEvent, Status, follow_up_key
 from services.surveys.domain.plans import SurveyPlan
-from services.surveys.domain.schedule import expiry_at, moment_from, spread, zone_of
+from services.surveys.domain.schedule import expiry_at, moment_from, zone_of
 from services.surveys.domain.tokens import Purpose, TokenKeys, build_link, mint
 from services.surveys.domain.windows import local_date
 from services.surveys.models import ContactRow, InvitationRow, PlanRow
@@ -190,7 +190,8 @@ async def invite_follow_up(tx: UnitOfWork, *, case_id: str, customer_id: str, pr
     contact_row = await tx.session.get(ContactRow, customer_id)
     contact = repo.contact_of(contact_row) if contact_row else bare_contact(customer_id)
     zone = zone_of(plan, contact)
-    fraction = spread(plan.program, customer_id).fraction
+    # Not spread: the loop closes as soon as the customer's window allows (now, if inside it).
+    fraction = 0.0
     due_at = moment_from(plan, zone, local_date(zone, now), fraction, now) or now
     inv = Invitation.follow_up(invitation_id=new_invitation_id(), program=program, customer_id=customer_id,
                                case_id=case_id, channel=plan.channel, due_at=due_at,

@@ -10,7 +10,7 @@ from datetime import date
 from aiokafka.errors import MessageSizeTooLargeError
 
 from shared.events import decode, utcnow
-from services.casework.outcomes import accept_batch as accept_outcomes
+from services.casework.service import accept_outcomes
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.service import accept_batch
 

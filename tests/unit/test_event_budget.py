@@ -28,7 +28,8 @@ from services.alerts.domain.selection import Decision
 from services.alerts.service import _new_alert, alert_event
 from services.casework.api.schemas import CAUSE_CHARS, NOTE_CHARS, OWNER_CHARS, ConfirmationIn, TransitionIn
 from services.casework.domain.case import Case
-from services.casework.service import PUBLISHED, _alert_note, case_event, case_id_for
+from services.casework.handlers import alert_note
+from services.casework.service import PUBLISHED, case_event, case_id_for
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn
 from services.ingest.service import to_event
@@ -137,7 +138,7 @@ def downstream(response_event: Envelope) -> dict[str, Envelope]:
     case = Case.open(case_id=case_id_for(alert.alert_id), customer_id=alert.customer_id, program=alert.program,
                      control=False, at=now, first_contact_due=now, close_due=now, alert_id=alert.alert_id,
                      response_id=alert.response_id, by="lazo:alerts", customer_email=alert.customer.email,
-                     customer_name=alert.customer.name, note=_alert_note(alert))
+                     customer_name=alert.customer.name, note=alert_note(alert))
     # The most an agent may type, validated by casework's own request bodies.
     transition = TransitionIn.model_validate({"to": "contacted", "note": WIDE * NOTE_CHARS,
                                               "cause": WIDE * CAUSE_CHARS, "owner": WIDE * OWNER_CHARS})

@@ -7,7 +7,7 @@ from sqlalchemy import String, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.bus import MessageBus
+from shared.bus import MessageBus, every_delivery
 from shared.db import make_sessionmaker
 from shared.events import Envelope, EventType, Topic
 from shared.messaging import Messaging, messaging_tables
@@ -105,3 +105,20 @@ async def test_a_failing_handler_rolls_back_the_whole_batch(uow):
     with pytest.raises(ValueError):
         await bus.handle([event("f1")])
     assert await count(uow, Inbox) == 0 and await count(uow, Note) == 0
+
+
+async def test_an_every_delivery_handler_gets_redelivered_events_too_and_knows_the_new_ones(uow):
+    calls: list[list[tuple[str, bool]]] = []
+
+    @every_delivery
+    async def on_outcome(tx, events):
+        calls.append([(e.id, tx.is_new(e)) for e in events])
+
+    async def on_score(tx, events):
+        calls.append([(e.id, tx.is_new(e)) for e in events])
+
+    bus = MessageBus(uow, {EventType.OUTCOME_RECORDED: on_outcome, EventType.SCORE_COMPUTED: on_score})
+    await bus.handle([event("A", EventType.OUTCOME_RECORDED), event("s1")])
+    await bus.handle([event("B", EventType.OUTCOME_RECORDED), event("A", EventType.OUTCOME_RECORDED), event("s1")])
+    assert calls == [[("A", True)], [("s1", True)], [("B", True), ("A", False)]]
+    assert await count(uow, Inbox) == 3

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.contracts.scores import CommentAnalysis, CustomerContact
 from shared.events import EventType
+from services.alerts.domain.chat import CHAT_FORMATS, CLOUDEVENTS
 from services.alerts.domain.rules import AlertRules
 from services.alerts.models import Alert, AttachedResponse, Delivery, DeliveryAttempt, Subscription
 from services.alerts.queries import RulesView
@@ -88,8 +90,15 @@ class SubscriptionIn(BaseModel):
         "url": "https://cc.example.com/lazo", "secret": "a-long-random-shared-secret",
         "event_types": ["lazo.alert.raised"], "programs": None}]})
 
-    url: AnyHttpUrl = Field(description="http(s) endpoint that receives each event as a signed POST")
-    secret: str = Field(min_length=16, max_length=200, description="signs every POST (HMAC-SHA256); never returned")
+    url: AnyHttpUrl = Field(description="http(s) endpoint that receives each event as a signed POST; for `slack` "
+                                        "an incoming webhook on hooks.slack.com, for `teams` a Teams workflow's URL")
+    format: Literal["cloudevents", "slack", "teams"] = Field(
+        CLOUDEVENTS, description="`cloudevents`: the signed CloudEvent; `slack`: a Block Kit message; "
+                                 "`teams`: an Adaptive Card (chat formats carry lazo.alert.raised only)")
+    secret: str | None = Field(None, min_length=16, max_length=200,
+                               description="signs every POST (HMAC-SHA256); never returned. Required for "
+                                           "`cloudevents`; optional for chat formats (their URL is the credential)",
+                               validate_default=True)
     event_types: list[str] = Field(min_length=1, description=f"any of {list(PUSHABLE)}")
     programs: list[Annotated[str, Field(min_length=1, max_length=64, pattern=PROGRAM_PATTERN)]] | None = Field(
         None, min_length=1, description="only these programmes' events; null = every programme")
@@ -104,18 +113,30 @@ class SubscriptionIn(BaseModel):
                              "the secret signs every request instead")
         return url
 
+    @field_validator("secret")
+    @classmethod
+    def _signs_cloudevents(cls, secret: str | None, info: ValidationInfo) -> str | None:
+        if secret is None and info.data.get("format") == CLOUDEVENTS:  # (an invalid format is its own error)
+            raise ValueError("required for format cloudevents: it signs every push")
+        return secret
+
     @field_validator("event_types")
     @classmethod
-    def _known(cls, types: list[str]) -> list[str]:
+    def _known(cls, types: list[str], info: ValidationInfo) -> list[str]:
         unknown = [t for t in types if t not in PUSHABLE]
         if unknown:
             raise ValueError(f"unknown event types {unknown}; pushable: {list(PUSHABLE)}")
+        fmt = info.data.get("format")
+        if fmt in CHAT_FORMATS and set(types) != {EventType.ALERT_RAISED}:
+            # A held-out alert is a customer not to contact: nothing to post in an agents' channel.
+            raise ValueError(f"a {fmt} subscription carries {EventType.ALERT_RAISED} only")
         return list(dict.fromkeys(types))
 
 
 class SubscriptionOut(BaseModel):
     id: str
-    url: str
+    url: str = Field(description="for chat formats only the origin: their webhook URL is a credential")
+    format: str
     event_types: list[str]
     programs: list[str] | None
     created_at: datetime
@@ -123,8 +144,12 @@ class SubscriptionOut(BaseModel):
 
     @classmethod
     def of(cls, s: Subscription) -> "SubscriptionOut":
-        return cls(id=s.id, url=s.url, event_types=s.event_types, programs=s.programs, created_at=s.created_at,
-                   created_by=s.created_by)
+        url = s.url
+        if s.format in CHAT_FORMATS:
+            parts = urlsplit(url)
+            url = f"{parts.scheme}://{parts.netloc}/…"
+        return cls(id=s.id, url=url, format=s.format, event_types=s.event_types, programs=s.programs,
+                   created_at=s.created_at, created_by=s.created_by)
 
 
 class AttemptOut(BaseModel):

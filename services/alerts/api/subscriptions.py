@@ -10,17 +10,19 @@ from fastapi import APIRouter, Query, Request, Response, status
 from shared.errors import InvalidInput
 from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Manager
+from shared.http.deps import SettingsDep
 from shared.outbound import target_refusal
 from shared.http.paging import Offset
 from services.alerts import queries, service
+from services.alerts.domain import chat
 from services.alerts.api.schemas import DeliveryOut, DeliveryPage, SubscriptionIn, SubscriptionOut
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
-async def subscribe(body: SubscriptionIn, request: Request, runtime: RuntimeDep, who: Manager,
-                    response: Response) -> SubscriptionOut:
+async def subscribe(body: SubscriptionIn, request: Request, runtime: RuntimeDep, settings: SettingsDep,
+                    who: Manager, response: Response) -> SubscriptionOut:
     """Every matching event raised from now on is POSTed to `url` as a structured CloudEvent
     (`application/cloudevents+json`) signed with `Lazo-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
     "<t>.<body>")>`. Non-2xx answers (a redirect too: none is followed) and timeouts are retried with
@@ -29,13 +31,19 @@ async def subscribe(body: SubscriptionIn, request: Request, runtime: RuntimeDep,
 
     `url` must be http(s) without credentials in it, and its host must be on the internet: loopback,
     private and local names are refused unless `LAZO_ALLOW_PRIVATE_TARGETS` is on; cloud metadata,
-    link-local and reserved addresses always (422). The address is vetted again at every connection."""
+    link-local and reserved addresses always (422). The address is vetted again at every connection.
+
+    `format: slack` posts a Block Kit message to a Slack incoming webhook (`https://hooks.slack.com/services/…`),
+    `format: teams` an Adaptive Card to a Teams workflow webhook (a Power Automate or Logic Apps URL):
+    customer, IEC and segment, the comment, why it was selected and a link to the case in the dashboard.
+    Same retries and delivery log; another host is a 422."""
     url = str(body.url)
-    why = await target_refusal(url, request.app.state.egress)
+    why = chat.host_refusal(body.format, url, loopback_for_tests=settings.test_chat_loopback) \
+        or await target_refusal(url, request.app.state.egress)
     if why:
         raise InvalidInput(f"url: {why}", errors=[{"field": "url", "message": why}])
     sub = await service.subscribe(runtime.sessions, request.app.state.secret_box, url=url, secret=body.secret,
-                                  event_types=body.event_types, programs=body.programs, who=who.who)
+                                  event_types=body.event_types, programs=body.programs, who=who.who, fmt=body.format)
     response.headers["Location"] = f"/v1/subscriptions/{sub.id}"
     return SubscriptionOut.of(sub)
 

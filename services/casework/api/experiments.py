@@ -1,18 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
-
-from shared.http.app import SessionDep
 from shared.http.auth import Reader
+from shared.http.deps import SessionDep
 from services.casework import experiment
-from services.casework.domain.experiment import MIN_PER_GROUP, Comparison, Conclusion, Group, Interval
+from services.casework.api.schemas import ExperimentOut, Program
+from services.casework.domain.experiment import MIN_PER_GROUP, Comparison, Group, Interval
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiment"])
-
-Program = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 DEFINITIONS = {
     "treated": "customers with a case that was worked: it reached at least 'contacted' (the customer was reached "
@@ -25,42 +21,6 @@ DEFINITIONS = {
     "outcome": "each customer's latest renewal outcome in the programme",
     "interval": "95% Newcombe hybrid score interval (method 10) of the difference, from Wilson intervals",
 }
-
-
-class Revenue(BaseModel):
-    customers: int = Field(description="customers whose outcome gave a revenue")
-    per_customer: float | None = Field(description="mean revenue over those customers")
-
-
-class ArmOut(BaseModel):
-    customers: int = Field(description="customers in the group, with or without an outcome")
-    with_outcome: int
-    renewed: int
-    renewal_rate: float | None = Field(description="percent of customers with an outcome who renewed")
-    ci95: tuple[float, float] | None = Field(description="Wilson 95% interval of the rate, in percent")
-    revenue: Revenue
-
-
-class Difference(BaseModel):
-    points: float | None = Field(description="treated renewal rate minus control renewal rate, in points")
-    ci95: tuple[float, float] | None = Field(description="95% interval of the difference, in points")
-    method: str = "newcombe_hybrid_score"
-    revenue_lift_percent: float | None = Field(
-        description="revenue per customer, treated over control, minus 1, in percent")
-
-
-class ExperimentOut(BaseModel):
-    program: str
-    treated: ArmOut
-    control: ArmOut
-    difference: Difference
-    conclusion: Conclusion
-    verdict: str
-    minimum_per_group: int = Field(description="customers with an outcome needed in each group for a verdict")
-    not_worked: ArmOut
-    excluded: ArmOut
-    others: ArmOut
-    definitions: dict[str, str]
 
 
 def _pct(interval: Interval | None) -> tuple[float, float] | None:

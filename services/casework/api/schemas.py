@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.http.paging import Page
 from shared.limits import label_of, text_of
 from services.casework.domain.case import Status, allowed_from
+from services.casework.domain.experiment import Conclusion
+from services.casework.domain.outcomes import OutcomeIn
 from services.casework.domain.sla import breaches
 from services.casework.models import CaseAlertRow, CaseRow, TimelineRow
+
+__all__ = ["OutcomeIn"]  # the body of POST /v1/outcomes (domain.outcomes: a batch's items are validated there)
+
+Program = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 # What agents type: bounded like a response's fields (shared.limits), so that a case event carrying
 # them fits the broker with room to spare (tests/unit/test_event_budget.py), and valid text for
@@ -113,11 +122,7 @@ class CaseDetail(CaseOut):
     timeline: list[TimelineEntry]
 
 
-class CasePage(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[CaseOut]
+CasePage = Page[CaseOut]
 
 
 def case_out(row: CaseRow, now: datetime) -> dict:
@@ -145,3 +150,131 @@ def case_detail(row: CaseRow, alerts: list[CaseAlertRow], timeline: list[Timelin
                       "response_id": t.response_id, "current_feeling": t.current_feeling, "solved": t.solved,
                       "overdue": t.overdue} for t in timeline],
     }
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+class OutcomeAccepted(BaseModel):
+    customer_id: str
+    program: str
+    date: date
+    event_id: str = Field(description="the CloudEvent id: the same report sent again is the same event")
+    status: str = "accepted"
+
+
+class OutcomeBatchIn(BaseModel):
+    # Items stay raw here: each one is validated on its own, so one bad item cannot sink the batch.
+    outcomes: list[Any] = Field(min_length=1, description="up to 1000 outcomes, each as in POST /v1/outcomes")
+
+
+class OutcomeOut(BaseModel):
+    customer_id: str
+    program: str
+    date: date
+    renewed: bool
+    revenue: float | None
+    event_id: str
+    recorded_at: datetime
+
+
+class OutcomeList(BaseModel):
+    items: list[OutcomeOut]
+
+
+def outcome_out(row) -> dict:
+    return {"customer_id": row.customer_id, "program": row.program, "date": row.on, "renewed": row.renewed,
+            "revenue": row.revenue, "event_id": row.event_id, "recorded_at": row.recorded_at}
+
+
+# -- the experiment ---------------------------------------------------------------------------
+
+class Revenue(BaseModel):
+    customers: int = Field(description="customers whose outcome gave a revenue")
+    per_customer: float | None = Field(description="mean revenue over those customers")
+
+
+class ArmOut(BaseModel):
+    customers: int = Field(description="customers in the group, with or without an outcome")
+    with_outcome: int
+    renewed: int
+    renewal_rate: float | None = Field(description="percent of customers with an outcome who renewed")
+    ci95: tuple[float, float] | None = Field(description="Wilson 95% interval of the rate, in percent")
+    revenue: Revenue
+
+
+class Difference(BaseModel):
+    points: float | None = Field(description="treated renewal rate minus control renewal rate, in points")
+    ci95: tuple[float, float] | None = Field(description="95% interval of the difference, in points")
+    method: str = "newcombe_hybrid_score"
+    revenue_lift_percent: float | None = Field(
+        description="revenue per customer, treated over control, minus 1, in percent")
+
+
+class ExperimentOut(BaseModel):
+    program: str
+    treated: ArmOut
+    control: ArmOut
+    difference: Difference
+    conclusion: Conclusion
+    verdict: str
+    minimum_per_group: int = Field(description="customers with an outcome needed in each group for a verdict")
+    not_worked: ArmOut
+    excluded: ArmOut
+    others: ArmOut
+    definitions: dict[str, str]
+
+
+# -- case KPIs --------------------------------------------------------------------------------
+
+class Percentiles(BaseModel):
+    count: int = Field(description="cases that got there")
+    p50: float | None
+    p90: float | None
+
+
+class Confirmed(BaseModel):
+    closed: int = Field(description="cases the customer confirmed as solved (the loop closed)")
+    by_survey: int = Field(description="confirmed by a follow-up survey response")
+    by_agent: int = Field(description="confirmed by the agent, on the customer's word")
+    share: float | None = Field(description="closed / cases worked on (control excluded), 0–1")
+
+
+class SlaPart(BaseModel):
+    met: int
+    missed: int
+    compliance: float | None = Field(description="met / (met + missed), 0–1; cases still in time are not counted")
+
+
+class Sla(BaseModel):
+    first_contact: SlaPart
+    close: SlaPart
+
+
+class OwnerCount(BaseModel):
+    owner: str
+    cases: int
+
+
+class Backlog(BaseModel):
+    total: int
+    by_status: dict[str, int]
+    by_owner: list[OwnerCount] = Field(description="most loaded first (top 50)")
+
+
+class CauseCount(BaseModel):
+    cause: str
+    cases: int
+
+
+class CaseKpisOut(BaseModel):
+    program: str | None
+    from_: datetime | None = Field(None, alias="from")
+    to: datetime | None = Field(None, description="exclusive end of the period")
+    cases: int = Field(description="cases opened in the period, control cases excluded")
+    control_cases: int
+    time_to_first_contact_hours: Percentiles
+    time_to_close_hours: Percentiles
+    confirmed: Confirmed
+    sla: Sla
+    backlog: Backlog
+    top_causes: list[CauseCount] = Field(description="the 10 most frequent causes recorded at first contact")

@@ -20,12 +20,28 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from pydantic import ConfigDict, Field
+
 from shared.contracts.outcomes import OutcomeRecorded
+from shared.limits import CustomerId
 
 _OUTCOME_IDS = uuid.UUID("0c7d3b0e-7d8f-4c61-b1a4-5e11e7a9b0c3")
 
 # A CRM in a timezone ahead of UTC may already be on tomorrow's date; more than that is a mistake.
 FUTURE_TOLERANCE = timedelta(days=1)
+
+
+class OutcomeIn(OutcomeRecorded):
+    """An outcome as a CRM reports it (`POST /v1/outcomes`, each item of a batch): the event's data,
+    bounded as responses are (shared.limits): the customer id printable and at most 200
+    characters, a finite revenue."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"customer_id": "C-42", "program": "default", "renewed": True, "date": "2026-11-30", "revenue": 1200.0}]})
+
+    customer_id: CustomerId
+    revenue: float | None = Field(None, ge=0, le=1e15, allow_inf_nan=False,
+                                  description="what the customer brought in with this renewal (0 if lapsed)")
 
 
 def outcome_event_id(outcome: OutcomeRecorded) -> str:

@@ -3,7 +3,7 @@
 Due times are computed once, when the case opens, and stored on the case: changing a
 programme's SLA applies to the cases opened afterwards (the promise made to a customer
 does not move under them). The listing computes breaches in SQL with the same rule as
-`breaches` below (see repository.overdue_conditions).
+`breaches` below (see queries.overdue_conditions).
 """
 
 from __future__ import annotations

@@ -1,0 +1,93 @@
+"""Casework's reads for the API: case lists and details, SLAs, a customer's outcomes.
+
+(The case KPIs and the experiment, aggregate queries, are in kpis.py and experiment.py.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, case as sql_case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.casework.domain.case import WORKING, Breach, Status
+from services.casework.domain.sla import Sla
+from services.casework.models import CaseAlertRow, CaseRow, OutcomeRow, ProgramSlaRow, TimelineRow
+
+# Enough for any customer's renewals; the experiment reads the newest.
+OUTCOMES_SHOWN = 500
+
+
+def overdue_conditions(now: datetime) -> dict[Breach, ColumnElement[bool]]:
+    """The SQL form of domain.sla.breaches (keep the two in step)."""
+    return {
+        Breach.FIRST_CONTACT: and_(CaseRow.status == Status.OPEN.value, CaseRow.first_contact_due <= now),
+        Breach.CLOSE: and_(CaseRow.status.in_([s.value for s in WORKING]), CaseRow.close_due <= now),
+    }
+
+
+@dataclass
+class CaseQuery:
+    status: Status | None = None
+    owner: str | None = None
+    customer_id: str | None = None
+    program: str | None = None
+    overdue: bool | None = None
+    alert_id: str | None = None  # the case that took this alert (a chat alert's dashboard link)
+    limit: int = 50
+    offset: int = 0
+
+
+async def list_cases(session: AsyncSession, q: CaseQuery, now: datetime) -> tuple[int, list[CaseRow]]:
+    """One page of cases, overdue first then newest, and the total matching the filters."""
+    conditions = overdue_conditions(now)
+    is_overdue = or_(*conditions.values())
+    where = []
+    if q.status is not None:
+        where.append(CaseRow.status == q.status.value)
+    if q.owner is not None:
+        where.append(CaseRow.owner == q.owner)
+    if q.customer_id is not None:
+        where.append(CaseRow.customer_id == q.customer_id)
+    if q.program is not None:
+        where.append(CaseRow.program == q.program)
+    if q.overdue is not None:
+        where.append(is_overdue if q.overdue else ~is_overdue)
+    if q.alert_id is not None:
+        where.append(CaseRow.case_id.in_(select(CaseAlertRow.case_id).where(CaseAlertRow.alert_id == q.alert_id)))
+    total = await session.scalar(select(func.count()).select_from(CaseRow).where(*where))
+    rows = (await session.scalars(
+        select(CaseRow).where(*where)
+        .order_by(sql_case((is_overdue, 0), else_=1), CaseRow.opened_at.desc(), CaseRow.case_id)
+        .limit(q.limit).offset(q.offset))).all()
+    return total or 0, list(rows)
+
+
+async def case_of(session: AsyncSession, case_id: str) -> CaseRow | None:
+    return await session.get(CaseRow, case_id)
+
+
+async def timeline_of(session: AsyncSession, case_id: str) -> list[TimelineRow]:
+    return list((await session.scalars(
+        select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.seq))).all())
+
+
+async def alerts_of(session: AsyncSession, case_id: str) -> list[CaseAlertRow]:
+    return list((await session.scalars(
+        select(CaseAlertRow).where(CaseAlertRow.case_id == case_id).order_by(CaseAlertRow.raised_at))).all())
+
+
+async def sla_of(session: AsyncSession, program: str) -> tuple[Sla, ProgramSlaRow | None]:
+    """A programme's SLA (the defaults until one is set) and the row that set it, if any."""
+    row = await session.get(ProgramSlaRow, program)
+    return (Sla(row.first_contact_hours, row.close_days) if row else Sla()), row
+
+
+async def outcomes_of(session: AsyncSession, customer_id: str, program: str | None = None) -> list[OutcomeRow]:
+    """A customer's recorded outcomes, newest first."""
+    query = select(OutcomeRow).where(OutcomeRow.customer_id == customer_id)
+    if program is not None:
+        query = query.where(OutcomeRow.program == program)
+    return list((await session.scalars(
+        query.order_by(OutcomeRow.on.desc(), OutcomeRow.program).limit(OUTCOMES_SHOWN))).all())
