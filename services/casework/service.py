@@ -93,13 +93,13 @@ async def _existing(repo: CaseRepository, case_id: str, scope: TeamScope = EVERY
 
 async def transition(uow: UnitsOfWork, case_id: str, *, to: str, by: str, now: datetime,
                      note: str | None = None, cause: str | None = None, owner: str | None = None,
-                     scope: TeamScope = EVERY_CASE) -> None:
+                     cause_key: str | None = None, scope: TeamScope = EVERY_CASE) -> None:
     async with _agent_work(uow) as (tx, repo):
         case = await _existing(repo, case_id, scope)
         why = scope.assignment_problem(owner) if owner is not None else None
         if why:
             raise InvalidInput(f"owner: {why}", errors=[{"field": "owner", "message": why}])
-        case.transition(to, at=now, by=by, note=note, cause=cause, owner=owner)
+        case.transition(to, at=now, by=by, note=note, cause=cause, owner=owner, cause_key=cause_key)
         await save(tx, repo, collect(repo, case))
 
 

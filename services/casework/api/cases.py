@@ -52,7 +52,7 @@ async def post_transition(case_id: str, body: TransitionIn, uow: UowDep, session
     teams); `contacted` records the cause."""
     scope = TeamScope.of(who.team_scope)
     await service.transition(uow, case_id, to=body.to, by=who.who, now=clock.now(), note=body.note,
-                             cause=body.cause, owner=body.owner, scope=scope)
+                             cause=body.cause, owner=body.owner, cause_key=body.cause_key, scope=scope)
     return await _detail(session, case_id, clock, scope)
 
 
