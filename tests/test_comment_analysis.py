@@ -161,3 +161,41 @@ async def test_admins_change_a_programmes_causes_and_reanalyse_its_history(syste
         assert [c["key"] for c in after["causes"]] == ["loyalty_points"]
         assert after["causes"][0]["evidence"] == "puntos de fidelidad"
         assert (await admin.get("/v1/reanalyses/reanalysis-nope")).status_code == 404
+
+
+async def test_a_case_shows_the_suggested_causes_and_the_agent_confirms_or_picks_another(system, uid):
+    name = f"case-{uid}"
+    await program(system, name)
+    comment = "La factura llegó mal y nadie me devolvió la llamada"
+    await post(system, response(f"k1-{uid}", f"C-k1-{uid}", NUNCA_MAS, comment, program=name),
+               response(f"k2-{uid}", f"C-k2-{uid}", NUNCA_MAS, comment, program=name),
+               response(f"k3-{uid}", f"C-k3-{uid}", NUNCA_MAS, None, program=name))
+    async with system.client("casework", "agent") as agent:
+        async def case_of(customer: str):
+            async def found():
+                items = (await agent.get("/v1/cases", params={"customer_id": customer})).json()["items"]
+                return items and items[0]
+            return await poll(found, timeout=60, what=f"case of {customer}")
+
+        first, second, plain = [await case_of(f"C-{k}-{uid}") for k in ("k1", "k2", "k3")]
+        suggested = {c["key"]: c for c in first["suggested_causes"]}
+        assert {"billing", "responsiveness"} <= suggested.keys()
+        assert suggested["billing"]["evidence"] in comment and suggested["billing"]["polarity"] == "negative"
+        assert plain["suggested_causes"] == [] and plain["suggestion_kept"] is None
+
+        # Confirming a suggestion: the key stands for the cause; picking another key, with a note.
+        r = await agent.post(f"/v1/cases/{first['case_id']}/transitions",
+                             json={"to": "contacted", "cause_key": "billing"})
+        assert r.status_code == 200, r.text
+        assert (r.json()["cause"], r.json()["cause_key"], r.json()["suggestion_kept"]) == ("billing", "billing", True)
+        r = await agent.post(f"/v1/cases/{second['case_id']}/transitions",
+                             json={"to": "contacted", "cause_key": "price", "cause": "la subida de tarifa"})
+        assert (r.json()["cause"], r.json()["suggestion_kept"]) == ("la subida de tarifa", False)
+        bad = await agent.post(f"/v1/cases/{plain['case_id']}/transitions",
+                               json={"to": "contacted", "cause_key": "Not A Key"})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cause_key", bad.text
+        assert (await agent.post(f"/v1/cases/{plain['case_id']}/transitions",
+                                 json={"to": "contacted", "cause_key": "billing"})).json()["suggestion_kept"] is None
+    async with system.client("casework", "manager") as manager:
+        kpis = (await manager.get("/v1/kpis", params={"program": name})).json()
+    assert kpis["suggestions"] == {"chosen": 2, "kept": 1, "kept_share": 0.5}

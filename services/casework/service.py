@@ -91,10 +91,11 @@ async def _existing(repo: CaseRepository, case_id: str) -> Case:
 
 
 async def transition(uow: UnitsOfWork, case_id: str, *, to: str, by: str, now: datetime,
-                     note: str | None = None, cause: str | None = None, owner: str | None = None) -> None:
+                     note: str | None = None, cause: str | None = None, owner: str | None = None,
+                     cause_key: str | None = None) -> None:
     async with _agent_work(uow) as (tx, repo):
         case = await _existing(repo, case_id)
-        case.transition(to, at=now, by=by, note=note, cause=cause, owner=owner)
+        case.transition(to, at=now, by=by, note=note, cause=cause, owner=owner, cause_key=cause_key)
         await save(tx, repo, collect(repo, case))
 
 

@@ -46,7 +46,7 @@ async def post_transition(case_id: str, body: TransitionIn, uow: UowDep, session
                           who: Agent) -> dict:
     """Move the case on. `owner` (re)assigns it at any transition; `contacted` records the cause."""
     await service.transition(uow, case_id, to=body.to, by=who.who, now=clock.now(), note=body.note,
-                             cause=body.cause, owner=body.owner)
+                             cause=body.cause, owner=body.owner, cause_key=body.cause_key)
     return await _detail(session, case_id, clock)
 
 
