@@ -73,6 +73,11 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
         producer = await raw_producer(system.broker.bootstrap)
         try:
             event = score(f"r-{uid}", f"C-{uid}", program, 2.0, comment="Nadie me devolvió la llamada <!channel>")
+            # As scoring's analyzer describes the comment: the alert carries it to the chat message.
+            event.data["comment_analysis"] = {
+                "language": "es", "sentiment": -0.7, "polarity": "negative", "emotion": "rechazo",
+                "causes": [{"key": "responsiveness", "evidence": "nadie me devolvió la llamada",
+                            "polarity": "negative"}], "keyphrases": ["llamada"], "analyzer": "test/1"}
             await (await producer.send(Topic.SCORES, value=event.to_bytes(), key=event.key))
         finally:
             await producer.stop()
@@ -96,7 +101,8 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
     check_slack(message)
     texts = "\n".join(slack_texts(message))
     for part in ("Ana (C-", "IEC 2.0", "Nunca Más", "Nadie me devolvió la llamada <!channel>",
-                 "at or below the programme's threshold", "Open the case"):
+                 "at or below the programme's threshold", "Emotion: Rechazo", "Causes: responsiveness",
+                 "“nadie me devolvió la llamada”", "Open the case"):
         assert part in texts, part
     assert message["blocks"][-2]["elements"][0]["url"] == link
     assert "lazo-signature" not in headers  # no secret was given: Slack does not check one
@@ -105,8 +111,16 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
     assert headers["content-type"] == "application/json"
     card = check_teams(json.loads(body))
     assert any(f"C-{uid}" in t for t in teams_texts(card))
-    assert "Segment: Nunca Más" in teams_texts(card)
+    assert {"Segment: Nunca Más", "Emotion: Rechazo", "Causes: responsiveness"} <= set(teams_texts(card))
     assert card["actions"][0]["url"] == link
+
+    # The link resolves: casework finds the case that took the alert (the dashboard asks the same).
+    async with system.client("casework", "agent") as casework:
+        async def case_of_alert():
+            return (await casework.get("/v1/cases", params={"alert_id": alert["alert_id"]})).json()["items"]
+
+        [case] = await poll(case_of_alert, timeout=60, what="the case of the alert")
+        assert case["customer_id"] == f"C-{uid}"
 
     # Erasing the customer replaces both stored messages whole: their text is the customer's data.
     erased = await erase(system, await tap(Topic.ERASURES), f"C-{uid}")

@@ -3,22 +3,25 @@ outcomes, the control-group experiment and the case KPIs."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.background import Every
 from shared.http.app import build_app
 from shared.http.dashboard import router as dashboard_router
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
-from services.casework import handlers
+from services.casework import handlers, service
 from services.casework.api import cases, experiments, kpis, outcomes, slas
 from services.casework.models import messaging, tombstones
-from services.casework.sla_watch import SlaWatch
 
 SERVICE = "casework"
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger("lazo.casework")
 
 
 def make_runtime(settings: Settings) -> Runtime:
@@ -26,7 +29,10 @@ def make_runtime(settings: Settings) -> Runtime:
     guard = ErasureGuard(SERVICE, tombstones, CustomerDigest.from_settings(settings))
     runtime.use_bus(SERVICE, handlers.table(guard, runtime.clock, earliest=settings.submitted_at_earliest))
     runtime.use_bus(f"{SERVICE}-erasure", handlers.erasure_table(guard))
-    watch = SlaWatch(runtime.uow, runtime.clock, settings.sla_check_interval_s)
+    # The SLA clock: each new breach recorded (and published) once, so a contact center is told
+    # without asking (the overdue listing itself needs no clock: it is computed in SQL).
+    watch = Every("casework-sla-watch", settings.sla_check_interval_s,
+                  lambda: service.record_breaches(runtime.uow, now=runtime.clock.now()), log)
     runtime.after_boot(watch.start, watch.stop)
     return runtime
 

@@ -15,21 +15,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-
-from shared.db import is_postgres, transaction
+from shared.db import is_postgres
 from shared.egress import Egress
 from shared.events import utcnow
 from shared.jobs import LeasedWorker
-from shared.runtime import Runtime
 from shared.sealing import SealError
-from services.ingest import platform_api
+from shared.uow import UnitsOfWork
+from services.ingest import platform_api, queries, repository
 from services.ingest.domain.fetching import FetchFailure, next_attempt
 from services.ingest.domain.mapping import ADAPTERS
 from services.ingest.domain.platforms import PLATFORMS, base_url_problem
-from services.ingest.intake import Intake
 from services.ingest.metrics import FETCHES
-from services.ingest.models import FetchJob, Source
+from services.ingest.models import Source
+from services.ingest.service import Intake
 
 log = logging.getLogger("lazo.ingest.fetcher")
 
@@ -46,11 +44,11 @@ class _Claimed:
 class FetchWorker(LeasedWorker):
     name = "webhook-fetcher"
 
-    def __init__(self, runtime: Runtime, intake: Intake, *, egress: Egress, max_bytes: int, timeout_s: float = 10.0,
+    def __init__(self, uow: UnitsOfWork, intake: Intake, *, egress: Egress, max_bytes: int, timeout_s: float = 10.0,
                  concurrency: int = 8, poll_s: float = 1.0):
         super().__init__(concurrency=concurrency, poll_s=poll_s, timeout_s=timeout_s, user_agent="lazo-ingest/1",
                          egress=egress, max_bytes=max_bytes)
-        self._runtime = runtime
+        self._uow = uow
         self._intake = intake
         self._lease = timedelta(seconds=4 * timeout_s + 10)  # two GETs, each with its timeout, and slack
         self._surveys = platform_api.SurveyCache()
@@ -58,19 +56,14 @@ class FetchWorker(LeasedWorker):
 
     async def claim(self, limit: int) -> list[_Claimed]:
         now = utcnow()
-        async with transaction(self._runtime.sessions) as s:
-            query = (select(FetchJob).where(FetchJob.next_attempt_at <= now)
-                     .order_by(FetchJob.next_attempt_at).limit(limit))
-            if is_postgres(s.bind):
-                query = query.with_for_update(skip_locked=True)
-            jobs = list(await s.scalars(query))
-            for job in jobs:
-                job.next_attempt_at = now + self._lease
+        async with self._uow() as tx:
+            jobs = await repository.claim_fetch_jobs(tx.session, now=now, until=now + self._lease, limit=limit,
+                                                     skip_locked=is_postgres(tx.session.bind))
             return [_Claimed(j.id, j.source_id, j.delivery_key, j.event, j.attempts) for j in jobs]
 
     async def work(self, job: _Claimed) -> None:
-        async with self._runtime.sessions() as s:
-            source = await s.get(Source, job.source_id)
+        async with self._uow.read() as s:
+            source = await queries.source_of(s, job.source_id)
         event = json.loads(job.event)
         if source is None:
             return
@@ -117,6 +110,5 @@ class FetchWorker(LeasedWorker):
         FETCHES.labels(source.platform, "retry").inc()
         log.info("fetch for %s response %s failed (%s); attempt %d at %s", source.id, job.key, failure,
                  attempt + 1, when.isoformat())
-        async with transaction(self._runtime.sessions) as s:
-            await s.execute(update(FetchJob).where(FetchJob.id == job.id).values(
-                attempts=attempt, next_attempt_at=when, last_error=str(failure)[:500]))
+        async with self._uow() as tx:
+            await repository.retry_fetch_job(tx.session, job.id, attempts=attempt, at=when, error=str(failure))

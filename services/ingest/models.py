@@ -4,34 +4,16 @@ not handle, pending API fetches, and the outbox through which webhook responses 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
+from shared.db import UtcDateTime
 from shared.deadletters import dead_letter_table
 from shared.messaging import AutoId, Messaging, messaging_tables
 from shared.tombstones import tombstone_tables
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC datetimes in and out (SQLite keeps no offset, so everything is stored as UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -135,7 +117,7 @@ class WebhookDelivery(Base):
     """A Typeform or Tally delivery already received, by the platform's event id (they sign the body
     but no timestamp, so a captured request verifies for ever): a replay of it is answered
     `duplicate` and changes nothing. Written in the transaction that settled the delivery; kept
-    `LAZO_WEBHOOK_REPLAY_WINDOW_H` (services.ingest.replays)."""
+    `LAZO_WEBHOOK_REPLAY_WINDOW_H` (service.forget_old_deliveries)."""
 
     __tablename__ = "webhook_deliveries"
     source_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -15,9 +15,10 @@ from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
 from services.scoring import handlers, service
 from services.scoring.analysis import Analysis
-from services.scoring.api import customers, kpis, programs, responses
+from services.scoring.api import customers, kpis, programs, responses, taxonomy
 from services.scoring.api import erasure as erasure_api
 from services.scoring.models import messaging, tombstones
+from services.scoring.reanalysis import Reanalyser
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,12 +30,14 @@ def make_runtime(settings: Settings) -> Runtime:
     runtime.use_bus("scoring", handlers.responses(guard, SubmissionWindow.from_settings(settings), analysis))
     runtime.use_bus("scoring-erasure", handlers.erasures(guard))
     runtime.after_boot(partial(service.republish_programs, runtime.uow))
+    reanalyser = runtime.provide(Reanalyser(runtime.uow, analysis))
+    runtime.after_boot(reanalyser.start, reanalyser.stop)
     return runtime
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     return build_app("scoring", settings, routers=[customers.router, erasure_api.router, responses.router,
-                                                   kpis.router, programs.router],
+                                                   kpis.router, programs.router, taxonomy.router],
                      make_runtime=make_runtime,
                      description="Scores survey responses (IEC, segment), owns survey programmes, reports KPIs.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, BigInteger, Date, Float, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.events import utcnow
@@ -88,6 +88,52 @@ class Response(Base):
     )
 
 
+SEGMENT_COLUMNS = ("seg_nunca_mas", "seg_funcional", "seg_pasivo", "seg_wow")  # Segment.ALL's order
+DISTRIBUTION_COLUMNS = tuple(f"dist_{p}" for p in range(1, 11))  # DISTRIBUTION_POINTS' order
+
+
+class KpiDay(Base):
+    """The KPI tallies of one programme, touchpoint ('' for none) and UTC day, kept in the same
+    transaction as the responses they count (repository.add_kpi_days): KPI and series queries read
+    O(days) rows, not O(responses). Responses are stored once and never change what these count
+    (erasure keeps the figures), so additions are all there is."""
+
+    __tablename__ = "kpi_days"
+
+    program: Mapped[str] = mapped_column(String(64), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[Any] = mapped_column(Date, primary_key=True)
+    scored: Mapped[int] = mapped_column(BigInteger, default=0)
+    not_scored: Mapped[int] = mapped_column(BigInteger, default=0)
+    iec_nano: Mapped[int] = mapped_column(BigInteger, default=0)  # domain/kpis.py NANO
+    iec_min: Mapped[float | None] = mapped_column(Float, nullable=True)
+    iec_max: Mapped[float | None] = mapped_column(Float, nullable=True)
+    seg_nunca_mas: Mapped[int] = mapped_column(BigInteger, default=0)
+    seg_funcional: Mapped[int] = mapped_column(BigInteger, default=0)
+    seg_pasivo: Mapped[int] = mapped_column(BigInteger, default=0)
+    seg_wow: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_1: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_2: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_3: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_4: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_5: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_6: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_7: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_8: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_9: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_10: Mapped[int] = mapped_column(BigInteger, default=0)
+    promoters: Mapped[int] = mapped_column(BigInteger, default=0)
+    passives: Mapped[int] = mapped_column(BigInteger, default=0)
+    detractors: Mapped[int] = mapped_column(BigInteger, default=0)
+    ces_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    ces_nano: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_nano: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_satisfied: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (Index("ix_kpi_days_day", "day"),)
+
+
 class ResponseCause(Base):
     """A cause a response's comment talks about (its key and polarity; the evidence stays in the
     analysis): what the cause counts and the driver view aggregate, joined with `responses`. Kept
@@ -114,6 +160,10 @@ class Taxonomy(Base):
     updated_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+class JobStatus:
+    RUNNING, COMPLETED, SUPERSEDED = "running", "completed", "superseded"
+
+
 class ReanalysisJob(Base):
     """A re-analysis of a programme's stored comments, run in the background in batches: its
     progress, and where it is (`after`: the last response id done, so a restart resumes)."""
@@ -122,7 +172,7 @@ class ReanalysisJob(Base):
 
     job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     program: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # running | completed | failed
+    status: Mapped[str] = mapped_column(String(16))  # JobStatus: a newer job for the programme supersedes
     total: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)
     after: Mapped[str | None] = mapped_column(String(200), nullable=True)

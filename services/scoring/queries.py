@@ -15,7 +15,9 @@ from shared.contracts.programs import ProgramDefinition
 from shared.errors import NotFound
 from services.scoring.domain.assessment import Status
 from services.scoring.domain.programs import BUILT_IN
-from services.scoring.models import Program, Response, Taxonomy
+from services.scoring.domain.comments import DEFAULT_TAXONOMY
+from services.scoring.domain.comments import Taxonomy as TaxonomyValue
+from services.scoring.models import JobStatus, Program, ReanalysisJob, Response, Taxonomy
 
 
 async def load_programs(session: AsyncSession, names: Iterable[str] | None = None) -> dict[str, ProgramDefinition]:
@@ -43,6 +45,54 @@ async def taxonomies(session: AsyncSession, programs: Iterable[str]) -> dict[str
     rows = await session.execute(select(Taxonomy.program, Taxonomy.definition)
                                  .where(Taxonomy.program.in_(set(programs))))
     return {r.program: r.definition for r in rows}
+
+
+async def taxonomy(session: AsyncSession, program: str) -> tuple[TaxonomyValue, Taxonomy | None]:
+    """A programme's taxonomy (the default until edited) and its stored row (None until edited)."""
+    row = await session.get(Taxonomy, program)
+    return (TaxonomyValue.from_dict(row.definition) if row else DEFAULT_TAXONOMY), row
+
+
+async def existing_program(session: AsyncSession, program: str) -> None:
+    if program not in await load_programs(session, [program]):
+        raise NotFound(f"no programme '{program}'")
+
+
+async def comments_to_reanalyse(session: AsyncSession, program: str) -> int:
+    return await session.scalar(select(func.count()).where(Response.program == program,
+                                                           Response.comment.is_not(None))) or 0
+
+
+async def comments_after(session: AsyncSession, program: str, after: str | None, limit: int) -> list[Any]:
+    """The next `limit` comments of a programme in response id order (a re-analysis's next batch)."""
+    where = [Response.program == program, Response.comment.is_not(None)]
+    if after is not None:
+        where.append(Response.response_id > after)
+    return list((await session.execute(select(Response.response_id, Response.comment).where(*where)
+                                       .order_by(Response.response_id).limit(limit))).all())
+
+
+async def running_job(session: AsyncSession) -> ReanalysisJob | None:
+    """The oldest re-analysis still running, locked for this unit of work (PostgreSQL: another
+    replica skips it and looks at the next)."""
+    query = (select(ReanalysisJob).where(ReanalysisJob.status == JobStatus.RUNNING)
+             .order_by(ReanalysisJob.requested_at).limit(1))
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return await session.scalar(query)
+
+
+async def reanalysis(session: AsyncSession, job_id: str) -> dict[str, Any]:
+    job = await session.get(ReanalysisJob, job_id)
+    if job is None:
+        raise NotFound(f"no re-analysis '{job_id}'")
+    return job_view(job)
+
+
+def job_view(job: ReanalysisJob) -> dict[str, Any]:
+    return {"job_id": job.job_id, "program": job.program, "status": job.status, "total": job.total,
+            "done": job.done, "requested_at": job.requested_at, "requested_by": job.requested_by,
+            "finished_at": job.finished_at}
 
 
 async def kept_digests(session: AsyncSession, response_ids: set[str]) -> dict[str, str | None]:

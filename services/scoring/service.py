@@ -8,7 +8,8 @@ go through repository.py.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,7 +18,7 @@ from shared.contracts.programs import ProgramChanged, ProgramDefinition
 from shared.contracts.responses import Customer, ResponseReceived, content_digest
 from shared.contracts.scores import CustomerContact, ScoreComputed, ScoreRejected
 from shared.erasure import new_pseudonym
-from shared.errors import PermanentError
+from shared.errors import Conflict, PermanentError
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.limits import SubmissionWindow
 from shared.tombstones import Action, ErasureGuard
@@ -25,9 +26,12 @@ from shared.uow import UnitOfWork, UnitsOfWork
 from services.scoring import queries, repository
 from services.scoring.analysis import Analysis
 from services.scoring.domain.assessment import Assessment, assess
-from services.scoring.domain.comments import CommentAnalysis
+from services.scoring.domain.comments import CommentAnalysis, Taxonomy
+from services.scoring.domain.kpis import day_tallies
 from services.scoring.domain.programs import revise
 from services.scoring.metrics import RESPONSE_CONFLICTS
+from services.scoring.models import JobStatus
+from services.scoring.models import Taxonomy as StoredTaxonomy
 
 log = logging.getLogger("lazo.scoring")
 
@@ -67,6 +71,60 @@ async def republish_programs(uow: UnitsOfWork) -> None:
             log.warning("could not republish programmes (%s); retrying in %.1fs", exc, backoff.current)
             await backoff.sleep()
     log.info("republishing %d programme(s)", len(programs))
+
+
+# --- taxonomies and re-analysis ------------------------------------------------------------------
+
+async def change_taxonomy(uow: UnitsOfWork, program: str, edit: Callable[[Taxonomy], Taxonomy],
+                          who: str) -> tuple[Taxonomy, StoredTaxonomy]:
+    """Apply one edit (domain/taxonomies.py) to a programme's taxonomy; it tags the comments scored
+    from now on (a re-analysis brings the stored ones up to date)."""
+    async with uow() as tx:
+        await queries.existing_program(tx.session, program)
+        current, row = await queries.taxonomy(tx.session, program)
+        changed = edit(current)
+        stored = await repository.save_taxonomy(tx.session, program, changed, replaces=row.version if row else None,
+                                                who=who)
+    return changed, stored
+
+
+async def start_reanalysis(uow: UnitsOfWork, analysis: Analysis, program: str, who: str, *,
+                           wake: Callable[[], None]) -> dict[str, Any]:
+    """A job re-analysing every stored comment of the programme with its current taxonomy and the
+    configured analyzer, run in the background (reanalysis.py); one still running is superseded."""
+    if not analysis.enabled:
+        raise Conflict("comment analysis is off (LAZO_COMMENT_ANALYZER=off): there is nothing to re-analyse with")
+    async with uow() as tx:
+        await queries.existing_program(tx.session, program)
+        total = await queries.comments_to_reanalyse(tx.session, program)
+        job = await repository.start_job(tx.session, f"reanalysis-{uuid.uuid4().hex[:24]}", program, total=total,
+                                         who=who, now=utcnow())
+        tx.after_commit(wake)
+        return queries.job_view(job)
+
+
+async def reanalyse_next(uow: UnitsOfWork, analysis: Analysis, *, size: int) -> bool:
+    """One batch of the oldest running re-analysis, in its own short unit of work (scoring's
+    consumer waits for at most one batch). False when no job is running."""
+    async with uow() as tx:
+        job = await queries.running_job(tx.session)
+        if job is None:
+            return False
+        rows = await queries.comments_after(tx.session, job.program, job.after, size)
+        stored = await queries.taxonomies(tx.session, [job.program])
+        taxonomy = analysis.taxonomy(job.program, stored.get(job.program))
+        analyses = await analysis.analyze_all([(r.comment, taxonomy) for r in rows])
+        await repository.replace_analyses(
+            tx.session, [{"response_id": r.response_id} | analysis_columns(a, taxonomy.version)
+                         for r, a in zip(rows, analyses)],
+            [c for r, a in zip(rows, analyses) for c in cause_rows(r.response_id, a)])
+        # New comments arriving meanwhile are analysed as they are scored: the total stays the one counted.
+        job.done = min(job.total, job.done + len(rows))
+        if rows:
+            job.after = rows[-1].response_id
+        if len(rows) < size:
+            job.status, job.finished_at, job.done = JobStatus.COMPLETED, utcnow(), job.total
+    return True
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -153,6 +211,7 @@ async def _score(tx: UnitOfWork, responses: list[ResponseReceived], digests: dic
         causes += cause_rows(response.response_id, analysed)
         outcomes.append(_outcome(response, assessment, previous[0] if previous else None, now, analysed))
     await repository.add_responses(session, rows)
+    await repository.add_kpi_days(session, day_tallies(rows))
     await repository.add_causes(session, causes)
     # A response erased on arrival counts in the KPIs and goes no further: an alert or a case for
     # a customer who asked to be forgotten could only contact them again.

@@ -42,6 +42,7 @@
     statusFilter: "",
     queueLimit: 20,            // grows with "Show more"
     openCase: null,            // case_id shown in the panel
+    linkedAlert: null,         // alert_id of a chat alert's link (#alert=…), until its case opens
     tick: 0,
     busy: false,
     timer: null,
@@ -207,6 +208,7 @@
   // -- polling ------------------------------------------------------------------------------
 
   function start() {
+    linkFromHash();
     $("main").hidden = false;
     stopPolling();
     state.tick = 0;
@@ -232,6 +234,7 @@
       await Promise.all([
         loadCases(), loadAlerts(), loadOverdue(),
         state.openCase ? loadCase(state.openCase) : null,
+        state.linkedAlert ? openLinkedCase() : null,
         loadTrend(kpis), loadTouchpoints(kpis),
         slow ? loadCaseKpis() : null, slow ? loadExperiment() : null, slow ? loadDeadLetters() : null,
       ]);
@@ -561,7 +564,38 @@
     }
   }
 
+  // A Slack or Teams alert links here as `#alert=<alert_id>`: open the case that took that alert,
+  // as soon as casework has it (the message may be read before the case is opened).
+  function linkFromHash() {
+    const found = /^#alert=(.+)$/.exec(location.hash);
+    if (!found) return;
+    try {
+      state.linkedAlert = decodeURIComponent(found[1]);
+    } catch {
+      state.linkedAlert = null;
+    }
+  }
+
+  async function openLinkedCase() {
+    const alertId = state.linkedAlert;
+    const page = await api("casework", "/v1/cases", { params: { alert_id: alertId, limit: 1 } });
+    if (state.linkedAlert !== alertId) return;
+    if (page.items.length) {
+      state.linkedAlert = null;
+      history.replaceState(null, "", location.pathname + location.search);  // a reload shows the queue
+      await openCase(page.items[0].case_id);
+    } else if (!state.openCase) {
+      $("panel").hidden = false;
+      $("scrim").hidden = false;
+      $("panel-title").textContent = "Alert";
+      $("panel-sub").textContent = alertId;
+      fill($("panel-body"), h("p.muted", { "data-testid": "linked-waiting" },
+                              "No case has taken this alert yet; it opens here as soon as one does."));
+    }
+  }
+
   function closeCase() {
+    state.linkedAlert = null;
     state.openCase = null;
     $("panel").hidden = true;
     $("scrim").hidden = true;
@@ -871,6 +905,7 @@
     $("scrim").addEventListener("click", closeCase);
     document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.openCase) closeCase(); });
     document.addEventListener("visibilitychange", () => { if (!document.hidden && state.timer) refresh(); });
+    window.addEventListener("hashchange", () => { linkFromHash(); if (state.timer) refresh(); });
     for (const b of $("granularity").querySelectorAll("button")) {
       b.addEventListener("click", () => {
         state.granularity = b.dataset.g;

@@ -144,7 +144,7 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
     # Outermost, so problem+json answers carry the CORS headers too. The key travels in a header
     # (no cookies), hence no credentials; the dashboard's origin(s) come from Settings.
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list(),
-                       allow_methods=["GET", "POST", "PUT", "DELETE"],
+                       allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                        allow_headers=["Authorization", "Content-Type", "X-API-Key"],
                        expose_headers=["Retry-After"], max_age=600)
     return app

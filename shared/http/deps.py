@@ -21,9 +21,15 @@ from shared.uow import UnitsOfWork
 T = TypeVar("T")
 
 
+def runtime_of(request: Request) -> Runtime:
+    """The runtime, for what runs before FastAPI resolves dependencies (a door's check before the
+    body is read, shared.http.doors)."""
+    return request.app.state.runtime
+
+
 # async: a plain def dependency would hop to the thread pool on every request.
 async def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

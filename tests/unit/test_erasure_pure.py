@@ -14,7 +14,7 @@ from shared.events import Topic
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest
 from services.alerts.erasure import scrub_event
-from services.ingest.erasure import names_customer
+from services.ingest.domain.erasure import names_customer
 
 IDS = ["josé@example.com", "客户-1", "C/42", "Zoë O'Brien", "ñandú 7"]
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shared.http.nul import NulScanner, nul_in_target
 from services.alerts.erasure import scrub_event
 from services.ingest.domain.response import nesting
-from services.ingest.erasure import names_customer
+from services.ingest.domain.erasure import names_customer
 
 text = st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Z", "Cc"]), max_size=12)
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text

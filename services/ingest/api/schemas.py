@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from shared.http.paging import Page
 from services.ingest.domain.mapping import Mapping
 from services.ingest.models import QuarantinedPayload, Source
 
@@ -111,8 +112,4 @@ class QuarantinedOut(BaseModel):
                    document=document)
 
 
-class QuarantinePage(BaseModel):
-    items: list[QuarantinedOut]
-    total: int
-    limit: int
-    offset: int
+QuarantinePage = Page[QuarantinedOut]

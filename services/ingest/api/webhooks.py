@@ -9,8 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shared.errors import NotFound
+from shared.http.deps import Provided, runtime_of
 from shared.http.doors import WEBHOOK_BODY_LIMIT, body_limit, signed_by_platform
 from services.ingest.domain.platforms import PLATFORMS
+from services.ingest.service import Intake
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -22,7 +24,8 @@ async def _source_first(request: Request) -> int | None:
     """Before the body is read: the platform and the source must exist (404; 409 when the URL must
     name one of several sources), so a body nobody could verify is never read."""
     declared = request.headers.get("content-length", "")
-    return await request.app.state.intake.admit(request.path_params["platform"], request.path_params["program"],
+    intake = runtime_of(request).provided(Intake)
+    return await intake.admit(request.path_params["platform"], request.path_params["program"],
                                                 request.query_params.get("source"),
                                                 int(declared) if declared.isdigit() else None)
 
@@ -43,10 +46,11 @@ async def _known_platform(request: Request) -> None:
                         413: {"description": "the body is over 1 MiB"},
                         429: {"description": "too many bad signatures for this source from this address"},
                         503: {"description": "the database cannot take it now; the platform retries"}})
-async def receive(platform: str, program: str, request: Request, source: SourceQuery = None) -> JSONResponse:
+async def receive(platform: str, program: str, request: Request, intake: Provided[Intake],
+                  source: SourceQuery = None) -> JSONResponse:
     body = await request.body()
     client = request.client.host if request.client else "?"
-    outcome = await request.app.state.intake.receive(platform, program, source, body, request.headers, client)
+    outcome = await intake.receive(platform, program, source, body, request.headers, client)
     return JSONResponse(outcome.as_dict(), status_code=202 if outcome.status == "fetching" else 200)
 
 

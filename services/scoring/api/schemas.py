@@ -191,3 +191,107 @@ class ResponseOut(BaseModel):
     comment_analysis: CommentAnalysis | None = Field(
         None, description="what the comment says: language, sentiment, emotion, causes with their evidence, "
                           "keyphrases (docs/comment-analysis.md); null without a comment")
+
+
+class CauseOut(BaseModel):
+    key: str
+    names: dict[str, str] = Field(description="by language code")
+    cues: dict[str, list[str]] = Field(description="by language code: words, phrases, `stem*`, `_` for any one "
+                                                   "word, `-phrase` to exclude (docs/comment-analysis.md)")
+    retired: bool
+
+
+class TaxonomyOut(BaseModel):
+    program: str
+    version: int = Field(description="1: the default taxonomy; each change adds one")
+    causes: list[CauseOut]
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class CauseIn(BaseModel):
+    """A new cause. Checked in full by the taxonomy (422 naming the field)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "key": "network_coverage", "names": {"es": "Cobertura", "en": "Coverage"},
+        "cues": {"es": ["cobertura", "sin señal", "no hay red"], "en": ["coverage", "no signal"]}}]})
+
+    key: str = Field(max_length=40)
+    names: dict[str, str]
+    cues: dict[str, list[str]] = {}
+    retired: bool = False
+
+
+class CauseChange(BaseModel):
+    """Rename (`names`), change the cues, retire (`retired: true`) or bring back a cause; the
+    fields left out stay. The key never changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: dict[str, str] | None = None
+    cues: dict[str, list[str]] | None = None
+    retired: bool | None = None
+
+
+class TaxonomyIn(BaseModel):
+    """The whole taxonomy; `version` is the server's (one more than the current one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    causes: list[dict] = Field(max_length=100)
+    version: int | None = Field(None, description="ignored: the server assigns versions")
+
+
+class ReanalysisOut(BaseModel):
+    job_id: str
+    program: str
+    status: Literal["running", "completed", "superseded"]
+    total: int = Field(description="stored comments of the programme when the job started")
+    done: int
+    requested_at: datetime
+    requested_by: str
+    finished_at: datetime | None
+
+
+class EmotionMix(BaseModel):
+    analysed: int = Field(description="responses whose comment was analysed")
+    emotions: dict[str, int] = Field(description="count per emotion (all five listed)")
+    emotion_shares: dict[str, float | None] = Field(description="each emotion's fraction (0–1) of `analysed`")
+
+
+class CauseCountOut(BaseModel):
+    key: str
+    mentions: int
+    negative: int
+    neutral: int
+    positive: int
+
+
+class CommentGroupOut(EmotionMix):
+    group: str | datetime | None = Field(description="the segment, the touchpoint, or the bucket's first instant")
+    causes: list[CauseCountOut]
+
+
+class CommentKpisOut(EmotionMix):
+    causes: list[CauseCountOut] = Field(description="per cause, most mentioned first, by the polarity of the mention")
+    group_by: str | None
+    groups: list[CommentGroupOut] | None = None
+
+
+class DriverSide(BaseModel):
+    count: int
+    iec_mean: float | None
+
+
+class DriverOut(BaseModel):
+    key: str
+    with_: DriverSide = Field(alias="with", description="scored responses whose comment mentions the cause")
+    without: DriverSide = Field(description="scored responses with an analysed comment that does not")
+    impact: float | None = Field(description="mean IEC with − without; negative: the cause drags the IEC down")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class DriversOut(BaseModel):
+    analysed: int = Field(description="scored responses with an analysed comment")
+    drivers: list[DriverOut] = Field(description="biggest drag on the IEC first")
