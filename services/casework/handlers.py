@@ -84,6 +84,12 @@ def alert_note(alert: AlertRaised) -> str:
     return note
 
 
+def suggested_causes(alert: AlertRaised) -> list[dict]:
+    """The causes the comment complains about or mentions (praise is no cause of trouble)."""
+    analysis = alert.comment_analysis
+    return [c.model_dump() for c in (analysis.causes if analysis else ()) if c.polarity != "positive"]
+
+
 async def take_alerts(guard: ErasureGuard, clock: Clock, tx: UnitOfWork, events: Sequence[Envelope]) -> None:
     alerts = await _not_erased(tx, guard, events, lambda env: env.parse(AlertRaised))
     if not alerts:
@@ -131,7 +137,7 @@ def _take_alert(repo: CaseRepository, active: Active, sla: Sla, alert: AlertRais
                          control=held_out, at=now, first_contact_due=sla.first_contact_due(since),
                          close_due=sla.close_due(since), alert_id=alert.alert_id, response_id=alert.response_id,
                          by=BY_ALERTS, customer_email=alert.customer.email, customer_name=alert.customer.name,
-                         note=alert_note(alert))
+                         note=alert_note(alert), suggested_causes=suggested_causes(alert))
         repo.opened(case)
         active[key] = case
     published += collect(repo, case)

@@ -95,6 +95,8 @@ async def case_kpis(session: AsyncSession, *, program: str | None, period: Perio
         _count(and_(C.status == Status.CLOSED.value, by_survey)).label("closed_by_survey"),
         _count(fc_met).label("fc_met"), _count(fc_missed).label("fc_missed"),
         _count(close_met).label("close_met"), _count(close_missed).label("close_missed"),
+        _count(C.suggestion_kept.is_not(None)).label("suggested_and_chosen"),
+        _count(C.suggestion_kept.is_(True)).label("suggestion_kept"),
     ).where(*where))).one()
     cases = totals.cases - totals.control
 
@@ -132,4 +134,6 @@ async def case_kpis(session: AsyncSession, *, program: str | None, period: Perio
             "by_owner": [{"owner": owner or UNASSIGNED, "cases": n} for owner, n in by_owner],
         },
         "top_causes": [{"cause": cause, "cases": n} for cause, n in causes],
+        "suggestions": {"chosen": totals.suggested_and_chosen, "kept": totals.suggestion_kept,
+                        "kept_share": share(totals.suggestion_kept, totals.suggested_and_chosen)},
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
@@ -47,6 +47,10 @@ class CaseRow(Base):
     first_contact_overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     close_overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     seq: Mapped[int] = mapped_column(Integer)
+    # Comment analysis's suggestions and the agent's choice (domain/case.py).
+    suggested_causes: Mapped[list[dict] | None] = mapped_column(JSON, nullable=True)
+    cause_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    suggestion_kept: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     # Optimistic lock: an agent and the consumer changing the same case never overwrite each other.
     version: Mapped[int] = mapped_column(Integer)
 

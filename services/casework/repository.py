@@ -184,7 +184,9 @@ async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict
     under one pseudonym per erasure (cases and outcomes share it, so each customer still falls in
     one arm with their outcome), with their states, times, owners, current feelings and outcome
     values. What names or quotes the person goes: the contact (email, name), the case's cause and
-    every timeline entry's note and cause (free text agents type, often quoting the customer).
+    every timeline entry's note and cause (free text agents type, often quoting the customer), and
+    the suggested causes' evidence (it quotes the comment); the chosen key and whether it was a
+    suggestion stay (figures).
     """
     case_ids = list(await session.scalars(select(CaseRow.case_id).where(CaseRow.customer_id == customer_id)))
     counts = {"cases": 0, "notes": 0, "causes": 0, "outcomes": 0}
@@ -194,7 +196,7 @@ async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict
         cases = await session.execute(
             update(CaseRow).where(CaseRow.customer_id == customer_id)
             .values(customer_id=pseudonym, customer_email=None, customer_name=None, cause=None,
-                    version=CaseRow.version + 1)
+                    suggested_causes=None, version=CaseRow.version + 1)
             .execution_options(synchronize_session=False))
         notes = await session.execute(
             update(TimelineRow).where(TimelineRow.case_id.in_(case_ids), TimelineRow.note.is_not(None))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, BigInteger, Date, Float, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.events import utcnow
@@ -86,6 +86,52 @@ class Response(Base):
         Index("ix_responses_touchpoint_submitted_iec", "touchpoint", "submitted_at", "iec"),
         Index("ix_responses_program_touchpoint_submitted_iec", "program", "touchpoint", "submitted_at", "iec"),
     )
+
+
+SEGMENT_COLUMNS = ("seg_nunca_mas", "seg_funcional", "seg_pasivo", "seg_wow")  # Segment.ALL's order
+DISTRIBUTION_COLUMNS = tuple(f"dist_{p}" for p in range(1, 11))  # DISTRIBUTION_POINTS' order
+
+
+class KpiDay(Base):
+    """The KPI tallies of one programme, touchpoint ('' for none) and UTC day, kept in the same
+    transaction as the responses they count (repository.add_kpi_days): KPI and series queries read
+    O(days) rows, not O(responses). Responses are stored once and never change what these count
+    (erasure keeps the figures), so additions are all there is."""
+
+    __tablename__ = "kpi_days"
+
+    program: Mapped[str] = mapped_column(String(64), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[Any] = mapped_column(Date, primary_key=True)
+    scored: Mapped[int] = mapped_column(BigInteger, default=0)
+    not_scored: Mapped[int] = mapped_column(BigInteger, default=0)
+    iec_nano: Mapped[int] = mapped_column(BigInteger, default=0)  # domain/kpis.py NANO
+    iec_min: Mapped[float | None] = mapped_column(Float, nullable=True)
+    iec_max: Mapped[float | None] = mapped_column(Float, nullable=True)
+    seg_nunca_mas: Mapped[int] = mapped_column(BigInteger, default=0)
+    seg_funcional: Mapped[int] = mapped_column(BigInteger, default=0)
+    seg_pasivo: Mapped[int] = mapped_column(BigInteger, default=0)
+    seg_wow: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_1: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_2: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_3: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_4: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_5: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_6: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_7: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_8: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_9: Mapped[int] = mapped_column(BigInteger, default=0)
+    dist_10: Mapped[int] = mapped_column(BigInteger, default=0)
+    promoters: Mapped[int] = mapped_column(BigInteger, default=0)
+    passives: Mapped[int] = mapped_column(BigInteger, default=0)
+    detractors: Mapped[int] = mapped_column(BigInteger, default=0)
+    ces_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    ces_nano: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_nano: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_satisfied: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (Index("ix_kpi_days_day", "day"),)
 
 
 class ResponseCause(Base):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, update
+from sqlalchemy import delete, func, insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,12 +16,46 @@ from shared.contracts.programs import ProgramDefinition
 from shared.errors import Conflict
 from shared.events import utcnow
 from services.scoring.domain.comments import Taxonomy as TaxonomyValue
-from services.scoring.models import JobStatus, Program, ReanalysisJob, Response, ResponseCause, Taxonomy
+from services.scoring.domain.kpis import DayKey, DayTally
+from services.scoring.models import (DISTRIBUTION_COLUMNS, SEGMENT_COLUMNS, JobStatus, KpiDay, Program,
+                                     ReanalysisJob, Response, ResponseCause, Taxonomy)
+from shared.db import is_postgres
 
 
 async def add_responses(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(Response), rows)
+
+
+def _day_values(key: DayKey, kept: DayTally) -> dict[str, Any]:
+    program, touchpoint, day = key
+    t = kept.tally
+    return {"program": program, "touchpoint": touchpoint, "day": day, "scored": t.scored,
+            "not_scored": t.not_scored, "iec_nano": kept.iec_nano, "iec_min": t.iec_min,
+            "iec_max": t.iec_max, **dict(zip(SEGMENT_COLUMNS, t.segments)),
+            **dict(zip(DISTRIBUTION_COLUMNS, t.distribution)), "promoters": t.promoters,
+            "passives": t.passives, "detractors": t.detractors, "ces_count": t.ces_count,
+            "ces_nano": kept.ces_nano, "csat_count": t.csat_count, "csat_nano": kept.csat_nano,
+            "csat_satisfied": t.csat_satisfied}
+
+
+async def add_kpi_days(session: AsyncSession, tallies: dict[DayKey, DayTally]) -> None:
+    """Add a batch's tallies (per programme, touchpoint, day) to the kept ones: one upsert.
+
+    Keys go in a stable order so that two replicas adding to the same days lock them in the same
+    order (PostgreSQL), never each waiting for the other."""
+    if not tallies:
+        return
+    rows = [_day_values(k, tallies[k]) for k in sorted(tallies)]
+    pg = is_postgres(session.bind)
+    stmt = (postgresql if pg else sqlite).insert(KpiDay).values(rows)
+    least, greatest = (func.least, func.greatest) if pg else (func.min, func.max)
+    new, old = stmt.excluded, KpiDay.__table__.c
+    added = {c: old[c] + new[c] for c in rows[0] if c not in ("program", "touchpoint", "day", "iec_min", "iec_max")}
+    # Neither min() nor least() may see a NULL: SQLite's min() would answer NULL, not the other.
+    added["iec_min"] = least(func.coalesce(old.iec_min, new.iec_min), func.coalesce(new.iec_min, old.iec_min))
+    added["iec_max"] = greatest(func.coalesce(old.iec_max, new.iec_max), func.coalesce(new.iec_max, old.iec_max))
+    await session.execute(stmt.on_conflict_do_update(index_elements=["program", "touchpoint", "day"], set_=added))
 
 
 async def add_causes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

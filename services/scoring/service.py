@@ -27,6 +27,7 @@ from services.scoring import queries, repository
 from services.scoring.analysis import Analysis
 from services.scoring.domain.assessment import Assessment, assess
 from services.scoring.domain.comments import CommentAnalysis, Taxonomy
+from services.scoring.domain.kpis import day_tallies
 from services.scoring.domain.programs import revise
 from services.scoring.metrics import RESPONSE_CONFLICTS
 from services.scoring.models import JobStatus
@@ -210,6 +211,7 @@ async def _score(tx: UnitOfWork, responses: list[ResponseReceived], digests: dic
         causes += cause_rows(response.response_id, analysed)
         outcomes.append(_outcome(response, assessment, previous[0] if previous else None, now, analysed))
     await repository.add_responses(session, rows)
+    await repository.add_kpi_days(session, day_tallies(rows))
     await repository.add_causes(session, causes)
     # A response erased on arrival counts in the KPIs and goes no further: an alert or a case for
     # a customer who asked to be forgotten could only contact them again.

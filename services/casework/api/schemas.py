@@ -36,6 +36,8 @@ class TransitionIn(BaseModel):
     note: text_of(NOTE_CHARS) | None = None
     cause: text_of(CAUSE_CHARS) | None = None
     owner: label_of(OWNER_CHARS) | None = None
+    cause_key: str | None = Field(None, max_length=40, description="at `contacted`: the taxonomy key of the cause "
+                                  "(one of `suggested_causes`, or another of the programme's taxonomy)")
 
 
 class ConfirmationIn(BaseModel):
@@ -70,6 +72,12 @@ class Due(BaseModel):
     close: datetime
 
 
+class SuggestedCause(BaseModel):
+    key: str
+    evidence: str
+    polarity: str
+
+
 class CaseOut(BaseModel):
     case_id: str
     customer_id: str
@@ -89,6 +97,10 @@ class CaseOut(BaseModel):
     overdue: bool
     breaches: list[str] = Field(description="SLAs broken now: first_contact, close")
     allowed: list[str] = Field(description="transitions an agent may ask for now")
+    suggested_causes: list[SuggestedCause] = Field(
+        [], description="causes the comment analysis found (from the alert), with the words that matched")
+    cause_key: str | None = Field(None, description="the taxonomy key the agent recorded at first contact")
+    suggestion_kept: bool | None = Field(None, description="whether `cause_key` was one of the suggestions")
 
 
 class TimelineEntry(BaseModel):
@@ -137,6 +149,8 @@ def case_out(row: CaseRow, now: datetime) -> dict:
         "current_feeling": row.current_feeling,
         "due": {"first_contact": row.first_contact_due, "close": row.close_due},
         "overdue": bool(broken), "breaches": broken, "allowed": allowed_from(status),
+        "suggested_causes": row.suggested_causes or [], "cause_key": row.cause_key,
+        "suggestion_kept": row.suggestion_kept,
     }
 
 
@@ -266,6 +280,12 @@ class CauseCount(BaseModel):
     cases: int
 
 
+class SuggestionKpi(BaseModel):
+    chosen: int = Field(description="cases with suggestions where the agent recorded a cause key")
+    kept: int = Field(description="of those, the ones where the key was one of the suggestions")
+    kept_share: float | None
+
+
 class CaseKpisOut(BaseModel):
     program: str | None
     from_: datetime | None = Field(None, alias="from")
@@ -278,3 +298,5 @@ class CaseKpisOut(BaseModel):
     sla: Sla
     backlog: Backlog
     top_causes: list[CauseCount] = Field(description="the 10 most frequent causes recorded at first contact")
+    suggestions: SuggestionKpi = Field(description="cases with suggested causes where the agent chose a key: how "
+                                                   "often it was a suggestion (the analyzer's precision in production)")

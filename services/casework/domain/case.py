@@ -26,6 +26,7 @@ Decisions where the method is silent, as a contact center would expect them:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -59,6 +60,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 # Transitions that record the cause of the customer's trouble (the seed's step 3).
 NEEDS_CAUSE = frozenset({Status.CONTACTED})
+# A cause key of the programme's taxonomy (scoring's comment analysis), as the agent confirms it.
+CAUSE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def allowed_from(status: Status) -> list[str]:
@@ -94,6 +97,11 @@ class CauseRequired(InvalidInput):
     def __init__(self, to: Status):
         super().__init__(f"a transition to '{to}' records the cause found with the customer",
                          errors=[{"field": "cause", "message": f"required when going to '{to}'"}])
+
+
+class BadCauseKey(InvalidInput):
+    def __init__(self, why: str):
+        super().__init__(f"cause_key: {why}", errors=[{"field": "cause_key", "message": why}])
 
 
 class FeelingRequired(InvalidInput):
@@ -146,6 +154,12 @@ class Case:
     first_contact_overdue_at: datetime | None = None
     close_overdue_at: datetime | None = None
     seq: int = 0  # last timeline sequence number; event ids are f"{case_id}:{seq}"
+    # The causes the comment analysis suggested (key, evidence, polarity: from the alert), the key
+    # the agent settled on at first contact, and whether it was one of the suggestions (a KPI:
+    # the analyzer's precision in production); None when nothing was suggested or chosen.
+    suggested_causes: list[dict] | None = None
+    cause_key: str | None = None
+    suggestion_kept: bool | None = None
     changes: list[CaseChange] = field(default_factory=list)
 
     # -- creation ---------------------------------------------------------------------------
@@ -154,11 +168,12 @@ class Case:
     def open(cls, *, case_id: str, customer_id: str, program: str, control: bool, at: datetime,
              first_contact_due: datetime, close_due: datetime, alert_id: str, response_id: str | None,
              by: str, customer_email: str | None = None, customer_name: str | None = None,
-             note: str | None = None) -> "Case":
+             note: str | None = None, suggested_causes: list[dict] | None = None) -> "Case":
         status = Status.CONTROL if control else Status.OPEN
         case = cls(case_id=case_id, customer_id=customer_id, program=program, status=status, opened_at=at,
                    first_contact_due=first_contact_due, close_due=close_due,
-                   customer_email=customer_email, customer_name=customer_name)
+                   customer_email=customer_email, customer_name=customer_name,
+                   suggested_causes=suggested_causes or None)
         case._record(Kind.OPENED, at=at, by=by, to_status=status, alert_id=alert_id, response_id=response_id,
                      note=note)
         return case
@@ -184,8 +199,10 @@ class Case:
                        note="a new alert put the unreachable case back in the queue")
 
     def transition(self, to: Status | str, *, at: datetime, by: str, note: str | None = None,
-                   cause: str | None = None, owner: str | None = None) -> None:
-        """An agent's transition. Closing is not one: see `confirm`."""
+                   cause: str | None = None, owner: str | None = None, cause_key: str | None = None) -> None:
+        """An agent's transition. Closing is not one: see `confirm`. At `contacted` the agent may
+        confirm a suggested cause or pick another key (`cause_key`); it stands for the cause text
+        when none is typed."""
         allowed = self.allowed
         try:
             target = Status(to)
@@ -199,8 +216,18 @@ class Case:
                 why = "a case is closed only by the customer's confirmation"
             raise TransitionForbidden(self.case_id, self.status, target, allowed, why)
         cause = cause.strip() if cause else None
+        if cause_key is not None:
+            if target not in NEEDS_CAUSE:
+                raise BadCauseKey(f"a cause key is recorded at '{Status.CONTACTED}' only")
+            if not CAUSE_KEY.match(cause_key):
+                raise BadCauseKey("a taxonomy key: lowercase letters, digits and _, starting with a letter")
+            cause = cause or cause_key
         if target in NEEDS_CAUSE and not cause:
             raise CauseRequired(target)
+        if cause_key is not None:
+            self.cause_key = cause_key
+            suggested = {s.get("key") for s in self.suggested_causes or ()}
+            self.suggestion_kept = (cause_key in suggested) if suggested else None
         self._move(target, at=at, by=by, note=note, cause=cause, owner=owner)
 
     def confirm(self, *, solved: bool, at: datetime, by: str, current_feeling: float | None = None,

@@ -8,7 +8,8 @@ buckets a series covers, so that quiet ones show as zero instead of vanishing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 
 from shared.periods import Period
 
@@ -105,3 +106,35 @@ def series_span(found: Iterable[datetime], span: Period, *, width: str | None = 
     if span.start is None and width is not None:
         first = max(first, buckets_back(bucket_start(last, width), width, DEFAULT_BUCKETS[width] - 1))
     return first, last
+
+
+@dataclass(frozen=True)
+class DaySplit:
+    """A period cut where the kept day tallies can answer it: the whole UTC days from `first_day`
+    (inclusive) to `end_day` (exclusive; None = open), and the partial days at its `edges`, which
+    only the rows themselves can answer. `days` is False when no whole day is inside."""
+
+    days: bool
+    first_day: date | None
+    end_day: date | None
+    edges: tuple[Period, ...]
+
+
+def split_by_days(period: Period) -> DaySplit:
+    def midnight(moment: datetime) -> datetime:
+        return datetime.combine(moment.astimezone(timezone.utc).date(), time(), timezone.utc)
+
+    first = start_edge = None
+    if period.start is not None:
+        first = midnight(period.start)
+        if first != period.start:
+            try:
+                first += timedelta(days=1)
+            except OverflowError:  # the calendar's last day: no whole day can follow
+                return DaySplit(False, None, None, (period,))
+            start_edge = Period(period.start, first)
+    end = midnight(period.end) if period.end is not None else None
+    if first is not None and end is not None and end <= first:
+        return DaySplit(False, None, None, (period,))  # within one day, or two partial ones
+    edges = [e for e in (start_edge, Period(end, period.end) if end is not None and end != period.end else None) if e]
+    return DaySplit(True, first.date() if first else None, end.date() if end else None, tuple(edges))

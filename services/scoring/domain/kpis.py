@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, timezone
+from typing import Any
 
 from services.scoring.domain.iec import IEC_MAX, IEC_MIN, Segment
-from services.scoring.domain.measures import CES_SCALE, CSAT_SCALE
+from services.scoring.domain.assessment import Status
+from services.scoring.domain.measures import CES_SCALE, CSAT_SATISFIED_FROM, CSAT_SCALE
 
 
 def nps(promoters: int, detractors: int, count: int) -> float | None:
@@ -107,6 +109,72 @@ class Tally:
         return dict(zip(Segment.ALL, self.segments))
 
 
+def tally_of_response(*, status: str, iec: float | None, segment: str | None, recommend_0_10: int | None,
+                      ces: float | None, csat: float | None) -> Tally:
+    """One stored response's tally: what the aggregate queries count of it, so that adding the
+    tallies of a day's responses gives the same figures as aggregating its rows (kpi_days)."""
+    distribution = list(_zeros(len(DISTRIBUTION_POINTS)))
+    if iec is not None:  # IEC 1–10: below 2 is the first bin, 10 the last
+        distribution[min(max(math.floor(iec), 1), DISTRIBUTION_POINTS[-1]) - 1] = 1
+    return Tally(
+        scored=int(status == Status.SCORED), not_scored=int(status == Status.NOT_SCORED),
+        iec_sum=iec or 0.0, iec_min=iec, iec_max=iec,
+        segments=tuple(int(segment == s) for s in Segment.ALL), distribution=tuple(distribution),
+        promoters=int(recommend_0_10 is not None and recommend_0_10 >= 9),
+        passives=int(recommend_0_10 is not None and 7 <= recommend_0_10 <= 8),
+        detractors=int(recommend_0_10 is not None and recommend_0_10 <= 6),
+        ces_count=int(ces is not None), ces_sum=ces or 0.0,
+        csat_count=int(csat is not None), csat_sum=csat or 0.0,
+        csat_satisfied=int(csat is not None and csat >= CSAT_SATISFIED_FROM),
+    )
+
+
+DayKey = tuple[str, str, date]  # programme, touchpoint ('' for none), UTC day
+
+# Sums of IECs and answers are kept in billionths (the precision scoring rounds them to): integer
+# sums are exact in any order, so tallies kept batch by batch equal the rows' own, to the last digit.
+NANO = 1_000_000_000
+
+
+def nano(value: float | None) -> int:
+    return round(value * NANO) if value is not None else 0
+
+
+@dataclass(frozen=True)
+class DayTally:
+    """A tally as it is kept per day: its sums also in exact billionths."""
+
+    tally: Tally = Tally()
+    iec_nano: int = 0
+    ces_nano: int = 0
+    csat_nano: int = 0
+
+    def __add__(self, other: "DayTally") -> "DayTally":
+        return DayTally(self.tally + other.tally, self.iec_nano + other.iec_nano, self.ces_nano + other.ces_nano,
+                        self.csat_nano + other.csat_nano)
+
+    def finished(self) -> Tally:
+        """The tally with its sums from the exact billionths: however the parts were added, the
+        same responses give the same figures."""
+        return replace(self.tally, iec_sum=self.iec_nano / NANO, ces_sum=self.ces_nano / NANO,
+                       csat_sum=self.csat_nano / NANO)
+
+
+def day_tallies(rows: Iterable[Mapping[str, Any]]) -> dict[DayKey, DayTally]:
+    """The KPI tallies stored responses add, per programme, touchpoint and UTC day (a naive
+    submission time is UTC, as everywhere in Lazo)."""
+    out: dict[DayKey, DayTally] = {}
+    for r in rows:
+        at = r["submitted_at"]
+        day = (at.astimezone(timezone.utc) if at.tzinfo else at).date()
+        key = (r["program"], r["touchpoint"] or "", day)
+        one = DayTally(tally_of_response(status=r["status"], iec=r["iec"], segment=r["segment"],
+                                         recommend_0_10=r["recommend_0_10"], ces=r["ces"], csat=r["csat"]),
+                       iec_nano=nano(r["iec"]), ces_nano=nano(r["ces"]), csat_nano=nano(r["csat"]))
+        out[key] = out[key] + one if key in out else one
+    return out
+
+
 def total(tallies: Iterable[Tally]) -> Tally:
     return sum(tallies, Tally())
 
@@ -174,10 +242,12 @@ def report(t: Tally, touchpoints: dict[str, Tally], asked: Asked) -> dict:
     }
 
 
-def point(start: datetime, by_touchpoint: dict[str | None, Tally], asked: Asked) -> dict:
+def point(start: datetime, by_touchpoint: dict[str | None, Tally], asked: Asked, whole: Tally | None = None) -> dict:
     """One bucket of `GET /v1/kpis/series` from its touchpoints' tallies (None: no touchpoint):
-    the headline figures of `report`, without the distribution and the per-touchpoint list."""
-    full = report(total(by_touchpoint.values()), {k: v for k, v in by_touchpoint.items() if k is not None}, asked)
+    the headline figures of `report`, without the distribution and the per-touchpoint list.
+    `whole`, when given, is the bucket's tally added up exactly (DayTally), not in float."""
+    whole = total(by_touchpoint.values()) if whole is None else whole
+    full = report(whole, {k: v for k, v in by_touchpoint.items() if k is not None}, asked)
     consistent = full["consistency"]
     return {"start": start, "count": full["count"], "not_scored": full["not_scored"], "iec_mean": full["iec"]["mean"],
             "segments": full["segments"], "segment_shares": full["segment_shares"], "nps": full["nps"],
