@@ -199,3 +199,39 @@ async def test_a_case_shows_the_suggested_causes_and_the_agent_confirms_or_picks
     async with system.client("casework", "manager") as manager:
         kpis = (await manager.get("/v1/kpis", params={"program": name})).json()
     assert kpis["suggestions"] == {"chosen": 2, "kept": 1, "kept_share": 0.5}
+
+
+async def test_comment_kpis_emotion_mix_cause_counts_and_drivers(system, uid):
+    name = f"kpi-{uid}"
+    await program(system, name)
+    billing = "La factura llegó mal otra vez, estoy harto"
+    await post(system,
+               response(f"q1-{uid}", f"C-q1-{uid}", NUNCA_MAS, billing, program=name),
+               response(f"q2-{uid}", f"C-q2-{uid}", NUNCA_MAS, billing, program=name, touchpoint="web"),
+               response(f"q3-{uid}", f"C-q3-{uid}", WOW, "¡Me encanta! Lo mejor", program=name),
+               response(f"q4-{uid}", f"C-q4-{uid}", WOW, None, program=name))
+    for k in ("q1", "q2", "q3", "q4"):
+        await scored(system, f"{k}-{uid}")
+    async with system.client("scoring", "agent") as c:
+        whole = (await c.get("/v1/kpis/comments", params={"program": name})).json()
+        assert whole["analysed"] == 3 and whole["group_by"] is None and whole["groups"] is None
+        assert whole["emotions"]["extasis"] == 1 and sum(whole["emotions"].values()) == 3
+        assert whole["causes"][0]["key"] == "billing" and whole["causes"][0]["negative"] == 2
+
+        by_segment = (await c.get("/v1/kpis/comments", params={"program": name, "group_by": "segment"})).json()
+        groups = {g["group"]: g for g in by_segment["groups"]}
+        assert set(groups) == {"nunca_mas", "wow"}
+        assert groups["wow"]["emotions"]["extasis"] == 1 and groups["wow"]["causes"] == []
+        assert groups["nunca_mas"]["analysed"] == 2 and groups["nunca_mas"]["causes"][0]["mentions"] == 2
+        by_touchpoint = (await c.get("/v1/kpis/comments", params={"program": name, "group_by": "touchpoint"})).json()
+        assert {g["group"] for g in by_touchpoint["groups"]} == {"contact_center", "web"}
+        by_month = (await c.get("/v1/kpis/comments", params={"program": name, "group_by": "month"})).json()
+        assert len(by_month["groups"]) == 1 and by_month["groups"][0]["analysed"] == 3
+        bad = await c.get("/v1/kpis/comments", params={"group_by": "year"})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "group_by"
+
+        view = (await c.get("/v1/kpis/drivers", params={"program": name})).json()
+    assert view["analysed"] == 3
+    driver = next(d for d in view["drivers"] if d["key"] == "billing")
+    assert driver["with"]["count"] == 2 and driver["without"]["count"] == 1
+    assert driver["with"]["iec_mean"] < driver["without"]["iec_mean"] and driver["impact"] < 0

@@ -28,7 +28,8 @@ from services.scoring.domain.iec import Segment
 from shared.periods import Period
 from services.scoring.domain.kpis import DISTRIBUTION_POINTS, NANO, Asked, DayTally, Tally, point, report
 from services.scoring.domain.measures import CES, CSAT, CSAT_SATISFIED_FROM
-from services.scoring.models import DISTRIBUTION_COLUMNS, SEGMENT_COLUMNS, KpiDay, Response
+from services.scoring.domain.comment_kpis import Sums, cause_counts, drivers, emotion_mix
+from services.scoring.models import DISTRIBUTION_COLUMNS, SEGMENT_COLUMNS, KpiDay, Response, ResponseCause
 from services.scoring.queries import load_programs
 
 R = Response
@@ -272,3 +273,62 @@ def _day_bucket_expression(width: str, dialect: str) -> ColumnElement:
     if width == Bucket.WEEK:
         return func.date(D.day, literal_column("'weekday 0'"), literal_column("'-6 days'"))
     return func.strftime(literal_column("'%Y-%m-01'" if width == Bucket.MONTH else "'%Y-%m-%d'"), D.day)
+
+
+# --- what comments say ---------------------------------------------------------------------------
+
+GROUPS = ("segment", "touchpoint", *Bucket.ALL)
+
+
+def _group_expression(group_by: str, dialect: str) -> Any:
+    if group_by == "segment":
+        return R.segment
+    if group_by == "touchpoint":
+        return R.touchpoint
+    return bucket_expression(R.submitted_at, group_by, dialect)
+
+
+def _group_value(group_by: str, value: Any) -> Any:
+    return _as_start(value) if group_by in Bucket.ALL and value is not None else value
+
+
+async def comment_kpis(session: AsyncSession, *, program: str | None, touchpoint: str | None, period: Period,
+                       group_by: str | None = None) -> dict[str, Any]:
+    """The emotion mix and cause counts of the analysed comments (domain/comment_kpis.py), over the
+    whole population and, with `group_by` (segment, touchpoint, day, week, month), per group."""
+    where = [*_filters(program, touchpoint, period), R.emotion.is_not(None)]
+    joined = select(ResponseCause.key, ResponseCause.polarity, func.count().label("n")).join(
+        R, R.response_id == ResponseCause.response_id).where(*where[:-1])
+    emotions = dict((await session.execute(select(R.emotion, func.count()).where(*where)
+                                           .group_by(R.emotion))).all())
+    causes = (await session.execute(joined.group_by(ResponseCause.key, ResponseCause.polarity))).all()
+    report: dict[str, Any] = {**emotion_mix(emotions), "causes": cause_counts(causes), "group_by": group_by}
+    if group_by is None:
+        return report
+    group = _group_expression(group_by, session.bind.dialect.name).label("grp")
+    per_emotion: dict[Any, dict[str, int]] = defaultdict(dict)
+    for grp, emotion, n in (await session.execute(select(group, R.emotion, func.count()).where(*where)
+                                                   .group_by(group, R.emotion))).all():
+        per_emotion[_group_value(group_by, grp)][emotion] = n
+    per_cause: dict[Any, list] = defaultdict(list)
+    for grp, key, polarity, n in (await session.execute(
+            select(group, ResponseCause.key, ResponseCause.polarity, func.count())
+            .join(R, R.response_id == ResponseCause.response_id).where(*where[:-1])
+            .group_by(group, ResponseCause.key, ResponseCause.polarity))).all():
+        per_cause[_group_value(group_by, grp)].append((key, polarity, n))
+    keys = sorted(per_emotion.keys() | per_cause.keys(), key=lambda g: (g is None, g if g is not None else ""))
+    report["groups"] = [{"group": g, **emotion_mix(per_emotion.get(g, {})), "causes": cause_counts(per_cause[g])}
+                        for g in keys]
+    return report
+
+
+async def drivers_report(session: AsyncSession, *, program: str | None, touchpoint: str | None,
+                         period: Period) -> dict[str, Any]:
+    """The driver view over scored responses with an analysed comment (domain/comment_kpis.py)."""
+    where = [*_filters(program, touchpoint, period), R.status == Status.SCORED, R.emotion.is_not(None)]
+    base = (await session.execute(select(func.count(), func.coalesce(func.sum(R.iec), 0.0)).where(*where))).one()
+    rows = (await session.execute(
+        select(ResponseCause.key, func.count(), func.coalesce(func.sum(R.iec), 0.0))
+        .join(R, R.response_id == ResponseCause.response_id).where(*where).group_by(ResponseCause.key))).all()
+    return {"analysed": int(base[0]),
+            "drivers": drivers(Sums(int(base[0]), float(base[1])), {k: Sums(int(n), float(s)) for k, n, s in rows})}

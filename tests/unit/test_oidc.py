@@ -65,7 +65,7 @@ class Provider:
 
 
 def config(**overrides) -> OidcConfig:
-    base = dict(issuer=ISSUER, audience=AUDIENCE, jwks_url=None, role_claim="lazo_role", role_map={},
+    base = dict(issuer=ISSUER, audience=AUDIENCE, jwks_url=None, role_claim="lazo_role", role_map={}, teams_claim="lazo_teams",
                 algorithms=frozenset({"RS256", "ES256"}), leeway_s=0, refresh_min_s=60, max_age_s=3600,
                 allow_private=False)
     return OidcConfig(**{**base, **overrides})

@@ -10,7 +10,7 @@ from shared.events import utcnow
 from shared.http.deps import SessionDep, SettingsDep
 from shared.http.auth import Reader
 from services.scoring import kpis
-from services.scoring.api.schemas import KpisOut, PointOut
+from services.scoring.api.schemas import CommentKpisOut, DriversOut, KpisOut, PointOut
 from services.scoring.domain.buckets import BadBucket, Bucket, bucket
 from shared.periods import period
 
@@ -48,3 +48,26 @@ async def get_series(session: SessionDep, _: Reader, settings: SettingsDep,
                                  latest=utcnow() + ahead)
     except BadBucket as exc:
         raise InvalidInput(f"bucket: {exc}", errors=[{"field": "bucket", "message": str(exc)}]) from exc
+
+
+@router.get("/comments", response_model=CommentKpisOut, response_model_by_alias=True)
+async def get_comment_kpis(session: SessionDep, _: Reader, program: str | None = None, touchpoint: str | None = None,
+                           from_: From = None, to: To = None,
+                           group_by: str | None = Query(None, description="segment | touchpoint | day | week | month")
+                           ) -> dict:
+    """What the comments of the period say: the emotion mix (count and share of each of the five)
+    and how often each cause is mentioned (negatively, neutrally, positively), for the whole
+    population and, with `group_by`, per segment, touchpoint or period bucket."""
+    if group_by is not None and group_by not in kpis.GROUPS:
+        message = f"'{group_by}' is not one of {', '.join(kpis.GROUPS)}"
+        raise InvalidInput(f"group_by: {message}", errors=[{"field": "group_by", "message": message}])
+    return await kpis.comment_kpis(session, program=program, touchpoint=touchpoint, period=period(from_, to),
+                                   group_by=group_by)
+
+
+@router.get("/drivers", response_model=DriversOut, response_model_by_alias=True)
+async def get_drivers(session: SessionDep, _: Reader, program: str | None = None, touchpoint: str | None = None,
+                      from_: From = None, to: To = None) -> dict:
+    """The driver view: for each cause, the mean IEC of the scored responses whose comment mentions
+    it against those whose (analysed) comment does not, with counts; biggest drag first."""
+    return await kpis.drivers_report(session, program=program, touchpoint=touchpoint, period=period(from_, to))

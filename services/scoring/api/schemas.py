@@ -251,3 +251,47 @@ class ReanalysisOut(BaseModel):
     requested_at: datetime
     requested_by: str
     finished_at: datetime | None
+
+
+class EmotionMix(BaseModel):
+    analysed: int = Field(description="responses whose comment was analysed")
+    emotions: dict[str, int] = Field(description="count per emotion (all five listed)")
+    emotion_shares: dict[str, float | None] = Field(description="each emotion's fraction (0–1) of `analysed`")
+
+
+class CauseCountOut(BaseModel):
+    key: str
+    mentions: int
+    negative: int
+    neutral: int
+    positive: int
+
+
+class CommentGroupOut(EmotionMix):
+    group: str | datetime | None = Field(description="the segment, the touchpoint, or the bucket's first instant")
+    causes: list[CauseCountOut]
+
+
+class CommentKpisOut(EmotionMix):
+    causes: list[CauseCountOut] = Field(description="per cause, most mentioned first, by the polarity of the mention")
+    group_by: str | None
+    groups: list[CommentGroupOut] | None = None
+
+
+class DriverSide(BaseModel):
+    count: int
+    iec_mean: float | None
+
+
+class DriverOut(BaseModel):
+    key: str
+    with_: DriverSide = Field(alias="with", description="scored responses whose comment mentions the cause")
+    without: DriverSide = Field(description="scored responses with an analysed comment that does not")
+    impact: float | None = Field(description="mean IEC with − without; negative: the cause drags the IEC down")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class DriversOut(BaseModel):
+    analysed: int = Field(description="scored responses with an analysed comment")
+    drivers: list[DriverOut] = Field(description="biggest drag on the IEC first")
