@@ -98,7 +98,7 @@ def bare_route(args: argparse.Namespace, prefix: str) -> dict:
                     break
             except httpx.HTTPError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the bare route did not start")
+                    raise RuntimeError("the bare route did not start") from None
                 time.sleep(0.1)
         return throughput(port, args, kind="single", prefix=prefix, connections=args.connections // args.procs)
     finally:

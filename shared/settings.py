@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str = Field("lazo_role", min_length=1, max_length=200,
                                  validation_alias=AliasChoices("LAZO_OIDC_ROLE_CLAIM"))
     oidc_role_map: str = Field("", validation_alias=AliasChoices("LAZO_OIDC_ROLE_MAP"))
+    # The owner teams an agent's token works for (a string or a list); none: every team's cases.
+    oidc_teams_claim: str = Field("lazo_teams", min_length=1, max_length=200,
+                                  validation_alias=AliasChoices("LAZO_OIDC_TEAMS_CLAIM"))
     oidc_algorithms: str = Field("RS256,ES256", validation_alias=AliasChoices("LAZO_OIDC_ALGORITHMS"))
     oidc_leeway_s: float = Field(30.0, ge=0, le=300, validation_alias=AliasChoices("LAZO_OIDC_LEEWAY_S"))
     # A token signed by a key not in the cached key set refetches it, at most once per this long.
@@ -211,6 +214,3 @@ class Settings(BaseSettings):
         self.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
 
-
-def get_settings() -> Settings:
-    return Settings()

@@ -1,5 +1,6 @@
 """Single sign-on through a real service: a small OpenID provider on loopback (discovery and key set
-served over HTTP, tokens signed with keys this test makes) and casework trusting it."""
+served over HTTP, tokens signed with keys this test makes) and casework trusting it; agents held to
+their owner teams by their token or key."""
 
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from shared.egress import Egress
+from shared.events import Topic
 from shared.http.oidc import OidcConfig, ProviderDocuments
 from shared.outbound import OutboundClient, RefusedTarget
 from shared.settings import Settings
 from tests.harness import KEYS, System
 from tests.oidc_provider import AUDIENCE, OpenIdProvider
-from tests.support import poll
+from tests.support import poll, raw_producer
+from tests.test_casework import alert
+
+TEAM_KEY = "test-agent-web-team-key"
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +36,9 @@ def provider():
 @pytest.fixture(scope="module")
 def casework(provider, tmp_path_factory):
     # A short refetch interval, so that the rotation below is seen within the test's deadline.
+    keys = ",".join(f"{key}:{role}" for role, key in KEYS.items()) + f",{TEAM_KEY}:agent@web"
     system = System(tmp_path_factory.mktemp("oidc"), services=("casework",),
-                    extra_env=provider.env(LAZO_OIDC_JWKS_REFRESH_MIN_S="0.5"))
+                    extra_env=provider.env(LAZO_OIDC_JWKS_REFRESH_MIN_S="0.5", LAZO_API_KEYS=keys))
     yield system
     system.close()
 
@@ -117,3 +123,52 @@ async def test_the_provider_on_loopback_needs_the_explicit_setting(provider, tmp
     assert provider.jwks_hits == hits
     with pytest.raises(ValueError, match="LAZO_OIDC_ALLOW_PRIVATE"):
         OidcConfig.from_settings(Settings(var_dir=tmp_path, oidc_issuer=provider.issuer, oidc_audience=AUDIENCE))
+
+
+async def test_an_agent_held_to_its_teams_lists_and_works_only_their_cases(casework, provider, uid):
+    program = f"teams-{uid}"
+    customers = {name: f"C-{name}-{uid}" for name in ("billing", "web", "nobody")}
+    producer = await raw_producer(casework.broker.bootstrap)
+    try:
+        for name, customer in customers.items():
+            await producer.send_and_wait(Topic.ALERTS, alert(f"a-{name}-{uid}", customer, program=program).to_bytes(),
+                                         key=customer.encode())
+    finally:
+        await producer.stop()
+    manager = provider.token("manager", sub="marta@cx.example")
+
+    def cases(token: str, **params) -> dict:
+        r = call(casework, token, params={"program": program, **params})
+        assert r.status_code == 200, r.text
+        return {c["customer_id"]: c for c in r.json()["items"]}
+
+    found = await poll(lambda: len(cases(manager)) == 3 and cases(manager), timeout=60, what="three cases")
+    ids = {name: found[customer]["case_id"] for name, customer in customers.items()}
+    for name in ("billing", "web"):  # a manager hands two of them to teams; the third stays unassigned
+        r = call(casework, manager, "POST", f"/v1/cases/{ids[name]}/transitions",
+                 json={"to": "contacted", "cause": "called", "owner": name})
+        assert r.status_code == 200, r.text
+
+    # Ana signs in with her company account: her token says she is an agent of the billing team.
+    ana = provider.token("agent", sub="ana@cx.example", lazo_teams=["billing"])
+    assert set(cases(ana)) == {customers["billing"]}
+    assert call(casework, ana, path=f"/v1/cases/{ids['billing']}").status_code == 200
+    for other in ("web", "nobody"):  # another team's case, or one no team owns yet: not there for her
+        r = call(casework, ana, path=f"/v1/cases/{ids[other]}")
+        assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+        r = call(casework, ana, "POST", f"/v1/cases/{ids[other]}/transitions", json={"to": "analysing"})
+        assert r.status_code == 404, r.text
+        r = call(casework, ana, "POST", f"/v1/cases/{ids[other]}/confirmation", json={"solved": True})
+        assert r.status_code == 404, r.text
+    worked = call(casework, ana, "POST", f"/v1/cases/{ids['billing']}/transitions", json={"to": "analysing"})
+    assert worked.status_code == 200 and worked.json()["timeline"][-1]["by"] == "agent:ana@cx.example"
+    handed = call(casework, ana, "POST", f"/v1/cases/{ids['billing']}/transitions",
+                  json={"to": "responded", "owner": "web"})
+    assert handed.status_code == 422 and handed.json()["errors"][0]["field"] == "owner", handed.text
+
+    # A key can be held to teams too (LAZO_API_KEYS key:agent@web); managers and team-less agents see all.
+    assert set(cases(TEAM_KEY)) == {customers["web"]}
+    assert call(casework, TEAM_KEY, path=f"/v1/cases/{ids['billing']}").status_code == 404
+    assert set(cases(provider.token("manager", lazo_teams=["billing"]))) == set(customers.values())
+    assert set(cases(provider.token("agent"))) == set(customers.values())
+    assert set(cases(KEYS["agent"])) == set(customers.values())

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.casework.domain.case import WORKING, Breach, Status
 from services.casework.domain.sla import Sla
+from services.casework.domain.teams import EVERY_CASE, TeamScope
 from services.casework.models import CaseAlertRow, CaseRow, OutcomeRow, ProgramSlaRow, TimelineRow
 
 # Enough for any customer's renewals; the experiment reads the newest.
@@ -35,6 +36,7 @@ class CaseQuery:
     program: str | None = None
     overdue: bool | None = None
     alert_id: str | None = None  # the case that took this alert (a chat alert's dashboard link)
+    scope: TeamScope = EVERY_CASE  # a team-scoped agent's owner teams
     limit: int = 50
     offset: int = 0
 
@@ -54,6 +56,8 @@ async def list_cases(session: AsyncSession, q: CaseQuery, now: datetime) -> tupl
         where.append(CaseRow.program == q.program)
     if q.overdue is not None:
         where.append(is_overdue if q.overdue else ~is_overdue)
+    if q.scope.teams is not None:
+        where.append(CaseRow.owner.in_(sorted(q.scope.teams)))
     if q.alert_id is not None:
         where.append(CaseRow.case_id.in_(select(CaseAlertRow.case_id).where(CaseAlertRow.alert_id == q.alert_id)))
     total = await session.scalar(select(func.count()).select_from(CaseRow).where(*where))
@@ -64,8 +68,10 @@ async def list_cases(session: AsyncSession, q: CaseQuery, now: datetime) -> tupl
     return total or 0, list(rows)
 
 
-async def case_of(session: AsyncSession, case_id: str) -> CaseRow | None:
-    return await session.get(CaseRow, case_id)
+async def case_of(session: AsyncSession, case_id: str, scope: TeamScope = EVERY_CASE) -> CaseRow | None:
+    """The case, or None when there is none or it is another team's (for a team-scoped agent)."""
+    row = await session.get(CaseRow, case_id)
+    return row if row is not None and scope.sees(row.owner) else None
 
 
 async def timeline_of(session: AsyncSession, case_id: str) -> list[TimelineRow]:

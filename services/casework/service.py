@@ -28,6 +28,7 @@ from shared.uow import UnitOfWork, UnitsOfWork
 from services.casework.domain.case import Case, CaseChange, Kind
 from services.casework.domain.outcomes import OutcomeIn, date_error, outcome_event_id
 from services.casework.domain.sla import Sla, breaches
+from services.casework.domain.teams import EVERY_CASE, TeamScope
 from services.casework.repository import CaseRepository
 
 SOURCE = "/lazo/casework"
@@ -83,26 +84,30 @@ async def _agent_work(uow: UnitsOfWork) -> AsyncIterator[tuple[UnitOfWork, CaseR
         raise Conflict("the case changed while this request was applied; reload it and try again") from exc
 
 
-async def _existing(repo: CaseRepository, case_id: str) -> Case:
+async def _existing(repo: CaseRepository, case_id: str, scope: TeamScope = EVERY_CASE) -> Case:
     case = await repo.get(case_id)
-    if case is None:
+    if case is None or not scope.sees(case.owner):  # another team's case is not there for this agent
         raise NotFound(f"no case '{case_id}'")
     return case
 
 
 async def transition(uow: UnitsOfWork, case_id: str, *, to: str, by: str, now: datetime,
                      note: str | None = None, cause: str | None = None, owner: str | None = None,
-                     cause_key: str | None = None) -> None:
+                     cause_key: str | None = None, scope: TeamScope = EVERY_CASE) -> None:
     async with _agent_work(uow) as (tx, repo):
-        case = await _existing(repo, case_id)
+        case = await _existing(repo, case_id, scope)
+        why = scope.assignment_problem(owner) if owner is not None else None
+        if why:
+            raise InvalidInput(f"owner: {why}", errors=[{"field": "owner", "message": why}])
         case.transition(to, at=now, by=by, note=note, cause=cause, owner=owner, cause_key=cause_key)
         await save(tx, repo, collect(repo, case))
 
 
 async def confirm(uow: UnitsOfWork, case_id: str, *, solved: bool, by: str, now: datetime,
-                  current_feeling: float | None = None, note: str | None = None) -> None:
+                  current_feeling: float | None = None, note: str | None = None,
+                  scope: TeamScope = EVERY_CASE) -> None:
     async with _agent_work(uow) as (tx, repo):
-        case = await _existing(repo, case_id)
+        case = await _existing(repo, case_id, scope)
         case.confirm(solved=solved, current_feeling=current_feeling, note=note, at=now, by=by)
         await save(tx, repo, collect(repo, case))
 

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shared.errors import Forbidden, Unauthorized
-from shared.http.oidc import TokenVerifier, looks_like_jwt, token_verifier, who_of
+from shared.http.oidc import TEAM_CHARS, TokenVerifier, looks_like_jwt, token_verifier, who_of
 from shared.http.roles import ROLES
 from shared.outbound import OutboundClient
 from shared.secretfile import read_or_create
@@ -32,10 +32,17 @@ class Principal:
     role: str
     key_id: str  # a fingerprint of the key (or of the token's subject): who did it, without the secret
     subject: str | None = None  # an access token's `sub`
+    teams: frozenset[str] = frozenset()  # owner teams the key or token works for (agents)
 
     @property
     def who(self) -> str:
         return who_of(self.role, self.subject) if self.subject is not None else f"{self.role}:{self.key_id}"
+
+    @property
+    def team_scope(self) -> frozenset[str] | None:
+        """The only owner teams whose cases this principal sees and works, or None for every case:
+        an agent with teams is held to them; managers and admins see all, whatever they carry."""
+        return self.teams if self.role == "agent" and self.teams else None
 
 
 def _digest(key: str) -> bytes:
@@ -43,18 +50,27 @@ def _digest(key: str) -> bytes:
 
 
 class ApiKeys:
-    def __init__(self, pairs: list[tuple[str, str]]):
-        self._entries = [(_digest(k), role, _digest(k).hex()[:8]) for k, role in pairs]
+    def __init__(self, pairs: list[tuple[str, str]], teams: dict[str, frozenset[str]] | None = None):
+        """`teams`: per key, the owner teams it works for (none: every team)."""
+        teams = teams or {}
+        self._entries = [(_digest(k), role, _digest(k).hex()[:8], teams.get(k, frozenset())) for k, role in pairs]
 
     @classmethod
     def parse(cls, spec: str) -> "ApiKeys":
-        pairs = []
+        """`key:role` or `key:role@team|team` (an agent held to those owner teams), comma-separated."""
+        pairs, teams = [], {}
         for item in filter(None, (p.strip() for p in spec.split(","))):
-            key, sep, role = item.rpartition(":")
-            if not sep or not key or role not in ROLES:
-                raise ValueError(f"LAZO_API_KEYS entry must be key:role with role in {ROLES}")
+            key, sep, grant = item.rpartition(":")
+            role, at, team_list = grant.partition("@")
+            names = frozenset(t.strip() for t in team_list.split("|") if t.strip())
+            if not sep or not key or role not in ROLES or (at and not names):
+                raise ValueError(f"LAZO_API_KEYS entry must be key:role or key:role@team|team with role in {ROLES}")
+            if any(len(t) > TEAM_CHARS or not t.isprintable() for t in names):
+                raise ValueError(f"LAZO_API_KEYS team names are printable, at most {TEAM_CHARS} characters")
             pairs.append((key, role))
-        return cls(pairs)
+            if names:
+                teams[key] = names
+        return cls(pairs, teams)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ApiKeys":
@@ -65,9 +81,9 @@ class ApiKeys:
     def identify(self, key: str) -> Principal | None:
         digest = _digest(key)
         found = None
-        for stored, role, key_id in self._entries:  # no early exit: constant time over the list
+        for stored, role, key_id, teams in self._entries:  # no early exit: constant time over the list
             if hmac.compare_digest(stored, digest):
-                found = Principal(role, key_id)
+                found = Principal(role, key_id, teams=teams)
         return found
 
 
@@ -110,7 +126,7 @@ class Authenticator:
         if self.tokens is not None and looks_like_jwt(key):
             verified = await self.tokens.verify(key)
             fingerprint = hashlib.sha256(f"{self.tokens.config.issuer} {verified.subject}".encode()).hexdigest()[:8]
-            return Principal(verified.role, f"oidc-{fingerprint}", subject=verified.subject)
+            return Principal(verified.role, f"oidc-{fingerprint}", subject=verified.subject, teams=verified.teams)
         principal = self.keys.identify(key)
         if principal is None:
             raise Unauthorized("invalid API key" if self.tokens is None else "invalid API key or access token")

@@ -15,6 +15,7 @@ the glue around it:
   provider) allows loopback and private addresses (and plain http there).
 - **Role from a claim** (`LAZO_OIDC_ROLE_CLAIM`, dotted for nested claims), mapped by
   `LAZO_OIDC_ROLE_MAP` when the provider's names differ; several values: the strongest role wins.
+  Owner teams from `LAZO_OIDC_TEAMS_CLAIM` (an agent then works only those teams' cases).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ MAX_KEYS = 100
 MAX_DOCUMENT_BYTES = 256 * 1024
 # A subject longer than this is named by its digest in `who` (the audit columns hold 100 characters).
 _SUBJECT_CHARS = 80
+# Owner teams a key or token may name: as many and as long as casework's owners (String(200)).
+TEAM_CHARS = 200
+MAX_TEAMS = 100
 
 
 def looks_like_jwt(value: str) -> bool:
@@ -60,6 +64,7 @@ class OidcConfig:
     jwks_url: str | None
     role_claim: str
     role_map: Mapping[str, str]
+    teams_claim: str
     algorithms: frozenset[str]
     leeway_s: float
     refresh_min_s: float
@@ -79,6 +84,7 @@ class OidcConfig:
                 raise ValueError(f"{name} must be an https URL (plain http only with LAZO_OIDC_ALLOW_PRIVATE)")
         return cls(issuer=settings.oidc_issuer, audience=settings.oidc_audience or "",
                    jwks_url=settings.oidc_jwks_url, role_claim=settings.oidc_role_claim,
+                   teams_claim=settings.oidc_teams_claim,
                    role_map=parse_role_map(settings.oidc_role_map), algorithms=algorithms,
                    leeway_s=settings.oidc_leeway_s, refresh_min_s=settings.oidc_jwks_refresh_min_s,
                    max_age_s=settings.oidc_jwks_max_age_s, allow_private=settings.oidc_allow_private)
@@ -114,6 +120,14 @@ def role_from(claims: Mapping[str, Any], path: str, role_map: Mapping[str, str])
     values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     found = {role_map.get(v, v) for v in values[:200] if isinstance(v, str)} & set(ROLES)
     return max(found, key=ROLES.index) if found else None
+
+
+def teams_from(claims: Mapping[str, Any], path: str) -> frozenset[str]:
+    """The owner teams a claim names (a string or a list of strings); odd values are left out."""
+    value = claim_at(claims, path)
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return frozenset(v for v in values[:MAX_TEAMS] if isinstance(v, str) and v and len(v) <= TEAM_CHARS
+                     and v.isprintable())
 
 
 def who_of(role: str, subject: str) -> str:
@@ -235,6 +249,7 @@ class Verified:
     role: str
     subject: str
     claims: Mapping[str, Any]
+    teams: frozenset[str] = frozenset()
 
 
 class TokenVerifier:
@@ -284,7 +299,7 @@ class TokenVerifier:
         role = role_from(claims, self.config.role_claim, self.config.role_map)
         if role is None:
             raise Forbidden(f"the access token carries no Lazo role in its '{self.config.role_claim}' claim")
-        return Verified(role, subject, claims)
+        return Verified(role, subject, claims, teams_from(claims, self.config.teams_claim))
 
 
 def token_verifier(settings: Settings) -> tuple[TokenVerifier, OutboundClient] | None:
