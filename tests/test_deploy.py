@@ -448,7 +448,7 @@ async def test_the_images_entry_points_run(image):
             missing = await client.get(f"{scoring}/v1/customers/nobody-{uuid.uuid4().hex[:6]}",
                                        headers={"Authorization": f"Bearer {key}"})
             assert missing.status_code == 404, missing.text
-        for name, proc in procs.items():  # SIGTERM, as docker stop and Kubernetes send it
+        for proc in procs.values():  # SIGTERM, as docker stop and Kubernetes send it
             proc.send_signal(signal.SIGTERM)
         for name, proc in procs.items():
             # uvicorn shuts down, then re-raises the signal: the exit status says "terminated".
