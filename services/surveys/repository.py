@@ -119,13 +119,12 @@ def _detail(inv: Invitation) -> str | None:
 
 
 async def insert_invitations(session: AsyncSession, rows: Sequence[dict]) -> set[str]:
-    """Insert what the unique key lets in; the ids of the rows this call wrote."""
-    written: set[str] = set()
-    for start in range(0, len(rows), CHUNK):
-        stmt = (_insert(session, InvitationRow).values(list(rows[start:start + CHUNK]))
-                .on_conflict_do_nothing().returning(InvitationRow.invitation_id))
-        written.update((await session.scalars(stmt)).all())
-    return written
+    """Insert what the unique key lets in; the ids of the rows this call wrote. One executemany
+    (SQLAlchemy batches it into multi-row INSERTs, RETURNING included)."""
+    if not rows:
+        return set()
+    stmt = _insert(session, InvitationRow).on_conflict_do_nothing().returning(InvitationRow.invitation_id)
+    return set((await session.scalars(stmt, list(rows))).all())
 
 
 def invitation_of(row: InvitationRow) -> Invitation:
