@@ -127,9 +127,11 @@ class Planner(BackgroundTask):
             await self._plan_ahead(plan, period, now, counts)
             self._planned[plan.program] = mark
 
-    async def _contacts_changed(self) -> datetime | None:
+    async def _contacts_changed(self) -> tuple:
+        """How many contacts there are and their last change: a new or changed contact moves it (the
+        count covers a manual clock set back, whose changes can be dated before the last)."""
         async with self._runtime.uow.read() as session:
-            return await session.scalar(select(func.max(ContactRow.updated_at)))
+            return tuple((await session.execute(select(func.count(), func.max(ContactRow.updated_at)))).one())
 
     async def _plan_ahead(self, plan: SurveyPlan, period: Period, now: datetime, counts: Counter) -> None:
         """Without a daily cap, the whole period at once: every contact in it who has no invitation
