@@ -224,17 +224,17 @@ class Planner(BackgroundTask):
         chunks by customer id (keyset: each chunk one indexed range read)."""
         after = ""
         while True:
-            query = select(ContactRow).where(ContactRow.customer_id > after)
+            query = select(*repo.PLANNING_COLUMNS).where(ContactRow.customer_id > after)
             if missing is not None:
                 query = query.where(~exists().where(InvitationRow.customer_id == ContactRow.customer_id,
                                                     InvitationRow.program == missing[0],
                                                     InvitationRow.period_key == missing[1]))
             async with self._runtime.uow.read() as session:
-                rows = list(await session.scalars(query.order_by(ContactRow.customer_id).limit(CONTACT_CHUNK)))
+                rows = (await session.execute(query.order_by(ContactRow.customer_id).limit(CONTACT_CHUNK))).all()
             if not rows:
                 return
             after = rows[-1].customer_id
-            yield [repo.contact_of(r) for r in rows]
+            yield [repo.planning_contact(r) for r in rows]
 
     async def _context(self, plan: SurveyPlan, period: Period, ids: list[str], now: datetime,
                        around: tuple[datetime, datetime] | None = None) -> _Context:
