@@ -88,7 +88,7 @@ async def take_expired_follow_ups(guard: ErasureGuard, tx: UnitOfWork, events: S
     repo = CaseRepository(tx.session)
     cases = {c.case_id: c for c in await repo.load(case_ids={data.case_id for _, data in expired})}
     published: list[Envelope] = []
-    for env, data in expired:
+    for _, data in expired:
         case = cases.get(data.case_id)
         if case is not None:
             case.follow_up_unanswered(invitation_id=data.invitation_id, at=as_utc(data.at), by=BY_PLANNER)
