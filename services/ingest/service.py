@@ -92,6 +92,7 @@ def to_event(response: ResponseIn, catalog: ProgramCatalog, *, source: str | Non
         customer=Customer(**response.customer.model_dump()),
         submitted_at=submitted_at, received_at=now, touchpoint=response.touchpoint,
         answers=response.answers, comment=response.comment, case_id=response.case_id, source=source,
+        invitation_token=response.invitation_token,
     ).model_dump(mode="json")
     data["digest"] = content_digest(data, submitted_at_given=response.submitted_at is not None)
     if too_big := limits.oversized(data, limits.RESPONSE_MAX_BYTES):
