@@ -5,19 +5,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg ci browser bench demo install clean lint
+.PHONY: run test test-pg ci browser bench demo install clean lint format
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Lazo needs Python 3.11 or newer: make PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m shared.devrun
+	$(PY) -m ops.devrun
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -33,10 +33,20 @@ browser: $(STAMP)
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium; \
 	fi
-	$(PY) -c 'import playwright' 2>/dev/null || $(PY) -m pip install -q -e '.[test]'
+	$(PY) -c 'import playwright' 2>/dev/null || $(PY) -m pip install -q -e '.[test,dev]'
 	/usr/bin/chromium --version
 
-# What CI runs: the suite on SQLite, then on PostgreSQL.
+# The linter ([tool.ruff] in pyproject.toml). `ruff format --check .` joins it once the tree has been
+# formatted in one pass (`make format`, run once by whoever freezes main: not branch by branch).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+# The mechanical fixes pyproject.toml defers to this pass, then the formatter.
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix --extend-select I001,UP007,UP017,UP035,UP037,UP041 .
+	$(VENV)/bin/ruff format .
+
+# What CI runs: the linter, the suite on SQLite, then on PostgreSQL.
 ci:
 	./.ci/run
 

@@ -8,6 +8,8 @@ figure is read against theirs.
 `--only scale` times scoring draining a backlog with one replica, then two in the same group;
 `--soak SECONDS` holds a paced load instead, reporting every few seconds and memory at the end;
 `--pg` runs the services on PostgreSQL (schemas of their own, dropped at the end) instead of SQLite.
+`--only comments`: the comment analyzer's accuracy on the labelled sets and its speed on one core,
+and scoring's throughput with analysis on against off (bench/comments.py).
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from pathlib import Path
 import httpx
 import uvloop
 
-from bench import kafka, kpis, latency, loadgen, report, scale, soak, workload
-from shared.embedded_broker import free_port
+from bench import comments, kafka, kpis, latency, loadgen, report, scale, soak, workload
+from ops.embedded_broker import free_port
 from shared.settings import SERVICES
 from tests.harness import KEYS, System
 
-PHASES = ("single", "webhook", "batch", "latency", "ceilings", "kpis", "scale")
+PHASES = ("single", "webhook", "batch", "latency", "ceilings", "kpis", "comments", "scale")
 PARTITIONS = 6  # as `make run`
 
 
@@ -45,6 +47,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=20, help="length of the latency run (default 20)")
     p.add_argument("--only", choices=PHASES, help="run one phase")
     kpis.add_arguments(p)
+    comments.add_arguments(p)
     p.add_argument("--connections", type=int, default=64, help="concurrent connections for single POSTs")
     p.add_argument("--procs", type=int, default=max(1, min(2, (os.cpu_count() or 2) // 2)),
                    help="load-generator processes (default: 1 on a 2-core machine)")
@@ -95,7 +98,7 @@ def bare_route(args: argparse.Namespace, prefix: str) -> dict:
                     break
             except httpx.HTTPError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the bare route did not start")
+                    raise RuntimeError("the bare route did not start") from None
                 time.sleep(0.1)
         return throughput(port, args, kind="single", prefix=prefix, connections=args.connections // args.procs)
     finally:
@@ -208,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
                         "broker": f"embedded Tansu ({PARTITIONS} partitions)"},
         "options": vars(args), "targets": report.TARGETS, "ceilings": {}, "notes": [],
     }
+    if args.only in (None, "comments"):  # the analyzer, and scoring with it on and off, on their own
+        results["comments"] = comments.run(args)
+        if args.only == "comments":
+            print("\n" + comments.render(results["comments"]))
+            say(f"figures saved to {report.save(results)}")
+            return 0
     if args.only in (None, "kpis"):  # scoring's KPI queries, on their own scratch database
         results["kpis"] = kpis.run(args)
         if args.only == "kpis":
@@ -237,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report.render(results))
     if "kpis" in results:
         print("\n" + kpis.render(results["kpis"]))
+    if "comments" in results:
+        print("\n" + comments.render(results["comments"]))
     say(f"figures saved to {report.save(results)}")
     return 0
 

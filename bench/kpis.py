@@ -74,7 +74,9 @@ COLUMNS = ("response_id", "customer_id", "program", "program_version", "touchpoi
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("kpis", "scoring's KPI queries at scale")
     group.add_argument("--kpi-responses", type=int, default=1_000_000,
-                       help="responses stored for the KPI timings (default 1000000)")
+                       help="responses stored for the KPI timings on SQLite (default 1000000; 0 skips SQLite)")
+    group.add_argument("--kpi-pg-responses", type=int, default=10_000_000,
+                       help="responses stored for the KPI timings on PostgreSQL, with --pg (default 10000000)")
     group.add_argument("--pg", nargs="?", const=DEFAULT_PG, default=None, metavar="URL",
                        help=f"also time the KPIs on PostgreSQL (default URL {DEFAULT_PG})")
 
@@ -289,10 +291,12 @@ async def _bench_postgres(url: str, n: int, months: list[datetime]) -> dict:
 def run(args: argparse.Namespace) -> dict:
     n = args.kpi_responses
     months = last_months(datetime.now(timezone.utc))
-    result = {"responses": n, "months": [m.strftime("%Y-%m") for m in (months[0], months[-1])],
-              "sqlite": asyncio.run(_bench_sqlite(n, months))}
+    result = {"responses": n, "months": [m.strftime("%Y-%m") for m in (months[0], months[-1])]}
+    if n:
+        result["sqlite"] = {"responses": n, **asyncio.run(_bench_sqlite(n, months))}
     if args.pg:
-        result["postgresql"] = asyncio.run(_bench_postgres(args.pg, n, months))
+        pg_n = args.kpi_pg_responses
+        result["postgresql"] = {"responses": pg_n, **asyncio.run(_bench_postgres(args.pg, pg_n, months))}
     result["load_average_1m"] = round(os.getloadavg()[0], 2)
     return result
 
@@ -300,7 +304,8 @@ def run(args: argparse.Namespace) -> dict:
 def render(result: dict) -> str:
     engines = [e for e in ("sqlite", "postgresql") if e in result]
     label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-    rows = [("query", "route", *[f"{label[e]}: median / p95 (max) ms" for e in engines], "target")]
+    rows = [("query", "route", *[f"{label[e]} at {result[e].get('responses', result['responses']):,}: "
+                                 f"median / p95 (max) ms" for e in engines], "target")]
     for name, q in result[engines[0]]["queries"].items():
         cells = []
         for e in engines:
@@ -313,7 +318,7 @@ def render(result: dict) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    head = (f"KPI queries at {result['responses']:,} stored responses "
+    head = (f"KPI queries over stored responses "
             f"({result['months'][0]} to {result['months'][1]}), "
             f"through scoring's query layer; {RUNS} runs each after a warm-up")
     out = [head, "", *lines]

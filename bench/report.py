@@ -126,7 +126,8 @@ def rows(results: dict) -> list[Row]:
         out.append(("pipeline  backlog scored", f"{_n(drain['per_second'])} responses/s",
                     f"{drain['scored']:,}/{drain['expected']:,} scored in {drain['seconds']:.1f} s",
                     f"≥ {_n(TARGETS['drain_per_second'])}/s",
-                    _verdict(drain["per_second"] >= TARGETS["drain_per_second"] and drain["scored"] == drain["expected"])))
+                    _verdict(drain["per_second"] >= TARGETS["drain_per_second"]
+                             and drain["scored"] == drain["expected"])))
     if "scale" in results:
         out += _scale(results["scale"])
     if "soak" in results:

@@ -74,7 +74,8 @@ def drain(system: System, replicas: list[ServiceProcess], backlog: int, prefix: 
         return all(gained) and sum(gained) >= warm["accepted"]
 
     uvloop.run(poll(settled, timeout=120, interval=0.5,
-                    what=f"each of {len(replicas)} scoring replica(s) scoring its share of {warm['accepted']} responses"))
+                    what=f"each of {len(replicas)} scoring replica(s) scoring its share of "
+                         f"{warm['accepted']} responses"))
     start = {id(r): consumed(r) for r in replicas}
     signal_all(replicas, signal.SIGSTOP)
     try:
@@ -111,7 +112,8 @@ def run(system: System, backlog: int, batch_size: int, run_id: str, say: Callabl
         second = system.spawn("scoring")
         second.wait_ready()
         two = drain(system, [system["scoring"], second], backlog, f"{run_id}-two", batch_size, say)
-        say(f"  2 replicas: {two['per_second']:,.0f} responses/s (shares {', '.join(f'{s:.0%}' for s in two['shares'])})")
+        shares = ", ".join(f"{s:.0%}" for s in two["shares"])
+        say(f"  2 replicas: {two['per_second']:,.0f} responses/s (shares {shares})")
     finally:
         signal_all(others, signal.SIGCONT)
     notes = [f"the replicas were paused {r['paused_s']:.0f} s while the backlog was posted, longer than the "

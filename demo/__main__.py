@@ -26,7 +26,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work-share", type=float, default=0.85,
                    help="share of cases the simulated contact center works (default 0.85)")
     p.add_argument("--pace", type=float, default=1.0, help="seconds between waves of casework (default 1)")
-    p.add_argument("--seed", type=int, help="random seed, to repeat a run's population and choices (with fresh customer ids)")
+    p.add_argument("--seed", type=int,
+                   help="random seed, to repeat a run's population and choices (with fresh customer ids)")
     p.add_argument("--timeout", type=float, default=90, help="seconds to wait for the pipeline at each step")
     p.add_argument("--api-key", help="an admin API key (default: LAZO_API_KEYS, then var/api-key)")
     args = p.parse_args(argv)

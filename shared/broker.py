@@ -88,7 +88,6 @@ class Publisher:
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
         self._connecting: asyncio.Task | None = None
-        self._ready = asyncio.Event()
 
     def _new_producer(self) -> AIOKafkaProducer:
         s = self._settings
@@ -120,7 +119,6 @@ class Publisher:
                 await backoff.sleep()
                 continue
             self._producer = producer
-            self._ready.set()
             log.info("connected to broker %s", self._settings.kafka_bootstrap_servers)
             return
 
@@ -129,25 +127,6 @@ class Publisher:
             self._connecting.cancel()
         if self._producer is not None:
             await self._producer.stop()
-
-    @property
-    def connected(self) -> bool:
-        return self._producer is not None
-
-    async def wait_connected(self, timeout: float) -> None:
-        await asyncio.wait_for(self._ready.wait(), timeout)
-
-    async def send(self, topic: str, envelope: Envelope) -> asyncio.Future:
-        """Queue one event; the returned future resolves when the broker acknowledged it."""
-        if self._producer is None:
-            raise Unavailable("the event broker is not reachable yet")
-        return await self._producer.send(topic, value=envelope.to_bytes(), key=envelope.key)
-
-    async def send_raw(self, topic: str, value: bytes, key: bytes | None,
-                       headers: list[tuple[str, bytes]] | None = None) -> asyncio.Future:
-        if self._producer is None:
-            raise Unavailable("the event broker is not reachable yet")
-        return await self._producer.send(topic, value=value, key=key, headers=headers)
 
     async def publish(self, topic: str, envelopes: list[Envelope]) -> None:
         """Publish and wait for every acknowledgement, or raise Unavailable within the timeout."""

@@ -19,7 +19,8 @@ ERASURES_APPLIED = Counter("lazo_erasures_applied_total", "Erasure requests a se
 OUTBOX_OLDEST_AGE = Gauge("lazo_outbox_oldest_age_seconds",
                           "Age of the oldest unpublished outbox row (0 when the outbox is empty)", ["service"])
 OUTBOX_SET_ASIDE = Counter("lazo_outbox_set_aside_total",
-                           "Outbox rows the broker can never take, moved to the dead letters", ["service", "topic", "error"])
+                           "Outbox rows the broker can never take, moved to the dead letters",
+                           ["service", "topic", "error"])
 CONSUMER_LAG = Gauge("lazo_consumer_lag", "Records not yet consumed: the partition's highwater minus the position",
                      ["group", "topic", "partition"])
 DEAD_LETTERS_PENDING = Gauge("lazo_dead_letters_pending", "Dead letters waiting to be replayed or discarded",

@@ -58,7 +58,8 @@ async def resolve_and_vet(host: str, port: int, egress: Egress, resolver: Resolv
     for address in addresses:
         why = egress.address_refusal(address.split("%", 1)[0])
         if why:
-            raise RefusedTarget(f"refused: {host} resolves to {address}: {why}" if address != host else f"refused: {why}")
+            raise RefusedTarget(f"refused: {host} resolves to {address}: {why}" if address != host
+                                else f"refused: {why}")
     return addresses
 
 

@@ -13,8 +13,9 @@ Ordering: rows go out in id order. One PostgreSQL replica relays at a time (a tr
 advisory lock): with SKIP LOCKED alone, a second replica would publish the rows after the first
 one's batch while that batch is still in flight, and one customer's events could overtake each
 other. The rows are still locked FOR UPDATE SKIP LOCKED, so that a replica of an older release,
-which relays without the lock, never publishes or deletes the same rows at the same time. A set-aside row is missing from its key's sequence; a replay later publishes it after
-whatever followed it.
+which relays without the lock, never publishes or deletes the same rows at the same time. A
+set-aside row is missing from its key's sequence; a replay later publishes it after whatever
+followed it.
 """
 
 from __future__ import annotations
@@ -208,7 +209,8 @@ class OutboxRelay(BackgroundTask):
                     id=f"outbox/{self._service}/{letter.id}", source=f"/lazo/{self._service}",
                     subject=(row.key or b"").decode(errors="replace"),
                     where={"service": self._service, "kind": "outbox", "dead_letter_id": letter.id,
-                           "topic": row.topic, "outbox_row_id": row.id, "error": f"{letter.error_class}: {letter.error}"},
+                           "topic": row.topic, "outbox_row_id": row.id,
+                           "error": f"{letter.error_class}: {letter.error}"},
                     original=row.value, max_bytes=self._publisher.max_event_bytes)
                 session.add(m(topic=Topic.DEADLETTER, key=event.key, value=event.to_bytes(), created_at=utcnow()))
             moved.append((row, exc, letter.id))

@@ -18,7 +18,8 @@ from aiokafka.errors import (BrokerNotAvailableError, BrokerResponseError, Clust
                              CorruptRecordException, DuplicateSequenceNumber, InvalidProducerEpoch,
                              InvalidTimestampError, InvalidTopicError, KafkaError, MessageSizeTooLargeError,
                              OutOfOrderSequenceNumber, PolicyViolationError, RecordListTooLargeError,
-                             RecordTooLargeError, ReplicaNotAvailableError, TopicAuthorizationFailedError, UnknownProducerId,
+                             RecordTooLargeError, ReplicaNotAvailableError, TopicAuthorizationFailedError,
+                             UnknownProducerId,
                              UnknownTopicOrPartitionError, UnsupportedForMessageFormatError)
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 

@@ -107,7 +107,8 @@ class Runtime:
         async with db.transaction(self.sessions) as session:
             return await self.dead_letters.record_consumed(session, consumed, exc)
 
-    def after_boot(self, start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]] | None = None) -> None:
+    def after_boot(self, start: Callable[[], Awaitable[None]],
+                   stop: Callable[[], Awaitable[None]] | None = None) -> None:
         """Run `start` once the database is migrated; `stop` at shutdown."""
         self._after_boot.append(start)
         if stop:

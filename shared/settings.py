@@ -214,6 +214,3 @@ class Settings(BaseSettings):
         self.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
 
-
-def get_settings() -> Settings:
-    return Settings()

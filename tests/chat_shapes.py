@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 
 def _text(obj, limit: int, *, plain_only: bool = False) -> str:
-    assert isinstance(obj, dict) and obj.get("type") in (("plain_text",) if plain_only else ("plain_text", "mrkdwn")), obj
+    kinds = ("plain_text",) if plain_only else ("plain_text", "mrkdwn")
+    assert isinstance(obj, dict) and obj.get("type") in kinds, obj
     assert isinstance(obj["text"], str) and 0 < len(obj["text"]) <= limit, obj
     assert set(obj) <= {"type", "text", "emoji", "verbatim"}, obj
     if obj["type"] == "mrkdwn":

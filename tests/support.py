@@ -72,7 +72,8 @@ class Tap:
         return [e for e in self.events if (type is None or e.type == type)
                 and all(e.data.get(k) == v for k, v in data.items())]
 
-    async def wait_for(self, type: str | None = None, count: int = 1, timeout: float = 30.0, **data: Any) -> list[Envelope]:
+    async def wait_for(self, type: str | None = None, count: int = 1, timeout: float = 30.0,
+                       **data: Any) -> list[Envelope]:
         return await poll(lambda: (m := self.matching(type, **data)) and len(m) >= count and m,
                           timeout=timeout, what=f"{count}× {type} {data}")
 

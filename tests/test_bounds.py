@@ -164,7 +164,8 @@ async def test_date_query_parameters_at_the_calendars_edge_are_never_a_500(syste
 
 def response_event(rid: str, customer: str, submitted_at: datetime, iec_answer: float) -> Envelope:
     data = ResponseReceived(response_id=rid, customer={"id": customer}, submitted_at=submitted_at,
-                            received_at=submitted_at, answers={k: iec_answer for k in ("experience", "worth", "recommend")})
+                            received_at=submitted_at,
+                            answers={k: iec_answer for k in ("experience", "worth", "recommend")})
     return Envelope.new(id=rid, type=EventType.RESPONSE_RECEIVED, source="/test", subject=customer, data=data)
 
 

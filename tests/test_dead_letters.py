@@ -241,7 +241,8 @@ async def test_a_stuck_outbox_turns_readyz_503_naming_it_and_recovers(small, uid
                 body = r.json()
                 return r.status_code == 503 and "outbox" in body["failing"] and body
             body = await poll(stuck, timeout=60, interval=0.5, what="/readyz naming the stuck outbox")
-            assert body["checks"]["outbox"] is False and body["details"]["outbox"]["oldest_age_s"] >= STUCK_AFTER_S  # shown rounded to 0.1 s
+            # The age is shown rounded to 0.1 s.
+            assert body["checks"]["outbox"] is False and body["details"]["outbox"]["oldest_age_s"] >= STUCK_AFTER_S
             assert await metric(scoring, "lazo_outbox_oldest_age_seconds", service="scoring") > STUCK_AFTER_S
         finally:
             small.broker.resume()

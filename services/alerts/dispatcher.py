@@ -1,6 +1,6 @@
 """Push delivery: a background worker that POSTs due deliveries to contact centers.
 
-Delivery rows are written in the consumer's transaction (service.apply_scores); this worker
+Delivery rows are written in the consumer's transaction (handlers.take_scores); this worker
 only reads and updates them, so a slow or dead endpoint never holds up the pipeline, and a
 restart loses nothing: whatever is still pending is picked up again.
 
@@ -28,12 +28,12 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import select
 
-from shared.db import is_postgres, transaction
+from shared.db import is_postgres
 from shared.egress import Egress
 from shared.events import utcnow
 from shared.jobs import LeasedWorker
 from shared.outbound import RefusedTarget
-from shared.runtime import Runtime
+from shared.uow import UnitsOfWork
 from shared.sealing import SealError, SecretBox
 from services.alerts.domain.chat import CLOUDEVENTS
 from services.alerts.domain.retry import RetryPolicy
@@ -75,12 +75,12 @@ class Outcome:
 class Dispatcher(LeasedWorker):
     name = "delivery-dispatcher"
 
-    def __init__(self, runtime: Runtime, policy: RetryPolicy, box: SecretBox, *, timeout_s: float,
+    def __init__(self, uow: UnitsOfWork, policy: RetryPolicy, box: SecretBox, *, timeout_s: float,
                  egress: Egress, concurrency: int = 16):
         # Without a wake-up, look for due retries at least this often.
         super().__init__(concurrency=concurrency, poll_s=min(1.0, policy.base_s), timeout_s=timeout_s,
                          user_agent="lazo-alerts/1", egress=egress, max_bytes=ANSWER_BYTES)
-        self._runtime = runtime
+        self._uow = uow
         self._box = box
         self._policy = policy
         # One slow endpoint may hold only a share of the slots: the others keep being served.
@@ -104,7 +104,8 @@ class Dispatcher(LeasedWorker):
     async def claim(self, limit: int) -> list[_Due]:
         now = utcnow()
         saturated = [sub for sub, n in self._busy.items() if n >= self._per_subscription]
-        async with transaction(self._runtime.sessions) as s:
+        async with self._uow() as tx:
+            s = tx.session
             query = (select(Delivery, Subscription.url, Subscription.secret_sealed, Subscription.format)
                      .join(Subscription, Subscription.id == Delivery.subscription_id)
                      .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
@@ -166,7 +167,8 @@ class Dispatcher(LeasedWorker):
         status = (DeliveryStatus.DELIVERED if outcome.ok
                   else DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED)
         try:
-            async with transaction(self._runtime.sessions) as s:
+            async with self._uow() as tx:
+                s = tx.session
                 delivery = await s.get(Delivery, item.id)
                 if delivery is None or delivery.status != DeliveryStatus.PENDING:
                     return  # cancelled meanwhile

@@ -12,7 +12,10 @@ from sqlalchemy.orm import selectinload
 from shared.errors import NotFound
 from services.alerts.domain.rules import DEFAULT_RULES, AlertRules
 from services.alerts.models import Alert, AlertRuleSet, Delivery, Subscription
-from services.alerts.service import rules_of
+
+
+def rules_of(row: AlertRuleSet) -> AlertRules:
+    return AlertRules(**{field: getattr(row, field) for field in AlertRules.model_fields})
 
 
 @dataclass(frozen=True)

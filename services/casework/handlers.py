@@ -20,6 +20,7 @@ from typing import TypeVar
 from shared.bus import Handler, every_delivery
 from shared.clock import Clock, as_utc
 from shared.contracts.alerts import AlertRaised
+from shared.contracts.invitations import SurveyInvitation
 from shared.contracts.outcomes import OutcomeRecorded
 from shared.contracts.scores import ScoreComputed
 from shared.erasure import erasure_handler
@@ -38,6 +39,7 @@ from services.casework.service import BY_ALERTS, BY_SURVEY, case_id_for, collect
 log = logging.getLogger("lazo.casework")
 
 D = TypeVar("D", bound=EventData)
+BY_PLANNER = "lazo:surveys"  # the survey planner (services/surveys)
 Active = dict[tuple[str, str], Case]  # (customer, programme) -> the case not closed
 
 
@@ -52,6 +54,7 @@ def table(guard: ErasureGuard, clock: Clock, *, earliest: date) -> dict[str, Han
         # seen before, so a correction undone (A, B, then A again: A's id) ends as A. The upsert is
         # idempotent, so a redelivery changes nothing.
         EventType.OUTCOME_RECORDED: every_delivery(partial(take_outcomes, guard, clock, earliest)),
+        EventType.SURVEY_FOLLOWUP_EXPIRED: partial(take_expired_follow_ups, guard),
     }
 
 
@@ -71,6 +74,26 @@ async def _not_erased(tx: UnitOfWork, guard: ErasureGuard, events: Sequence[Enve
     late = [env for env, data in parsed if {env.subject, data.customer_id} & erased]
     await guard.record(tx.session, [env for env in late if tx.is_new(env)], Action.DROPPED)
     return [(env, data) for env, data in parsed if not {env.subject, data.customer_id} & erased]
+
+
+# -- the planner's follow-ups ----------------------------------------------------------------
+
+async def take_expired_follow_ups(guard: ErasureGuard, tx: UnitOfWork, events: Sequence[Envelope]) -> None:
+    """The survey planner's follow-up for a case expired unanswered: the case's timeline says so."""
+    expired = [(env, data) for env, data in await _not_erased(tx, guard, events,
+                                                              lambda env: env.parse(SurveyInvitation))
+               if data.case_id]
+    if not expired:
+        return
+    repo = CaseRepository(tx.session)
+    cases = {c.case_id: c for c in await repo.load(case_ids={data.case_id for _, data in expired})}
+    published: list[Envelope] = []
+    for _, data in expired:
+        case = cases.get(data.case_id)
+        if case is not None:
+            case.follow_up_unanswered(invitation_id=data.invitation_id, at=as_utc(data.at), by=BY_PLANNER)
+            published += collect(repo, case)
+    await save(tx, repo, published)
 
 
 # -- alerts -----------------------------------------------------------------------------------

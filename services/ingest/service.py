@@ -33,6 +33,7 @@ from shared.contracts.responses import Customer, ResponseReceived, content_diges
 from shared.egress import Egress, origin_of
 from shared.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
 from shared.events import Envelope, EventType, Topic, utcnow
+from shared.group_commit import GroupCommit
 from shared.limits import ResponseBounds
 from shared.publishing import EventTooLarge, is_permanent, refused
 from shared.sealing import SealError, SecretBox
@@ -41,12 +42,13 @@ from shared.uow import UnitOfWork, UnitsOfWork
 from services.ingest import queries, repository
 from services.ingest.domain import platforms
 from services.ingest.domain.mapping import ADAPTERS, Mapping, MappingError, map_document, platform_response_id
-from services.ingest.domain.platforms import (PLATFORMS, UnreadablePayload, base_url_problem, credential_errors,
+from services.ingest.domain.platforms import (PLATFORMS, UnreadablePayload, credential_errors,
                                               stored_credentials)
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn, scale_errors
 from services.ingest.domain.signatures import SignatureError
 from services.ingest.metrics import WEBHOOKS
+from services.ingest.platform_api import base_url_problem
 from services.ingest.models import QuarantineStage, QuarantineStatus, Source
 from services.ingest.source_cache import KnownSource, SourceCache
 
@@ -90,6 +92,7 @@ def to_event(response: ResponseIn, catalog: ProgramCatalog, *, source: str | Non
         customer=Customer(**response.customer.model_dump()),
         submitted_at=submitted_at, received_at=now, touchpoint=response.touchpoint,
         answers=response.answers, comment=response.comment, case_id=response.case_id, source=source,
+        invitation_token=response.invitation_token,
     ).model_dump(mode="json")
     data["digest"] = content_digest(data, submitted_at_given=response.submitted_at is not None)
     if too_big := limits.oversized(data, limits.RESPONSE_MAX_BYTES):
@@ -206,14 +209,18 @@ class Intake:
         self.sources = SourceCache()
         self.on_fetch_job: Callable[[], None] = lambda: None  # the fetch worker's wake-up
         self.erased = erased  # erased customers (domain.erasure)
+        self._settles = GroupCommit(uow, prepare=self._wait_for_erasures)
+
+    async def _wait_for_erasures(self, tx: UnitOfWork) -> None:
+        if self.erased is not None:
+            await self.erased.wait_for_erasures(tx.session)
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[UnitOfWork]:
         """One unit of work that writes. It waits for an erasure in progress first, so that what it
         stores is either swept by the erasure or checked against its tombstone (shared.tombstones)."""
         async with self._uow() as tx:
-            if self.erased is not None:
-                await self.erased.wait_for_erasures(tx.session)
+            await self._wait_for_erasures(tx)
             yield tx
 
     # --- sources (role admin) ------------------------------------------------------------------
@@ -375,34 +382,41 @@ class Intake:
         """Map and commit the result: the response to the outbox, or the document to quarantine. A
         delivery whose `event_id` was settled before is a replay: answered `duplicate`, nothing changes."""
         result = self.map(source, document, mapping)
+
+        async def write(tx: UnitOfWork) -> Outcome:
+            s = tx.session
+            if event_id is not None and (seen := await repository.delivery(s, source.id, event_id)):
+                return Outcome("duplicate", response_id=seen.response_id, quarantine_id=seen.quarantine_id,
+                               reason=f"this delivery (event id {event_id}) was received before "
+                                      f"({seen.status}); nothing was done again")
+            if job_id is not None:
+                await repository.drop_fetch_job(s, job_id)
+            if isinstance(result, MappingError):
+                qid = await repository.hold(s, self.erased, source, key, QuarantineStage.MAPPING,
+                                            json.dumps(document), result.summary, result.errors,
+                                            delivered=delivered)
+                if event_id is not None:
+                    repository.remember_delivery(s, source.id, event_id, "quarantined", quarantine_id=qid)
+                return Outcome("quarantined", quarantine_id=qid, reason=result.summary, errors=result.errors)
+            _, envelope = result
+            tx.publish(Topic.RESPONSES, envelope)
+            if event_id is not None:
+                repository.remember_delivery(s, source.id, event_id, "accepted", response_id=envelope.id)
+            await repository.settle_quarantined(s, source, key, envelope.id, who)
+            return Outcome("accepted", response_id=envelope.id)
+
         for attempt in (1, 2):  # a concurrent delivery of the same payload may win the insert
             try:
-                async with self._write() as tx:
-                    s = tx.session
-                    if event_id is not None and (seen := await repository.delivery(s, source.id, event_id)):
-                        log.info("%s delivery %s for source %s received again: not processed", source.platform,
-                                 event_id, source.id)
-                        return Outcome("duplicate", response_id=seen.response_id, quarantine_id=seen.quarantine_id,
-                                       reason=f"this delivery (event id {event_id}) was received before "
-                                              f"({seen.status}); nothing was done again")
-                    if job_id is not None:
-                        await repository.drop_fetch_job(s, job_id)
-                    if isinstance(result, MappingError):
-                        qid = await repository.hold(s, self.erased, source, key, QuarantineStage.MAPPING,
-                                                    json.dumps(document), result.summary, result.errors,
-                                                    delivered=delivered)
-                        if event_id is not None:
-                            repository.remember_delivery(s, source.id, event_id, "quarantined", quarantine_id=qid)
-                        return Outcome("quarantined", quarantine_id=qid, reason=result.summary, errors=result.errors)
-                    _, envelope = result
-                    tx.publish(Topic.RESPONSES, envelope)
-                    if event_id is not None:
-                        repository.remember_delivery(s, source.id, event_id, "accepted", response_id=envelope.id)
-                    await repository.settle_quarantined(s, source, key, envelope.id, who)
-                return Outcome("accepted", response_id=envelope.id)
+                # Webhooks arrive many at a time: their writes share commits (shared.group_commit).
+                outcome = await self._settles.write(write)
             except IntegrityError:
                 if attempt == 2:
                     raise
+                continue
+            if outcome.status == "duplicate":
+                log.info("%s delivery %s for source %s received again: not processed", source.platform,
+                         event_id, source.id)
+            return outcome
         raise AssertionError("unreachable")
 
     async def _hold_now(self, source: Source, key: str, stage: str, document: str, reason: str) -> Outcome:

@@ -91,6 +91,8 @@ class Analysis:
             if result is not None:
                 COMMENT_ANALYSIS_FAILURES.inc()
             return None
+        if self._inline or not result.causes:  # Lazo's own tags only active causes
+            return result
         active = {c.key for c in taxonomy.active}
         if any(c.key not in active for c in result.causes):  # only the programme's active causes
             result = CommentAnalysis(result.language, result.sentiment, result.polarity, result.emotion,

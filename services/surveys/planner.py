@@ -109,7 +109,8 @@ class Planner(BackgroundTask):
 
     async def _plan(self, plan: SurveyPlan, now: datetime, counts: Counter) -> None:
         async with self._runtime.uow.read() as session:
-            zones = {z or plan.default_time_zone for z in await session.scalars(select(ContactRow.time_zone).distinct())}
+            stored = await session.scalars(select(ContactRow.time_zone).distinct())
+            zones = {z or plan.default_time_zone for z in stored}
         for day in sorted({local_date(z, now) for z in zones}):
             await self._plan_day(plan, day, now, counts)
 

@@ -91,7 +91,8 @@ def router() -> APIRouter:
         return DeadLetterDetail.of(await replay.find(runtime, letter_id))
 
     @r.post("/{letter_id}/replay", response_model=DeadLetterOut,
-            responses={404: {"description": "no such dead letter"}, 409: {"description": "it was discarded, or its event erased"},
+            responses={404: {"description": "no such dead letter"},
+                       409: {"description": "it was discarded, or its event erased"},
                        422: {"description": "it failed again: the error (the letter stays as it was)"},
                        503: {"description": "a dependency is away: retry"}})
     async def replay_dead_letter(letter_id: LetterId, runtime: RuntimeDep, who: Admin) -> DeadLetterOut:

@@ -58,7 +58,7 @@ async def test_hostile_bodies_on_ingest_are_refused_and_nothing_is_published(sys
         huge_chunked = huge.replace(rid("huge").encode(), rid("chunked").encode())
         assert_problem(await c.post("/v1/responses", content=chunks(huge_chunked), headers=JSON), 413)
         # 2,000 levels of nesting: refused by the parser, not a 500, not a hang.
-        deep = ('{"response_id": "%s", "customer": {"id": "%s", "attributes": ' % (rid("deep"), customer)
+        deep = (f'{{"response_id": "{rid("deep")}", "customer": {{"id": "{customer}", "attributes": '
                 + '{"a": ' * 2000 + "1" + "}" * 2000 + "}}")
         assert_problem(await c.post("/v1/responses", content=deep, headers=JSON), 400, 422)
         # Deep enough to parse, too deep to publish: the field is named.

@@ -35,7 +35,8 @@ class PartialBroker:
 
 
 def response(i: int, **over) -> dict:
-    return {"response_id": f"r-{i}", "customer": {"id": "C-1"}, "answers": {"experience": 5, "worth": 5, "recommend": 5},
+    return {"response_id": f"r-{i}", "customer": {"id": "C-1"},
+            "answers": {"experience": 5, "worth": 5, "recommend": 5},
             **over}
 
 

@@ -13,7 +13,7 @@ from shared.erasure import new_pseudonym
 from shared.events import Topic
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest
-from services.alerts.erasure import scrub_event
+from services.alerts.domain.erasure import scrub_event
 from services.ingest.domain.erasure import names_customer
 
 IDS = ["josé@example.com", "客户-1", "C/42", "Zoë O'Brien", "ñandú 7"]

@@ -65,7 +65,8 @@ class Provider:
 
 
 def config(**overrides) -> OidcConfig:
-    base = dict(issuer=ISSUER, audience=AUDIENCE, jwks_url=None, role_claim="lazo_role", role_map={}, teams_claim="lazo_teams",
+    base = dict(issuer=ISSUER, audience=AUDIENCE, jwks_url=None, role_claim="lazo_role", role_map={},
+                teams_claim="lazo_teams",
                 algorithms=frozenset({"RS256", "ES256"}), leeway_s=0, refresh_min_s=60, max_age_s=3600,
                 allow_private=False)
     return OidcConfig(**{**base, **overrides})
@@ -105,7 +106,8 @@ async def test_tokens_that_do_not_prove_themselves_are_401(bad, message):
 
 async def test_alg_none_is_401_and_the_key_set_is_not_even_asked():
     provider = Provider(jwk_of(RSA_KEY, "k1"))
-    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'k1'})}.{b64({'iss': ISSUER, 'aud': AUDIENCE, 'sub': 'x', 'exp': 4102444800, 'lazo_role': 'admin'})}."
+    claims = {'iss': ISSUER, 'aud': AUDIENCE, 'sub': 'x', 'exp': 4102444800, 'lazo_role': 'admin'}
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'k1'})}.{b64(claims)}."
     with pytest.raises(Unauthorized, match="'none' is not accepted"):
         await verifier(provider).verify(unsigned)
     assert provider.calls == 0

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.http.nul import NulScanner, nul_in_target
-from services.alerts.erasure import scrub_event
+from services.alerts.domain.erasure import scrub_event
 from services.ingest.domain.response import nesting
 from services.ingest.domain.erasure import names_customer
 

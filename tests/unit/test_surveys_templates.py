@@ -98,7 +98,8 @@ def test_one_click_unsubscribe_headers():
     assert headers["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     both = list_unsubscribe_headers("https://s.example.com/u?a=1,2", mailto="unsubscribe@example.com")
-    assert both["List-Unsubscribe"] == "<https://s.example.com/u?a=1%2C2>, <mailto:unsubscribe@example.com?subject=unsubscribe>"
+    assert both["List-Unsubscribe"] == ("<https://s.example.com/u?a=1%2C2>, "
+                                        "<mailto:unsubscribe@example.com?subject=unsubscribe>")
 
 
 def test_the_message_id_is_the_invitation_id():

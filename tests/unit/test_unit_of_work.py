@@ -122,3 +122,40 @@ async def test_an_every_delivery_handler_gets_redelivered_events_too_and_knows_t
     await bus.handle([event("B", EventType.OUTCOME_RECORDED), event("A", EventType.OUTCOME_RECORDED), event("s1")])
     assert calls == [[("A", True)], [("s1", True)], [("B", True), ("A", False)]]
     assert await count(uow, Inbox) == 3
+
+
+async def test_concurrent_writes_share_commits_and_a_failing_one_fails_alone(uow):
+    from sqlalchemy.exc import IntegrityError
+
+    from shared.group_commit import GroupCommit
+
+    commits: list[int] = []
+    uow.on_publish(lambda: commits.append(1))
+    prepared: list[int] = []
+
+    async def prepare(tx) -> None:
+        prepared.append(1)
+
+    group = GroupCommit(uow, prepare=prepare)
+
+    def write(note_id: str):
+        async def work(tx):
+            tx.session.add(Note(id=note_id))
+            tx.publish(Topic.CASES, event(f"e-{note_id}"))
+            await tx.session.flush()
+            return note_id
+        return work
+
+    import asyncio
+
+    ids = [f"n{i}" for i in range(50)]
+    assert await asyncio.gather(*(group.write(write(i)) for i in ids)) == ids  # each gets its own result
+    assert await count(uow, Note) == 50 and await count(uow, Outbox) == 50
+    assert len(commits) < 10  # fifty writes queued together went in a few units of work, not fifty
+
+    commits.clear()
+    results = await asyncio.gather(*(group.write(write(i)) for i in ["m1", "n7", "m2"]), return_exceptions=True)
+    assert results[0] == "m1" and results[2] == "m2"
+    assert isinstance(results[1], IntegrityError)  # the duplicate fails alone; the others committed
+    assert await count(uow, Note) == 52 and await count(uow, Outbox) == 52
+    assert len(prepared) >= len(commits) >= 2

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query
 
 from shared import periods
 from shared.contracts.alerts import AlertReason
-from shared.http.app import SessionDep
+from shared.http.deps import SessionDep
 from shared.http.auth import Reader
-from shared.http.paging import Offset
+from shared.http.paging import Limit, Offset
 from services.alerts import queries
 from services.alerts.api.schemas import AlertOut, AlertPage
 
@@ -27,7 +27,7 @@ async def list_alerts(
     raised_from: Annotated[str | None, Query(alias="from", description="raised at or after (ISO date or datetime; "
                                                                        "naive means UTC)")] = None,
     raised_to: Annotated[str | None, Query(alias="to", description="raised before (ISO date or datetime)")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Limit = 50,
     offset: Offset = 0,
 ) -> AlertPage:
     """Alerts raised (and held out), newest first, each with the responses attached during its cool-down."""

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from shared.http.app import RuntimeDep, SessionDep
+from shared.http.deps import SessionDep, UowDep
 from shared.http.auth import Manager, Reader
 from services.alerts import queries, service
 from services.alerts.api.schemas import PROGRAM_PATTERN, RulesOut
@@ -23,8 +23,8 @@ async def get_rules(program: Program, session: SessionDep, _: Reader) -> RulesOu
 
 @router.put("/{program}/alert-rules", response_model=RulesOut,
             responses={422: {"description": "a rule out of range (problem+json naming the field)"}})
-async def put_rules(program: Program, body: AlertRules, runtime: RuntimeDep, who: Manager) -> RulesOut:
+async def put_rules(program: Program, body: AlertRules, uow: UowDep, who: Manager) -> RulesOut:
     """Replace the programme's rules (fields left out take their defaults). They apply to
     responses selected from now on; alerts already raised stay as they are."""
-    row = await service.put_rules(runtime.sessions, program, body, who.who)
+    row = await service.put_rules(uow, program, body, who.who)
     return RulesOut.of(queries.RulesView(program, body, row.updated_at, row.updated_by))

@@ -10,6 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, f
 
 from shared.contracts.scores import CommentAnalysis, CustomerContact
 from shared.events import EventType
+from shared.http.paging import Page
 from services.alerts.domain.chat import CHAT_FORMATS, CLOUDEVENTS
 from services.alerts.domain.rules import AlertRules
 from services.alerts.models import Alert, AttachedResponse, Delivery, DeliveryAttempt, Subscription
@@ -78,11 +79,7 @@ class AlertOut(BaseModel):
                    comment_analysis=a.comment_analysis, attached_responses=[AttachedOut.of(r) for r in a.attached])
 
 
-class AlertPage(BaseModel):
-    items: list[AlertOut]
-    total: int
-    limit: int
-    offset: int
+AlertPage = Page[AlertOut]
 
 
 class SubscriptionIn(BaseModel):
@@ -187,8 +184,4 @@ class DeliveryOut(BaseModel):
                    attempts=[AttemptOut.of(a) for a in d.attempts])
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryOut]
-    total: int
-    limit: int
-    offset: int
+DeliveryPage = Page[DeliveryOut]

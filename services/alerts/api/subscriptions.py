@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
+from shared.egress import Egress
 from shared.errors import InvalidInput
-from shared.http.app import RuntimeDep, SessionDep
 from shared.http.auth import Manager
-from shared.http.deps import SettingsDep
+from shared.http.deps import Provided, SessionDep, SettingsDep, UowDep
+from shared.http.paging import Limit, Offset
 from shared.outbound import target_refusal
-from shared.http.paging import Offset
+from shared.sealing import SecretBox
 from services.alerts import queries, service
 from services.alerts.domain import chat
 from services.alerts.api.schemas import DeliveryOut, DeliveryPage, SubscriptionIn, SubscriptionOut
@@ -21,8 +22,8 @@ router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
-async def subscribe(body: SubscriptionIn, request: Request, runtime: RuntimeDep, settings: SettingsDep,
-                    who: Manager, response: Response) -> SubscriptionOut:
+async def subscribe(body: SubscriptionIn, uow: UowDep, settings: SettingsDep, box: Provided[SecretBox],
+                    egress: Provided[Egress], who: Manager, response: Response) -> SubscriptionOut:
     """Every matching event raised from now on is POSTed to `url` as a structured CloudEvent
     (`application/cloudevents+json`) signed with `Lazo-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
     "<t>.<body>")>`. Non-2xx answers (a redirect too: none is followed) and timeouts are retried with
@@ -39,10 +40,10 @@ async def subscribe(body: SubscriptionIn, request: Request, runtime: RuntimeDep,
     Same retries and delivery log; another host is a 422."""
     url = str(body.url)
     why = chat.host_refusal(body.format, url, loopback_for_tests=settings.test_chat_loopback) \
-        or await target_refusal(url, request.app.state.egress)
+        or await target_refusal(url, egress)
     if why:
         raise InvalidInput(f"url: {why}", errors=[{"field": "url", "message": why}])
-    sub = await service.subscribe(runtime.sessions, request.app.state.secret_box, url=url, secret=body.secret,
+    sub = await service.subscribe(uow, box, url=url, secret=body.secret,
                                   event_types=body.event_types, programs=body.programs, who=who.who, fmt=body.format)
     response.headers["Location"] = f"/v1/subscriptions/{sub.id}"
     return SubscriptionOut.of(sub)
@@ -59,9 +60,9 @@ async def get_subscription(subscription_id: str, session: SessionDep, _: Manager
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def unsubscribe(subscription_id: str, runtime: RuntimeDep, _: Manager) -> Response:
+async def unsubscribe(subscription_id: str, uow: UowDep, _: Manager) -> Response:
     """Stop pushing to this endpoint; its pending deliveries are cancelled."""
-    await service.unsubscribe(runtime.sessions, subscription_id)
+    await service.unsubscribe(uow, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -69,7 +70,7 @@ async def unsubscribe(subscription_id: str, runtime: RuntimeDep, _: Manager) -> 
 async def list_deliveries(
     subscription_id: str, session: SessionDep, _: Manager,
     status_: Annotated[Literal["pending", "delivered", "failed", "cancelled"] | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Limit = 50,
     offset: Offset = 0,
 ) -> DeliveryPage:
     """Deliveries newest first, each with every attempt: when, status code or error, duration, next attempt."""

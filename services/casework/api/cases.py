@@ -24,7 +24,8 @@ async def get_cases(session: SessionDep, clock: ClockDep, who: Reader,
                     status: Status | None = None, owner: str | None = None, customer_id: str | None = None,
                     program: str | None = None,
                     overdue: Annotated[bool | None, Query(description="true: only SLA breaches; false: none")] = None,
-                    alert_id: Annotated[str | None, Query(max_length=64, description="the case that took this alert")] = None,
+                    alert_id: Annotated[str | None,
+                                        Query(max_length=64, description="the case that took this alert")] = None,
                     limit: Limit = 50, offset: Offset = 0) -> dict:
     """Cases, overdue first then newest, with the total matching the filters. An agent whose key or
     token names owner teams gets only those teams' cases."""

@@ -76,6 +76,7 @@ class Kind(StrEnum):
     ALERT_ADDED = "alert_added"
     TRANSITIONED = "transitioned"
     FOLLOW_UP = "follow_up"  # a follow-up survey that did not close the case
+    FOLLOW_UP_EXPIRED = "follow_up_expired"  # the planner's follow-up went unanswered: call instead
     OVERDUE = "overdue"
     CLOSED = "closed"
 
@@ -247,6 +248,11 @@ class Case:
         """A follow-up survey that arrives before the company responded: noted, nothing closes."""
         self._record(Kind.FOLLOW_UP, at=at, by=by, response_id=response_id, current_feeling=current_feeling,
                      note=f"follow-up survey while the case is '{self.status}'")
+
+    def follow_up_unanswered(self, *, invitation_id: str, at: datetime, by: str) -> None:
+        """The follow-up survey the planner sent expired unanswered: noted, so an agent calls instead."""
+        self._record(Kind.FOLLOW_UP_EXPIRED, at=at, by=by,
+                     note=f"follow-up survey {invitation_id} expired unanswered: call the customer")
 
     def mark_overdue(self, breach: Breach, *, at: datetime, by: str) -> bool:
         """Record an SLA breach once per kind; False when it was already recorded."""

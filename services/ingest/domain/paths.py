@@ -55,7 +55,7 @@ def parse(path: str) -> list[Step]:
     while pos < len(text):
         ch = text[pos]
         if ch == "[":
-            for pattern, kind in ((_INDEX, "index"), (_QUOTED, "quoted"), (_MATCH, "match")):
+            for pattern, kind in ((_INDEX, "index"), (_QUOTED, "quoted"), (_MATCH, "match")):  # noqa: B007 (read after the break)
                 m = pattern.match(text, pos)
                 if m:
                     break
