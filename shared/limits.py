@@ -131,6 +131,8 @@ Touchpoint = Annotated[str, Field(min_length=1, max_length=TOUCHPOINT_CHARS), _c
 Email = Annotated[str, Field(max_length=EMAIL_CHARS, pattern=EMAIL_PATTERN), _checked(line_problem)]
 Name = Annotated[str, Field(max_length=NAME_CHARS), _checked(line_problem)]
 Comment = Annotated[str, Field(max_length=COMMENT_CHARS_CEILING), _checked(text_problem)]
+# The survey planner's opaque invitation token (services/surveys/domain/tokens.py), as a form returns it.
+InvitationToken = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def text_of(max_chars: int):

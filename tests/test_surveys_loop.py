@@ -6,6 +6,7 @@ on the case's timeline (casework consumes `lazo.survey.followup_expired`)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -20,10 +21,11 @@ PROGRAM = "default"
 @pytest.fixture
 async def planner(system):
     async with system.client("surveys", "manager") as client:
-        # Open all day, so the follow-up falls due at once whenever the suite runs.
+        # Open all day, so an invitation falls due at once whenever the suite runs; anchored on the
+        # day a customer joined, so only the customers a test makes join today are surveyed.
         r = await client.put(f"/v1/programs/{PROGRAM}/survey-plan", json={
             "link_template": "https://forms.example.com/s?t={token}&case={case_id}", "channel": "event_only",
-            "window_start": "00:00", "window_end": "23:59"})
+            "window_start": "00:00", "window_end": "23:59", "anchor": "0 days after customer_since"})
         assert r.status_code == 200, r.text
         yield client
         await client.delete(f"/v1/programs/{PROGRAM}/survey-plan")
@@ -62,6 +64,30 @@ async def test_the_planner_sends_the_follow_up_that_closes_the_case(system, tap,
         assert case["timeline"][-1]["response_id"] == f"f-{uid}"
         [answered] = await invitations.wait_for(EventType.SURVEY_RESPONDED, case_id=case_id)
         assert answered.data["response_id"] == f"f-{uid}" and answered.data["seconds_to_respond"] >= 0
+
+
+async def test_an_answer_carrying_the_invitation_token_is_tied_to_its_invitation(system, tap, planner, uid):
+    invitations = await tap(Topic.INVITATIONS)
+    customer = f"C-{uid}"
+    today = datetime.now(timezone.utc).date().isoformat()
+    r = await planner.post("/v1/contacts", json={"customer_id": customer, "email": "eva@example.com",
+                                                 "customer_since": today})
+    assert r.status_code == 200, r.text
+    assert (await planner.post("/v1/planner/runs")).status_code == 200
+    [due] = await invitations.wait_for(EventType.SURVEY_DUE, customer_id=customer)
+    token = parse_qs(urlsplit(due.data["link"]).query)["t"][0]
+    async with system.client("ingest", "ingest") as ingest:
+        # The form returned the token as a hidden field; the platform's mapping puts it here.
+        r = await ingest.post("/v1/responses", json={
+            "response_id": f"r-{uid}", "program": PROGRAM, "customer": {"id": customer}, "invitation_token": token,
+            "answers": {"experience": 8, "worth": 8, "recommend": 9}})
+        assert r.status_code == 202, r.text
+        r = await ingest.post("/v1/responses", json={
+            "response_id": f"x-{uid}", "program": PROGRAM, "customer": {"id": customer},
+            "invitation_token": "not a token", "answers": {"experience": 8, "worth": 8, "recommend": 9}})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "invitation_token", r.text
+    [answered] = await invitations.wait_for(EventType.SURVEY_RESPONDED, customer_id=customer)
+    assert answered.data["invitation_id"] == due.data["invitation_id"] and answered.data["response_id"] == f"r-{uid}"
 
 
 async def test_an_unanswered_follow_up_shows_on_the_case(system, uid):

@@ -262,7 +262,7 @@ def _outcome(response: ResponseReceived, a: Assessment, previous_iec: float | No
             customer=CustomerContact(email=response.customer.email, name=response.customer.name),
             program=response.program, touchpoint=response.touchpoint, submitted_at=response.submitted_at,
             iec=a.iec, segment=a.segment, previous_iec=previous_iec, comment=response.comment,
-            case_id=response.case_id, answers=response.answers,
+            case_id=response.case_id, answers=response.answers, invitation_token=response.invitation_token,
             comment_analysis=analysed.to_dict() if analysed else None,
         )
         type_ = EventType.SCORE_COMPUTED

@@ -40,7 +40,7 @@ def make_runtime(settings: Settings) -> Runtime:
     guard = ErasureGuard("surveys", tombstones, CustomerDigest.from_settings(settings))
     keys = runtime.provide(token_keys(settings), TokenKeys)
     planner = runtime.provide(Planner(runtime, keys))
-    runtime.use_bus(GROUP, handlers(guard, clock))
+    runtime.use_bus(GROUP, handlers(guard, clock, keys))
     consume_erasures(runtime, erasure.erase, guard)
     runtime.after_boot(planner.start, planner.stop)
     return runtime

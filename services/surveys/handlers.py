@@ -4,8 +4,10 @@
   rule is poison (dead-lettered with the field named), one of an erased customer is dropped.
 - `lazo.case.*` (casework): open cases are kept (no survey while one is worked); a case moved to
   `responded` gets its follow-up invitation.
-- `lazo.score.computed` (scoring): a response answers the customer's invitation (the case's
-  follow-up when it names one), which records it as responded with its time to respond.
+- `lazo.score.computed` (scoring): a response answers the invitation its token names (the form
+  returns it as a hidden field; ingest's mapping carries it), else the case's follow-up when it
+  names a case, else the customer's newest invitation out in the programme: it is recorded as
+  responded with its time to respond.
 Erasure has its own group (shared.erasure), as in every service.
 """
 
@@ -30,6 +32,7 @@ from services.surveys import repository as repo
 from services.surveys import service
 from services.surveys.domain.contacts import Contact
 from services.surveys.domain.invitations import TransitionForbidden
+from services.surveys.domain.tokens import TokenError, TokenExpired, TokenKeys, verify
 
 log = logging.getLogger("lazo.surveys")
 
@@ -45,7 +48,19 @@ def _contact(envelope: Envelope) -> Contact:
         raise PermanentError(f"{envelope.type} {envelope.id}: {where}") from None
 
 
-def handlers(guard: ErasureGuard, clock: Clock) -> dict[str, Handler]:
+def handlers(guard: ErasureGuard, clock: Clock, keys: TokenKeys) -> dict[str, Handler]:
+    def invitation_of(token: str | None) -> str | None:
+        """The invitation a response's token names; an expired one too (the invitation then refuses
+        the late answer). A forged or garbled token names none: the answer is matched as without one."""
+        if not token:
+            return None
+        try:
+            return verify(keys, token, now=clock.now()).invitation_id
+        except TokenExpired as exc:
+            return exc.invitation_id
+        except TokenError:
+            return None
+
     async def erased(tx: UnitOfWork, events: Sequence[Envelope], customers) -> tuple[list, set[str]]:
         gone = await guard.erased(tx.session, {c for e, cid in zip(events, customers) for c in (e.subject, cid)})
         late = [e for e, cid in zip(events, customers) if {e.subject, cid} & gone]
@@ -80,7 +95,8 @@ def handlers(guard: ErasureGuard, clock: Clock) -> dict[str, Handler]:
                 continue
             try:
                 await service.record_response(tx, customer_id=score.customer_id, program=score.program,
-                                              case_id=score.case_id, response_id=score.response_id, at=clock.now())
+                                              case_id=score.case_id, response_id=score.response_id, at=clock.now(),
+                                              invitation_id=invitation_of(score.invitation_token))
             except TransitionForbidden:
                 pass  # an answer after the invitation expired: the response stands, the invitation stays expired
 

@@ -159,15 +159,19 @@ def store(tx: UnitOfWork, row: InvitationRow, inv: Invitation, *, contact: Conta
 
 
 async def record_response(tx: UnitOfWork, *, customer_id: str, program: str, case_id: str | None,
-                          response_id: str, at: datetime) -> bool:
-    """A scored response answers the customer's invitation: the case's follow-up when it names a
-    case, else the newest one still out in its programme. False: no invitation was waiting for it."""
-    query = select(InvitationRow).where(InvitationRow.customer_id == customer_id)
-    if case_id:
-        query = query.where(InvitationRow.period_key == follow_up_key(case_id))
+                          response_id: str, at: datetime, invitation_id: str | None = None) -> bool:
+    """A scored response answers an invitation: the one its token names (a hidden field of the form),
+    else the case's follow-up when it names a case, else the customer's newest one still out in its
+    programme. False: no invitation was waiting for it."""
+    rows = select(InvitationRow)
+    if invitation_id:
+        query = rows.where(InvitationRow.invitation_id == invitation_id)
+    elif case_id:
+        query = rows.where(InvitationRow.customer_id == customer_id,
+                           InvitationRow.period_key == follow_up_key(case_id))
     else:
-        query = query.where(InvitationRow.program == program, InvitationRow.kind == "survey",
-                            InvitationRow.status.in_([str(s) for s in OUT]))
+        query = rows.where(InvitationRow.customer_id == customer_id, InvitationRow.program == program,
+                           InvitationRow.kind == "survey", InvitationRow.status.in_([str(s) for s in OUT]))
     row = (await tx.session.scalars(query.order_by(InvitationRow.due_at.desc()).limit(1))).first()
     if row is None or row.status not in {str(s) for s in OUT}:
         return False

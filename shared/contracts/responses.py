@@ -33,10 +33,13 @@ class ResponseReceived(EventData):
     # Added compatibly: `content_digest` of what the client sent, so that a consumer can tell an
     # identical retry of a response id (harmless) from other content under the same id (a conflict).
     digest: str | None = None
+    # Added compatibly: the survey planner's invitation token the form returned (a hidden field),
+    # so the answer is tied to its invitation. How the response came, not what it says: not digested.
+    invitation_token: str | None = None
 
 
 # What says when and how a response arrived, not what it says.
-_NOT_CONTENT = frozenset({"received_at", "source", "digest"})
+_NOT_CONTENT = frozenset({"received_at", "source", "digest", "invitation_token"})
 
 
 def content_digest(data: Mapping[str, Any], *, submitted_at_given: bool = True) -> str:

@@ -49,6 +49,8 @@ class ScoreComputed(EventData):
     comment: str | None = None
     case_id: str | None = None
     answers: dict[str, float] = {}
+    # Added compatibly: the response's invitation token (the survey planner ties the answer to it).
+    invitation_token: str | None = None
     comment_analysis: CommentAnalysis | None = None
 
 

@@ -45,6 +45,17 @@ def test_typeform_answers_by_ref_or_id_hidden_fields_and_the_token_as_response_i
     assert r.program == "default"
 
 
+def test_the_planners_invitation_token_comes_back_as_a_hidden_field():
+    document = fixture("typeform_form_response.json")
+    document["form_response"]["hidden"]["t"] = "AQAAAGlR8GludjEyMw"
+    r = run("typeform", document, {**TYPEFORM, "invitation_token": "hidden.t"})
+    assert r.invitation_token == "AQAAAGlR8GludjEyMw"
+    document["form_response"]["hidden"]["t"] = "not a token!"
+    with pytest.raises(MappingError) as exc:
+        run("typeform", document, {**TYPEFORM, "invitation_token": "hidden.t"})
+    assert "invitation_token" in errors_of(exc)
+
+
 def test_a_platform_scale_is_mapped_linearly_onto_the_programmes():
     mapping = {**TYPEFORM, "answers": {**TYPEFORM["answers"],
                                        "recommend": {"field": "recommend", "scale": {"min": 0, "max": 10}},

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared import limits
 from shared.contracts.programs import ProgramDefinition
-from shared.limits import (CaseId, Comment, CustomerId, Email, Name, Program, ResponseId, Touchpoint,
-                           nesting)  # noqa: F401  (nesting: kept importable from here)
+from shared.limits import (CaseId, Comment, CustomerId, Email, InvitationToken, Name, Program, ResponseId,
+                           Touchpoint, nesting)  # noqa: F401  (nesting: kept importable from here)
 
 # The comment's limit is a setting (LAZO_MAX_COMMENT_CHARS, checked by service.to_event); the
 # model only refuses what no setting allows.
@@ -58,6 +58,9 @@ class ResponseIn(BaseModel):
         f"at most {limits.ANSWERS_MAX}; keys lower_snake_case like the programme's questions"))
     comment: Comment | None = Field(None, description="at most LAZO_MAX_COMMENT_CHARS characters (default 5000)")
     case_id: CaseId | None = None
+    invitation_token: InvitationToken | None = Field(None, description=(
+        "the token of the survey planner's invitation link (a hidden field of the form): ties the answer to "
+        "its invitation"))
 
     @field_validator("answers")
     @classmethod

@@ -6,7 +6,7 @@ Configuration, not code: an admin writes it as JSON when creating the source, e.
      "answers": {"experience": "exp_ref", "worth": "worth_ref",
                  "recommend": {"field": "nps_ref", "scale": {"min": 0, "max": 10}}},
      "comment": "comment_ref", "email": "hidden.email", "touchpoint": {"value": "web"},
-     "case_id": "hidden.case_id"}
+     "case_id": "hidden.case_id", "invitation_token": "hidden.t"}
 
 A reference is a string (shorthand for {"field": …}) or an object:
 - `field`: the platform's name for the value (a question's ref/id/key/label, `hidden.<name>`,
@@ -59,6 +59,7 @@ class Mapping(BaseModel):
     name: Ref | None = None
     touchpoint: Ref | None = None
     case_id: Ref | None = None
+    invitation_token: Ref | None = None  # the survey planner's token, e.g. "hidden.t"
     attributes: dict[str, Ref] = {}
     # The platform's response id is used unless this says otherwise (generic JSON must say).
     response_id: Ref | None = None

@@ -229,6 +229,7 @@ def to_response(view: View, mapping: Mapping, *, source_id: str, program: str,
         "answers": answers,
         "comment": text("comment", mapping.comment),
         "case_id": text("case_id", mapping.case_id),
+        "invitation_token": text("invitation_token", mapping.invitation_token),
         "submitted_at": (text("submitted_at", mapping.submitted_at) if mapping.submitted_at
                          else as_text(view.submitted_at) if view.submitted_at else None),
     }
