@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from shared.background import Every
 from shared.http.app import build_app
-from shared.http.dashboard import router as dashboard_router
+from services.casework.api.dashboard import router as dashboard_router
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
