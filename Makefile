@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m shared.devrun
+	$(PY) -m ops.devrun
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -32,7 +32,7 @@ import httpx
 import uvloop
 
 from bench import comments, kafka, kpis, latency, loadgen, report, scale, soak, surveys, workload
-from shared.embedded_broker import free_port
+from ops.embedded_broker import free_port
 from shared.settings import SERVICES
 from tests.harness import KEYS, System
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.embedded_broker import EmbeddedBroker, free_port
+from ops.embedded_broker import EmbeddedBroker, free_port
 from shared.settings import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent

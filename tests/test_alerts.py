@@ -300,7 +300,7 @@ async def test_push_delivery_is_signed_and_retried_until_it_succeeds(system, pro
 
 
 async def test_an_unreachable_endpoint_is_retried_with_the_error_recorded(system, produce, uid):
-    from shared.embedded_broker import free_port
+    from ops.embedded_broker import free_port
 
     program = f"down-{uid}"
     async with system.client("alerts", "manager") as m:

@@ -23,7 +23,7 @@ import yaml
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from shared.embedded_broker import EmbeddedBroker, free_port
+from ops.embedded_broker import EmbeddedBroker, free_port
 from shared.events import Topic
 from shared.settings import SERVICES, Settings
 from tests.harness import drop_schemas
@@ -90,7 +90,7 @@ def test_compose_runs_real_modules(compose):
         assert modules, f"{name}: no `python -m` in its command {service['command']}"
         for module in modules:
             assert runnable(module), f"{name}: `python -m {module}` would not run"
-    assert modules_run_by(services["setup"]["command"]) == ["shared.provision", "shared.migrate"]
+    assert modules_run_by(services["setup"]["command"]) == ["ops.provision", "ops.migrate"]
 
 
 def test_compose_env_names_are_settings_or_the_images_own(compose):
@@ -308,7 +308,7 @@ def test_k8s_pods_run_real_modules_as_non_root(manifests):
     jobs = objects(manifests, "Job")
     job_modules = [m for job in jobs.values() for c in containers(job["spec"]["template"]["spec"])
                    for m in modules_run_by(c["command"])]
-    assert job_modules == ["shared.provision", "shared.migrate"]
+    assert job_modules == ["ops.provision", "ops.migrate"]
     for kind in ("Deployment", "Job"):
         for name, obj in objects(manifests, kind).items():
             pod = obj["spec"]["template"]["spec"]
@@ -413,13 +413,13 @@ async def test_the_images_entry_points_run(image):
     assert all(p.startswith(str(image["site"])) for p in found.stdout.split()), found.stdout
 
     # compose's and the Job's one-shots: topics (and the shared dev key, no keys being set), schemas
-    provision = run_in(image, "-m", "shared.provision")
+    provision = run_in(image, "-m", "ops.provision")
     assert provision.returncode == 0, provision.stdout + provision.stderr
     key = (image["app"] / "var" / "api-key").read_text().strip()
     partitions, programs = await topic_settings(image["bootstrap"])
     assert partitions == {t: 3 for t in Topic.ALL}
     assert programs.get("cleanup.policy") == "compact"
-    migrate = run_in(image, "-m", "shared.migrate")
+    migrate = run_in(image, "-m", "ops.migrate")
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     assert migrate.stdout.count("migrated") == len(SERVICES)
 

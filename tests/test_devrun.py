@@ -1,4 +1,4 @@
-"""`make run` (python -m shared.devrun) end to end: it starts the broker and the four services,
+"""`make run` (python -m ops.devrun) end to end: it starts the broker and the four services,
 prints the key, and stops everything it started on Ctrl-C, or when a service dies."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.embedded_broker import answers, free_port
+from ops.embedded_broker import answers, free_port
 from shared.settings import SERVICES
 from tests.harness import ROOT, drop_schemas
 from tests.support import poll
@@ -35,7 +35,7 @@ class DevRun:
                    PYTHONPATH=str(ROOT))
         if self.database_url:
             env.update(DATABASE_URL=self.database_url, LAZO_SCHEMA_PREFIX=self.schema_prefix)
-        self.process = subprocess.Popen([sys.executable, "-m", "shared.devrun"], cwd=ROOT, env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "ops.devrun"], cwd=ROOT, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

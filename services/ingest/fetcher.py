@@ -24,7 +24,8 @@ from shared.uow import UnitsOfWork
 from services.ingest import platform_api, queries, repository
 from services.ingest.domain.fetching import FetchFailure, next_attempt
 from services.ingest.domain.mapping import ADAPTERS
-from services.ingest.domain.platforms import PLATFORMS, base_url_problem
+from services.ingest.domain.platforms import PLATFORMS
+from services.ingest.platform_api import base_url_problem
 from services.ingest.metrics import FETCHES
 from services.ingest.models import Source
 from services.ingest.service import Intake

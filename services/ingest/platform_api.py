@@ -15,17 +15,50 @@ a survey definition's outline, a Qualtrics answer's `result`.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
 import httpx
 
-from shared.egress import UnsafePath, join_url
+from shared.egress import Egress, UnsafePath, host_of, join_url, origin_problem
 from shared.outbound import OutboundClient, RefusedTarget, Reply
 from services.ingest.domain.fetching import FetchFailure
 from services.ingest.domain.mapping.surveymonkey import outline
+from services.ingest.domain.platforms import Platform
 
 NOT_SHAPED = 422  # the answer is not the platform's document: no retry, quarantined with the reason
+
+# One DNS label of a datacenter or organisation host.
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def base_url_problem(platform: Platform, url: str, egress: Egress) -> str | None:
+    """Why Lazo must not call this platform API base URL, or None. It is an origin only (https, the
+    platform's own hosts, no path, query, fragment or credentials), so the token Lazo sends goes
+    only to the platform and its fixed path stays a path. With private targets allowed, a server
+    on this machine or its network is accepted too (an on-premise mirror; the tests' local API)."""
+    problem = origin_problem(url)
+    if problem:
+        return problem
+    if not platform.fetches:
+        return f"{platform.name} needs no API address"
+    host = host_of(url)
+    if egress.is_local(host):
+        return None
+    if host in platform.api_hosts or (platform.api_domain and _under(host, platform.api_domain)):
+        return None if url.lower().startswith("https://") else "must be https"
+    allowed = list(platform.api_hosts) or [f"<datacenter>.{platform.api_domain}",
+                                           f"<organisation>.<datacenter>.{platform.api_domain}"]
+    return f"not a {platform.name} API host: use https://{' or https://'.join(allowed)}"
+
+
+def _under(host: str, domain: str) -> bool:
+    """`<label>.<domain>` or `<label>.<label>.<domain>`, with DNS labels only."""
+    if not host.endswith("." + domain):
+        return False
+    labels = host[: -len(domain) - 1].split(".")
+    return 1 <= len(labels) <= 2 and all(_LABEL.fullmatch(label) for label in labels)
 
 
 def _retry_after(reply: Reply) -> float | None:

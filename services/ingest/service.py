@@ -42,12 +42,13 @@ from shared.uow import UnitOfWork, UnitsOfWork
 from services.ingest import queries, repository
 from services.ingest.domain import platforms
 from services.ingest.domain.mapping import ADAPTERS, Mapping, MappingError, map_document, platform_response_id
-from services.ingest.domain.platforms import (PLATFORMS, UnreadablePayload, base_url_problem, credential_errors,
+from services.ingest.domain.platforms import (PLATFORMS, UnreadablePayload, credential_errors,
                                               stored_credentials)
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn, scale_errors
 from services.ingest.domain.signatures import SignatureError
 from services.ingest.metrics import WEBHOOKS
+from services.ingest.platform_api import base_url_problem
 from services.ingest.models import QuarantineStage, QuarantineStatus, Source
 from services.ingest.source_cache import KnownSource, SourceCache
 

@@ -15,7 +15,7 @@ from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
 from services.scoring import handlers, service
 from services.scoring.analysis import Analysis
-from services.scoring.api import customers, kpis, programs, responses, taxonomy
+from services.scoring.api import customers, export, kpis, programs, responses, taxonomy
 from services.scoring.api import erasure as erasure_api
 from services.scoring.models import messaging, tombstones
 from services.scoring.reanalysis import Reanalyser
@@ -38,6 +38,6 @@ def make_runtime(settings: Settings) -> Runtime:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     return build_app("scoring", settings, routers=[customers.router, erasure_api.router, responses.router,
-                                                   kpis.router, programs.router, taxonomy.router],
+                                                   kpis.router, programs.router, taxonomy.router, export.router],
                      make_runtime=make_runtime,
                      description="Scores survey responses (IEC, segment), owns survey programmes, reports KPIs.")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.programs import ProgramDefinition
@@ -178,3 +178,32 @@ async def program(session: AsyncSession, name: str) -> ProgramDefinition:
     if found is None:
         raise NotFound(f"no programme '{name}'")
     return found
+
+
+# -- export ------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (Response.response_id, Response.customer_id, Response.program, Response.touchpoint,
+                  Response.submitted_at, Response.status, Response.reason, Response.iec, Response.segment,
+                  Response.recommend_0_10, Response.ces, Response.csat, Response.comment, Response.answers,
+                  Response.comment_analysis)
+
+
+async def export_page(session: AsyncSession, *, program: str | None, start: datetime | None, end: datetime | None,
+                      after: tuple[datetime, str] | None, limit: int) -> list[dict[str, Any]]:
+    """The next `limit` responses of the period (and programme), in (submitted_at, response_id) order
+    after `after`: the export reads page by page from where the last one stopped (keyset), so each
+    page costs the same however deep into the export it is, and nothing holds a cursor open."""
+    query = select(*EXPORT_COLUMNS)
+    if program is not None:
+        query = query.where(Response.program == program)
+    if start is not None:
+        query = query.where(Response.submitted_at >= start)
+    if end is not None:
+        query = query.where(Response.submitted_at < end)
+    if after is not None:
+        at, response_id = after
+        # The `>=` alone is what an index on submitted_at can seek to; the rest breaks the ties.
+        query = query.where(Response.submitted_at >= at,
+                            or_(Response.submitted_at > at, Response.response_id > response_id))
+    rows = await session.execute(query.order_by(Response.submitted_at, Response.response_id).limit(limit))
+    return [dict(row._mapping) for row in rows]

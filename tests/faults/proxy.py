@@ -12,7 +12,7 @@ import asyncio
 import threading
 from concurrent.futures import Future
 
-from shared.embedded_broker import free_port
+from ops.embedded_broker import free_port
 
 
 class TcpProxy:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.embedded_broker import free_port
+from ops.embedded_broker import free_port
 from shared.events import EventType, Topic
 from tests.faults.endpoints import HungEndpoint
 from tests.faults.ledger import post_batches, response

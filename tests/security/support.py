@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from shared.embedded_broker import free_port
+from ops.embedded_broker import free_port
 from tests.harness import ServiceProcess, drop_schemas
 from tests.support import poll
 

@@ -11,7 +11,7 @@ import asyncio
 
 import httpx
 
-from shared.embedded_broker import free_port
+from ops.embedded_broker import free_port
 from tests.harness import KEYS, ServiceProcess
 
 BURST = 3

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PROVISION = "from shared.provision import api_key; from shared.settings import Settings; print(api_key(Settings()))"
+PROVISION = "from ops.provision import api_key; from shared.settings import Settings; print(api_key(Settings()))"
 INGEST = ("from services.ingest.app import create_app; from shared.settings import Settings; "
           "create_app(Settings(LAZO_API_KEYS='k-0123456789abcdef:admin'))")
 

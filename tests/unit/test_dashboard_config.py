@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.http.dashboard import public_urls
+from services.casework.api.dashboard import public_urls
 from shared.settings import Settings as _Settings
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.egress import Egress, UnsafePath, join_url, origin_problem, url_problem
-from services.ingest.domain.platforms import PLATFORMS, base_url_problem
+from services.ingest.domain.platforms import PLATFORMS
+from services.ingest.platform_api import base_url_problem
 
 STRICT, LOCAL_OK = Egress(allow_private=False), Egress(allow_private=True)
 

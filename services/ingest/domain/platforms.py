@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.egress import Egress, host_of, origin_problem
 from services.ingest.domain import signatures
 from services.ingest.domain.signatures import SignatureError
 
 # Secrets and tokens shorter than this are guessable; longer than the other bound, not a credential.
 MIN_SECRET_CHARS = 16
 MAX_CREDENTIAL_CHARS = 2000
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -79,34 +76,6 @@ def credential_errors(platform: Platform, credentials: Mapping[str, str], api_ba
     if platform.fetches and not (api_base_url or platform.api_base_url):
         errors.append({"field": "api_base_url", "message": f"required for {platform.name} (its API's address)"})
     return errors
-
-
-def base_url_problem(platform: Platform, url: str, egress: Egress) -> str | None:
-    """Why Lazo must not call this platform API base URL, or None. It is an origin only (https, the
-    platform's own hosts, no path, query, fragment or credentials), so the token Lazo sends goes
-    only to the platform and its fixed path stays a path. With private targets allowed, a server
-    on this machine or its network is accepted too (an on-premise mirror; the tests' local API)."""
-    problem = origin_problem(url)
-    if problem:
-        return problem
-    if not platform.fetches:
-        return f"{platform.name} needs no API address"
-    host = host_of(url)
-    if egress.is_local(host):
-        return None
-    if host in platform.api_hosts or (platform.api_domain and _under(host, platform.api_domain)):
-        return None if url.lower().startswith("https://") else "must be https"
-    allowed = list(platform.api_hosts) or [f"<datacenter>.{platform.api_domain}",
-                                           f"<organisation>.<datacenter>.{platform.api_domain}"]
-    return f"not a {platform.name} API host: use https://{' or https://'.join(allowed)}"
-
-
-def _under(host: str, domain: str) -> bool:
-    """`<label>.<domain>` or `<label>.<label>.<domain>`, with DNS labels only."""
-    if not host.endswith("." + domain):
-        return False
-    labels = host[: -len(domain) - 1].split(".")
-    return 1 <= len(labels) <= 2 and all(_LABEL.fullmatch(label) for label in labels)
 
 
 def stored_credentials(platform: Platform, credentials: Mapping[str, str]) -> dict[str, str]:

@@ -18,8 +18,8 @@ import time
 
 import httpx
 
-from shared.embedded_broker import EmbeddedBroker, answers, split_bootstrap
-from shared.provision import api_key, create_topics
+from ops.embedded_broker import EmbeddedBroker, answers, split_bootstrap
+from ops.provision import api_key, create_topics
 from shared.settings import SERVICES, Settings
 
 GRACE_S = 10.0  # how long services get to shut down after SIGTERM before SIGKILL

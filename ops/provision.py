@@ -1,6 +1,6 @@
 """One-shot preparation of a deployment: the topics, and the development key when no keys are set.
 
-`make run` calls it before starting the services; docker-compose runs it as `python -m shared.provision`
+`make run` calls it before starting the services; docker-compose runs it as `python -m ops.provision`
 once, before the services start, so that they share one key and find their topics partitioned.
 """
 

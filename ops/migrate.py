@@ -1,4 +1,4 @@
-"""`python -m shared.migrate [service ...]`: bring services' schemas to their newest revision, then exit.
+"""`python -m ops.migrate [service ...]`: bring services' schemas to their newest revision, then exit.
 
 Every service also migrates itself when it boots (replicas serialise on an advisory lock), so this
 is not required; deployments run it once before a rollout (compose's `setup`, the Kubernetes Job)
@@ -33,7 +33,7 @@ async def migrate_all(settings: Settings, services: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.migrate",
+    parser = argparse.ArgumentParser(prog="python -m ops.migrate",
                                      description="Bring the services' schemas to their newest revision, then exit.")
     parser.add_argument("services", nargs="*", metavar="service", help=f"any of {', '.join(SERVICES)} (default: all)")
     args = parser.parse_args(argv)

@@ -1,0 +1,76 @@
+"""The responses export through the running system: responses in through ingest, scored, and
+exported by scoring as CSV and NDJSON for a programme and period."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tests.support import poll
+
+
+async def _own_program(system, program: str) -> None:
+    async with system.client("scoring", "admin") as scoring:
+        r = await scoring.put(f"/v1/programs/{program}",
+                              json={"questions": [{"key": k} for k in ("experience", "worth", "recommend")]})
+        assert r.status_code in (200, 201), r.text
+
+
+async def test_a_manager_exports_a_programmes_period_as_csv_and_ndjson(system, uid):
+    program = f"exp-{uid}"
+    await _own_program(system, program)
+    responses = [
+        (f"r-exp-{uid}-1", "2026-10-31T23:00:00Z", (9, 9, 10), None),  # the day before the period
+        (f"r-exp-{uid}-2", "2026-11-01T08:00:00Z", (3, 4, 5), "Nadie me devolvió la llamada"),
+        (f"r-exp-{uid}-3", "2026-11-02T12:30:00Z", (2, 2, 3), '=HYPERLINK("http://evil.example","clic")'),
+    ]
+    async with system.client("ingest", "ingest") as ingest:
+        for rid, at, (e, w, rec), comment in responses:
+            body = {"response_id": rid, "program": program, "submitted_at": at, "touchpoint": "web",
+                    "customer": {"id": f"C-{rid}"}, "comment": comment,
+                    "answers": {"experience": e, "worth": w, "recommend": rec}}
+
+            async def accepted(body=body):
+                r = await ingest.post("/v1/responses", json=body)
+                assert r.status_code in (202, 422), r.text
+                return r.status_code == 202  # 422 until ingest has learnt the new programme
+
+            await poll(accepted, timeout=60, what=f"ingest to accept programme {program}")
+    async with system.client("scoring", "manager") as manager:
+        async def scored():
+            got = [await manager.get(f"/v1/responses/{rid}") for rid, *_ in responses]
+            return all(r.status_code == 200 and r.json()["status"] == "scored" for r in got)
+
+        await poll(scored, timeout=60, what="the responses scored")
+        params = {"program": program, "from": "2026-11-01", "to": "2026-11-30"}
+
+        r = await manager.get("/v1/exports/responses", params=params)
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "text/csv; charset=utf-8"
+        assert r.headers["content-disposition"] == \
+            f'attachment; filename="lazo-responses-{program}-2026-11-01-2026-11-30.csv"'
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        assert [row["response_id"] for row in rows] == [responses[1][0], responses[2][0]]  # oldest first
+        assert rows[0]["iec"] == "4.0" and rows[0]["segment"] == "nunca_mas" and rows[0]["status"] == "scored"
+        assert rows[0]["comment"] == "Nadie me devolvió la llamada" and rows[0]["emotion"]  # analysed
+        assert rows[1]["comment"].startswith("'=HYPERLINK")  # a spreadsheet shows it, never runs it
+
+        r = await manager.get("/v1/exports/responses", params={**params, "format": "ndjson", "to": None})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/x-ndjson"
+        records = [json.loads(line) for line in r.text.splitlines()]
+        assert [x["response_id"] for x in records] == [responses[1][0], responses[2][0]]
+        assert records[0]["answers"] == {"experience": 3, "worth": 4, "recommend": 5}
+        assert records[0]["comment_analysis"]["emotion"] == rows[0]["emotion"]
+        assert records[1]["comment"].startswith("=HYPERLINK")  # NDJSON carries the text as written
+
+        everything = await manager.get("/v1/exports/responses", params={"program": program, "format": "ndjson"})
+        assert len(everything.text.splitlines()) == 3  # no period: the whole programme, streamed
+
+        for bad, field in (({"from": "yesterday"}, "from"), ({"format": "xlsx"}, "format"),
+                           ({"program": "no such/programme"}, "program")):
+            r = await manager.get("/v1/exports/responses", params=bad)
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
+    async with system.client("scoring", "agent") as agent, system.client("scoring", None) as anonymous:
+        assert (await agent.get("/v1/exports/responses")).status_code == 403
+        assert (await anonymous.get("/v1/exports/responses")).status_code == 401

@@ -1,0 +1,84 @@
+"""The responses export (services.scoring.domain.export, queries.export_page): records, CSV and
+NDJSON as loaders read them, and keyset paging that visits every row once in order."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from services.scoring import queries
+from services.scoring.domain import export
+from services.scoring.models import Base, Response
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+ANALYSIS = {"language": "es", "sentiment": -0.75, "polarity": "negative", "emotion": "rechazo",
+            "causes": [{"key": "billing", "evidence": "me cobraron dos veces", "polarity": "negative"},
+                       {"key": "responsiveness", "evidence": "nadie llama", "polarity": "negative"}],
+            "keyphrases": [], "analyzer": "builtin/1"}
+
+
+def row(i: int, **extra) -> dict:
+    return {"response_id": f"r-{i}", "customer_id": f"C-{i}", "program": "default", "touchpoint": "web",
+            "submitted_at": T0 + timedelta(minutes=i), "status": "scored", "reason": None, "iec": 2.33,
+            "segment": "nunca_mas", "recommend_0_10": 2, "ces": None, "csat": 4.0, "comment": "Me cobraron, dos veces",
+            "answers": {"worth": 3, "experience": 2}, "comment_analysis": ANALYSIS, **extra}
+
+
+def test_ndjson_keeps_the_nested_objects_one_per_line():
+    body = export.ndjson_chunk([export.record(row(1)), export.record(row(2, comment_analysis=None, comment=None))])
+    lines = body.decode().split("\n")
+    assert lines[-1] == "" and len(lines) == 3
+    first, second = map(json.loads, lines[:2])
+    assert first["submitted_at"] == "2026-11-01T09:01:00Z" and first["comment_analysis"]["emotion"] == "rechazo"
+    assert first["answers"] == {"worth": 3, "experience": 2} and first["nps_points"] == 2
+    assert second["comment_analysis"] is None and second["comment"] is None
+
+
+def test_csv_flattens_quotes_and_defuses_formulas():
+    hostile = row(3, comment='=HYPERLINK("http://evil.example","clic")', customer_id="@C-3", touchpoint="+web",
+                  status="rejected", reason="-missing answers: worth", iec=None, segment=None, comment_analysis=None)
+    body = (export.csv_header() + export.csv_chunk([export.record(row(1)), export.record(hostile)])).decode()
+    assert body.endswith("\r\n")
+    parsed = list(csv.DictReader(io.StringIO(body)))
+    assert list(parsed[0]) == list(export.CSV_COLUMNS)
+    assert parsed[0]["comment"] == "Me cobraron, dos veces" and parsed[0]["iec"] == "2.33"
+    assert (parsed[0]["emotion"], parsed[0]["causes"], parsed[0]["sentiment"]) == ("rechazo", "billing;responsiveness",
+                                                                                  "-0.75")  # a number stays one
+    assert json.loads(parsed[0]["answers"]) == {"experience": 2, "worth": 3}
+    assert parsed[1]["comment"].startswith("'=HYPERLINK") and parsed[1]["customer_id"] == "'@C-3"
+    assert parsed[1]["touchpoint"] == "'+web" and parsed[1]["reason"] == "'-missing answers: worth"
+    assert parsed[1]["iec"] == "" and parsed[1]["emotion"] == ""
+
+
+@pytest.fixture
+async def sessions(tmp_path):
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'scoring.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+async def test_keyset_pages_visit_every_row_once_in_order_ties_included(sessions):
+    async with sessions() as s, s.begin():
+        for i in range(53):  # every 5 responses share their second: ties broken by response_id
+            s.add(Response(**{**row(i), "submitted_at": T0 + timedelta(seconds=i // 5),
+                              "program": "p" if i % 4 else "other"}))
+    seen, after = [], None
+    async with sessions() as s:
+        while True:
+            page = await queries.export_page(s, program="p", start=T0 + timedelta(seconds=1),
+                                             end=T0 + timedelta(seconds=9), after=after, limit=4)
+            assert len(page) <= 4
+            seen += [r["response_id"] for r in page]
+            if len(page) < 4:
+                break
+            after = (page[-1]["submitted_at"], page[-1]["response_id"])
+    expected = [f"r-{i}" for i in range(53) if i % 4 and 1 <= i // 5 < 9]
+    assert sorted(seen, key=lambda r: (int(r[2:]) // 5, r)) == seen  # time order, then id
+    assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen))
