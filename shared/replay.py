@@ -78,8 +78,7 @@ async def _rerun(runtime: Any, letter: Any) -> None:
     runner = runtime.consumer(letter.consumer_group)
     if runner is None:
         raise Conflict(f"this service has no consumer group '{letter.consumer_group}' to replay it through")
-    await runner.handle([decode(letter.original)])
-    runtime.notify_outbox()
+    await runner.handle([decode(letter.original)])  # one unit of work: its commit wakes the relay
 
 
 async def _republish(runtime: Any, letter: Any) -> None:

@@ -114,10 +114,6 @@ class Runtime:
         if stop:
             self._on_stop.append(stop)
 
-    def notify_outbox(self) -> None:
-        if self.relay:
-            self.relay.notify()
-
     async def start(self) -> None:
         if self._migrations is not None:
             self.engine = db.make_engine(self.settings, self.service)

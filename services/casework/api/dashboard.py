@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from shared.errors import NotFound
+from shared.http.deps import SettingsDep
 from shared.http.headers import security_headers
 from shared.settings import SERVICES, Settings
 
@@ -59,18 +60,17 @@ def router() -> APIRouter:
         return RedirectResponse("/dashboard/", status_code=308)
 
     @r.get("/config.json")
-    async def config(request: Request) -> JSONResponse:
-        settings: Settings = request.app.state.settings
+    async def config(request: Request, settings: SettingsDep) -> JSONResponse:
         return JSONResponse({"services": public_urls(settings, request.url.netloc)},
                             headers=page_headers(settings, request.url.netloc))
 
     @r.get("/")
     @r.get("/{name}")
-    async def static(request: Request, name: str = "index.html") -> FileResponse:
+    async def static(request: Request, settings: SettingsDep, name: str = "index.html") -> FileResponse:
         path = files.get(name)
         if path is None:
             raise NotFound(f"no dashboard file '{name}'")
         return FileResponse(path, media_type=MEDIA_TYPES[path.suffix],
-                            headers=page_headers(request.app.state.settings, request.url.netloc))
+                            headers=page_headers(settings, request.url.netloc))
 
     return r

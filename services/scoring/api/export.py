@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from shared import export as formats
 from shared.http.auth import Manager
+from shared.http.doors import personal_data
 from shared.http.deps import UowDep
 from shared.http.export import STREAMED, Format, From, Program, To, export_filename, streamed
 from shared.periods import Period, period
@@ -30,7 +31,8 @@ async def _page(uow: UnitsOfWork, program: str | None, span: Period, last: dict 
                                          limit=PAGE_ROWS)
 
 
-@router.get("/responses", response_class=StreamingResponse, responses=STREAMED)
+@router.get("/responses", response_class=StreamingResponse, responses=STREAMED,
+            dependencies=[personal_data()])  # in the audit trail: who exported what, when
 async def export_responses(uow: UowDep, _: Manager, program: Program = None, from_: From = None, to: To = None,
                            format: Format = "csv") -> StreamingResponse:
     """Every response submitted in the period (`from`/`to` inclusive, either or both open), oldest
