@@ -100,3 +100,12 @@ async def test_a_manager_exports_a_programmes_period_as_csv_and_ndjson(system, u
         r = await manager.get("/v1/exports/cases", params={"program": program, "format": "ndjson"})
         records = {x["case_id"]: x for x in map(json.loads, r.text.splitlines())}
         assert records[worked]["timeline"][-1]["to_status"] == "contacted"
+
+    # Each export is an audited read of personal data: who exported, which route, with what status.
+    async with system.client("casework", "admin") as admin:
+        async def audited():
+            items = (await admin.get("/v1/audit", params={"kind": "read", "limit": 500})).json()["items"]
+            routes = {(i["service"], i["route"], i["status"]) for i in items if i["role"] == "manager"}
+            return {("scoring", "/v1/exports/responses", 200), ("casework", "/v1/exports/cases", 200)} <= routes
+
+        await poll(audited, timeout=60, what="the exports in the audit trail")
