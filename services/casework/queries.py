@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.casework.domain.case import WORKING, Breach, Status
 from services.casework.domain.sla import Sla
 from services.casework.domain.teams import EVERY_CASE, TeamScope
-from services.casework.models import CaseAlertRow, CaseRow, OutcomeRow, ProgramSlaRow, TimelineRow
+from services.casework.models import AuditRow, CaseAlertRow, CaseRow, OutcomeRow, ProgramSlaRow, TimelineRow
 
 # Enough for any customer's renewals; the experiment reads the newest.
 OUTCOMES_SHOWN = 500
@@ -97,3 +97,42 @@ async def outcomes_of(session: AsyncSession, customer_id: str, program: str | No
         query = query.where(OutcomeRow.program == program)
     return list((await session.scalars(
         query.order_by(OutcomeRow.on.desc(), OutcomeRow.program).limit(OUTCOMES_SHOWN))).all())
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of `GET /v1/audit`; `customer_digests`: the keyed digests of the customer asked about."""
+
+    service: str | None = None
+    kind: str | None = None
+    actor: str | None = None
+    customer_digests: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        a = AuditRow
+        where = []
+        if self.service is not None:
+            where.append(a.service == self.service)
+        if self.kind is not None:
+            where.append(a.kind == self.kind)
+        if self.actor is not None:
+            where.append(a.actor == self.actor)
+        if self.customer_digests:  # 64 hex characters each, space-separated: a whole-word match
+            where.append(or_(*(a.customer_digests.contains(d) for d in self.customer_digests)))
+        if self.start is not None:
+            where.append(a.at >= self.start)
+        if self.end is not None:
+            where.append(a.at < self.end)
+        return where
+
+
+async def audit_records(session: AsyncSession, query: AuditQuery, *, limit: int, offset: int
+                        ) -> tuple[list[AuditRow], int]:
+    """Newest first, with the total matching."""
+    where = query.conditions()
+    total = await session.scalar(select(func.count()).select_from(AuditRow).where(*where))
+    rows = (await session.scalars(select(AuditRow).where(*where)
+                                  .order_by(AuditRow.at.desc(), AuditRow.audit_id).limit(limit).offset(offset))).all()
+    return list(rows), int(total or 0)

@@ -121,6 +121,17 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
         await expect(page.locator("#tp-bars .hbar")).to_have_count(3, timeout=WAIT_MS)
         await expect(page.locator("#trend-chart canvas").first).to_be_visible(timeout=WAIT_MS)
 
+        # What the comments say: the emotion mix, the causes and the drivers are the API's.
+        said = (await scoring.get("/v1/kpis/comments", params={"program": program})).json()
+        assert said["analysed"] == 3
+        for emotion, n in said["emotions"].items():
+            await expect(page.locator(f'#emotion-list [data-emotion="{emotion}"] b')).to_have_text(str(n),
+                                                                                                  timeout=WAIT_MS)
+        for cause in said["causes"]:
+            await expect(page.locator(f'#cause-list [data-cause="{cause["key"]}"] b')).to_have_text(
+                str(cause["mentions"]), timeout=WAIT_MS)
+        await expect(page.get_by_test_id("comments-card")).to_contain_text("3 comments analysed", timeout=WAIT_MS)
+
         # Live: a new response shows up without a reload (a happy customer: no alert, no case).
         happy = {"experience": 9, "worth": 9, "recommend": 10}
         body = response(f"r-{uid}-4", f"C-{uid}-4", program, happy, "web", None)
@@ -136,6 +147,10 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
         panel = page.get_by_test_id("case-panel")
         await expect(panel).to_be_visible(timeout=WAIT_MS)
         await expect(panel.get_by_test_id("case-status")).to_have_text("Open", timeout=WAIT_MS)
+        # The comment, with the words that made the suggestion marked; the agent confirms it.
+        await expect(panel.get_by_test_id("case-comment").locator('mark[data-cause="responsiveness"]')).to_have_text(
+            "devolvió la llamada", timeout=WAIT_MS)
+        await panel.get_by_test_id("suggested-causes").locator('[data-cause="responsiveness"]').click()
         cause = f"Factura duplicada {uid}"
         await panel.get_by_test_id("cause-input").fill(cause)
         await panel.locator('button[data-action="contacted"]').click()
@@ -145,9 +160,12 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
 
         moved = (await casework.get(f"/v1/cases/{case['case_id']}")).json()
         assert moved["status"] == "contacted" and moved["cause"] == cause
+        assert (moved["cause_key"], moved["suggestion_kept"]) == ("responsiveness", True)
         last = moved["timeline"][-1]
         assert (last["from"], last["to"], last["cause"]) == ("open", "contacted", cause)
         assert last["by"].startswith("manager:")
+        # The agent kept the analysis's suggestion: the case KPIs say so (read every few ticks).
+        await expect(page.get_by_test_id("suggestion-kept")).to_contain_text("(1 of 1)", timeout=WAIT_MS)
         # The queue follows: the row shows the new state.
         row = page.locator(f'#cases-body tr[data-case-id="{case["case_id"]}"]')
         await expect(row.get_by_test_id("status")).to_have_text("Contacted", timeout=WAIT_MS)

@@ -28,6 +28,14 @@
   // DOMAIN.md's touchpoints, asked one by one while scoring's KPIs do not list them.
   const TOUCHPOINTS = ["sales", "billing", "support", "contact_center", "collections", "web", "email", "chat",
                        "social", "store", "ads", "mailings"];
+  // The seed's five emotional states (docs/comment-analysis.md), from "lo detesto" to "me encanta".
+  const EMOTIONS = [
+    { key: "rechazo", name: "Rechazo", color: "#b3261e" },
+    { key: "decadencia", name: "Decadencia", color: "#e8a33d" },
+    { key: "indiferencia", name: "Indiferencia", color: "#7a8aa6" },
+    { key: "disfrutable", name: "Disfrutable", color: "#6cbf8f" },
+    { key: "extasis", name: "Éxtasis", color: "#2e9e6a" },
+  ];
   const STATUS_LABEL = {
     open: "Open", contacted: "Contacted", analysing: "Analysing", responded: "Responded",
     closed: "Closed", unreachable: "Unreachable", control: "Control group",
@@ -46,7 +54,7 @@
     tick: 0,
     busy: false,
     timer: null,
-    trendKey: null, tpKey: null,
+    trendKey: null, tpKey: null, commentsKey: null,
     chart: null,
   };
 
@@ -212,7 +220,7 @@
     $("main").hidden = false;
     stopPolling();
     state.tick = 0;
-    state.trendKey = state.tpKey = null;
+    state.trendKey = state.tpKey = state.commentsKey = null;
     refresh();
     state.timer = setInterval(refresh, TICK_MS);
   }
@@ -235,7 +243,7 @@
         loadCases(), loadAlerts(), loadOverdue(),
         state.openCase ? loadCase(state.openCase) : null,
         state.linkedAlert ? openLinkedCase() : null,
-        loadTrend(kpis), loadTouchpoints(kpis),
+        loadTrend(kpis), loadTouchpoints(kpis), loadComments(kpis, slow),
         slow ? loadCaseKpis() : null, slow ? loadExperiment() : null, slow ? loadDeadLetters() : null,
       ]);
       setLive("ok", `Live · ${new Date().toLocaleTimeString("en-GB")}`);
@@ -328,6 +336,70 @@
         h("span", {}, h("span.swatch", { style: `background:${s.color}` }), s.name),
         h("span", {}, h("b", {}, fmtInt(n)), " ", h("span.muted", {}, total ? `${pct(n, total).toFixed(0)}%` : "")));
     }));
+  }
+
+  // -- what comments say ----------------------------------------------------------------------
+
+  async function loadComments(kpis, slow) {
+    const key = `${state.program}|${kpis.count}|${kpis.not_scored}`;
+    if (key === state.commentsKey && !slow) return;  // re-analyses change it too: re-read now and then
+    const [mix, drivers] = await Promise.all([
+      optional("scoring", "/v1/kpis/comments", { params: programParam() }),
+      optional("scoring", "/v1/kpis/drivers", { params: programParam() }),
+    ]);
+    state.commentsKey = key;
+    renderComments(mix, drivers);
+  }
+
+  function renderComments(mix, drivers) {
+    if (!mix) {
+      $("comments-note").textContent = "not available";
+      return;
+    }
+    const total = mix.analysed || 0;
+    $("comments-note").textContent = `${plural(total, "comment")} analysed`;
+    fill($("emotion-bar"), EMOTIONS.map((e) => {
+      const n = mix.emotions[e.key] || 0;
+      return n ? h("span", { style: `width:${pct(n, total)}%;background:${e.color}`, title: `${e.name}: ${n}` }) : null;
+    }));
+    fill($("emotion-list"), EMOTIONS.map((e) => {
+      const n = mix.emotions[e.key] || 0;
+      return h("li", { "data-emotion": e.key },
+        h("span", {}, h("span.swatch", { style: `background:${e.color}` }), e.name),
+        h("span", {}, h("b", {}, fmtInt(n)), " ", h("span.muted", {}, total ? `${pct(n, total).toFixed(0)}%` : "")));
+    }));
+    fill($("cause-list"), mix.causes.length ? mix.causes.slice(0, 10).map((c) => h("li", { "data-cause": c.key },
+      h("span", {}, humanize(c.key)),
+      h("span", {}, h("b", {}, fmtInt(c.mentions)), " ",
+        h("span.muted", {}, `${fmtInt(c.negative)} negative · ${fmtInt(c.positive)} positive`))))
+      : h("li.empty", {}, "No causes mentioned yet."));
+    const rows = ((drivers && drivers.drivers) || []).filter((d) => isNum(d.impact)).slice(0, 6);
+    fill($("driver-list"), rows.length ? rows.map((d) => h("li", { "data-driver": d.key },
+      h("span", {}, humanize(d.key)),
+      h("span", {}, h(`b.${d.impact < 0 ? "impact-neg" : "impact-pos"}`, {}, signed(d.impact, 1)), " ",
+        h("span.muted", {}, `${fmt1(d.with.iec_mean)} (${fmtInt(d.with.count)}) vs ${fmt1(d.without.iec_mean)} ` +
+          `(${fmtInt(d.without.count)})`))))
+      : h("li.empty", {}, "Needs comments with and without a cause."));
+  }
+
+  /** The comment as text, the analysis's evidence marked (never as HTML: it is the customer's). */
+  function commentWithEvidence(comment, causes) {
+    const spans = [];
+    for (const c of causes || []) {
+      const at = c.evidence ? comment.indexOf(c.evidence) : -1;
+      if (at >= 0 && !spans.some(([s, e]) => at < e && at + c.evidence.length > s)) {
+        spans.push([at, at + c.evidence.length, c.key]);
+      }
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    const parts = [];
+    let from = 0;
+    for (const [start, end, key] of spans) {
+      parts.push(comment.slice(from, start), h("mark", { title: humanize(key), "data-cause": key }, comment.slice(start, end)));
+      from = end;
+    }
+    parts.push(comment.slice(from));
+    return h("p.comment-quote", { "data-testid": "case-comment" }, "“", parts, "”");
   }
 
   function renderHistogram(distribution) {
@@ -609,13 +681,18 @@
     const version = `${c.status}|${c.timeline.length}|${c.overdue}`;
     const sameCase = body.dataset.caseId === caseId;
     if (!fresh && sameCase && body.dataset.version === version) return;
-    const scores = await optional("scoring", `/v1/customers/${encodeURIComponent(c.customer_id)}`).catch(() => null);
+    const [scores, alerts] = await Promise.all([
+      optional("scoring", `/v1/customers/${encodeURIComponent(c.customer_id)}`).catch(() => null),
+      optional("alerts", "/v1/alerts", { params: { customer_id: c.customer_id, limit: 20 } }).catch(() => null),
+    ]);
     if (state.openCase !== caseId) return;
-    renderCase(c, scores, { keepForm: !fresh && sameCase && body.dataset.status === c.status });
+    const ids = new Set((c.alerts || []).map((a) => a.alert_id));
+    const alert = ((alerts && alerts.items) || []).find((a) => ids.has(a.alert_id) && a.comment);
+    renderCase(c, scores, { keepForm: !fresh && sameCase && body.dataset.status === c.status, alert });
     Object.assign(body.dataset, { caseId, version, status: c.status });
   }
 
-  function renderCase(c, scores, { keepForm }) {
+  function renderCase(c, scores, { keepForm, alert }) {
     $("panel-title").textContent = c.customer.name || c.customer_id;
     $("panel-sub").textContent = `${c.customer_id} · ${c.customer.email || "no email"} · case ${c.case_id}`;
     const oldForm = keepForm ? $("panel-body").querySelector(".actions") : null;
@@ -624,6 +701,8 @@
       kv("Programme", c.program),
       kv("Owner", c.owner || "unassigned"),
       kv("Cause", c.cause || "not recorded yet"),
+      c.cause_key ? kv("Cause key", `${humanize(c.cause_key)}${c.suggestion_kept === true ? " (suggested)"
+        : c.suggestion_kept === false ? " (not a suggestion)" : ""}`) : null,
       kv("Opened", dateTime(c.opened_at)),
       due ? kv(`Due (${due[0]})`, dateTime(due[1])) : null,
       isNum(c.current_feeling) ? kv("Feels now", fmt1(c.current_feeling)) : null,
@@ -633,6 +712,10 @@
       h("div.status-line", {}, h("span", { "data-testid": "case-status" }, statusBadge(c.status)),
         c.breaches.map((b) => h("span.badge.late", {}, `${humanize(b)} overdue`))),
       h("section", {}, details),
+      alert ? h("section", {}, h("h3", {}, "What the customer wrote"),
+        commentWithEvidence(alert.comment, pick(alert, "comment_analysis.causes")),
+        alert.comment_analysis ? h("p.muted", {}, `${humanize(alert.comment_analysis.emotion)} · ` +
+          `${alert.comment_analysis.analyzer}`) : null) : null,
       oldForm || actionsFor(c),
       scores && scores.history && scores.history.length > 1 ? h("section", {}, h("h3", {}, "IEC history"),
         h("p", {}, scores.history.slice(0, 8).reverse().map((r) => [segChip(r.segment), " ", fmt1(r.iec), "  "]))) : null,
@@ -691,6 +774,17 @@
                                placeholder: c.owner || "e.g. billing-team" });
     const cause = h("input", { id: "act-cause", type: "text", maxlength: "500", "data-testid": "cause-input",
                                placeholder: "Cause found with the customer" });
+    // The analysis's suggestions: choosing one records its key with the first contact.
+    let causeKey = null;
+    const chips = (c.suggested_causes || []).map((s) => h("button.suggestion", {
+      type: "button", "data-cause": s.key, "aria-pressed": "false", title: `“${s.evidence}”`,
+      onclick: (e) => {
+        const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
+        for (const b of e.currentTarget.parentElement.children) b.setAttribute("aria-pressed", "false");
+        e.currentTarget.setAttribute("aria-pressed", String(on));
+        causeKey = on ? s.key : null;
+      },
+    }, humanize(s.key)));
     const feeling = h("input", { id: "act-feeling", type: "number", min: "1", max: "10", step: "0.1", placeholder: "1–10" });
 
     const send = async (button, path, payload) => {
@@ -710,7 +804,10 @@
       type: "button", "data-action": to,
       onclick: (e) => {
         const payload = { to, note: note.value.trim() || null, owner: owner.value.trim() || null };
-        if (to === "contacted") payload.cause = cause.value.trim() || null;
+        if (to === "contacted") {
+          payload.cause = cause.value.trim() || null;
+          if (causeKey) payload.cause_key = causeKey;
+        }
         send(e.currentTarget, "transitions", payload);
       },
     }, label) : null;
@@ -725,7 +822,10 @@
 
     return h("section.actions", { "data-testid": "actions" },
       h("h3", {}, "Work the case"),
-      allowed.has("contacted") ? h("label", {}, "Cause (required to mark contacted)", cause) : null,
+      allowed.has("contacted") && chips.length ? h("div", {}, h("span.muted", {}, "Suggested causes (from the comment):"),
+        h("div.suggestions", { "data-testid": "suggested-causes" }, chips)) : null,
+      allowed.has("contacted") ? h("label", {}, chips.length ? "Cause (or choose a suggestion)"
+        : "Cause (required to mark contacted)", cause) : null,
       h("div.row", {}, h("label", {}, "Owner", owner)),
       h("label", {}, "Note", note),
       h("div.row", {},
@@ -777,7 +877,11 @@
           ? `${fmtPct(100 * k.confirmed.share)} (${fmtInt(k.confirmed.closed)})` : "—"),
         kv("SLA first contact", compliance(sla.first_contact)),
         kv("SLA close", compliance(sla.close)),
-        kv("Cases", `${fmtInt(k.cases)}${k.control_cases ? ` + ${fmtInt(k.control_cases)} control` : ""}`)),
+        kv("Cases", `${fmtInt(k.cases)}${k.control_cases ? ` + ${fmtInt(k.control_cases)} control` : ""}`),
+        k.suggestions ? h("div", { "data-testid": "suggestion-kept" }, h("dt", {}, "Agent kept the suggested cause"),
+          h("dd", {}, isNum(k.suggestions.kept_share)
+            ? `${fmtPct(100 * k.suggestions.kept_share)} (${fmtInt(k.suggestions.kept)} of ${fmtInt(k.suggestions.chosen)})`
+            : "—")) : null),
       h("div.kpi-sections", {},
         miniTable(`Backlog (${fmtInt(k.backlog.total)})`,
           byStatus.length ? byStatus.map(([st, n]) => [statusBadge(st), fmtInt(n)]) : [["empty", ""]]),
