@@ -8,6 +8,8 @@ figure is read against theirs.
 `--only scale` times scoring draining a backlog with one replica, then two in the same group;
 `--soak SECONDS` holds a paced load instead, reporting every few seconds and memory at the end;
 `--pg` runs the services on PostgreSQL (schemas of their own, dropped at the end) instead of SQLite.
+`--only surveys`: the survey planner planning a month for `--contacts` (1,000,000) on its own database
+(bench/surveys.py).
 `--only comments`: the comment analyzer's accuracy on the labelled sets and its speed on one core,
 and scoring's throughput with analysis on against off (bench/comments.py).
 """
@@ -29,12 +31,12 @@ from pathlib import Path
 import httpx
 import uvloop
 
-from bench import comments, kafka, kpis, latency, loadgen, report, scale, soak, workload
+from bench import comments, kafka, kpis, latency, loadgen, report, scale, soak, surveys, workload
 from ops.embedded_broker import free_port
 from shared.settings import SERVICES
 from tests.harness import KEYS, System
 
-PHASES = ("single", "webhook", "batch", "latency", "ceilings", "kpis", "comments", "scale")
+PHASES = ("single", "webhook", "batch", "latency", "ceilings", "kpis", "comments", "scale", "surveys")
 PARTITIONS = 6  # as `make run`
 
 
@@ -48,6 +50,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", choices=PHASES, help="run one phase")
     kpis.add_arguments(p)
     comments.add_arguments(p)
+    surveys.add_arguments(p)
     p.add_argument("--connections", type=int, default=64, help="concurrent connections for single POSTs")
     p.add_argument("--procs", type=int, default=max(1, min(2, (os.cpu_count() or 2) // 2)),
                    help="load-generator processes (default: 1 on a 2-core machine)")
@@ -217,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
             print("\n" + comments.render(results["comments"]))
             say(f"figures saved to {report.save(results)}")
             return 0
+    if args.only in (None, "surveys"):  # the planner planning a month, on its own scratch database
+        results["surveys"] = surveys.run(args)
+        if args.only == "surveys":
+            print("\n" + surveys.render(results["surveys"]))
+            say(f"figures saved to {report.save(results)}")
+            return 0
     if args.only in (None, "kpis"):  # scoring's KPI queries, on their own scratch database
         results["kpis"] = kpis.run(args)
         if args.only == "kpis":
@@ -225,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     services = () if args.only == "ceilings" else SERVICES
     with tempfile.TemporaryDirectory(prefix="lazo-bench-") as tmp:
-        say("starting the embedded broker" + (" and the four services" if services else ""))
+        say("starting the embedded broker" + (" and the five services" if services else ""))
         system = System(Path(tmp), services=services,
                         # The per-key rate limit (2000/s by default) would cap what is measured.
                         extra_env={"LAZO_LOG_LEVEL": "WARNING", "LAZO_KAFKA_PARTITIONS": str(PARTITIONS),
@@ -248,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + kpis.render(results["kpis"]))
     if "comments" in results:
         print("\n" + comments.render(results["comments"]))
+    if "surveys" in results:
+        print("\n" + surveys.render(results["surveys"]))
     say(f"figures saved to {report.save(results)}")
     return 0
 

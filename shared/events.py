@@ -31,8 +31,9 @@ class Topic:
     DEADLETTER = "lazo.deadletter.v1"
     CONTACTS = "lazo.contacts.v1"  # a CRM's contacts, for the survey planner
     INVITATIONS = "lazo.invitations.v1"  # the survey planner's invitations
+    AUDIT = "lazo.audit.v1"  # who read personal data or changed settings, from every service
 
-    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, OUTCOMES, ERASURES, DEADLETTER, CONTACTS, INVITATIONS)
+    ALL = (RESPONSES, SCORES, ALERTS, CASES, PROGRAMS, OUTCOMES, ERASURES, DEADLETTER, CONTACTS, INVITATIONS, AUDIT)
 
 
 class EventType:
@@ -57,6 +58,7 @@ class EventType:
     SURVEY_RESPONDED = "lazo.survey.responded"
     SURVEY_EXPIRED = "lazo.survey.expired"
     SURVEY_FOLLOWUP_EXPIRED = "lazo.survey.followup_expired"
+    AUDIT_RECORDED = "lazo.audit.recorded"
 
 
 # Which topic carries each event type (the table in CONTRACT.md).
@@ -71,6 +73,7 @@ _TOPIC_OF = {
     EventType.CUSTOMER_ERASURE_REQUESTED: Topic.ERASURES, EventType.CUSTOMER_ERASED: Topic.ERASURES,
     EventType.DEADLETTERED: Topic.DEADLETTER,
     EventType.CONTACT_UPSERTED: Topic.CONTACTS,
+    EventType.AUDIT_RECORDED: Topic.AUDIT,
     EventType.SURVEY_DUE: Topic.INVITATIONS, EventType.SURVEY_SUPPRESSED: Topic.INVITATIONS,
     EventType.SURVEY_REMINDED: Topic.INVITATIONS, EventType.SURVEY_RESPONDED: Topic.INVITATIONS,
     EventType.SURVEY_EXPIRED: Topic.INVITATIONS, EventType.SURVEY_FOLLOWUP_EXPIRED: Topic.INVITATIONS,

@@ -27,3 +27,6 @@ DEAD_LETTERS_PENDING = Gauge("lazo_dead_letters_pending", "Dead letters waiting 
                              ["service"])
 DEAD_LETTER_REPLAYS = Counter("lazo_dead_letter_replays_total", "Dead-letter replays asked for over HTTP",
                               ["service", "kind", "result"])
+AUDIT_RECORDS = Counter("lazo_audit_records_total", "Audit records written (reads of personal data, changes)",
+                        ["service", "kind"])
+AUDIT_FAILURES = Counter("lazo_audit_failures_total", "Audit records that could not be written", ["service"])

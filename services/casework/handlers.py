@@ -20,6 +20,7 @@ from typing import TypeVar
 from shared.bus import Handler, every_delivery
 from shared.clock import Clock, as_utc
 from shared.contracts.alerts import AlertRaised
+from shared.contracts.audit import AuditRecorded
 from shared.contracts.invitations import SurveyInvitation
 from shared.contracts.outcomes import OutcomeRecorded
 from shared.contracts.scores import ScoreComputed
@@ -56,6 +57,15 @@ def table(guard: ErasureGuard, clock: Clock, *, earliest: date) -> dict[str, Han
         EventType.OUTCOME_RECORDED: every_delivery(partial(take_outcomes, guard, clock, earliest)),
         EventType.SURVEY_FOLLOWUP_EXPIRED: partial(take_expired_follow_ups, guard),
     }
+
+
+def audit_table() -> dict[str, Handler]:
+    """Casework's audit consumer (group `casework-audit`): every service's audit records, kept."""
+    return {EventType.AUDIT_RECORDED: take_audit_records}
+
+
+async def take_audit_records(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
+    await repository.store_audit_records(tx.session, [e.parse(AuditRecorded) for e in events])
 
 
 def erasure_table(guard: ErasureGuard) -> dict[str, Handler]:

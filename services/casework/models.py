@@ -120,3 +120,25 @@ class OutcomeRow(Base):
     revenue: Mapped[float | None] = mapped_column(Float)
     event_id: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AuditRow(Base):
+    """One audit record from any service (shared.contracts.audit): kept for `GET /v1/audit`,
+    append-only (nothing in Lazo updates or deletes them; retention is the operator's)."""
+
+    __tablename__ = "audit_records"
+
+    audit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    service: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(8))
+    route: Mapped[str] = mapped_column(String(300))
+    resource: Mapped[dict] = mapped_column(JSON)
+    customer_digests: Mapped[str] = mapped_column(Text)  # space-separated keyed digests (64 hex each)
+    status: Mapped[int] = mapped_column(Integer)
+    client: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_audit_records_at", "at"), Index("ix_audit_records_actor_at", "actor", "at"))

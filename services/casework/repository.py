@@ -18,12 +18,13 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts.audit import AuditRecorded
 from shared.contracts.outcomes import OutcomeRecorded
 from shared.db import is_postgres
 from services.casework.domain.case import Breach, Case, CaseChange, Status
 from services.casework.domain.outcomes import latest_per_key
 from services.casework.domain.sla import Sla
-from services.casework.models import CaseAlertRow, CaseRow, OutcomeRow, ProgramSlaRow, TimelineRow
+from services.casework.models import AuditRow, CaseAlertRow, CaseRow, OutcomeRow, ProgramSlaRow, TimelineRow
 from services.casework.queries import overdue_conditions
 
 # The aggregate's persistent fields are exactly the row's columns (minus the lock).
@@ -175,6 +176,18 @@ async def store_outcomes(session: AsyncSession, reports: Sequence[tuple[str, Out
         # The event id covers the content: the same report again leaves the row (and recorded_at) alone.
         where=OutcomeRow.__table__.c.event_id != statement.excluded.event_id)
     await session.execute(statement)
+
+
+async def store_audit_records(session: AsyncSession, records: Sequence[AuditRecorded]) -> None:
+    """Append audit records; one already kept (the same id delivered again) stays as it was."""
+    if not records:
+        return
+    rows = [{"audit_id": r.audit_id, "at": r.at, "service": r.service, "kind": r.kind, "actor": r.actor,
+             "role": r.role, "method": r.method, "route": r.route, "resource": r.resource,
+             "customer_digests": " ".join(r.customer_digests), "status": r.status, "client": r.client}
+            for r in records]
+    dialect = postgresql if is_postgres(session.bind) else sqlite
+    await session.execute(dialect.insert(AuditRow.__table__).values(rows).on_conflict_do_nothing())
 
 
 async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict[str, int]:

@@ -22,9 +22,9 @@ import asyncio
 import logging
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from shared.background import BackgroundTask
 from shared.errors import Conflict
@@ -37,7 +37,7 @@ from services.surveys.domain.periods import Period, period_of
 from services.surveys.domain.plans import SurveyPlan
 from services.surveys.domain.rules import ContactRules, InvitationKind, Reason, decide
 from services.surveys.domain.schedule import (DueInvitation, Scheduled, Suppressed, due_on, expiry_at, nominal_day,
-                                              reminder_at, spread, zone_of)
+                                              reminder_at, schedule, spread, zone_of)
 from services.surveys.domain.tokens import TokenKeys
 from services.surveys.domain.windows import local_date
 from services.surveys.models import ContactRow, InvitationRow, OpenCaseRow, PlanRow, SendRow
@@ -64,6 +64,9 @@ class Planner(BackgroundTask):
         self._public_url = runtime.settings.surveys_public_url
         self._rules = ContactRules(runtime.settings.contact_frequency_days)
         self._holder = f"{uuid.uuid4().hex[:12]}"
+        # programme -> (its plan's version, the period, the contacts' last change) last planned ahead:
+        # while none of the three changes, a round has nothing to plan and skips the scan.
+        self._planned: dict[str, tuple] = {}
         self._lock = asyncio.Lock()  # the loop and a "plan now" call never overlap in one process
         self.last_round: dict | None = None
 
@@ -94,9 +97,10 @@ class Planner(BackgroundTask):
             now = self._runtime.clock.now()
             counts: Counter[str] = Counter()
             async with self._runtime.uow.read() as session:
-                plans = [repo.plan_of(r) for r in await session.scalars(select(PlanRow).order_by(PlanRow.program))]
-            for plan in plans:
-                await self._plan(plan, now, counts)
+                plans = [(repo.plan_of(r), r.updated_at)
+                         for r in await session.scalars(select(PlanRow).order_by(PlanRow.program))]
+            for plan, version in plans:
+                await self._plan(plan, version, now, counts)
                 await self._lease()
             await self._fall_due(now, counts)
             await self._remind(now, counts)
@@ -107,12 +111,72 @@ class Planner(BackgroundTask):
 
     # -- 1. plan -------------------------------------------------------------------------------
 
-    async def _plan(self, plan: SurveyPlan, now: datetime, counts: Counter) -> None:
+    async def _plan(self, plan: SurveyPlan, version: datetime, now: datetime, counts: Counter) -> None:
         async with self._runtime.uow.read() as session:
             stored = await session.scalars(select(ContactRow.time_zone).distinct())
             zones = {z or plan.default_time_zone for z in stored}
-        for day in sorted({local_date(z, now) for z in zones}):
-            await self._plan_day(plan, day, now, counts)
+        days = sorted({local_date(z, now) for z in zones})
+        if plan.daily_cap is not None:
+            for day in days:  # the cap is a day's: each day's due invitations, earliest-due first
+                await self._plan_day(plan, day, now, counts)
+            return
+        for period in sorted({period_of(plan.cadence, d) for d in days}, key=lambda p: p.start):
+            mark = (version, period.key, await self._contacts_changed())
+            if self._planned.get(plan.program) == mark:
+                continue  # nothing new since this period was planned: no scan
+            await self._plan_ahead(plan, period, now, counts)
+            self._planned[plan.program] = mark
+
+    async def _contacts_changed(self) -> tuple:
+        """How many contacts there are and their last change: a new or changed contact moves it (the
+        count covers a manual clock set back, whose changes can be dated before the last)."""
+        async with self._runtime.uow.read() as session:
+            return tuple((await session.execute(select(func.count(), func.max(ContactRow.updated_at)))).one())
+
+    async def _plan_ahead(self, plan: SurveyPlan, period: Period, now: datetime, counts: Counter) -> None:
+        """Without a daily cap, the whole period at once: every contact in it who has no invitation
+        yet gets one `planned` for its own moment (or `suppressed`), chunk by chunk. Later rounds only
+        see what falls due (an indexed read), until a contact changes or the period turns."""
+        reach = timedelta(days=self._rules.frequency_days + 1)
+        async for chunk in self._contacts(missing=(plan.program, period.key)):
+            rows, suppressed = [], []
+            mine = [c for c in chunk if local_date(zone_of(plan, c), now) in period]
+            context = await self._context(plan, period, [c.customer_id for c in mine], now,
+                                          around=(_midnight(period.start) - reach, _midnight(period.end) + reach))
+            for contact in mine:
+                if contact.customer_id in context.invited_here:
+                    continue
+                scheduled = schedule(plan, contact, period, now=now)
+                if scheduled is None:
+                    continue  # no day in this period (an anchor elsewhere)
+                # Open cases are for when it falls due: a case open today may be closed by then.
+                decision = decide(contact, channel=plan.channel, at=scheduled.due_at, rules=self._rules,
+                                  invited_at=context.invited_at.get(contact.customer_id, ()))
+                if decision.send:
+                    inv = Invitation.planned(invitation_id=new_invitation_id(), program=plan.program,
+                                             customer_id=contact.customer_id, period_key=period.key,
+                                             channel=plan.channel, due_at=scheduled.due_at,
+                                             expire_at=expiry_at(plan, scheduled.due_at), at=now)
+                else:
+                    inv = Invitation.suppressed(invitation_id=new_invitation_id(), program=plan.program,
+                                                customer_id=contact.customer_id, period_key=period.key,
+                                                channel=plan.channel, reason=decision.reason, at=now,
+                                                detail=decision.detail)
+                    suppressed.append(inv)
+                rows.append(repo.invitation_values(inv, day=scheduled.day, time_zone=scheduled.time_zone,
+                                                   fraction=scheduled.fraction, now=now))
+            await self._write(rows, suppressed, period, counts)
+
+    async def _write(self, rows: list[dict], suppressed: list[Invitation], period: Period, counts: Counter) -> None:
+        if not rows:
+            return
+        async with self._runtime.uow() as tx:
+            written = await repo.insert_invitations(tx.session, rows)
+            envelopes = [e for inv in suppressed if inv.invitation_id in written
+                         for e in events_of(inv, inv.take_changes(), period_key=period.key)]
+            await tx.publish_all(Topic.INVITATIONS, envelopes)
+        counts["planned"] += len(written) - len(envelopes)
+        counts["suppressed"] += len(envelopes)
 
     async def _plan_day(self, plan: SurveyPlan, day: date, now: datetime, counts: Counter) -> None:
         period = period_of(plan.cadence, day)
@@ -153,29 +217,34 @@ class Planner(BackgroundTask):
                 rows.append(repo.invitation_values(inv, day=day, time_zone=zone_of(plan, item.contact),
                                                    fraction=spread(plan.program, inv.customer_id).fraction, now=now))
                 suppressed.append(inv)
-        async with self._runtime.uow() as tx:
-            written = await repo.insert_invitations(tx.session, rows)
-            envelopes = [e for inv in suppressed if inv.invitation_id in written
-                         for e in events_of(inv, inv.take_changes(), period_key=period.key)]
-            await tx.publish_all(Topic.INVITATIONS, envelopes)
-        counts["planned"] += len(written) - len(envelopes)
-        counts["suppressed"] += len(envelopes)
+        await self._write(rows, suppressed, period, counts)
 
-    async def _contacts(self):
-        """Every contact, in chunks by customer id (keyset: each chunk one indexed range read)."""
+    async def _contacts(self, missing: tuple[str, str] | None = None):
+        """Every contact (`missing`: only those with no invitation of that programme and period), in
+        chunks by customer id (keyset: each chunk one indexed range read)."""
         after = ""
         while True:
+            query = select(*repo.PLANNING_COLUMNS).where(ContactRow.customer_id > after)
+            if missing is not None:
+                query = query.where(~exists().where(InvitationRow.customer_id == ContactRow.customer_id,
+                                                    InvitationRow.program == missing[0],
+                                                    InvitationRow.period_key == missing[1]))
             async with self._runtime.uow.read() as session:
-                rows = list(await session.scalars(select(ContactRow).where(ContactRow.customer_id > after)
-                                                  .order_by(ContactRow.customer_id).limit(CONTACT_CHUNK)))
+                rows = (await session.execute(query.order_by(ContactRow.customer_id).limit(CONTACT_CHUNK))).all()
             if not rows:
                 return
             after = rows[-1].customer_id
-            yield [repo.contact_of(r) for r in rows]
+            yield [repo.planning_contact(r) for r in rows]
 
-    async def _context(self, plan: SurveyPlan, period: Period, ids: list[str], now: datetime) -> "_Context":
+    async def _context(self, plan: SurveyPlan, period: Period, ids: list[str], now: datetime,
+                       around: tuple[datetime, datetime] | None = None) -> _Context:
+        """What the rules need about these customers: invitations already in the period, the moments
+        of their other invitations (near `now`, or in `around`), their open cases."""
         context = _Context()
+        if not ids:
+            return context
         reach = timedelta(days=self._rules.frequency_days)
+        lo, hi = around or (now - reach, now + reach)
         async with self._runtime.uow.read() as session:
             context.invited_here = set(await session.scalars(select(InvitationRow.customer_id).where(
                 InvitationRow.customer_id.in_(ids), InvitationRow.program == plan.program,
@@ -184,7 +253,7 @@ class Planner(BackgroundTask):
                 moment = func.coalesce(InvitationRow.sent_at, InvitationRow.due_at)
                 for customer_id, at in await session.execute(select(InvitationRow.customer_id, moment).where(
                         InvitationRow.customer_id.in_(ids), InvitationRow.status.in_(_CONTACTED),
-                        moment > now - reach, moment < now + reach)):
+                        moment > lo, moment < hi)):
                     context.invited_at[customer_id].append(at)
             for customer_id, case_id in await session.execute(select(OpenCaseRow.customer_id, OpenCaseRow.case_id)
                                                               .where(OpenCaseRow.customer_id.in_(ids),
@@ -312,6 +381,10 @@ class Planner(BackgroundTask):
                     counts["sent"] += 1
             if len(sends) < ROW_CHUNK:
                 return
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
 class _Context:

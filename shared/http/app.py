@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shared.http import docs, problems
 from shared.http.auth import Authenticator
 from shared.http.deadletters import router as dead_letters_router
+from shared.http.audit import AuditTrail
 from shared.http.gate import Gate
 from shared.http.nul import nul_in_target
 from shared.http.ratelimit import PerKeyRateLimit, RateLimiter
@@ -137,6 +138,8 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
     # Innermost: nothing reaches a route's body before its door let the request in.
     app.add_middleware(Gate, service=service, router=app.router, auth=app.state.authenticator,
                        throttle=FailedAuthThrottle.from_settings(settings))
+    # Just outside the gate: records what the gate let in (reads of personal data, changes).
+    app.add_middleware(AuditTrail, service=service)
     if rate_limited:  # inside the guard, so that refused requests are counted in the metrics too
         app.add_middleware(PerKeyRateLimit, limiter=RateLimiter.from_settings(settings),
                            auth=app.state.authenticator)

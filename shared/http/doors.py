@@ -40,6 +40,7 @@ class Door:
     body_limit: int = DEFAULT_BODY_LIMIT
     before_body: BeforeBody | None = None
     declared: bool = True  # False: a /v1 route that declared no door, closed to all but admin
+    personal: bool = False  # it answers with personal data: each read is audited (shared.http.audit)
 
 
 PUBLIC = Door(roles=None)
@@ -57,6 +58,12 @@ def _marker(**attributes) -> DependsParam:
 def body_limit(limit: int) -> DependsParam:
     """`dependencies=[body_limit(256 * KIB)]`: this route's bodies may be up to `limit` bytes."""
     return _marker(lazo_body_limit=limit)
+
+
+def personal_data() -> DependsParam:
+    """`dependencies=[personal_data()]`: the route answers with customers' personal data, so each
+    call is recorded in the audit trail (who, when, what, from where)."""
+    return _marker(lazo_personal=True)
 
 
 def signed_by_platform(check: BeforeBody) -> DependsParam:
@@ -96,8 +103,9 @@ def door_of(route) -> Door:
     if dependant is None:
         return PUBLIC
     roles: frozenset[str] | None = None
-    limit, check = DEFAULT_BODY_LIMIT, None
+    limit, check, personal = DEFAULT_BODY_LIMIT, None, False
     for call in _calls(dependant):
+        personal = personal or getattr(call, "lazo_personal", False)
         if (wanted := getattr(call, "lazo_roles", None)) is not None:
             roles = wanted if roles is None else roles & wanted  # every require() must pass
         limit = getattr(call, "lazo_body_limit", limit)
@@ -105,5 +113,5 @@ def door_of(route) -> Door:
     path = getattr(route, "path", "")
     if roles is None and check is None and (path == "/v1" or path.startswith("/v1/")):
         log.warning("route %s declares no door: only admin keys may use it", path)
-        return Door(roles=ADMIN_ONLY, body_limit=limit, declared=False)
-    return Door(roles=roles, body_limit=limit, before_body=check)
+        return Door(roles=ADMIN_ONLY, body_limit=limit, declared=False, personal=personal)
+    return Door(roles=roles, body_limit=limit, before_body=check, personal=personal)

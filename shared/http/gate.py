@@ -38,6 +38,8 @@ from shared.logsafe import describe
 
 log = logging.getLogger("lazo.http")
 
+ROUTE_SCOPE_KEY = "lazo.route"  # (route template, door, path parameters) of an admitted request
+
 REFUSED_UNREAD = Counter("lazo_http_refused_before_body_total",
                          "Requests answered from their request line and headers, their body never read",
                          ["service", "status"])
@@ -86,6 +88,8 @@ class Gate:
         for route, door in self._table:
             match, child = route.matches(scope)
             if match is Match.FULL:
+                # What the audit trail records of the request (shared.http.audit).
+                scope[ROUTE_SCOPE_KEY] = (getattr(route, "path", ""), door, child.get("path_params", {}))
                 return door, child
         return PUBLIC, {}  # not found, or not this method: answered 404/405 without reading
 

@@ -9,6 +9,7 @@ from shared.contracts.alerts import AlertReason
 from shared.http.deps import SessionDep
 from shared.http.auth import Reader
 from shared.http.paging import Limit, Offset
+from shared.http.doors import personal_data
 from services.alerts import queries
 from services.alerts.api.schemas import AlertOut, AlertPage
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Reason = Literal[AlertReason.IEC_AT_OR_BELOW_THRESHOLD, AlertReason.COMMENT, AlertReason.IEC_DROP]
 
 
-@router.get("", response_model=AlertPage)
+@router.get("", dependencies=[personal_data()], response_model=AlertPage)
 async def list_alerts(
     session: SessionDep, _: Reader,
     customer_id: Annotated[str | None, Query(max_length=200)] = None,
@@ -38,6 +39,6 @@ async def list_alerts(
     return AlertPage(items=[AlertOut.of(a) for a in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{alert_id}", response_model=AlertOut)
+@router.get("/{alert_id}", dependencies=[personal_data()], response_model=AlertOut)
 async def get_alert(alert_id: str, session: SessionDep, _: Reader) -> AlertOut:
     return AlertOut.of(await queries.get_alert(session, alert_id))

@@ -9,6 +9,7 @@ from shared.errors import NotFound
 from shared.http.deps import ClockDep, SessionDep, UowDep
 from shared.http.auth import Agent, Reader
 from shared.http.paging import Limit, Offset
+from shared.http.doors import personal_data
 from services.casework import queries, service
 from services.casework.api.schemas import CaseDetail, CasePage, ConfirmationIn, TransitionIn, case_detail, case_out
 from services.casework.domain.case import Status
@@ -19,7 +20,8 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 CONFLICT = {409: {"description": "the state machine forbids it (problem+json lists `allowed`)"}}
 
 
-@router.get("", response_model=CasePage)
+@router.get("", dependencies=[personal_data()],
+            response_model=CasePage)
 async def get_cases(session: SessionDep, clock: ClockDep, who: Reader,
                     status: Status | None = None, owner: str | None = None, customer_id: str | None = None,
                     program: str | None = None,
@@ -37,7 +39,8 @@ async def get_cases(session: SessionDep, clock: ClockDep, who: Reader,
     return {"total": total, "limit": limit, "offset": offset, "items": [case_out(r, now) for r in rows]}
 
 
-@router.get("/{case_id}", response_model=CaseDetail, responses={404: {"description": "no such case"}})
+@router.get("/{case_id}", dependencies=[personal_data()],
+            response_model=CaseDetail, responses={404: {"description": "no such case"}})
 async def get_case(case_id: str, session: SessionDep, clock: ClockDep, who: Reader) -> dict:
     """One case with the alerts it took and its whole timeline (who, when, what); 404 for another
     team's case when the key or token is held to its teams."""

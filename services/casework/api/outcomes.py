@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from shared.batch import check_size, summary
 from shared.http.auth import Ingestor, Reader
 from shared.http.deps import ClockDep, PublisherDep, SessionDep, SettingsDep
-from shared.http.doors import BATCH_BODY_LIMIT, body_limit
+from shared.http.doors import BATCH_BODY_LIMIT, body_limit, personal_data
 from services.casework import queries, service
 from services.casework.api.schemas import OutcomeAccepted, OutcomeBatchIn, OutcomeIn, OutcomeList, outcome_out
 
@@ -45,7 +45,7 @@ async def post_batch(body: OutcomeBatchIn, publisher: PublisherDep, settings: Se
     return JSONResponse(answer, status_code=202, headers=headers)
 
 
-@router.get("/outcomes", response_model=OutcomeList)
+@router.get("/outcomes", dependencies=[personal_data()], response_model=OutcomeList)
 async def get_outcomes(session: SessionDep, _: Reader,
                        customer_id: Annotated[str, Query(min_length=1, max_length=200)],
                        program: str | None = None) -> dict:

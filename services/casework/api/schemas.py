@@ -300,3 +300,28 @@ class CaseKpisOut(BaseModel):
     top_causes: list[CauseCount] = Field(description="the 10 most frequent causes recorded at first contact")
     suggestions: SuggestionKpi = Field(description="cases with suggested causes where the agent chose a key: how "
                                                    "often it was a suggestion (the analyzer's precision in production)")
+
+
+class AuditOut(BaseModel):
+    audit_id: str
+    at: datetime
+    service: str
+    kind: str
+    actor: str
+    role: str
+    method: str
+    route: str
+    resource: dict[str, str]
+    customer_digests: list[str]
+    status: int
+    client: str
+
+
+AuditPage = Page[AuditOut]
+
+
+def audit_out(row: Any) -> dict:
+    return {"audit_id": row.audit_id, "at": row.at, "service": row.service, "kind": row.kind, "actor": row.actor,
+            "role": row.role, "method": row.method, "route": row.route, "resource": row.resource,
+            "customer_digests": row.customer_digests.split() if row.customer_digests else [],
+            "status": row.status, "client": row.client}

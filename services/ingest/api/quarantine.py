@@ -11,6 +11,7 @@ from shared.errors import InvalidInput
 from shared.http.auth import Admin
 from shared.http.deps import Provided, SessionDep
 from shared.http.paging import Limit, Offset
+from shared.http.doors import personal_data
 from services.ingest import queries
 from services.ingest.api.schemas import QuarantinedOut, QuarantinePage
 from services.ingest.service import Intake
@@ -31,7 +32,7 @@ async def replay(quarantine_id: str, intake: Provided[Intake], who: Admin) -> JS
     return JSONResponse(outcome.as_dict(), status_code=202 if outcome.status == "fetching" else 200)
 
 
-@router.get("", response_model=QuarantinePage)
+@router.get("", dependencies=[personal_data()], response_model=QuarantinePage)
 async def list_quarantine(
     session: SessionDep, _: Admin,
     source: Annotated[str | None, Query(description="only this source's payloads")] = None,
@@ -44,6 +45,6 @@ async def list_quarantine(
     return QuarantinePage(items=[QuarantinedOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{quarantine_id}", response_model=QuarantinedOut)
+@router.get("/{quarantine_id}", dependencies=[personal_data()], response_model=QuarantinedOut)
 async def get_quarantined(quarantine_id: str, session: SessionDep, _: Admin) -> QuarantinedOut:
     return QuarantinedOut.of(await queries.quarantined(session, quarantine_id), with_document=True)

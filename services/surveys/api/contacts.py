@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from shared.errors import InvalidInput
 from shared.http.auth import Manager, Reader
 from shared.http.deps import ClockDep, SessionDep, SettingsDep, UowDep
-from shared.http.doors import BATCH_BODY_LIMIT, body_limit
+from shared.http.doors import BATCH_BODY_LIMIT, body_limit, personal_data
 from shared.http.paging import Limit, Offset
 from shared.validation import validation_errors
 from services.surveys import queries, service
@@ -78,12 +78,12 @@ async def import_contacts(request: Request, uow: UowDep, clock: ClockDep, _: Man
     return ImportOut(imported=report.imported, broken=report.broken, errors=report.errors)
 
 
-@router.get("/v1/contacts", response_model=ContactPage)
+@router.get("/v1/contacts", dependencies=[personal_data()], response_model=ContactPage)
 async def list_contacts(session: SessionDep, _: Reader, limit: Limit = 50, offset: Offset = 0) -> ContactPage:
     rows, total = await queries.list_contacts(session, limit=limit, offset=offset)
     return ContactPage(items=[ContactOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/v1/contacts/{customer_id}", response_model=ContactOut)
+@router.get("/v1/contacts/{customer_id}", dependencies=[personal_data()], response_model=ContactOut)
 async def get_contact(customer_id: str, session: SessionDep, _: Reader) -> ContactOut:
     return ContactOut.of(await queries.get_contact(session, customer_id))

@@ -12,6 +12,7 @@ from shared.errors import Conflict
 from shared.http.auth import Manager, Principal, Reader, require
 from shared.http.deps import ClockDep, Provided, SessionDep, UowDep
 from shared.http.paging import Limit, Offset
+from shared.http.doors import personal_data
 from services.surveys import queries, service
 from services.surveys.api.schemas import ClockIn, ClockOut, InvitationOut, InvitationPage, ReportIn, RunOut
 from services.surveys.domain.invitations import Status
@@ -23,7 +24,7 @@ Text = Annotated[str | None, Query(min_length=1, max_length=200)]
 Reporter = Annotated[Principal, Depends(require("ingest", "manager"))]
 
 
-@router.get("/v1/invitations", response_model=InvitationPage)
+@router.get("/v1/invitations", dependencies=[personal_data()], response_model=InvitationPage)
 async def list_invitations(session: SessionDep, _: Reader, program: Text = None, customer_id: Text = None,
                            case_id: Text = None, status: Annotated[Status | None, Query()] = None,
                            kind: Annotated[Literal["survey", "follow_up"] | None, Query()] = None,
@@ -35,7 +36,7 @@ async def list_invitations(session: SessionDep, _: Reader, program: Text = None,
     return InvitationPage(items=[InvitationOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/v1/invitations/{invitation_id}", response_model=InvitationOut)
+@router.get("/v1/invitations/{invitation_id}", dependencies=[personal_data()], response_model=InvitationOut)
 async def get_invitation(invitation_id: str, session: SessionDep, _: Reader) -> InvitationOut:
     return InvitationOut.of(await queries.get_invitation(session, invitation_id))
 
