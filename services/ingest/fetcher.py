@@ -52,7 +52,7 @@ class FetchWorker(LeasedWorker):
         self._uow = uow
         self._intake = intake
         self._lease = timedelta(seconds=4 * timeout_s + 10)  # two GETs, each with its timeout, and slack
-        self._surveys = platform_api.SurveyCache()
+        self._surveys = platform_api.survey_cache()
         intake.on_fetch_job = self.notify
 
     async def claim(self, limit: int) -> list[_Claimed]:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 import httpx
 
 from shared.egress import Egress, UnsafePath, host_of, join_url, origin_problem
+from shared.ttlcache import TtlCache
 from shared.outbound import OutboundClient, RefusedTarget, Reply
 from services.ingest.domain.fetching import FetchFailure
 from services.ingest.domain.mapping.surveymonkey import outline
@@ -104,26 +104,13 @@ def _shaped(document: Any, what: str, *, list_key: str | None = None, dict_key: 
     return document
 
 
-class SurveyCache:
+def survey_cache() -> TtlCache[Any]:
     """Survey definitions change rarely and SurveyMonkey counts every call: keep each a few minutes."""
-
-    def __init__(self, ttl_s: float = 300.0, size: int = 256):
-        self._ttl_s = ttl_s
-        self._size = size
-        self._items: dict[tuple[str, str], tuple[float, Any]] = {}
-
-    def get(self, key: tuple[str, str]) -> Any:
-        item = self._items.get(key)
-        return item[1] if item and time.monotonic() - item[0] < self._ttl_s else None
-
-    def put(self, key: tuple[str, str], value: Any) -> None:
-        if len(self._items) >= self._size:
-            self._items.pop(next(iter(self._items)))
-        self._items[key] = (time.monotonic(), value)
+    return TtlCache(300.0, size=256)
 
 
 async def fetch_surveymonkey(client: OutboundClient, base_url: str, credentials: dict[str, str],
-                             survey_id: str, response_id: str, cache: SurveyCache) -> dict[str, Any]:
+                             survey_id: str, response_id: str, cache: TtlCache[Any]) -> dict[str, Any]:
     """`GET /v3/surveys/{id}/responses/{rid}/details` plus the survey's definition (for choice ids)."""
     headers = {"Authorization": f"Bearer {credentials['access_token']}", "Accept": "application/json"}
     survey_path = ["v3", "surveys", survey_id]

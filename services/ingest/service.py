@@ -13,11 +13,9 @@ corrected mapping and a replay can.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator, Callable, Mapping as MappingABC
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from shared.limits import ResponseBounds
 from shared.publishing import EventTooLarge, is_permanent, refused
 from shared.sealing import SealError, SecretBox
 from shared.tombstones import ErasureGuard
+from shared.ttlcache import TtlCache
 from shared.uow import UnitOfWork, UnitsOfWork
 from services.ingest import queries, repository
 from services.ingest.domain import platforms
@@ -47,10 +46,10 @@ from services.ingest.domain.platforms import (PLATFORMS, UnreadablePayload, cred
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn, scale_errors
 from services.ingest.domain.signatures import SignatureError
+from services.ingest.domain.webhooks import FORMBRICKS_TEST_BYTES, Outcome, body_key, is_formbricks_test
 from services.ingest.metrics import WEBHOOKS
 from services.ingest.platform_api import base_url_problem
 from services.ingest.models import QuarantineStage, QuarantineStatus, Source
-from services.ingest.source_cache import KnownSource, SourceCache
 
 log = logging.getLogger("lazo.ingest.webhooks")
 
@@ -164,36 +163,14 @@ def _check(platform: str, program: str, credentials: dict[str, str] | None, api_
 
 # -- platform webhooks ------------------------------------------------------------------------
 
-# The most a Formbricks endpoint test (`{"event": "testEndpoint"}`) can be.
-FORMBRICKS_TEST_BYTES = 200
+SOURCES_TTL_S = 2.0
 
 
-@dataclass
-class Outcome:
-    status: str  # accepted | quarantined | fetching | ignored | duplicate
-    response_id: str | None = None
-    quarantine_id: str | None = None
-    reason: str | None = None
-    errors: list[dict[str, Any]] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-def is_formbricks_test(body: bytes) -> bool:
-    """`{"event": "testEndpoint"}`: the request Formbricks sends when a webhook is saved."""
-    if len(body) > FORMBRICKS_TEST_BYTES:
-        return False
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(payload, dict) and payload.get("event") == "testEndpoint" and not payload.get("data")
-
-
-def body_key(body: bytes) -> str:
-    """The delivery key of a body that names no response id."""
-    return "sha256:" + hashlib.sha256(body).hexdigest()
+@dataclass(frozen=True)
+class KnownSource:
+    source: Source  # a detached row, only read
+    credentials: dict[str, str]
+    mapping: Mapping
 
 
 class Intake:
@@ -206,7 +183,10 @@ class Intake:
         self.box = box
         self.egress = egress
         self.bounds = bounds  # the same as POST /v1/responses: a mapped response is one like any other
-        self.sources = SourceCache()
+        # Sources as webhooks use them (credentials opened, mapping parsed), for a moment: the webhook
+        # path then costs one database write, not a read and a write. A change made through this
+        # process is seen at once (`forget`); one made through another replica within SOURCES_TTL_S.
+        self.sources: TtlCache[KnownSource] = TtlCache(SOURCES_TTL_S, size=1000)
         self.on_fetch_job: Callable[[], None] = lambda: None  # the fetch worker's wake-up
         self.erased = erased  # erased customers (domain.erasure)
         self._settles = GroupCommit(uow, prepare=self._wait_for_erasures)
@@ -332,7 +312,7 @@ class Intake:
             except SealError as exc:
                 log.error("source %s: %s", source.id, exc)
                 raise Unavailable("this source's credentials cannot be read; the operator must fix the key") from None
-            known = KnownSource(source, credentials, Mapping.model_validate(source.mapping), time.monotonic())
+            known = KnownSource(source, credentials, Mapping.model_validate(source.mapping))
             self.sources.put(key, known)
         return known
 
