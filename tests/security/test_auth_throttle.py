@@ -19,7 +19,8 @@ from tests.test_webhooks import create_source, typeform_headers, typeform_payloa
 BURST = 3
 # A read each service answers with a valid key, and the role that may read it.
 READS = {"ingest": ("/v1/sources", "admin"), "scoring": ("/v1/programs", "agent"),
-         "alerts": ("/v1/alerts", "agent"), "casework": ("/v1/cases", "agent")}
+         "alerts": ("/v1/alerts", "agent"), "casework": ("/v1/cases", "agent"),
+         "surveys": ("/v1/contacts", "agent")}
 
 
 @pytest.fixture(scope="module")
