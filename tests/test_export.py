@@ -1,5 +1,5 @@
-"""The responses export through the running system: responses in through ingest, scored, and
-exported by scoring as CSV and NDJSON for a programme and period."""
+"""Exports through the running system: responses in through ingest, scored and exported by scoring,
+and the cases they opened (with their timelines) exported by casework, as CSV and NDJSON."""
 
 from __future__ import annotations
 
@@ -74,3 +74,38 @@ async def test_a_manager_exports_a_programmes_period_as_csv_and_ndjson(system, u
     async with system.client("scoring", "agent") as agent, system.client("scoring", None) as anonymous:
         assert (await agent.get("/v1/exports/responses")).status_code == 403
         assert (await anonymous.get("/v1/exports/responses")).status_code == 401
+
+    # The two detractors with comments opened cases; an agent works one; the month's cases export.
+    async with system.client("casework", "agent") as agent, system.client("casework", "manager") as manager:
+        async def two_cases():
+            body = (await agent.get("/v1/cases", params={"program": program})).json()
+            return body["total"] == 2 and body["items"]
+
+        cases = await poll(two_cases, timeout=60, what="the two cases")
+        worked = cases[0]["case_id"]
+        r = await agent.post(f"/v1/cases/{worked}/transitions",
+                             json={"to": "contacted", "cause": "no call back", "note": "llamada 1", "owner": "web"})
+        assert r.status_code == 200, r.text
+        today = r.json()["opened_at"][:10]
+        assert (await agent.get("/v1/exports/cases")).status_code == 403
+        r = await manager.get("/v1/exports/cases", params={"program": program, "from": today, "to": today})
+        assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8", r.text
+        assert r.headers["content-disposition"] == \
+            f'attachment; filename="lazo-cases-{program}-{today}-{today}.csv"'
+        rows = {row["case_id"]: row for row in csv.DictReader(io.StringIO(r.text))}
+        assert set(rows) == {c["case_id"] for c in cases}
+        assert rows[worked]["status"] == "contacted" and rows[worked]["owner"] == "web"
+        timeline = json.loads(rows[worked]["timeline"])
+        assert [t["kind"] for t in timeline][:1] == ["opened"] and timeline[-1]["note"] == "llamada 1"
+        r = await manager.get("/v1/exports/cases", params={"program": program, "format": "ndjson"})
+        records = {x["case_id"]: x for x in map(json.loads, r.text.splitlines())}
+        assert records[worked]["timeline"][-1]["to_status"] == "contacted"
+
+    # Each export is an audited read of personal data: who exported, which route, with what status.
+    async with system.client("casework", "admin") as admin:
+        async def audited():
+            items = (await admin.get("/v1/audit", params={"kind": "read", "limit": 500})).json()["items"]
+            routes = {(i["service"], i["route"], i["status"]) for i in items if i["role"] == "manager"}
+            return {("scoring", "/v1/exports/responses", 200), ("casework", "/v1/exports/cases", 200)} <= routes
+
+        await poll(audited, timeout=60, what="the exports in the audit trail")

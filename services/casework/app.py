@@ -15,7 +15,7 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
 from services.casework import handlers, service
-from services.casework.api import audit, cases, experiments, kpis, outcomes, slas
+from services.casework.api import audit, cases, experiments, export, kpis, outcomes, slas
 from services.casework.models import messaging, tombstones
 
 SERVICE = "casework"
@@ -41,7 +41,7 @@ def make_runtime(settings: Settings) -> Runtime:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     routers = [cases.router, slas.router, outcomes.router, experiments.router, kpis.router, audit.router,
-               dashboard_router()]
+               export.router, dashboard_router()]
     return build_app(SERVICE, settings or Settings(), routers=routers, make_runtime=make_runtime,
                      description="Cases opened from detractor alerts, worked through the closed loop until the "
                                  "customer confirms the fix; SLAs per programme; renewal outcomes, the "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case as sql_case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,3 +137,32 @@ async def audit_records(session: AsyncSession, query: AuditQuery, *, limit: int,
     rows = (await session.scalars(select(AuditRow).where(*where)
                                   .order_by(AuditRow.at.desc(), AuditRow.audit_id).limit(limit).offset(offset))).all()
     return list(rows), int(total or 0)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+async def export_page(session: AsyncSession, *, program: str | None, start: datetime | None,
+                      end: datetime | None, after: tuple[datetime, str] | None, limit: int) -> list[dict[str, Any]]:
+    """The next `limit` cases opened in the period (and programme), in (opened_at, case_id) order
+    after `after` (keyset: every page costs the same), each with its `timeline` rows in order:
+    two queries a page."""
+    query = select(CaseRow)
+    if program is not None:
+        query = query.where(CaseRow.program == program)
+    if start is not None:
+        query = query.where(CaseRow.opened_at >= start)
+    if end is not None:
+        query = query.where(CaseRow.opened_at < end)
+    if after is not None:
+        at, case_id = after
+        # The `>=` alone is what an index on opened_at can seek to; the rest breaks the ties.
+        query = query.where(CaseRow.opened_at >= at, or_(CaseRow.opened_at > at, CaseRow.case_id > case_id))
+    rows = (await session.scalars(query.order_by(CaseRow.opened_at, CaseRow.case_id).limit(limit))).all()
+    timelines: dict[str, list[dict[str, Any]]] = {r.case_id: [] for r in rows}
+    if rows:
+        entries = await session.scalars(select(TimelineRow).where(TimelineRow.case_id.in_(list(timelines)))
+                                        .order_by(TimelineRow.case_id, TimelineRow.seq))
+        for entry in entries:
+            timelines[entry.case_id].append({c.key: getattr(entry, c.key) for c in TimelineRow.__table__.columns})
+    return [{**{c.key: getattr(r, c.key) for c in CaseRow.__table__.columns}, "timeline": timelines[r.case_id]}
+            for r in rows]

@@ -30,7 +30,7 @@ def row(i: int, **extra) -> dict:
 
 
 def test_ndjson_keeps_the_nested_objects_one_per_line():
-    body = export.ndjson_chunk([export.record(row(1)), export.record(row(2, comment_analysis=None, comment=None))])
+    body = export.render("ndjson", [row(1), row(2, comment_analysis=None, comment=None)])
     lines = body.decode().split("\n")
     assert lines[-1] == "" and len(lines) == 3
     first, second = map(json.loads, lines[:2])
@@ -42,7 +42,7 @@ def test_ndjson_keeps_the_nested_objects_one_per_line():
 def test_csv_flattens_quotes_and_defuses_formulas():
     hostile = row(3, comment='=HYPERLINK("http://evil.example","clic")', customer_id="@C-3", touchpoint="+web",
                   status="rejected", reason="-missing answers: worth", iec=None, segment=None, comment_analysis=None)
-    body = (export.csv_header() + export.csv_chunk([export.record(row(1)), export.record(hostile)])).decode()
+    body = (export.csv_header() + export.render("csv", [row(1), hostile])).decode()
     assert body.endswith("\r\n")
     parsed = list(csv.DictReader(io.StringIO(body)))
     assert list(parsed[0]) == list(export.CSV_COLUMNS)
@@ -82,3 +82,49 @@ async def test_keyset_pages_visit_every_row_once_in_order_ties_included(sessions
     expected = [f"r-{i}" for i in range(53) if i % 4 and 1 <= i // 5 < 9]
     assert sorted(seen, key=lambda r: (int(r[2:]) // 5, r)) == seen  # time order, then id
     assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen))
+
+
+# -- cases -----------------------------------------------------------------------------------------
+
+async def test_cases_export_pages_with_their_timelines_in_order(tmp_path):
+    from services.casework import queries as case_queries
+    from services.casework.domain import export as case_export
+    from services.casework.models import Base as CaseBase, CaseRow, TimelineRow
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'casework.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(CaseBase.metadata.create_all)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        async with sessions() as s, s.begin():
+            for i in range(11):
+                opened = T0 + timedelta(hours=i // 3)  # ties on opened_at
+                s.add(CaseRow(case_id=f"case-{i:02d}", customer_id=f"C-{i}", program="p", status="contacted",
+                              owner="billing", cause="=cobro doble", customer_name="Ana", opened_at=opened,
+                              first_contact_due=opened, close_due=opened, seq=2, version=1,
+                              suggested_causes=[{"key": "billing", "evidence": "cobro"}]))
+                s.add(TimelineRow(case_id=f"case-{i:02d}", seq=2, kind="transitioned", at=opened, by="agent:ana",
+                                  from_status="open", to_status="contacted", note="llamada 1"))
+                s.add(TimelineRow(case_id=f"case-{i:02d}", seq=1, kind="opened", at=opened, by="alerts",
+                                  to_status="open"))
+        pages, after = [], None
+        async with sessions() as s:
+            while True:
+                page = await case_queries.export_page(s, program="p", start=None, end=None, after=after, limit=4)
+                pages.append(page)
+                if len(page) < 4:
+                    break
+                after = (page[-1]["opened_at"], page[-1]["case_id"])
+        cases = [c for page in pages for c in page]
+        assert [c["case_id"] for c in cases] == [f"case-{i:02d}" for i in range(11)]
+        assert [t["seq"] for t in cases[0]["timeline"]] == [1, 2]
+
+        ndjson = [json.loads(line) for line in case_export.render("ndjson", cases[:2]).decode().splitlines()]
+        assert ndjson[0]["timeline"][1]["note"] == "llamada 1" and ndjson[0]["opened_at"] == "2026-11-01T09:00:00Z"
+        assert ndjson[0]["suggested_causes"] == [{"key": "billing", "evidence": "cobro"}]
+        body = (case_export.csv_header() + case_export.render("csv", cases[:2])).decode()
+        parsed = list(csv.DictReader(io.StringIO(body)))
+        assert parsed[0]["cause"] == "'=cobro doble" and parsed[0]["suggested_causes"] == "billing"
+        assert [t["kind"] for t in json.loads(parsed[0]["timeline"])] == ["opened", "transitioned"]
+    finally:
+        await engine.dispose()
