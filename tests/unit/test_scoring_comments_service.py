@@ -15,7 +15,8 @@ from shared.events import Envelope, EventType, utcnow
 from shared.limits import SubmissionWindow
 from shared.tombstones import CustomerDigest, ErasureGuard
 from shared.uow import UnitsOfWork
-from services.scoring import handlers, queries, service
+from services.scoring import handlers, kpis, queries, service
+from shared.periods import period
 from services.scoring.analysis import Analysis, load_analyzer
 from services.scoring.domain import taxonomies
 from services.scoring.domain.comments import CommentAnalysis, LexiconAnalyzer, Taxonomy
@@ -137,3 +138,18 @@ async def test_a_newer_reanalysis_supersedes_a_running_one(uow):
     async with uow.read() as session:
         assert (await queries.reanalysis(session, first["job_id"]))["status"] == "superseded"
         assert (await queries.reanalysis(session, second["job_id"]))["status"] == "running"
+
+
+async def test_erasure_blanks_the_analysis_with_the_comment_and_keeps_the_figures(uow):
+    from services.scoring import erasure
+
+    await bus(uow, Analysis(load_analyzer("builtin"))).handle([received("r1", "La factura llegó mal")])
+    async with uow() as tx:
+        counts = await erasure.erase(tx.session, "C-1", "erased-x")
+    assert counts == {"responses": 1, "comments": 1}
+    async with uow.read() as session:
+        row = await queries.response(session, "r1")
+        keys = list(await session.scalars(select(ResponseCause.key).where(ResponseCause.response_id == "r1")))
+        mix = await kpis.comment_kpis(session, program="default", touchpoint=None, period=period(None, None))
+    assert row["comment_analysis"] is None and row["customer_id"] == "erased-x"
+    assert keys == ["billing"] and mix["analysed"] == 1  # the emotion and the cause stay as figures
