@@ -171,7 +171,8 @@ class Settings(BaseSettings):
                                                  validation_alias=AliasChoices("LAZO_OIDC_DASHBOARD_CLIENT_ID"))
     # What the dashboard asks for: the scope (and audience, where the provider takes one) that gets an
     # access token for LAZO_OIDC_AUDIENCE.
-    oidc_dashboard_scope: str = Field("openid", max_length=500, validation_alias=AliasChoices("LAZO_OIDC_DASHBOARD_SCOPE"))
+    oidc_dashboard_scope: str = Field("openid", max_length=500,
+                                      validation_alias=AliasChoices("LAZO_OIDC_DASHBOARD_SCOPE"))
     # The provider on loopback or a private network (http allowed there): tests, an on-premise
     # provider. Separate from LAZO_ALLOW_PRIVATE_TARGETS: pushes to private hosts must not open this.
     oidc_allow_private: bool = Field(False, validation_alias=AliasChoices("LAZO_OIDC_ALLOW_PRIVATE"))

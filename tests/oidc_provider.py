@@ -74,7 +74,8 @@ class OpenIdProvider:
                 with outer._lock:
                     outer.codes[code] = {"challenge": q["code_challenge"], "redirect_uri": q["redirect_uri"]}
                 self.send_response(302)
-                self.send_header("location", f"{q['redirect_uri']}?{urlencode({'code': code, 'state': q.get('state', '')})}")
+                back = urlencode({"code": code, "state": q.get("state", "")})
+                self.send_header("location", f"{q['redirect_uri']}?{back}")
                 self.send_header("content-length", "0")
                 self.end_headers()
 

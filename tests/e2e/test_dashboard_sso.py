@@ -29,7 +29,8 @@ def detractor(rid: str, customer: str, name: str) -> dict:
 async def test_an_agent_signs_in_with_her_company_account_and_sees_her_teams_cases(sso, browser):  # noqa: F811
     system, provider = sso
     async with system.client("ingest", "ingest") as ingest, system.client("casework", "manager") as manager:
-        for rid, customer, name in (("r-sso-1", "C-sso-1", "Cliente Facturación"), ("r-sso-2", "C-sso-2", "Cliente Web")):
+        for rid, customer, name in (("r-sso-1", "C-sso-1", "Cliente Facturación"),
+                                    ("r-sso-2", "C-sso-2", "Cliente Web")):
             assert (await ingest.post("/v1/responses", json=detractor(rid, customer, name))).status_code == 202
 
         async def two_cases():
