@@ -89,3 +89,19 @@ async def test_ops_routes(system):
             assert ready.status_code == 200 and ready.json()["status"] == "ready"
             assert "lazo_http_requests_total" in (await c.get("/metrics")).text
             assert (await c.get("/openapi.json")).status_code == 200
+
+
+async def test_problems_answer_in_the_language_the_request_asks_for(system):
+    async with system.client("ingest", "ingest") as ingest:
+        spanish = await ingest.post("/v1/responses", json={"program": "default"},
+                                    headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"})
+        english = await ingest.post("/v1/responses", json={"program": "default"})
+    assert spanish.status_code == english.status_code == 422
+    assert spanish.headers["content-language"] == "es" and english.headers["content-language"] == "en"
+    assert spanish.json()["title"] == "Entrada no válida" and english.json()["title"] == "Invalid input"
+    assert "campo obligatorio" in spanish.json()["detail"] and "Field required" in english.json()["detail"]
+    # The fields are named as the API spells them, whatever the language.
+    assert [e["field"] for e in spanish.json()["errors"]] == [e["field"] for e in english.json()["errors"]]
+    async with system.client("scoring", None) as anonymous:
+        r = await anonymous.get("/v1/programs", headers={"Accept-Language": "es"})
+    assert r.status_code == 401 and r.json()["title"] == "No autorizado" and "falta la clave" in r.json()["detail"]

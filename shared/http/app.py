@@ -17,6 +17,8 @@ from shared.http import docs, problems
 from shared.http.auth import Authenticator
 from shared.http.deadletters import router as dead_letters_router
 from shared.http.audit import AuditTrail
+from shared.i18n import current_language, negotiate
+from starlette.datastructures import Headers
 from shared.http.gate import Gate
 from shared.http.nul import nul_in_target
 from shared.http.ratelimit import PerKeyRateLimit, RateLimiter
@@ -55,6 +57,8 @@ class _Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        # The language problems are answered in (shared.i18n), for this request's task only.
+        current_language.set(negotiate(Headers(scope=scope).get("accept-language")))
         where = nul_in_target(scope.get("path", ""), scope.get("query_string", b""))
         if where:
             resp = problems.problem_response(422, "Invalid input", f"{where}: NUL characters are not accepted",
@@ -149,7 +153,7 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list(),
                        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                        allow_headers=["Authorization", "Content-Type", "X-API-Key"],
-                       expose_headers=["Retry-After"], max_age=600)
+                       expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
     return app
 
 

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.i18n import SOURCE, current_language, translate, translate_detail
 from shared.errors import (Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Problem, TooManyRequests,
                            Unauthorized, Unavailable)
 from shared.logsafe import describe
@@ -22,10 +23,18 @@ PROBLEM_JSON = "application/problem+json"
 
 def problem_response(status: int, title: str, detail: str, *, instance: str | None = None,
                      headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    """In the request's language (shared.i18n: `title`, `detail` and each error's `message`; field
+    names and values stay as the API spells them)."""
+    language = current_language.get()
+    body: dict[str, Any] = {"type": "about:blank", "title": translate(title, language), "status": status,
+                            "detail": translate_detail(detail, language)}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
+    if language != SOURCE and isinstance(body.get("errors"), list):
+        body["errors"] = [{**e, "message": translate(e["message"], language)}
+                          if isinstance(e, dict) and isinstance(e.get("message"), str) else e for e in body["errors"]]
+    headers = {**(headers or {}), "Content-Language": language}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

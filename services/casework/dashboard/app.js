@@ -51,6 +51,7 @@
     queueLimit: 20,            // grows with "Show more"
     openCase: null,            // case_id shown in the panel
     linkedAlert: null,         // alert_id of a chat alert's link (#alert=…), until its case opens
+    signIn: null,              // the identity provider the page may sign in with (config.json)
     tick: 0,
     busy: false,
     timer: null,
@@ -636,6 +637,91 @@
     }
   }
 
+  // -- single sign-on: authorization code with PKCE (RFC 7636) at the company's identity provider --
+  // The access token it gives is sent as the key is (Authorization: Bearer), kept for this browser
+  // session only; the services verify it against the provider's keys. When it expires, the page
+  // asks again, like for a refused key.
+
+  const SSO_STORE = "lazo.signIn";
+
+  function base64url(bytes) {
+    return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  async function provider() {
+    const issuer = state.signIn.issuer.replace(/\/$/, "");
+    const resp = await fetch(`${issuer}/.well-known/openid-configuration`);
+    if (!resp.ok) throw new Error(`the identity provider answered ${resp.status}`);
+    return resp.json();
+  }
+
+  async function signIn() {
+    $("key-error").textContent = "";
+    try {
+      const found = await provider();
+      const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+      const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+      const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
+      const back = location.origin + location.pathname;
+      sessionStorage.setItem(SSO_STORE, JSON.stringify({ verifier, nonce, back, hash: location.hash,
+                                                          token: found.token_endpoint }));
+      const url = new URL(found.authorization_endpoint);
+      const params = { response_type: "code", client_id: state.signIn.client_id, redirect_uri: back,
+                       scope: state.signIn.scope, state: nonce, code_challenge: challenge,
+                       code_challenge_method: "S256", audience: state.signIn.audience };
+      for (const [k, v] of Object.entries(params)) if (v) url.searchParams.set(k, v);
+      location.assign(url.toString());
+    } catch (err) {
+      $("key-error").textContent = `Cannot reach the identity provider: ${err.message}`;
+    }
+  }
+
+  /** Back from the provider with ?code=&state=: the token for the code, or null (and why, shown). */
+  async function finishSignIn() {
+    const params = new URLSearchParams(location.search);
+    if (!params.has("code") && !params.has("error")) return null;
+    const saved = JSON.parse(sessionStorage.getItem(SSO_STORE) || "null");
+    sessionStorage.removeItem(SSO_STORE);
+    history.replaceState(null, "", location.pathname + (saved?.hash || ""));
+    if (params.has("error")) throw new Error(params.get("error_description") || params.get("error"));
+    if (!saved || params.get("state") !== saved.nonce) throw new Error("the sign-in did not start here; try again");
+    const resp = await fetch(saved.token, {
+      method: "POST",
+      body: new URLSearchParams({ grant_type: "authorization_code", code: params.get("code"),
+                                  redirect_uri: saved.back, client_id: state.signIn.client_id,
+                                  code_verifier: saved.verifier }),
+    });
+    const body = await resp.json().catch(() => ({}));
+    if (!resp.ok || !body.access_token) throw new Error(body.error_description || body.error || `HTTP ${resp.status}`);
+    return body.access_token;
+  }
+
+  // -- exports: the programme in view, as the API streams it (managers) --------------------------
+
+  async function download(service, path) {
+    const status = $("export-status");
+    status.textContent = "Preparing…";
+    try {
+      const url = new URL(path, state.services[service]);
+      for (const [k, v] of Object.entries(programParam())) url.searchParams.set(k, v);
+      const resp = await fetch(url, { headers: { Authorization: `Bearer ${state.key}` } });
+      if (!resp.ok) {
+        throw new ApiError(resp.status, resp.headers.get("content-type")?.includes("json") ? await resp.json() : null);
+      }
+      const name = /filename="([^"]+)"/.exec(resp.headers.get("content-disposition") || "")?.[1] || "lazo-export.csv";
+      const href = URL.createObjectURL(await resp.blob());
+      const link = h("a", { href, download: name, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
+      status.textContent = "";
+    } catch (err) {
+      status.textContent = err instanceof ApiError && err.status === 403
+        ? "Exports need a manager key." : `Export failed: ${err.message}`;
+    }
+  }
+
   // A Slack or Teams alert links here as `#alert=<alert_id>`: open the case that took that alert,
   // as soon as casework has it (the message may be read before the case is opened).
   function linkFromHash() {
@@ -1009,6 +1095,8 @@
     $("scrim").addEventListener("click", closeCase);
     document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.openCase) closeCase(); });
     document.addEventListener("visibilitychange", () => { if (!document.hidden && state.timer) refresh(); });
+    $("export-responses").addEventListener("click", () => download("scoring", "/v1/exports/responses"));
+    $("export-cases").addEventListener("click", () => download("casework", "/v1/exports/cases"));
     window.addEventListener("hashchange", () => { linkFromHash(); if (state.timer) refresh(); });
     for (const b of $("granularity").querySelectorAll("button")) {
       b.addEventListener("click", () => {
@@ -1025,10 +1113,26 @@
 
     try {
       const resp = await fetch("config.json", { cache: "no-store" });
-      state.services = (await resp.json()).services;
+      const config = await resp.json();
+      state.services = config.services;
+      state.signIn = config.sign_in || null;
     } catch (err) {
       setLive("error", "Cannot read config.json");
       return;
+    }
+    if (state.signIn) {
+      $("sso").hidden = false;
+      $("sso-signin").addEventListener("click", signIn);
+      try {
+        const token = await finishSignIn();
+        if (token) {
+          state.key = token;
+          keepKey(token, false);  // this browser session only: a token is short-lived anyway
+        }
+      } catch (err) {
+        askForKey(`Sign-in failed: ${err.message}`);
+        return;
+      }
     }
     if (state.key) start();
     else askForKey();
