@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import partial
 
-from shared.bus import Handler
+from shared.bus import Handler, every_delivery
 from shared.erasure import erasure_handler
 from shared.events import Envelope, EventType
 from shared.limits import SubmissionWindow
@@ -16,9 +16,12 @@ from services.scoring.analysis import Analysis
 
 
 def responses(guard: ErasureGuard, window: SubmissionWindow, analysis: Analysis) -> Mapping[str, Handler]:
-    """Group `scoring`: responses to score (and their comments to analyse)."""
-    return {EventType.RESPONSE_RECEIVED: partial(service.score_responses, guard=guard, window=window,
-                                                 analysis=analysis)}
+    """Group `scoring`: responses to score (and their comments to analyse). Every delivery reaches
+    the handler, redelivered or not: a response id sent again with other content arrives under the
+    same event id, and is a conflict to record, not a repeat to skip (score_responses is idempotent:
+    a response already kept is never scored or published again)."""
+    return {EventType.RESPONSE_RECEIVED: every_delivery(partial(service.score_responses, guard=guard, window=window,
+                                                                analysis=analysis))}
 
 
 def erasures(guard: ErasureGuard) -> Mapping[str, Handler]:

@@ -143,7 +143,7 @@ def _received(env: Envelope, window: SubmissionWindow, now: datetime) -> Respons
 
 async def score_responses(tx: UnitOfWork, envelopes: Sequence[Envelope], *, guard: ErasureGuard,
                           window: SubmissionWindow, analysis: Analysis) -> None:
-    """Handler of `lazo.response.received` (the bus has already dropped events applied before):
+    """Handler of `lazo.response.received`, for every delivery (handlers.py: a reused id is a conflict):
     store and score the batch's new responses, and record conflicts of reused response ids.
 
     Parsing comes first, so a poison event fails the batch before anything is written (the
