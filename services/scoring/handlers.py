@@ -16,10 +16,9 @@ from services.scoring.analysis import Analysis
 
 
 def responses(guard: ErasureGuard, window: SubmissionWindow, analysis: Analysis) -> Mapping[str, Handler]:
-    """Group `scoring`: responses to score (and their comments to analyse). Every delivery reaches
-    the handler, redelivered or not: a response id sent again with other content arrives under the
-    same event id, and is a conflict to record, not a repeat to skip (score_responses is idempotent:
-    a response already kept is never scored or published again)."""
+    """Group `scoring`: responses to score (and their comments to analyse)."""
+    # Every delivery: a redelivered response changes nothing, but other content under its id is a
+    # conflict to record (service.score_responses tells them apart with tx.is_new).
     return {EventType.RESPONSE_RECEIVED: every_delivery(partial(service.score_responses, guard=guard, window=window,
                                                                 analysis=analysis))}
 
