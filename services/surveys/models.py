@@ -62,7 +62,8 @@ class InvitationRow(Base):
     __tablename__ = "invitations"
 
     invitation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(200), index=True)
+    # Looked up by customer through the unique key below, whose first column it is.
+    customer_id: Mapped[str] = mapped_column(String(200))
     program: Mapped[str] = mapped_column(String(64))
     period_key: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(20))
