@@ -344,15 +344,16 @@
   async function loadComments(kpis, slow) {
     const key = `${state.program}|${kpis.count}|${kpis.not_scored}`;
     if (key === state.commentsKey && !slow) return;  // re-analyses change it too: re-read now and then
-    const [mix, drivers] = await Promise.all([
+    const [mix, drivers, themes] = await Promise.all([
       optional("scoring", "/v1/kpis/comments", { params: programParam() }),
       optional("scoring", "/v1/kpis/drivers", { params: programParam() }),
+      optional("scoring", "/v1/kpis/themes", { params: programParam() }),
     ]);
     state.commentsKey = key;
-    renderComments(mix, drivers);
+    renderComments(mix, drivers, themes);
   }
 
-  function renderComments(mix, drivers) {
+  function renderComments(mix, drivers, themes) {
     if (!mix) {
       $("comments-note").textContent = "not available";
       return;
@@ -381,6 +382,11 @@
         h("span.muted", {}, `${fmt1(d.with.iec_mean)} (${fmtInt(d.with.count)}) vs ${fmt1(d.without.iec_mean)} ` +
           `(${fmtInt(d.without.count)})`))))
       : h("li.empty", {}, "Needs comments with and without a cause."));
+    const found = (themes && themes.themes) || [];
+    fill($("theme-list"), found.length ? found.slice(0, 6).map((t) => h("li", { "data-theme": t.phrase },
+      h("span", {}, `“${t.phrase}”`, t.rising ? [" ", h("span.badge", {}, "rising")] : null),
+      h("span", {}, h("b", {}, fmtInt(t.count)), " ", h("span.muted", {}, `${fmtInt(t.previous)} before`))))
+      : h("li.empty", {}, "No emerging themes."));
   }
 
   /** The comment as text, the analysis's evidence marked (never as HTML: it is the customer's). */
