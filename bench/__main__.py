@@ -1,10 +1,11 @@
 """`python -m bench`: start Lazo embedded, measure it and its ceilings, print and save the figures.
 
 Phases, in this order so each runs on a quiet system: warm-up, latency (paced, everything
-running), ceilings (bare route, raw aiokafka), then ingest's throughput (single POSTs, the same
-responses as signed Typeform webhooks, batches) with the consumers behind it paused, and last the
-pipeline catching up with that backlog. `--only webhook` measures single POSTs too: the webhook's
-figure is read against theirs.
+running, from each request's intended send time, with the hop-by-hop breakdown of POST → case),
+ceilings (bare route, raw aiokafka), ingest's throughput with every service running (single POSTs,
+the same responses as signed Typeform webhooks, batches), the pipeline draining a backlog posted
+while its consumers were paused, and casework draining a backlog of detractor alerts (bench/cases.py).
+`--only webhook` measures single POSTs too: the webhook's figure is read against theirs.
 `--only scale` times scoring draining a backlog with one replica, then two in the same group;
 `--soak SECONDS` holds a paced load instead, reporting every few seconds and memory at the end;
 `--pg` runs the services on PostgreSQL (schemas of their own, dropped at the end) instead of SQLite.
@@ -31,12 +32,13 @@ from pathlib import Path
 import httpx
 import uvloop
 
-from bench import comments, kafka, kpis, latency, loadgen, report, scale, soak, surveys, workload
+from bench import cases, comments, kafka, kpis, latency, loadgen, report, scale, soak, surveys, workload
 from ops.embedded_broker import free_port
 from shared.settings import SERVICES
 from tests.harness import KEYS, System
 
-PHASES = ("single", "webhook", "batch", "latency", "ceilings", "kpis", "comments", "scale", "surveys")
+PHASES = ("single", "webhook", "batch", "drain", "cases", "latency", "ceilings", "kpis", "comments", "scale",
+          "surveys")
 PARTITIONS = 6  # as `make run`
 
 
@@ -55,6 +57,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--procs", type=int, default=max(1, min(2, (os.cpu_count() or 2) // 2)),
                    help="load-generator processes (default: 1 on a 2-core machine)")
     p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--cases", type=int, default=13_360,
+                   help="detractors whose alerts casework drains as a backlog (default 13360, as issue 11)")
     p.add_argument("--soak", type=float, metavar="SECONDS",
                    help="instead of the phases: a paced load (--rate) for this long, reported every --every s")
     p.add_argument("--every", type=float, default=5, help="seconds between the soak's reports (default 5)")
@@ -149,8 +153,28 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
         messages = max(args.responses, 20_000)  # fewer would mostly time the consumer's start
         results["ceilings"]["raw_kafka"] = uvloop.run(kafka.raw_ceiling(bootstrap, messages, PARTITIONS, False))
     if want("single") or want("webhook") or want("batch"):
-        # Ingest alone: on a small machine the consumers behind it would take most of the CPU.
-        # They catch up afterwards, which times the pipeline on the backlog.
+        # With every service running, as users run Lazo: the consumers work through what is posted
+        # while it is posted (the headline figures).
+        if want("single") or want("webhook"):  # the webhook's figure is read against this one
+            say(f"throughput: {args.responses:,} single POSTs over {args.connections} connections "
+                "(every service running)")
+            results["single"] = throughput(ingest, args, kind="single", prefix=f"{run_id}-s",
+                                           connections=args.connections // args.procs)
+        if want("webhook"):
+            typeform_source(system)
+            say(f"throughput: {args.responses:,} signed Typeform webhooks over {args.connections} connections "
+                "(every service running)")
+            results["webhook"] = throughput(ingest, args, kind="typeform", prefix=f"{run_id}-t",
+                                            connections=args.connections // args.procs)
+            canonical = results["single"]["per_second"]
+            results["webhook"]["vs_single"] = (round(results["webhook"]["per_second"] / canonical, 3)
+                                               if canonical else None)
+        if want("batch"):
+            say(f"throughput: {args.responses:,} responses in batches of {args.batch_size} (every service running)")
+            results["batch"] = throughput(ingest, args, kind="batch", prefix=f"{run_id}-b", connections=4)
+    if want("drain"):
+        # The pipeline on a backlog: the consumers paused while a burst is posted, then timed
+        # catching up (after an outage, or a history import).
         downstream = [system[name].process for name in ("scoring", "alerts", "casework")]
 
         def resume() -> None:
@@ -160,29 +184,17 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
         for proc in downstream:
             proc.send_signal(signal.SIGSTOP)
         try:
-            if want("single") or want("webhook"):  # the webhook's figure is read against this one
-                say(f"throughput: {args.responses:,} single POSTs over {args.connections} connections "
-                    "(consumers paused)")
-                results["single"] = throughput(ingest, args, kind="single", prefix=f"{run_id}-s",
-                                               connections=args.connections // args.procs)
-            if want("webhook"):
-                typeform_source(system)
-                say(f"throughput: {args.responses:,} signed Typeform webhooks over {args.connections} connections "
-                    "(consumers paused)")
-                results["webhook"] = throughput(ingest, args, kind="typeform", prefix=f"{run_id}-t",
-                                                connections=args.connections // args.procs)
-                canonical = results["single"]["per_second"]
-                results["webhook"]["vs_single"] = (round(results["webhook"]["per_second"] / canonical, 3)
-                                                   if canonical else None)
-            if want("batch"):
-                say(f"throughput: {args.responses:,} responses in batches of {args.batch_size} (consumers paused)")
-                results["batch"] = throughput(ingest, args, kind="batch", prefix=f"{run_id}-b", connections=4)
-            backlog = sum(results[p]["accepted"] for p in ("single", "webhook", "batch") if p in results)
-            say(f"pipeline: consumers resumed, timing the scoring of the {backlog:,} responses just posted")
-            prefixes = (f"{run_id}-s", workload.typeform_response_id(f"{run_id}-t"), f"{run_id}-b")
-            results["drain"] = uvloop.run(kafka.drain(bootstrap, prefixes, backlog, resume))
+            say(f"drain: {args.responses:,} responses in batches while the consumers are paused")
+            burst = throughput(ingest, args, kind="batch", prefix=f"{run_id}-d", connections=4)
+            results["batch_paused"] = burst
+            say(f"drain: consumers resumed, timing the scoring of the {burst['accepted']:,} responses just posted")
+            results["drain"] = uvloop.run(kafka.drain(bootstrap, (f"{run_id}-d",), burst["accepted"], resume))
         finally:
             resume()  # idempotent: a stopped service could not even be shut down
+    if want("cases"):
+        say(f"cases: {args.cases:,} detractors posted while casework is paused, then its backlog timed")
+        results["cases"] = cases.run(system, port=ingest, key=KEYS["ingest"], count=args.cases,
+                                     batch_size=args.batch_size, prefix=f"{run_id}-k", say=say)
     if want("scale"):  # last: it leaves a second scoring replica running
         results["scale"] = scale.run(system, args.responses, args.batch_size, run_id, say)
         results["notes"] += results["scale"].pop("notes")

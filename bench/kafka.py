@@ -40,6 +40,7 @@ class Arrivals:
         self.topic, self.event_type = topic, event_type
         self.seen: dict[str, float] = {}
         self.stamps: dict[str, Stamp] = {}
+        self.doubled = 0  # events read again for a key already seen: delivered twice
         self._key, self._links = key, links
         self._bootstrap = bootstrap
         self._consumer: AIOKafkaConsumer | None = None
@@ -73,7 +74,10 @@ class Arrivals:
                             continue
                         data = event["data"]
                         key = data.get(self._key)
-                        if key is None or key in self.seen:
+                        if key is None:
+                            continue
+                        if key in self.seen:
+                            self.doubled += 1
                             continue
                         self.seen[key] = now
                         built = datetime.fromisoformat(event["time"]).timestamp() if event.get("time") else wall

@@ -160,7 +160,8 @@ async def measure(*, host: str, port: int, key: str, bootstrap: str, prefix: str
         expected = [rid for rid in accepted if m.expected(index[rid])]
         if m.name == "case":
             expected = [rid for rid in expected if rid not in control]
-        result["milestones"][m.name] = summarise(m, expected, intended, seen[m.name])
+        result["milestones"][m.name] = {**summarise(m, expected, intended, seen[m.name]),
+                                        "doubled": arrivals[m.name].doubled}
         result["from_answer"][m.name] = summarise(m, expected, accepted, seen[m.name])
     result["control_group_alerts"] = len(control)
     sent_wall = {rid: wall_start + (intended[rid] - start) for rid in accepted if rid not in control

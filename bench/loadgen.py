@@ -71,7 +71,8 @@ class Job:
     host: str
     port: int
     key: str
-    kind: str  # "single" (POST /v1/responses), "batch" (POST /v1/responses:batch) or "typeform" (its webhook)
+    kind: str  # "single" (POST /v1/responses), "batch" (POST /v1/responses:batch), "typeform" (its webhook)
+    #            or "detractors" (batches of detractors, each a customer of its own)
     prefix: str
     first: int
     count: int
@@ -88,9 +89,10 @@ class Job:
                                            workload.typeform_payload(self.prefix, i, customers=5000))
                     for i in indexes]
         chunks = [indexes[i:i + self.batch_size] for i in range(0, len(indexes), self.batch_size)]
+        make = ((lambda i: workload.detractor(self.prefix, i)) if self.kind == "detractors"
+                else (lambda i: workload.response(self.prefix, i, customers=5000)))
         return [workload.http_post(self.host, self.port, "/v1/responses:batch", self.key,
-                                   {"responses": [workload.response(self.prefix, i, customers=5000) for i in c]})
-                for c in chunks]
+                                   {"responses": [make(i) for i in c]}) for c in chunks]
 
 
 async def _run(job: Job, ready, go) -> dict:
@@ -128,7 +130,7 @@ def _accepted(kind: str, status: int, body: bytes) -> int:
         return int(status == 200 and orjson.loads(body).get("status") == "accepted")
     if status != 202:
         return 0
-    return orjson.loads(body)["accepted"] if kind == "batch" else 1
+    return orjson.loads(body)["accepted"] if kind in ("batch", "detractors") else 1
 
 
 def _worker(job: Job, ready, go, results) -> None:

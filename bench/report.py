@@ -10,7 +10,7 @@ RESULTS = Path(__file__).parent / "results"
 
 # The figures Lazo aims for on this kind of machine (issue 2).
 TARGETS = {"batch_per_second": 10_000, "single_vs_bare": 0.40, "score_p99_ms": 250,
-           "webhook_vs_single": 0.5, "drain_per_second": 4_000}
+           "webhook_vs_single": 0.5, "drain_per_second": 4_000, "cases_per_second": 2_000}
 # p99 from each request's intended send time to the event, at the paced rate (issue 11).
 P99_TARGETS_MS = {"score": 250, "alert": 300, "case": 400}
 
@@ -59,7 +59,7 @@ def _latency(latency: dict) -> list[Row]:
             f"from {latency.get('from', 'the answer')}")
     out = []
     for name, m in latency["milestones"].items():
-        seen = f"{pace}; {m['seen']:,}/{m['expected']:,} seen"
+        seen = f"{pace}; {m['seen']:,}/{m['expected']:,} seen, {m.get('doubled', 0):,} twice"
         if not m["seen"]:
             figure = m["note"]
         else:
@@ -67,7 +67,8 @@ def _latency(latency: dict) -> list[Row]:
         target, ok = "", None
         if name in P99_TARGETS_MS:  # events that never came count against the target too
             target = f"p99 ≤ {P99_TARGETS_MS[name]} ms"
-            ok = bool(m["seen"]) and not m["missing"] and m["p99_ms"] <= P99_TARGETS_MS[name]
+            ok = (bool(m["seen"]) and not m["missing"] and not m.get("doubled")
+                  and m["p99_ms"] <= P99_TARGETS_MS[name])
         out.append((f"POST → {m['event']}", figure, seen, target, _verdict(ok)))
     for hop in latency.get("hops", []):
         if "p50_ms" in hop:
@@ -128,6 +129,13 @@ def rows(results: dict) -> list[Row]:
                     f"≥ {_n(TARGETS['drain_per_second'])}/s",
                     _verdict(drain["per_second"] >= TARGETS["drain_per_second"]
                              and drain["scored"] == drain["expected"])))
+    if cases := results.get("cases"):
+        ok = cases["per_second"] >= TARGETS["cases_per_second"] and cases["opened"] == cases["alerts"] \
+            and not cases["doubled"]
+        out.append(("casework  backlog of alerts", f"{_n(cases['per_second'])} cases opened/s",
+                    f"{cases['opened']:,}/{cases['alerts']:,} opened in {cases['seconds']:.1f} s, "
+                    f"{cases['doubled']:,} twice ({cases['held_out']:,} control-group alerts aside)",
+                    f"≥ {_n(TARGETS['cases_per_second'])}/s", _verdict(ok)))
     if "scale" in results:
         out += _scale(results["scale"])
     if "soak" in results:

@@ -30,6 +30,15 @@ def response(prefix: str, index: int, customers: int | None = None) -> dict:
     return body
 
 
+def detractor(prefix: str, index: int) -> dict:
+    """A detractor of a customer of its own: each one raises an alert and opens a case."""
+    customer = f"{prefix}-c{index}"
+    return {"response_id": f"{prefix}-r{index}", "program": "default",
+            "customer": {"id": customer, "email": f"{customer}@example.com", "name": "Bench"},
+            "touchpoint": "contact_center", "answers": {"experience": 3, "worth": 4, "recommend": 5},
+            "comment": "Nadie me devolvió la llamada"}
+
+
 def http_post(host: str, port: int, path: str, key: str, payload: dict) -> bytes:
     """A complete HTTP/1.1 request, serialised once so the clock only times the exchange."""
     body = orjson.dumps(payload)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,9 +35,10 @@ from shared.events import Envelope, EventType, Topic, utcnow
 from shared.messaging import Messaging
 from shared.metrics import ERASURES_APPLIED
 from shared.runtime import Runtime
-from shared.tombstones import ErasureGuard
+from shared.tombstones import Action, ErasureGuard
 from shared.uow import UnitOfWork
 
+D = TypeVar("D", bound=Any)  # an event's parsed data, naming a `customer_id`
 Erase = Callable[[AsyncSession, str, str], Awaitable[dict[str, int]]]
 Track = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
 
@@ -90,6 +92,19 @@ async def erase_customers(tx: UnitOfWork, guard: ErasureGuard, erase: Erase,
             erased["dead_letters"] = await DeadLetters(messaging.dead_letters).erase(tx.session, request.customer_id)
         tx.publish(Topic.ERASURES, erased_event(guard.service, request, erased))
         ERASURES_APPLIED.labels(guard.service).inc()
+
+
+async def not_erased(tx: UnitOfWork, guard: ErasureGuard, parsed: Sequence[tuple[Envelope, D]]
+                     ) -> list[tuple[Envelope, D]]:
+    """A consumer's (event, data) pairs without those about an erased customer (the event's key or
+    the `customer_id` its data names): they would only act on a person who asked to be forgotten.
+    Those dropped are recorded (the first delivery of each)."""
+    about = [(env, data, {env.subject, data.customer_id}) for env, data in parsed]
+    erased = await guard.erased(tx.session, set().union(*(who for _, _, who in about)))
+    if not erased:
+        return list(parsed)
+    await guard.record(tx.session, [env for env, _, who in about if who & erased and tx.is_new(env)], Action.DROPPED)
+    return [(env, data) for env, data, who in about if not who & erased]
 
 
 def erasure_handler(erase: Erase, guard: ErasureGuard) -> Handler:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
 
 from shared.db import is_postgres
 from shared.egress import Egress
@@ -35,10 +34,11 @@ from shared.jobs import LeasedWorker
 from shared.outbound import RefusedTarget
 from shared.uow import UnitsOfWork
 from shared.sealing import SealError, SecretBox
+from services.alerts import repository
 from services.alerts.domain.chat import CLOUDEVENTS
 from services.alerts.domain.retry import RetryPolicy
 from services.alerts.domain.signing import HEADER, signature_header
-from services.alerts.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+from services.alerts.models import DeliveryStatus
 
 log = logging.getLogger("lazo.alerts.dispatcher")
 
@@ -105,18 +105,11 @@ class Dispatcher(LeasedWorker):
         now = utcnow()
         saturated = [sub for sub, n in self._busy.items() if n >= self._per_subscription]
         async with self._uow() as tx:
-            s = tx.session
-            query = (select(Delivery, Subscription.url, Subscription.secret_sealed, Subscription.format)
-                     .join(Subscription, Subscription.id == Delivery.subscription_id)
-                     .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
-                     .order_by(Delivery.next_attempt_at).limit(limit))
-            if saturated:
-                query = query.where(Delivery.subscription_id.not_in(saturated))
-            if is_postgres(s.bind):
-                query = query.with_for_update(of=Delivery, skip_locked=True)
+            due = await repository.due_deliveries(tx.session, now=now, limit=limit, excluding=saturated,
+                                                  skip_locked=is_postgres(tx.session.bind))
             taken: list[_Due] = []
             room = Counter({sub: self._per_subscription - n for sub, n in self._busy.items()})
-            for delivery, url, sealed, fmt in (await s.execute(query)).all():
+            for delivery, url, sealed, fmt in due:
                 if room.setdefault(delivery.subscription_id, self._per_subscription) <= 0:
                     continue  # left for a later round, unleased
                 room[delivery.subscription_id] -= 1
@@ -168,19 +161,11 @@ class Dispatcher(LeasedWorker):
                   else DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED)
         try:
             async with self._uow() as tx:
-                s = tx.session
-                delivery = await s.get(Delivery, item.id)
-                if delivery is None or delivery.status != DeliveryStatus.PENDING:
-                    return  # cancelled meanwhile
-                delivery.status = status
-                delivery.attempt_count = item.attempt
-                delivery.next_attempt_at = next_at
-                delivery.last_status_code = outcome.status_code
-                delivery.last_error = outcome.error
-                if outcome.ok:
-                    delivery.delivered_at = now
-                s.add(DeliveryAttempt(delivery_id=item.id, attempted_at=now, status_code=outcome.status_code,
-                                      error=outcome.error, duration_ms=outcome.duration_ms, next_attempt_at=next_at))
+                recorded = await repository.record_attempt(
+                    tx.session, item.id, status=status, attempt=item.attempt, at=now, next_at=next_at,
+                    status_code=outcome.status_code, error=outcome.error, duration_ms=outcome.duration_ms)
+            if not recorded:
+                return  # cancelled meanwhile
         except Exception as exc:  # the lease expires and the delivery is tried again
             log.warning("could not record delivery %s: %s", item.id, exc)
             return

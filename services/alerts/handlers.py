@@ -21,10 +21,10 @@ from functools import partial
 from shared.bus import Handler
 from shared.clock import Clock, as_utc
 from shared.contracts.scores import ScoreComputed
-from shared.erasure import erasure_handler
+from shared.erasure import erasure_handler, not_erased
 from shared.errors import PermanentError
 from shared.events import Envelope, EventType, Topic
-from shared.tombstones import Action, ErasureGuard
+from shared.tombstones import ErasureGuard
 from shared.uow import UnitOfWork
 from services.alerts import repository
 from services.alerts.domain.selection import PriorAlert, decide
@@ -57,12 +57,8 @@ async def take_scores(guard: ErasureGuard, clock: Clock, dashboard_url: str, pus
                       tx: UnitOfWork, events: Sequence[Envelope]) -> None:
     """The score of a customer erased meanwhile is erased on arrival: no alert, no push (acting on
     it could only contact a person who asked to be forgotten), and a record that it came."""
-    parsed = [(e, parse_score(e)) for e in events]
     session = tx.session
-    erased = await guard.erased(session, {c for e, score in parsed for c in (e.subject, score.customer_id)})
-    await guard.record(session, [e for e, score in parsed if {e.subject, score.customer_id} & erased],
-                       Action.DROPPED)
-    scores = [score for e, score in parsed if not {e.subject, score.customer_id} & erased]
+    scores = [score for _, score in await not_erased(tx, guard, [(e, parse_score(e)) for e in events])]
     if not scores:
         return
     batch = await repository.ScoreBatch(session, scores).load()

@@ -4,6 +4,7 @@ customer's erasure."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, union_all, update
@@ -16,7 +17,8 @@ from services.alerts.domain.chat import CHAT_FORMATS
 from services.alerts.domain.erasure import ERASED, ERASED_MESSAGE, scrub_event
 from services.alerts.domain.rules import DEFAULT_RULES, AlertRules
 from services.alerts.domain.selection import PriorAlert
-from services.alerts.models import Alert, AlertRuleSet, AttachedResponse, Delivery, DeliveryStatus, Subscription
+from services.alerts.models import (Alert, AlertRuleSet, AttachedResponse, Delivery, DeliveryAttempt, DeliveryStatus,
+                                    Subscription)
 from services.alerts.queries import rules_of
 
 _FIRST = datetime.min.replace(tzinfo=timezone.utc)
@@ -75,6 +77,40 @@ class ScoreBatch:
                 select(Subscription).where(Subscription.deleted_at.is_(None))))
         return [sub for sub in self._subscriptions
                 if event_type in sub.event_types and (sub.programs is None or program in sub.programs)]
+
+
+async def due_deliveries(s: AsyncSession, *, now: datetime, limit: int, excluding: Sequence[str],
+                         skip_locked: bool) -> list:
+    """Pending deliveries due now, oldest first, with their subscription's url, sealed secret and
+    format; none of the `excluding` subscriptions (replicas on PostgreSQL skip each other's)."""
+    query = (select(Delivery, Subscription.url, Subscription.secret_sealed, Subscription.format)
+             .join(Subscription, Subscription.id == Delivery.subscription_id)
+             .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
+             .order_by(Delivery.next_attempt_at).limit(limit))
+    if excluding:
+        query = query.where(Delivery.subscription_id.not_in(excluding))
+    if skip_locked:
+        query = query.with_for_update(of=Delivery, skip_locked=True)
+    return list((await s.execute(query)).all())
+
+
+async def record_attempt(s: AsyncSession, delivery_id: int, *, status: str, attempt: int, at: datetime,
+                         next_at: datetime | None, status_code: int | None, error: str | None,
+                         duration_ms: float) -> bool:
+    """A push attempt and where it leaves the delivery; False when it is no longer pending (cancelled)."""
+    delivery = await s.get(Delivery, delivery_id)
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return False
+    delivery.status = status
+    delivery.attempt_count = attempt
+    delivery.next_attempt_at = next_at
+    delivery.last_status_code = status_code
+    delivery.last_error = error
+    if status == DeliveryStatus.DELIVERED:
+        delivery.delivered_at = at
+    s.add(DeliveryAttempt(delivery_id=delivery_id, attempted_at=at, status_code=status_code, error=error,
+                          duration_ms=duration_ms, next_attempt_at=next_at))
+    return True
 
 
 async def save_rules(s: AsyncSession, program: str, rules: AlertRules, who: str) -> AlertRuleSet:

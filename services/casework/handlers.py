@@ -12,7 +12,7 @@ run's customers has a case awaiting confirmation, and the run costs nothing more
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import partial
 from typing import TypeVar
@@ -24,10 +24,10 @@ from shared.contracts.audit import AuditRecorded
 from shared.contracts.invitations import SurveyInvitation
 from shared.contracts.outcomes import OutcomeRecorded
 from shared.contracts.scores import ScoreComputed
-from shared.erasure import erasure_handler
+from shared.erasure import erasure_handler, not_erased
 from shared.errors import PermanentError
 from shared.events import Envelope, EventData, EventType
-from shared.tombstones import Action, ErasureGuard
+from shared.tombstones import ErasureGuard
 from shared.uow import UnitOfWork
 from services.casework import repository
 from services.casework.domain.case import Case, Status
@@ -74,16 +74,10 @@ def erasure_table(guard: ErasureGuard) -> dict[str, Handler]:
 
 
 async def _not_erased(tx: UnitOfWork, guard: ErasureGuard, events: Sequence[Envelope],
-                      parse) -> list[tuple[Envelope, D]]:
+                      parse: Callable[[Envelope], D]) -> list[tuple[Envelope, D]]:
     """The run's events parsed (a poison event fails the run: nothing is written), without those about
-    an erased customer: no case opened or fed, no confirmation, no outcome; those are recorded."""
-    parsed = [(env, parse(env)) for env in events]
-    erased = await guard.erased(tx.session, {c for env, data in parsed for c in (env.subject, data.customer_id)})
-    if not erased:
-        return parsed
-    late = [env for env, data in parsed if {env.subject, data.customer_id} & erased]
-    await guard.record(tx.session, [env for env in late if tx.is_new(env)], Action.DROPPED)
-    return [(env, data) for env, data in parsed if not {env.subject, data.customer_id} & erased]
+    an erased customer: no case opened or fed, no confirmation, no outcome."""
+    return await not_erased(tx, guard, [(env, parse(env)) for env in events])
 
 
 # -- the planner's follow-ups ----------------------------------------------------------------

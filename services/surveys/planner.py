@@ -23,14 +23,18 @@ import logging
 import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
-from sqlalchemy import exists, func, select
+import aiosmtplib
+import orjson
+from sqlalchemy import exists, func, select, update
 
 from shared.background import BackgroundTask
 from shared.errors import Conflict
 from shared.events import Topic, utcnow
 from shared.runtime import Runtime
 from services.surveys import repository as repo
+from services.surveys import sender
 from services.surveys.domain.contacts import Channel, Contact
 from services.surveys.domain.invitations import Invitation, Status
 from services.surveys.domain.periods import Period, period_of
@@ -47,6 +51,9 @@ from services.surveys.service import (bare_contact, events_of, new_invitation_id
 log = logging.getLogger("lazo.surveys.planner")
 
 CONTACT_CHUNK = 2000
+SEND_CHUNK = 50  # emails in flight at once
+SEND_ATTEMPTS = 8  # about four hours of retries (1, 2, 4 … 60 minutes apart)
+SEND_LEASE = timedelta(minutes=5)  # longer than any SMTP exchange (sender.TIMEOUT_S)
 ROW_CHUNK = 500
 LEASE = "planner"
 # Invitations that count as contacting the customer (the frequency rule): all but the suppressed.
@@ -62,6 +69,9 @@ class Planner(BackgroundTask):
         self._keys = keys
         self._every_s = runtime.settings.planner_every_s
         self._public_url = runtime.settings.surveys_public_url
+        self._settings = runtime.settings
+        self._smtp = sender.SmtpServer.from_url(runtime.settings.smtp_url) if runtime.settings.smtp_url else None
+        self._message_domain = urlsplit(self._public_url).hostname or "surveys.example.com"
         self._rules = ContactRules(runtime.settings.contact_frequency_days)
         self._holder = f"{uuid.uuid4().hex[:12]}"
         # programme -> (its plan's version, the period, the contacts' last change) last planned ahead:
@@ -358,29 +368,72 @@ class Planner(BackgroundTask):
     # -- 4. send ---------------------------------------------------------------------------------
 
     async def _send(self, now: datetime, counts: Counter) -> None:
-        """Sending is off until its transport is configured: each message is logged as it would go
-        (no address, no link: the log is no place for personal data) and counted as sent, so
-        reminders, expiries and the figures behave as they will in production."""
+        """The messages due: emails over SMTP when LAZO_SMTP_URL is set; otherwise (and for webhooks,
+        not built yet) each is logged as it would go (no address, no link: the log is no place for
+        personal data) and counted as sent, so reminders, expiries and figures behave the same.
+
+        At most once per send row: a row is marked `sending` (committed) before the SMTP exchange
+        and `sent` after it; a row found still `sending` once its lease ran out (the process died in
+        between) is marked `unknown`, never sent again."""
         while True:
+            emails = []
             async with self._runtime.uow() as tx:
+                await tx.session.execute(update(SendRow).where(SendRow.status == "sending",
+                                                               SendRow.next_attempt_at <= now)
+                                         .values(status="unknown", next_attempt_at=None,
+                                                 last_error="the process stopped while sending: not sent again"))
                 sends = list(await tx.session.scalars(select(SendRow).where(
                     SendRow.status == "pending", SendRow.next_attempt_at <= now).order_by(SendRow.id)
-                    .limit(ROW_CHUNK)))
+                    .limit(SEND_CHUNK)))
                 for send in sends:
-                    row = await repo.invitation_row(tx.session, send.invitation_id)
-                    send.status, send.sent_at, send.next_attempt_at = "logged", now, None
                     send.attempt_count += 1
+                    if self._smtp is not None and send.channel == Channel.EMAIL:
+                        send.status, send.next_attempt_at = "sending", now + SEND_LEASE
+                        emails.append((send.id, send.invitation_id, send.purpose, send.body))
+                        continue
+                    send.status, send.sent_at, send.next_attempt_at = "logged", now, None
                     log.info("would send the %s of invitation %s by %s (%s)", send.purpose, send.invitation_id,
                              send.channel, "LAZO_SMTP_URL is unset" if send.channel == Channel.EMAIL
-                             else "webhooks to a sending tool are not configured")
-                    if row is not None and send.purpose == "invitation":
-                        inv = repo.invitation_of(row)
-                        if inv.mark_sent(now, expire_at=inv.expire_at or now,
-                                         remind_at=inv.remind_at):
-                            store(tx, row, inv)
-                    counts["sent"] += 1
-            if len(sends) < ROW_CHUNK:
+                             else "webhooks to a sending tool are not built yet")
+                    await self._sent(tx, send, now, counts)
+            if emails:
+                outcomes = await asyncio.gather(*(self._email(purpose, body) for _, _, purpose, body in emails))
+                async with self._runtime.uow() as tx:
+                    for (send_id, _, _, _), error in zip(emails, outcomes):
+                        send = await tx.session.get(SendRow, send_id)
+                        if send is None or send.status != "sending":
+                            continue  # cancelled meanwhile (erased, answered)
+                        if error is None:
+                            send.status, send.sent_at, send.next_attempt_at = "sent", now, None
+                            await self._sent(tx, send, now, counts)
+                        elif send.attempt_count >= SEND_ATTEMPTS:
+                            send.status, send.next_attempt_at, send.last_error = "failed", None, error
+                        else:
+                            delay = timedelta(seconds=min(60 * 2 ** (send.attempt_count - 1), 3600))
+                            send.status, send.next_attempt_at, send.last_error = "pending", now + delay, error
+            if len(sends) < SEND_CHUNK:
                 return
+
+    async def _sent(self, tx, send: SendRow, now: datetime, counts: Counter) -> None:
+        counts["sent"] += 1
+        row = await repo.invitation_row(tx.session, send.invitation_id)
+        if row is not None and send.purpose == "invitation":
+            inv = repo.invitation_of(row)
+            if inv.mark_sent(now, expire_at=inv.expire_at or now, remind_at=inv.remind_at):
+                store(tx, row, inv)
+
+    async def _email(self, purpose: str, body: str) -> str | None:
+        """Send one; None when the server took it, else why not (no personal data in it)."""
+        try:
+            data = orjson.loads(body)["data"]
+            msg = sender.message(data, purpose=purpose, sender=self._settings.smtp_from,
+                                 message_domain=self._message_domain)
+            await sender.send(self._smtp, msg)
+            return None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return f"{type(exc).__name__} from {self._smtp.where()}"[:500]
+        except (KeyError, ValueError, orjson.JSONDecodeError) as exc:
+            return f"the message could not be built: {type(exc).__name__}"
 
 
 def _midnight(day: date) -> datetime:

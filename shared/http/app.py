@@ -153,7 +153,7 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list(),
                        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                        allow_headers=["Authorization", "Content-Type", "X-API-Key"],
-                       expose_headers=["Retry-After"], max_age=600)
+                       expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
     return app
 
 

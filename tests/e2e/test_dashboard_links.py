@@ -1,5 +1,6 @@
-"""A Slack or Teams alert's "Open the case" link (`/dashboard/#alert=<alert_id>`) opens that case in
-the dashboard, in headless Chromium; an alert no case has taken yet says so and opens once one does."""
+"""The dashboard's ways in and out, in headless Chromium: a Slack or Teams alert's "Open the case"
+link (`/dashboard/#alert=<alert_id>`) opens that case (an alert no case has taken yet says so and
+opens once one does), and the programme in view downloads as CSV (responses, cases) for managers."""
 
 from __future__ import annotations
 
@@ -46,4 +47,42 @@ async def test_a_chat_alerts_link_opens_its_case(system, browser, uid):  # noqa:
     await expect(page.locator("#panel-sub")).to_contain_text(opened["case_id"], timeout=WAIT_MS)
     await expect(page.locator("#panel-sub")).to_contain_text(customer)
     assert errors == [], errors
+    await page.close()
+
+
+async def test_the_programme_in_view_downloads_as_csv_for_managers_only(system, browser, uid):  # noqa: F811
+    customer, rid = f"C-dl-{uid}", f"r-dl-{uid}"
+    async with system.client("ingest", "ingest") as ingest, system.client("casework", "agent") as casework:
+        r = await ingest.post("/v1/responses", json={
+            "response_id": rid, "customer": {"id": customer, "name": "Descarga"}, "touchpoint": "web",
+            "answers": {"experience": 2, "worth": 2, "recommend": 3}, "comment": "La web no funciona"})
+        assert r.status_code == 202, r.text
+
+        async def case():
+            return (await casework.get("/v1/cases", params={"customer_id": customer})).json()["items"]
+
+        await poll(case, timeout=60, what="the response scored and its case opened")
+
+    context = await browser.new_context(accept_downloads=True)
+    page = await context.new_page()
+    await page.goto(f"{system.url('casework')}/dashboard/")
+    await page.get_by_test_id("key-input").fill(KEYS["manager"])
+    await page.get_by_test_id("key-submit").click()
+    for button, wanted, name in (("export-responses", rid, "lazo-responses.csv"),
+                                 ("export-cases", customer, "lazo-cases.csv")):
+        async with page.expect_download(timeout=WAIT_MS) as info:
+            await page.get_by_test_id(button).click()
+        download = await info.value
+        assert download.suggested_filename == name
+        text = open(await download.path(), encoding="utf-8").read()
+        assert text.startswith(("response_id,", "case_id,")) and wanted in text, text[:300]
+    await expect(page.get_by_test_id("export-status")).to_have_text("")
+    await context.close()
+
+    page = await browser.new_page()
+    await page.goto(f"{system.url('casework')}/dashboard/")
+    await page.get_by_test_id("key-input").fill(KEYS["agent"])
+    await page.get_by_test_id("key-submit").click()
+    await page.get_by_test_id("export-cases").click()
+    await expect(page.get_by_test_id("export-status")).to_have_text("Exports need a manager key.", timeout=WAIT_MS)
     await page.close()

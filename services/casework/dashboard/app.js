@@ -723,6 +723,32 @@
     }
   }
 
+  // -- exports: the programme in view, as the API streams it (managers) --------------------------
+
+  async function download(service, path) {
+    const status = $("export-status");
+    status.textContent = t("export.preparing");
+    try {
+      const url = new URL(path, state.services[service]);
+      for (const [k, v] of Object.entries(programParam())) url.searchParams.set(k, v);
+      const resp = await fetch(url, { headers: { Authorization: `Bearer ${state.key}`, "Accept-Language": i18n.lang } });
+      if (!resp.ok) {
+        throw new ApiError(resp.status, resp.headers.get("content-type")?.includes("json") ? await resp.json() : null);
+      }
+      const name = /filename="([^"]+)"/.exec(resp.headers.get("content-disposition") || "")?.[1] || "lazo-export.csv";
+      const href = URL.createObjectURL(await resp.blob());
+      const link = h("a", { href, download: name, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
+      status.textContent = "";
+    } catch (err) {
+      status.textContent = err instanceof ApiError && err.status === 403
+        ? t("export.forbidden") : t("export.failed", { message: err.message });
+    }
+  }
+
   // A Slack or Teams alert links here as `#alert=<alert_id>`: open the case that took that alert,
   // as soon as casework has it (the message may be read before the case is opened).
   function linkFromHash() {
@@ -1128,6 +1154,8 @@
     $("scrim").addEventListener("click", closeCase);
     document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.openCase) closeCase(); });
     document.addEventListener("visibilitychange", () => { if (!document.hidden && state.timer) refresh(); });
+    $("export-responses").addEventListener("click", () => download("scoring", "/v1/exports/responses"));
+    $("export-cases").addEventListener("click", () => download("casework", "/v1/exports/cases"));
     window.addEventListener("hashchange", () => { linkFromHash(); if (state.timer) refresh(); });
     for (const b of $("granularity").querySelectorAll("button")) {
       b.addEventListener("click", () => {
