@@ -165,6 +165,14 @@ class Settings(BaseSettings):
                                            validation_alias=AliasChoices("LAZO_OIDC_JWKS_REFRESH_MIN_S"))
     oidc_jwks_max_age_s: float = Field(3600.0, gt=0, le=86400,
                                        validation_alias=AliasChoices("LAZO_OIDC_JWKS_MAX_AGE_S"))
+    # The dashboard signs in with the provider (authorization code with PKCE) as this public client,
+    # registered there with the dashboard's URL as its redirect URI; unset: API keys only.
+    oidc_dashboard_client_id: str | None = Field(None, max_length=200,
+                                                 validation_alias=AliasChoices("LAZO_OIDC_DASHBOARD_CLIENT_ID"))
+    # What the dashboard asks for: the scope (and audience, where the provider takes one) that gets an
+    # access token for LAZO_OIDC_AUDIENCE.
+    oidc_dashboard_scope: str = Field("openid", max_length=500,
+                                      validation_alias=AliasChoices("LAZO_OIDC_DASHBOARD_SCOPE"))
     # The provider on loopback or a private network (http allowed there): tests, an on-premise
     # provider. Separate from LAZO_ALLOW_PRIVATE_TARGETS: pushes to private hosts must not open this.
     oidc_allow_private: bool = Field(False, validation_alias=AliasChoices("LAZO_OIDC_ALLOW_PRIVATE"))

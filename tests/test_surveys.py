@@ -405,3 +405,35 @@ def httpx_client(url: str):
 
     from tests.harness import KEYS
     return httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {KEYS['manager']}"}, timeout=15)
+
+
+# -- a kill mid-round ---------------------------------------------------------------------------
+
+async def test_a_planner_killed_mid_round_neither_loses_nor_doubles_an_invitation(surveys, api, plans, uid):
+    contacts = [{"customer_id": f"{uid}-{i:05d}", "email": f"k{i}@example.com"} for i in range(3000)]
+    for start in range(0, len(contacts), 1000):
+        r = await api.post("/v1/contacts:batch", json={"contacts": contacts[start:start + 1000]})
+        assert r.json()["upserted"] == 1000
+    plan = await plans(f"k{uid}", channel="event_only")
+    moment = datetime(2028, 3, 1, 12, tzinfo=UTC).isoformat()
+    assert (await api.put("/v1/clock", json={"now": moment})).status_code == 200
+    round_ = asyncio.create_task(api.post("/v1/planner/runs"))
+    await poll(lambda: invitations_count(api, plan.program), timeout=60, interval=0.02, what="the round under way")
+    surveys["surveys"].kill()  # SIGKILL, mid-round
+    await asyncio.gather(round_, return_exceptions=True)
+    surveys["surveys"].start().wait_ready()
+    # The clock is the process's: set it again, and plan where the killed round stopped.
+    assert (await api.put("/v1/clock", json={"now": moment})).status_code == 200
+
+    async def planned() -> bool:
+        r = await api.post("/v1/planner/runs")
+        assert r.status_code in (200, 409), r.text
+        return r.status_code == 200  # 409 until the dead process's lease has run out
+
+    await poll(planned, timeout=90, interval=1, what="a round once the killed planner's lease ran out")
+    mine = [i for i in await invitations(api, program=plan.program) if i["customer_id"].startswith(uid)]
+    assert len(mine) == len({i["customer_id"] for i in mine}) == len(contacts)
+
+
+async def invitations_count(api, program: str) -> int:
+    return (await api.get("/v1/invitations", params={"program": program, "limit": 1})).json()["total"]

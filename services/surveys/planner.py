@@ -56,6 +56,8 @@ SEND_ATTEMPTS = 8  # about four hours of retries (1, 2, 4 … 60 minutes apart)
 SEND_LEASE = timedelta(minutes=5)  # longer than any SMTP exchange (sender.TIMEOUT_S)
 ROW_CHUNK = 500
 LEASE = "planner"
+# Renewed as a round goes (each chunk written): a replica that dies mid-round holds it this long at most.
+LEASE_FOR = timedelta(seconds=30)
 # Invitations that count as contacting the customer (the frequency rule): all but the suppressed.
 _CONTACTED = [str(s) for s in Status if s is not Status.SUPPRESSED]
 
@@ -93,8 +95,7 @@ class Planner(BackgroundTask):
     async def _lease(self) -> bool:
         now = utcnow()  # the lease runs on real time, whatever the planner's clock says
         async with self._runtime.uow() as tx:
-            return await repo.take_lease(tx.session, LEASE, self._holder, now,
-                                         now + timedelta(seconds=max(120.0, 3 * self._every_s)))
+            return await repo.take_lease(tx.session, LEASE, self._holder, now, now + LEASE_FOR)
 
     async def round(self, *, required: bool = True) -> dict:
         """One round at the clock's now; its counts. `required`: refuse (409) when another replica
@@ -180,6 +181,7 @@ class Planner(BackgroundTask):
     async def _write(self, rows: list[dict], suppressed: list[Invitation], period: Period, counts: Counter) -> None:
         if not rows:
             return
+        await self._lease()
         async with self._runtime.uow() as tx:
             written = await repo.insert_invitations(tx.session, rows)
             envelopes = [e for inv in suppressed if inv.invitation_id in written

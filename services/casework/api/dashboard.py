@@ -7,7 +7,8 @@ answer the page cross-origin (CORS in shared.http.app).
 Every answer carries a Content-Security-Policy: scripts and styles from this origin only (no
 inline script, none from elsewhere), calls only to this origin and the services' own, no framing
 (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), no MIME sniffing, no referrer. A key typed
-into the page can then only ever travel to Lazo's services.
+into the page can then only ever travel to Lazo's services. With single sign-on, the page may also
+call the identity provider's origin (discovery and the token endpoint of the PKCE exchange).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
+from shared.egress import origin_of
 from shared.errors import NotFound
 from shared.http.deps import SettingsDep
 from shared.http.headers import security_headers
@@ -47,10 +49,22 @@ def public_urls(settings: Settings, request_netloc: str) -> dict[str, str]:
     return {service: f"http://{host}:{settings.port_of(service)}" for service in SERVICES}
 
 
+def sign_in(settings: Settings) -> dict[str, str] | None:
+    """What the page needs to sign in with the identity provider (authorization code with PKCE),
+    or None when the dashboard has no client there."""
+    if not (settings.oidc_issuer and settings.oidc_dashboard_client_id):
+        return None
+    return {"issuer": settings.oidc_issuer, "client_id": settings.oidc_dashboard_client_id,
+            "scope": settings.oidc_dashboard_scope, "audience": settings.oidc_audience or ""}
+
+
 def page_headers(settings: Settings, request_netloc: str) -> dict[str, str]:
-    """The dashboard's headers: its policy lets the page call the services' URLs and nothing else."""
-    origins = " ".join(sorted(set(public_urls(settings, request_netloc).values())))
-    return {**HEADERS, **security_headers(POLICY.format(origins=origins))}
+    """The dashboard's headers: its policy lets the page call the services' URLs (and the identity
+    provider's, for its discovery document and token endpoint, when it signs in there) and nothing else."""
+    origins = set(public_urls(settings, request_netloc).values())
+    if sign_in(settings):
+        origins.add(origin_of(settings.oidc_issuer))
+    return {**HEADERS, **security_headers(POLICY.format(origins=" ".join(sorted(origins))))}
 
 
 def router() -> APIRouter:
@@ -65,7 +79,9 @@ def router() -> APIRouter:
 
     @r.get("/config.json")
     async def config(request: Request, settings: SettingsDep) -> JSONResponse:
-        return JSONResponse({"services": public_urls(settings, request.url.netloc)},
+        provider = sign_in(settings)
+        return JSONResponse({"services": public_urls(settings, request.url.netloc),
+                             **({"sign_in": provider} if provider else {})},
                             headers=page_headers(settings, request.url.netloc))
 
     @r.get("/i18n/{name}")

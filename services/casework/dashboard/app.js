@@ -50,6 +50,7 @@
     queueLimit: 20,            // grows with "Show more"
     openCase: null,            // case_id shown in the panel
     linkedAlert: null,         // alert_id of a chat alert's link (#alert=…), until its case opens
+    signIn: null,              // the identity provider the page may sign in with (config.json)
     tick: 0,
     busy: false,
     timer: null,
@@ -723,6 +724,65 @@
     }
   }
 
+  // -- single sign-on: authorization code with PKCE (RFC 7636) at the company's identity provider --
+  // The access token it gives is sent as the key is (Authorization: Bearer), kept for this browser
+  // session only; the services verify it against the provider's keys. When it expires, the page
+  // asks again, like for a refused key.
+
+  const SSO_STORE = "lazo.signIn";
+
+  function base64url(bytes) {
+    return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  async function provider() {
+    const issuer = state.signIn.issuer.replace(/\/$/, "");
+    const resp = await fetch(`${issuer}/.well-known/openid-configuration`);
+    if (!resp.ok) throw new Error(t("sso.providerStatus", { status: resp.status }));
+    return resp.json();
+  }
+
+  async function signIn() {
+    $("key-error").textContent = "";
+    try {
+      const found = await provider();
+      const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+      const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+      const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
+      const back = location.origin + location.pathname;
+      sessionStorage.setItem(SSO_STORE, JSON.stringify({ verifier, nonce, back, hash: location.hash,
+                                                          token: found.token_endpoint }));
+      const url = new URL(found.authorization_endpoint);
+      const params = { response_type: "code", client_id: state.signIn.client_id, redirect_uri: back,
+                       scope: state.signIn.scope, state: nonce, code_challenge: challenge,
+                       code_challenge_method: "S256", audience: state.signIn.audience };
+      for (const [k, v] of Object.entries(params)) if (v) url.searchParams.set(k, v);
+      location.assign(url.toString());
+    } catch (err) {
+      $("key-error").textContent = t("sso.unreachable", { message: err.message });
+    }
+  }
+
+  /** Back from the provider with ?code=&state=: the token for the code, or null (and why, shown). */
+  async function finishSignIn() {
+    const params = new URLSearchParams(location.search);
+    if (!params.has("code") && !params.has("error")) return null;
+    const saved = JSON.parse(sessionStorage.getItem(SSO_STORE) || "null");
+    sessionStorage.removeItem(SSO_STORE);
+    history.replaceState(null, "", location.pathname + (saved?.hash || ""));
+    if (params.has("error")) throw new Error(params.get("error_description") || params.get("error"));
+    if (!saved || params.get("state") !== saved.nonce) throw new Error(t("sso.notStartedHere"));
+    const resp = await fetch(saved.token, {
+      method: "POST",
+      body: new URLSearchParams({ grant_type: "authorization_code", code: params.get("code"),
+                                  redirect_uri: saved.back, client_id: state.signIn.client_id,
+                                  code_verifier: saved.verifier }),
+    });
+    const body = await resp.json().catch(() => ({}));
+    if (!resp.ok || !body.access_token) throw new Error(body.error_description || body.error || `HTTP ${resp.status}`);
+    return body.access_token;
+  }
+
   // -- exports: the programme in view, as the API streams it (managers) --------------------------
 
   async function download(service, path) {
@@ -1172,10 +1232,26 @@
 
     try {
       const resp = await fetch("config.json", { cache: "no-store" });
-      state.services = (await resp.json()).services;
+      const config = await resp.json();
+      state.services = config.services;
+      state.signIn = config.sign_in || null;
     } catch (err) {
       setLive("error", t("live.noConfig"));
       return;
+    }
+    if (state.signIn) {
+      $("sso").hidden = false;
+      $("sso-signin").addEventListener("click", signIn);
+      try {
+        const token = await finishSignIn();
+        if (token) {
+          state.key = token;
+          keepKey(token, false);  // this browser session only: a token is short-lived anyway
+        }
+      } catch (err) {
+        askForKey(t("sso.failed", { message: err.message }));
+        return;
+      }
     }
     if (state.key) start();
     else askForKey();
