@@ -11,8 +11,10 @@ import re
 from html.parser import HTMLParser
 
 from services.casework.api.dashboard import CATALOGUES, LANGUAGES, STATIC
-from services.casework.domain.case import Breach, Status
+from services.casework.domain.case import Breach, CauseRequired, Status
+from services.casework.domain.experiment import Conclusion
 from shared.contracts.alerts import AlertReason
+from shared.i18n import translate
 
 APP_JS = (STATIC / "app.js").read_text(encoding="utf-8")
 INDEX = (STATIC / "index.html").read_text(encoding="utf-8")
@@ -61,6 +63,7 @@ def test_the_api_values_the_page_names_have_entries():
     reasons = {v for k, v in vars(AlertReason).items() if k.isupper()}
     wanted = ({f"status.{s}" for s in Status} | {f"due.{b}" for b in Breach}
               | {f"reason.{r}" for r in reasons} | {"experiment.treated", "experiment.control"}
+              | {f"verdict.{c}" for c in Conclusion}
               | {f"touchpoint.{t}" for t in re.findall(r'"(\w+)"', touchpoints)})
     assert len(reasons) >= 6 and len(wanted) > 25
     assert wanted - set(CATALOGUE["en"]) == set()
@@ -126,3 +129,10 @@ def test_index_html_is_written_in_the_catalogues_english():
     for match in re.finditer(r'data-i18n="([\w.]+)"[^>]*>([^<]+)<', INDEX):
         key, text = match.groups()
         assert " ".join(text.split()) == CATALOGUE["en"][key], key
+
+
+def test_the_problem_an_agent_meets_working_a_case_comes_back_in_spanish():
+    """The page shows problem details as the API words them (in its Accept-Language)."""
+    refused = CauseRequired(Status.CONTACTED)
+    assert translate(refused.detail, "es") == "una transición a 'contacted' registra la causa encontrada con el cliente"
+    assert translate(refused.errors[0]["message"], "es") == "obligatoria al pasar a 'contacted'"

@@ -833,6 +833,7 @@
       $("panel").hidden = false;
       $("scrim").hidden = false;
       $("panel-title").textContent = t("panel.alert");
+      $("panel-title").translate = true;
       $("panel-sub").textContent = alertId;
       fill($("panel-body"), h("p.muted", { "data-testid": "linked-waiting" }, t("panel.linkedWaiting")));
     }
@@ -866,6 +867,7 @@
 
   function renderCase(c, scores, { keepForm, alert }) {
     $("panel-title").textContent = c.customer.name || c.customer_id;
+    $("panel-title").translate = false;  // a customer's name, not the page's words
     $("panel-sub").textContent = t("panel.sub", { customer: c.customer_id, email: c.customer.email || t("panel.noEmail"),
                                                   case: c.case_id });
     const oldForm = keepForm ? $("panel-body").querySelector(".actions") : null;
@@ -888,8 +890,8 @@
       h("section", {}, details),
       alert ? h("section", {}, h("h3", {}, t("panel.customerWrote")),
         commentWithEvidence(alert.comment, pick(alert, "comment_analysis.causes")),
-        alert.comment_analysis ? h("p.muted", {}, `${emotionName(alert.comment_analysis.emotion)} · ` +
-          `${alert.comment_analysis.analyzer}`) : null) : null,
+        alert.comment_analysis ? h("p.muted", {}, emotionName(alert.comment_analysis.emotion), " · ",
+          h("span", { translate: "no" }, alert.comment_analysis.analyzer)) : null) : null,
       oldForm || actionsFor(c),
       scores && scores.history && scores.history.length > 1 ? h("section", {}, h("h3", {}, t("panel.iecHistory")),
         h("p", {}, scores.history.slice(0, 8).reverse().map((r) => [segChip(r.segment), " ", fmt1(r.iec), "  "]))) : null,
@@ -1136,7 +1138,7 @@
             isNum(lo) ? h("span.ci", { style: `left:${lo}%;width:${Math.max(0.5, hi - lo)}%` }) : null),
           h("span.val", {}, isNum(rate) ? fmtPct(rate) : "—"));
       })),
-      h("p.exp-verdict", { "data-testid": "verdict" }, e.verdict || ""),
+      h("p.exp-verdict", { "data-testid": "verdict" }, verdict(e)),
       h("p.exp-facts", {},
         isNum(d.points) ? h("span", {}, t("experiment.difference", { n: signed(d.points) })) : null,
         Array.isArray(d.ci95) ? h("span", {}, t("experiment.ci", { lo: signed(d.ci95[0]), hi: signed(d.ci95[1]) })) : null,
@@ -1144,6 +1146,22 @@
           ? h("span", {}, t("experiment.revenue", { arm: t(`experiment.${label}`), n: fmtInt(g.revenue.per_customer) }))
           : null)),
         isNum(d.revenue_lift_percent) ? h("span", {}, t("experiment.lift", { n: signed(d.revenue_lift_percent) })) : null));
+  }
+
+  /** The experiment's verdict in the page's language, from its conclusion and figures (the API's
+   *  `verdict` is the same sentence in English: shown only for a conclusion this page does not know). */
+  function verdict(e) {
+    const d = e.difference;
+    if (e.conclusion === "not_enough_data") {
+      return t("verdict.not_enough_data", { treated: fmtInt(e.treated.with_outcome), control: fmtInt(e.control.with_outcome),
+                                            min: fmtInt(e.minimum_per_group) });
+    }
+    if (!(`verdict.${e.conclusion}` in i18n.messages) || !isNum(d.points) || !Array.isArray(d.ci95)) return e.verdict || "";
+    const span = t("verdict.span", { lo: signed(d.ci95[0]), hi: signed(d.ci95[1]) });
+    const rates = t("verdict.rates", { treated: fmtPct(e.treated.renewal_rate), control: fmtPct(e.control.renewal_rate) });
+    const points = e.conclusion === "treated_renew_less" ? fmt1(-d.points)
+      : e.conclusion === "treated_renew_more" ? fmt1(d.points) : signed(d.points);
+    return t(`verdict.${e.conclusion}`, { n: points, span, rates });
   }
 
   // -- dead letters -------------------------------------------------------------------------
