@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy import create_engine, insert
 
 from shared import db
-from shared.embedded_broker import free_port
+from ops.embedded_broker import free_port
 from shared.settings import Settings
 from services.scoring.app import MIGRATIONS
 from services.scoring.models import Response

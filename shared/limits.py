@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 from pydantic import AfterValidator, Field
 
+from shared.clock import as_utc
+
 if TYPE_CHECKING:
     from shared.settings import Settings
 
@@ -267,11 +269,6 @@ class SubmissionWindow:
             hours = self.ahead.total_seconds() / 3600
             return f"{value.isoformat()} is more than {hours:g} h after the response was received"
         return None
-
-
-def as_utc(value: datetime) -> datetime:
-    """An aware UTC datetime (naive means UTC). OverflowError when UTC cannot represent it."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)

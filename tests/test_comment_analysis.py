@@ -231,6 +231,17 @@ async def test_comment_kpis_emotion_mix_cause_counts_and_drivers(system, uid):
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "group_by"
 
         view = (await c.get("/v1/kpis/drivers", params={"program": name})).json()
+
+        # Emerging themes: what low-IEC comments no cause covers keep talking about.
+        await post(system, *(response(f"th{i}-{uid}", f"C-th{i}-{uid}", NUNCA_MAS, text, program=name)
+                             for i, text in enumerate(["El roaming en Portugal fue un desastre",
+                                                       "Otra vez problemas con el roaming en Portugal, fatal"])))
+        for i in range(2):
+            await scored(system, f"th{i}-{uid}")
+        found = (await c.get("/v1/kpis/themes", params={"program": name})).json()
+        assert found["comments"] == 2 and found["max_iec"] == 6  # the billing ones are covered by a cause
+        assert {"phrase": "roaming", "count": 2, "previous": 0, "rising": True} in found["themes"]
+        assert (await c.get("/v1/kpis/themes", params={"max_iec": 11})).status_code == 422
     assert view["analysed"] == 3
     driver = next(d for d in view["drivers"] if d["key"] == "billing")
     assert driver["with"]["count"] == 2 and driver["without"]["count"] == 1

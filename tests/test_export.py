@@ -1,5 +1,6 @@
 """Exports through the running system: responses in through ingest, scored and exported by scoring,
-and the cases they opened (with their timelines) exported by casework, as CSV and NDJSON."""
+the alerts they raised exported by alerts, and the cases they opened (with their timelines) by
+casework, as CSV and NDJSON; each export in the audit trail."""
 
 from __future__ import annotations
 
@@ -101,11 +102,25 @@ async def test_a_manager_exports_a_programmes_period_as_csv_and_ndjson(system, u
         records = {x["case_id"]: x for x in map(json.loads, r.text.splitlines())}
         assert records[worked]["timeline"][-1]["to_status"] == "contacted"
 
+    # The alerts those detractors raised, as alerts exports them.
+    async with system.client("alerts", "manager") as manager, system.client("alerts", "agent") as agent:
+        assert (await agent.get("/v1/exports/alerts")).status_code == 403
+        r = await manager.get("/v1/exports/alerts", params={"program": program})
+        assert r.status_code == 200 and r.headers["content-disposition"] == \
+            f'attachment; filename="lazo-alerts-{program}.csv"', r.text
+        alerts = list(csv.DictReader(io.StringIO(r.text)))
+        assert sorted(a["response_id"] for a in alerts) == [responses[1][0], responses[2][0]]
+        assert all("iec_at_or_below_threshold" in a["reasons"].split(";") for a in alerts)
+        assert {a["control_group"] for a in alerts} == {"false"}
+        r = await manager.get("/v1/exports/alerts", params={"program": program, "format": "ndjson"})
+        assert [x["reasons"] for x in map(json.loads, r.text.splitlines())][0][0] == "iec_at_or_below_threshold"
+
     # Each export is an audited read of personal data: who exported, which route, with what status.
     async with system.client("casework", "admin") as admin:
         async def audited():
             items = (await admin.get("/v1/audit", params={"kind": "read", "limit": 500})).json()["items"]
             routes = {(i["service"], i["route"], i["status"]) for i in items if i["role"] == "manager"}
-            return {("scoring", "/v1/exports/responses", 200), ("casework", "/v1/exports/cases", 200)} <= routes
+            return {("scoring", "/v1/exports/responses", 200), ("casework", "/v1/exports/cases", 200),
+                    ("alerts", "/v1/exports/alerts", 200)} <= routes
 
         await poll(audited, timeout=60, what="the exports in the audit trail")

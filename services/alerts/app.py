@@ -16,7 +16,7 @@ from shared.sealing import SecretBox
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
 from services.alerts import handlers
-from services.alerts.api import alerts, rules, subscriptions
+from services.alerts.api import alerts, export, rules, subscriptions
 from services.alerts.dispatcher import Dispatcher
 from services.alerts.domain.retry import RetryPolicy
 from services.alerts.models import messaging, tombstones
@@ -44,6 +44,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # At once, not at start-up: a key that cannot be read (or made) stops the service before it serves.
     box = SecretBox.from_settings(settings)
-    return build_app(SERVICE, settings, routers=[alerts.router, rules.router, subscriptions.router],
+    return build_app(SERVICE, settings, routers=[alerts.router, rules.router, subscriptions.router, export.router],
                      make_runtime=partial(make_runtime, box=box),
                      description="Detractor alerts: selection rules, cool-down, control group, push delivery.")

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from shared import limits
 from shared.batch import RETRY_AFTER_S, ItemResult, accept_each
 from shared.broker import Publisher
+from shared.clock import as_utc
 from shared.contracts.responses import Customer, ResponseReceived, content_digest
 from shared.egress import Egress, origin_of
 from shared.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
@@ -85,7 +86,7 @@ def to_event(response: ResponseIn, catalog: ProgramCatalog, *, source: str | Non
         errors += scale_errors(response, program)
     if errors:
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
-    submitted_at = limits.as_utc(response.submitted_at) if response.submitted_at else now
+    submitted_at = as_utc(response.submitted_at) if response.submitted_at else now
     data = ResponseReceived(
         response_id=response.response_id, program=response.program,
         customer=Customer(**response.customer.model_dump()),

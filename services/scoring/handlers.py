@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import partial
 
-from shared.bus import Handler
+from shared.bus import Handler, every_delivery
 from shared.erasure import erasure_handler
 from shared.events import Envelope, EventType
 from shared.limits import SubmissionWindow
@@ -17,8 +17,10 @@ from services.scoring.analysis import Analysis
 
 def responses(guard: ErasureGuard, window: SubmissionWindow, analysis: Analysis) -> Mapping[str, Handler]:
     """Group `scoring`: responses to score (and their comments to analyse)."""
-    return {EventType.RESPONSE_RECEIVED: partial(service.score_responses, guard=guard, window=window,
-                                                 analysis=analysis)}
+    # Every delivery: a redelivered response changes nothing, but other content under its id is a
+    # conflict to record (service.score_responses tells them apart with tx.is_new).
+    return {EventType.RESPONSE_RECEIVED: every_delivery(partial(service.score_responses, guard=guard, window=window,
+                                                                analysis=analysis))}
 
 
 def erasures(guard: ErasureGuard) -> Mapping[str, Handler]:

@@ -16,10 +16,10 @@ reference a test holds the tallies to, figure for figure.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, cast, func, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, cast, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.domain.assessment import Status
@@ -28,7 +28,7 @@ from services.scoring.domain.iec import Segment
 from shared.periods import Period
 from services.scoring.domain.kpis import DISTRIBUTION_POINTS, NANO, Asked, DayTally, Tally, point, report
 from services.scoring.domain.measures import CES, CSAT, CSAT_SATISFIED_FROM
-from services.scoring.domain.comment_kpis import Sums, cause_counts, drivers, emotion_mix
+from services.scoring.domain.comment_kpis import Sums, cause_counts, drivers, emotion_mix, themes
 from services.scoring.models import DISTRIBUTION_COLUMNS, SEGMENT_COLUMNS, KpiDay, Response, ResponseCause
 from services.scoring.queries import load_programs
 
@@ -332,3 +332,29 @@ async def drivers_report(session: AsyncSession, *, program: str | None, touchpoi
         .join(R, R.response_id == ResponseCause.response_id).where(*where).group_by(ResponseCause.key))).all()
     return {"analysed": int(base[0]),
             "drivers": drivers(Sums(int(base[0]), float(base[1])), {k: Sums(int(n), float(s)) for k, n, s in rows})}
+
+
+THEMES_DEFAULT_DAYS = 30
+THEMES_ROWS = 20_000  # comments read per period at most (newest first): the answer's cost is bounded
+
+
+async def themes_report(session: AsyncSession, *, program: str | None, touchpoint: str | None, period: Period,
+                        max_iec: float, now: datetime) -> dict[str, Any]:
+    """Emerging themes (domain/comment_kpis.py `themes`): keyphrases of scored comments at or below
+    `max_iec` that no cause covered, in the period against the one of the same length before it.
+    Without `to` the period ends now; without `from` it spans the 30 days before its end."""
+    end = period.end or now
+    start = period.start or end - timedelta(days=THEMES_DEFAULT_DAYS)
+    before = start - (end - start)
+    covered = exists().where(ResponseCause.response_id == R.response_id)
+    where = [*_filters(program, touchpoint, Period(None, None)), R.status == Status.SCORED, R.iec <= max_iec,
+             R.emotion.is_not(None), ~covered]
+
+    async def phrases(lo: datetime, hi: datetime) -> list[list[str]]:
+        rows = await session.scalars(select(R.comment_analysis).where(*where, R.submitted_at >= lo, R.submitted_at < hi)
+                                     .order_by(R.submitted_at.desc()).limit(THEMES_ROWS))
+        return [list((a or {}).get("keyphrases") or ()) for a in rows]
+
+    current = await phrases(start, end)
+    return {"from": start, "to": end, "max_iec": max_iec, "comments": len(current),
+            "themes": themes(current, await phrases(before, start))}

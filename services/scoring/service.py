@@ -143,11 +143,12 @@ def _received(env: Envelope, window: SubmissionWindow, now: datetime) -> Respons
 
 async def score_responses(tx: UnitOfWork, envelopes: Sequence[Envelope], *, guard: ErasureGuard,
                           window: SubmissionWindow, analysis: Analysis) -> None:
-    """Handler of `lazo.response.received` (the bus has already dropped events applied before):
-    store and score the batch's new responses, and record conflicts of reused response ids.
+    """Handler of `lazo.response.received`, given every delivery (ingest's event id is the response
+    id, so other content under a response id comes under an event id seen before): store and score
+    the batch's new responses, and record conflicts of reused response ids.
 
     Parsing comes first, so a poison event fails the batch before anything is written (the
-    runner then isolates it). A response seen before, under another event id, changes nothing; if
+    runner then isolates it). A response seen before, under any event id, changes nothing; if
     its content differs from the one kept, that is recorded on the kept response as a conflict.
     A response of an erased customer is erased on arrival (`_pseudonymised`). Each comment is
     analysed against its programme's taxonomy as it is scored (analysis.py).
@@ -160,12 +161,12 @@ async def score_responses(tx: UnitOfWork, envelopes: Sequence[Envelope], *, guar
     repeats: list[tuple[str, str]] = []  # (response id, digest) of events about a response already taken
     for env, response in received:
         digest = response.digest or content_digest(env.data)
-        if response.response_id not in batch:
+        if tx.is_new(env) and response.response_id not in batch:
             batch[response.response_id] = (response, digest)
             envelope_of[response.response_id] = env
         else:
             repeats.append((response.response_id, digest))
-    kept = await queries.kept_digests(session, set(batch))
+    kept = await queries.kept_digests(session, set(batch) | {rid for rid, _ in repeats})
     for response_id in kept.keys() & batch.keys():
         repeats.append((response_id, batch.pop(response_id)[1]))
     # Pseudonymised after the conflict check above: erasure changes the content, not the response.

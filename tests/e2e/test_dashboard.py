@@ -166,6 +166,9 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
                 str(cause["mentions"]), timeout=WAIT_MS)
         await expect(page.get_by_test_id("comments-card")).to_contain_text(
             say(lang, "comments.analysed", 3, n=3), timeout=WAIT_MS)
+        # Every comment here names a cause: no emerging theme (the API agrees).
+        assert (await scoring.get("/v1/kpis/themes", params={"program": program})).json()["themes"] == []
+        await expect(page.get_by_test_id("themes")).to_have_text(say(lang, "themes.none"), timeout=WAIT_MS)
 
         # Live: a new response shows up without a reload (a happy customer: no alert, no case).
         happy = {"experience": 9, "worth": 9, "recommend": 10}

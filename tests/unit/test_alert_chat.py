@@ -109,3 +109,12 @@ def test_render_gives_the_json_body():
     body = json.loads(chat.render("teams", ALERT, LINK))
     assert body["type"] == "message"
     assert "blocks" in json.loads(chat.render("slack", ALERT, LINK))
+
+
+def test_the_reasons_from_comment_analysis_read_as_words():
+    data = {**ALERT, "reasons": ["emotion", "cause", "comment_contradicts_score", "something_new"],
+            "comment_analysis": ANALYSIS}
+    assert chat.why_selected(data) == ["the comment's emotion (Rechazo) is one the programme watches",
+                                       "the comment mentions a cause the programme watches",
+                                       "the comment says the opposite of the score", "something new"]
+    assert chat.why_selected({**ALERT, "reasons": []}) == ["selected by the programme's alert rules"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.scoring.domain.comment_kpis import Sums, cause_counts, drivers, emotion_mix
+from services.scoring.domain.comment_kpis import Sums, cause_counts, drivers, emotion_mix, themes
 
 
 def test_the_emotion_mix_lists_all_five_with_shares():
@@ -31,3 +31,12 @@ def test_drivers_compare_with_and_without_each_cause():
     assert billing["impact"] == pytest.approx(-5.0)
     assert [d["key"] for d in out] == ["billing", "staff_attitude", "all"]  # biggest drag first, none last
     assert out[-1]["impact"] is None and out[-1]["without"] == {"count": 0, "iec_mean": None}
+
+
+def test_themes_count_each_phrase_once_per_comment_and_say_which_are_rising():
+    current = [["roaming", "roaming"], ["roaming", "tarjeta sim"], ["tarjeta sim"], ["roaming"], ["una vez"]]
+    previous = [["tarjeta sim"], ["tarjeta sim"], ["tarjeta sim"]]
+    out = themes(current, previous)
+    assert out == [{"phrase": "roaming", "count": 3, "previous": 0, "rising": True},
+                   {"phrase": "tarjeta sim", "count": 2, "previous": 3, "rising": False}]  # once: not a theme
+    assert themes([], previous) == []

@@ -94,7 +94,8 @@ def _words(key: str) -> str:
 
 
 def why_selected(data: Mapping[str, Any]) -> list[str]:
-    """The alert's reasons, in words."""
+    """The alert's reasons (shared.contracts.alerts.AlertReason), in words."""
+    emotion, causes = _analysis(data)
     out = []
     for reason in data.get("reasons") or []:
         if reason == "iec_at_or_below_threshold":
@@ -103,6 +104,12 @@ def why_selected(data: Mapping[str, Any]) -> list[str]:
             out.append(f"IEC fell from {_number(data.get('previous_iec'))} to {_number(data.get('iec'))}")
         elif reason == "comment":
             out.append("the customer left a comment")
+        elif reason == "emotion":
+            out.append(f"the comment's emotion ({emotion or '?'}) is one the programme watches")
+        elif reason == "cause":
+            out.append("the comment mentions a cause the programme watches")
+        elif reason == "comment_contradicts_score":
+            out.append("the comment says the opposite of the score")
         else:
             out.append(_words(str(reason)))
     return out or ["selected by the programme's alert rules"]

@@ -426,15 +426,16 @@
   async function loadComments(kpis, slow) {
     const key = `${state.program}|${kpis.count}|${kpis.not_scored}`;
     if (key === state.commentsKey && !slow) return;  // re-analyses change it too: re-read now and then
-    const [mix, drivers] = await Promise.all([
+    const [mix, drivers, themes] = await Promise.all([
       optional("scoring", "/v1/kpis/comments", { params: programParam() }),
       optional("scoring", "/v1/kpis/drivers", { params: programParam() }),
+      optional("scoring", "/v1/kpis/themes", { params: programParam() }),
     ]);
     state.commentsKey = key;
-    renderComments(mix, drivers);
+    renderComments(mix, drivers, themes);
   }
 
-  function renderComments(mix, drivers) {
+  function renderComments(mix, drivers, themes) {
     if (!mix) {
       $("comments-note").textContent = t("common.notAvailable");
       return;
@@ -464,6 +465,12 @@
           with: fmt1(d.with.iec_mean), withCount: fmtInt(d.with.count),
           without: fmt1(d.without.iec_mean), withoutCount: fmtInt(d.without.count) })))))
       : h("li.empty", {}, t("comments.noDrivers")));
+    const found = (themes && themes.themes) || [];
+    fill($("theme-list"), found.length ? found.slice(0, 6).map((th) => h("li", { "data-theme": th.phrase },
+      h("span", {}, h("span", { translate: "no" }, `“${th.phrase}”`),
+        th.rising ? [" ", h("span.badge", {}, t("themes.rising"))] : null),
+      h("span", {}, h("b", {}, fmtInt(th.count)), " ", h("span.muted", {}, t("themes.before", { n: fmtInt(th.previous) })))))
+      : h("li.empty", {}, t("themes.none")));
   }
 
   /** The comment as text, the analysis's evidence marked (never as HTML: it is the customer's). */

@@ -10,7 +10,7 @@ from shared.events import utcnow
 from shared.http.deps import SessionDep, SettingsDep
 from shared.http.auth import Reader
 from services.scoring import kpis
-from services.scoring.api.schemas import CommentKpisOut, DriversOut, KpisOut, PointOut
+from services.scoring.api.schemas import CommentKpisOut, DriversOut, KpisOut, PointOut, ThemesOut
 from services.scoring.domain.buckets import BadBucket, Bucket, bucket
 from shared.periods import period
 
@@ -71,3 +71,16 @@ async def get_drivers(session: SessionDep, _: Reader, program: str | None = None
     """The driver view: for each cause, the mean IEC of the scored responses whose comment mentions
     it against those whose (analysed) comment does not, with counts; biggest drag first."""
     return await kpis.drivers_report(session, program=program, touchpoint=touchpoint, period=period(from_, to))
+
+
+@router.get("/themes", response_model=ThemesOut, response_model_by_alias=True)
+async def get_themes(session: SessionDep, _: Reader, program: str | None = None, touchpoint: str | None = None,
+                     from_: From = None, to: To = None,
+                     max_iec: float = Query(6, ge=1, le=10, description="comments of responses at or below this IEC")
+                     ) -> dict:
+    """Emerging themes: the frequent keyphrases of low-IEC comments that no cause covers, in the
+    period (default: the last 30 days) against the period of the same length before it; `rising`
+    when a theme comes up at least half as often again. A theme worth a cause of its own is one
+    admins add to the taxonomy (then re-analyse)."""
+    return await kpis.themes_report(session, program=program, touchpoint=touchpoint, period=period(from_, to),
+                                    max_iec=max_iec, now=utcnow())

@@ -295,3 +295,20 @@ class DriverOut(BaseModel):
 class DriversOut(BaseModel):
     analysed: int = Field(description="scored responses with an analysed comment")
     drivers: list[DriverOut] = Field(description="biggest drag on the IEC first")
+
+
+class ThemeOut(BaseModel):
+    phrase: str
+    count: int = Field(description="comments in the period with this keyphrase")
+    previous: int = Field(description="the same, in the period of the same length before")
+    rising: bool
+
+
+class ThemesOut(BaseModel):
+    from_: datetime = Field(alias="from")
+    to: datetime
+    max_iec: float
+    comments: int = Field(description="low-IEC comments no cause covered, in the period")
+    themes: list[ThemeOut] = Field(description="at most 10, most frequent first")
+
+    model_config = ConfigDict(populate_by_name=True)

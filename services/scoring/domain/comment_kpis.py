@@ -51,3 +51,27 @@ def drivers(base: Sums, with_cause: Mapping[str, Sums]) -> list[dict]:
         out.append({"key": key, "with": {"count": w.count, "iec_mean": w.mean},
                     "without": {"count": without.count, "iec_mean": without.mean}, "impact": impact})
     return sorted(out, key=lambda d: (d["impact"] is None, d["impact"] or 0.0, d["key"]))
+
+
+THEMES_TOP = 10
+THEMES_MIN_COUNT = 2
+RISING_FACTOR = 1.5
+
+
+def themes(current: Iterable[Iterable[str]], previous: Iterable[Iterable[str]], *, top: int = THEMES_TOP) -> list[dict]:
+    """Emerging themes: the keyphrases of comments no cause covered, each counted once per comment,
+    in the period (`current`) against the period of the same length before it (`previous`).
+    A theme is listed from two comments on; it is `rising` when it comes up at least half as often
+    again as before (or is new). Most frequent first."""
+    now, before = _phrase_counts(current), _phrase_counts(previous)
+    out = [{"phrase": p, "count": n, "previous": before.get(p, 0), "rising": n >= RISING_FACTOR * before.get(p, 0)}
+           for p, n in now.items() if n >= THEMES_MIN_COUNT]
+    return sorted(out, key=lambda t: (-t["count"], not t["rising"], t["phrase"]))[:top]
+
+
+def _phrase_counts(comments: Iterable[Iterable[str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for phrases in comments:
+        for p in set(phrases):
+            counts[p] = counts.get(p, 0) + 1
+    return counts
