@@ -57,6 +57,7 @@ class Report:
     renewed: int = 0
     experiment: dict[str, Any] = field(default_factory=dict)
     kpis: dict[str, Any] = field(default_factory=dict)
+    surveys: dict[str, Any] = field(default_factory=dict)  # the planner's figures for the programme
 
 
 class Lazo:
@@ -115,6 +116,8 @@ async def simulate(config: Config, say: Say = print) -> Report:
         people = population.generate(rng, customers=config.customers, months=config.months, now=now, tag=tag)
         report.customers = len(people)
         report.responses = await _post_surveys(lazo, config, people, say)
+        if "surveys" in config.urls:
+            await _plan_surveys(lazo, config, people, say)
         expected = {c.id for c in people if population.selected(c, rules["threshold"], rules["comment_selects"])}
         report.selected = len(expected)
         cases = await _wait_for_cases(lazo, config, f"demo-{tag}-", expected, say)
@@ -127,11 +130,42 @@ async def simulate(config: Config, say: Say = print) -> Report:
         report.cases = await _statuses(lazo, config, f"demo-{tag}-")
         report.kpis = _ok(await lazo("casework", "manager").get("/v1/kpis", params={"program": config.program}),
                           "case KPIs")
+        if "surveys" in config.urls:
+            report.surveys = await _planner_round(lazo, config, say)
         await _summary(lazo, config, report, say)
         say(f"done in {time.monotonic() - started:.0f}s")
         return report
     finally:
         await lazo.close()
+
+
+async def _plan_surveys(lazo: Lazo, config: Config, people: list[Customer], say: Say) -> None:
+    """The customers become the planner's contacts and the programme gets a monthly plan (kept if it
+    has one): from here on the planner invites them, and sends the follow-up of every case an agent
+    answers (the worked cases below), which the customers' follow-up answers then close."""
+    planner = lazo("surveys", "manager")
+    contacts = [{"customer_id": c.id, "email": c.email, "name": c.name, "locale": "es"} for c in people]
+    for batch in _chunks(contacts, 1000):
+        _ok(await planner.post("/v1/contacts:batch", json={"contacts": batch}), "loading contacts")
+    r = await planner.get(f"/v1/programs/{config.program}/survey-plan")
+    if r.status_code == 404:
+        _ok(await planner.put(f"/v1/programs/{config.program}/survey-plan", json={
+            "link_template": "https://forms.example.com/iec?t={token}&case={case_id}", "channel": "event_only",
+            "reminder_after_days": 3, "expire_after_days": 14}), "setting the survey plan")
+    say(f"planner: {len(contacts)} contacts loaded; programme '{config.program}' surveyed monthly")
+
+
+async def _planner_round(lazo: Lazo, config: Config, say: Say) -> dict:
+    planner = lazo("surveys", "manager")
+    r = await planner.post("/v1/planner/runs")
+    if r.status_code == 409:  # the planner's own loop is running a round: its figures will do
+        say("planner: a round is under way")
+    kpis = _ok(await planner.get("/v1/surveys/kpis", params={"program": config.program}), "survey KPIs")
+    follow = kpis["follow_ups"]
+    say(f"planner: {kpis['planned']} invitations planned for this month, {kpis['due']} out, "
+        f"{kpis['suppressed']} held back {kpis['suppressed_by_reason'] or ''}; follow-ups of answered cases: "
+        f"{follow['due']} sent, {follow['responded']} answered")
+    return kpis
 
 
 async def _check_up(config: Config, say: Say) -> None:

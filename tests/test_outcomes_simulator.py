@@ -19,6 +19,10 @@ async def test_the_simulator_fills_the_experiment_and_the_kpis(system, uid):
     assert treated["with_outcome"] == report.worked and control["customers"] == report.cases["control"]
     assert report.kpis["cases"] > 0 and report.kpis["top_causes"], report.kpis
     assert any("verdict: " in line for line in lines), lines
+    # The planner took the customers, planned their month, and sent follow-ups of answered cases.
+    assert any("planner: 40 contacts loaded" in line for line in lines), lines
+    assert report.surveys["planned"] + report.surveys["due"] + report.surveys["suppressed"] > 0, report.surveys
+    assert report.surveys["follow_ups"]["due"] > 0, report.surveys
 
     async with system.client("casework", "manager") as manager:  # the same figures over HTTP
         assert (await manager.get(f"/v1/experiments/{program}")).json()["control"] == control

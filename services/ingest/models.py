@@ -11,19 +11,15 @@ from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
-from shared.deadletters import dead_letter_table
-from shared.messaging import AutoId, Messaging, messaging_tables
-from shared.tombstones import tombstone_tables
+from shared.messaging import AutoId
+from shared.house_tables import house_tables
 
 
 class Base(DeclarativeBase):
     pass
 
 
-InboxEvent, OutboxEvent = messaging_tables(Base)
-DeadLetter = dead_letter_table(Base)
-messaging = Messaging(InboxEvent, OutboxEvent, DeadLetter)
-tombstones = tombstone_tables(Base)
+InboxEvent, OutboxEvent, DeadLetter, messaging, tombstones = house_tables(Base)
 
 
 class Source(Base):
