@@ -102,6 +102,22 @@ async def test_a_manager_exports_a_programmes_period_as_csv_and_ndjson(system, u
         records = {x["case_id"]: x for x in map(json.loads, r.text.splitlines())}
         assert records[worked]["timeline"][-1]["to_status"] == "contacted"
 
+    # A renewal outcome the CRM reports, as casework exports it.
+    async with system.client("casework", "ingest") as crm, system.client("casework", "manager") as manager:
+        r = await crm.post("/v1/outcomes", json={"customer_id": f"C-{responses[1][0]}", "program": program,
+                                                 "renewed": False, "date": "2026-11-15", "revenue": 0})
+        assert r.status_code == 202, r.text
+
+        async def outcomes():
+            r = await manager.get("/v1/exports/outcomes", params={"program": program, "from": "2026-11-01",
+                                                                   "to": "2026-11-30", "format": "ndjson"})
+            assert r.status_code == 200, r.text
+            return [json.loads(line) for line in r.text.splitlines()]
+
+        [outcome] = await poll(outcomes, timeout=60, what="the outcome exported")
+        assert (outcome["date"], outcome["renewed"], outcome["customer_id"]) == \
+            ("2026-11-15", False, f"C-{responses[1][0]}")
+
     # The alerts those detractors raised, as alerts exports them.
     async with system.client("alerts", "manager") as manager, system.client("alerts", "agent") as agent:
         assert (await agent.get("/v1/exports/alerts")).status_code == 403

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case as sql_case, func, or_, select
@@ -166,3 +166,33 @@ async def export_page(session: AsyncSession, *, program: str | None, start: date
             timelines[entry.case_id].append({c.key: getattr(entry, c.key) for c in TimelineRow.__table__.columns})
     return [{**{c.key: getattr(r, c.key) for c in CaseRow.__table__.columns}, "timeline": timelines[r.case_id]}
             for r in rows]
+
+
+def _first_day_from(moment: datetime) -> date:
+    """The first whole day starting at or after `moment` (a period's days are those whose midnight
+    UTC falls in it: `from=2026-11-01` is that day's midnight, so the day is in)."""
+    day = moment.date()
+    if moment.time() == time():
+        return day
+    return day + timedelta(days=1) if day < date.max else day  # the calendar's last day: held there
+
+
+async def export_outcomes_page(session: AsyncSession, *, program: str | None, start: datetime | None,
+                               end: datetime | None, after: tuple[date, str, str] | None,
+                               limit: int) -> list[dict[str, Any]]:
+    """The next `limit` renewal outcomes dated in the period, in (date, program, customer_id) order
+    (their key) after `after`: keyset pages, as for cases."""
+    query = select(*(c for c in OutcomeRow.__table__.columns))
+    if program is not None:
+        query = query.where(OutcomeRow.program == program)
+    if start is not None:
+        query = query.where(OutcomeRow.on >= _first_day_from(start))
+    if end is not None:
+        query = query.where(OutcomeRow.on < _first_day_from(end))
+    if after is not None:
+        on, prog, customer = after
+        same_day_after = or_(OutcomeRow.program > prog,
+                             and_(OutcomeRow.program == prog, OutcomeRow.customer_id > customer))
+        query = query.where(OutcomeRow.on >= on, or_(OutcomeRow.on > on, same_day_after))
+    rows = await session.execute(query.order_by(OutcomeRow.on, OutcomeRow.program, OutcomeRow.customer_id).limit(limit))
+    return [{("on" if k == "date" else k): v for k, v in row._mapping.items()} for row in rows]

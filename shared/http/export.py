@@ -36,10 +36,10 @@ STREAMED = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}}, "desc
 
 class PageQuery(Protocol):
     def __call__(self, session: AsyncSession, *, program: str | None, start: datetime | None,
-                 end: datetime | None, after: tuple[Any, Any] | None, limit: int) -> Awaitable[list[dict]]: ...
+                 end: datetime | None, after: tuple[Any, ...] | None, limit: int) -> Awaitable[list[dict]]: ...
 
 
-def add_export(router: APIRouter, what: str, *, page: PageQuery, resume_after: tuple[str, str],
+def add_export(router: APIRouter, what: str, *, page: PageQuery, resume_after: tuple[str, ...],
                render: Callable[[str, Sequence[dict]], bytes], csv_header: bytes, page_rows: int,
                description: str) -> None:
     """Adds `GET /<what>` to `router`: `page` reads `page_rows` rows after the row whose
@@ -53,7 +53,7 @@ def add_export(router: APIRouter, what: str, *, page: PageQuery, resume_after: t
 
         async def read(last: dict | None) -> list[dict]:
             async with uow.read() as session:
-                after = (last[resume_after[0]], last[resume_after[1]]) if last else None
+                after = tuple(last[c] for c in resume_after) if last else None
                 return await page(session, program=program, start=span.start, end=span.end, after=after,
                                   limit=page_rows)
 

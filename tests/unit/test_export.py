@@ -128,3 +128,43 @@ async def test_cases_export_pages_with_their_timelines_in_order(tmp_path):
         assert [t["kind"] for t in json.loads(parsed[0]["timeline"])] == ["opened", "transitioned"]
     finally:
         await engine.dispose()
+
+
+async def test_outcomes_export_pages_by_date_programme_and_customer(tmp_path):
+    from datetime import date
+
+    from services.casework import queries as case_queries
+    from services.casework.domain import export as case_export
+    from services.casework.models import Base as CaseBase, OutcomeRow
+    from shared.periods import LAST, period
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'outcomes.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(CaseBase.metadata.create_all)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        async with sessions() as s, s.begin():
+            for day in (1, 2, 3):
+                for program in ("a", "b"):
+                    for customer in ("C-1", "C-2"):
+                        s.add(OutcomeRow(program=program, customer_id=customer, on=date(2026, 11, day), renewed=True,
+                                         revenue=10.0, event_id=f"e-{day}-{program}-{customer}", recorded_at=T0))
+        span = period("2026-11-02", "2026-11-03")
+        seen, after = [], None
+        async with sessions() as s:
+            while True:
+                page = await case_queries.export_outcomes_page(s, program=None, start=span.start, end=span.end,
+                                                               after=after, limit=3)
+                seen += [(r["on"].day, r["program"], r["customer_id"]) for r in page]
+                if len(page) < 3:
+                    break
+                after = (page[-1]["on"], page[-1]["program"], page[-1]["customer_id"])
+            assert seen == sorted((d, p, c) for d in (2, 3) for p in ("a", "b") for c in ("C-1", "C-2"))
+            everything = await case_queries.export_outcomes_page(s, program="b", start=None, end=LAST, after=None,
+                                                                 limit=100)
+            assert len(everything) == 6
+        body = case_export.outcomes_csv_header() + case_export.render_outcomes("csv", everything[:1])
+        assert body.decode().splitlines() == ["program,customer_id,date,renewed,revenue,event_id,recorded_at",
+                                              "b,C-1,2026-11-01,true,10.0,e-1-b-C-1,2026-11-01T09:00:00Z"]
+    finally:
+        await engine.dispose()

@@ -27,6 +27,9 @@ from shared.settings import SERVICES, Settings
 STATIC = Path(__file__).resolve().parent.parent / "dashboard"
 MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                ".css": "text/css; charset=utf-8"}
+# The page's text, one catalogue per language (i18n/en.json, i18n/es.json: same keys).
+CATALOGUES = STATIC / "i18n"
+LANGUAGES = ("en", "es")
 # Small files that change with each release: revalidate rather than serve a stale page.
 HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 # uPlot and app.js set styles through the CSSOM (element.style), which style-src does not restrict.
@@ -67,6 +70,7 @@ def page_headers(settings: Settings, request_netloc: str) -> dict[str, str]:
 def router() -> APIRouter:
     # Only the files shipped in the folder, by name: no path from the request reaches the disk.
     files = {p.name: p for p in STATIC.iterdir() if p.suffix in MEDIA_TYPES}
+    catalogues = {f"{lang}.json": CATALOGUES / f"{lang}.json" for lang in LANGUAGES}
     r = APIRouter(prefix="/dashboard", include_in_schema=False)
 
     @r.get("")
@@ -78,6 +82,14 @@ def router() -> APIRouter:
         provider = sign_in(settings)
         return JSONResponse({"services": public_urls(settings, request.url.netloc),
                              **({"sign_in": provider} if provider else {})},
+                            headers=page_headers(settings, request.url.netloc))
+
+    @r.get("/i18n/{name}")
+    async def catalogue(request: Request, settings: SettingsDep, name: str) -> FileResponse:
+        path = catalogues.get(name)
+        if path is None:
+            raise NotFound(f"no dashboard catalogue '{name}'")
+        return FileResponse(path, media_type="application/json; charset=utf-8",
                             headers=page_headers(settings, request.url.netloc))
 
     @r.get("/")

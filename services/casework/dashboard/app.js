@@ -36,16 +36,15 @@
     { key: "disfrutable", name: "Disfrutable", color: "#6cbf8f" },
     { key: "extasis", name: "Éxtasis", color: "#2e9e6a" },
   ];
-  const STATUS_LABEL = {
-    open: "Open", contacted: "Contacted", analysing: "Analysing", responded: "Responded",
-    closed: "Closed", unreachable: "Unreachable", control: "Control group",
-  };
+  const LANG_STORE = "lazo.lang";
+  const LANGUAGES = ["es", "en"];
 
   const state = {
     key: sessionStorage.getItem(KEY_STORE) || localStorage.getItem(KEY_STORE) || "",
     services: null,            // base URL per service, from /dashboard/config.json
     program: localStorage.getItem(PROGRAM_STORE) || "",
     programs: {},              // name -> definition (bands)
+    causeNames: {},            // cause key -> {es, en}, from the programme's taxonomy
     granularity: "week",
     statusFilter: "",
     queueLimit: 20,            // grows with "Show more"
@@ -58,6 +57,71 @@
     trendKey: null, tpKey: null, commentsKey: null,
     chart: null,
   };
+
+  // -- language -----------------------------------------------------------------------------
+  // Every string a person reads comes from i18n/<lang>.json (same keys in both): t(key, params)
+  // fills `{name}` placeholders; an entry {one, other} is chosen by the locale's plural rules
+  // from params.count. Numbers and dates go through Intl in the same language.
+
+  const i18n = { lang: "en", messages: {}, cache: {}, plural: null, int: null, one: null, pct: null, pct0: null };
+
+  /** The stored choice, else the first of the browser's languages we speak, else English. */
+  function chooseLanguage() {
+    const kept = localStorage.getItem(LANG_STORE);
+    if (LANGUAGES.includes(kept)) return kept;
+    for (const tag of navigator.languages || [navigator.language]) {
+      const base = String(tag || "").toLowerCase().split("-")[0];
+      if (LANGUAGES.includes(base)) return base;
+    }
+    return "en";
+  }
+
+  async function useLanguage(lang) {
+    if (!i18n.cache[lang]) {
+      const resp = await fetch(`i18n/${lang}.json`, { cache: "no-cache" });
+      if (!resp.ok) throw new Error(`i18n/${lang}.json: HTTP ${resp.status}`);
+      i18n.cache[lang] = await resp.json();
+    }
+    setLocale(lang, i18n.cache[lang]);
+    document.documentElement.lang = lang;
+    translatePage();
+  }
+
+  function setLocale(lang, messages) {
+    Object.assign(i18n, {
+      lang, messages,
+      plural: new Intl.PluralRules(lang),
+      int: new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }),
+      one: new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+      pct: new Intl.NumberFormat(lang, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+      pct0: new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 }),
+    });
+  }
+  setLocale("en", {});  // formatters before any catalogue: the page must draw numbers even without one
+
+  function t(key, params = {}) {
+    let msg = i18n.messages[key];
+    if (msg === undefined) return key;  // tests/unit/test_dashboard_i18n.py keeps this from happening
+    if (typeof msg === "object") msg = msg[i18n.plural.select(params.count ?? 0)] ?? msg.other;
+    return msg.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+  }
+
+  /** A catalogue entry for an API value (a touchpoint, a reason…), or `fallback` for one it does not know. */
+  const tOr = (key, fallback) => (key in i18n.messages ? t(key) : fallback);
+
+  /** The static page: data-i18n="key" sets the text, data-i18n-attr="attr:key;attr:key" attributes. */
+  function translatePage() {
+    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll("[data-i18n-attr]")) {
+      for (const pair of el.dataset.i18nAttr.split(";")) {
+        const [attr, key] = pair.split(":").map((x) => x.trim());
+        el.setAttribute(attr, t(key));
+      }
+    }
+    for (const b of document.querySelectorAll(".lang-switch button")) {
+      b.setAttribute("aria-pressed", String(b.dataset.lang === i18n.lang));
+    }
+  }
 
   // -- small helpers ------------------------------------------------------------------------
 
@@ -85,23 +149,35 @@
   function fill(el, ...children) { el.replaceChildren(...children.flat().filter((c) => c != null && c !== false)); }
 
   const isNum = (v) => typeof v === "number" && Number.isFinite(v);
-  const fmtInt = (n) => (isNum(n) ? Math.round(n).toLocaleString("en") : "—");
-  const fmt1 = (n) => (isNum(n) ? n.toFixed(1) : "—");
+  const fmtInt = (n) => (isNum(n) ? i18n.int.format(Math.round(n)) : "—");
+  const fmt1 = (n) => (isNum(n) ? i18n.one.format(n) : "—");
   const pct = (n, total) => (total ? (100 * n) / total : 0);
-  const plural = (n, word) => `${fmtInt(n)} ${word}${n === 1 ? "" : "s"}`;
-  const fmtPct = (x) => (isNum(x) ? `${x.toFixed(1)}%` : "—");
-  const signed = (x, digits = 1) => (isNum(x) ? `${x > 0 ? "+" : ""}${x.toFixed(digits)}` : "—");
+  /** t() of a {one, other} entry: `count` picks the form, `n` is the formatted number. */
+  const tn = (key, count, params = {}) => t(key, { count, n: fmtInt(count), ...params });
+  const fmtPct = (x) => (isNum(x) ? i18n.pct.format(x / 100) : "—");
+  const fmtPct0 = (x) => i18n.pct0.format(x / 100);
+  const signed = (x, digits = 1) => (isNum(x)
+    ? new Intl.NumberFormat(i18n.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits,
+                                         signDisplay: "exceptZero" }).format(x) : "—");
   const ACRONYMS = { sla: "SLA", iec: "IEC", nps: "NPS", bai: "BAI", ces: "CES", csat: "CSAT", fcr: "FCR" };
   const humanize = (key) => String(key).split("_").map((w) => ACRONYMS[w.toLowerCase()] || w).join(" ")
     .replace(/^./, (c) => c.toUpperCase());
-  const hours = (x) => (!isNum(x) ? "—" : x >= 48 ? `${(x / 24).toFixed(1)} d` : `${x.toFixed(1)} h`);
+  const hours = (x) => (!isNum(x) ? "—" : x >= 48 ? t("unit.days", { n: fmt1(x / 24) }) : t("unit.hours", { n: fmt1(x) }));
   const dateTime = (iso) =>
-    (iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }) : "—");
+    (iso ? new Date(iso).toLocaleString(i18n.lang, { dateStyle: "medium", timeStyle: "short" }) : "—");
+  const statusLabel = (status) => tOr(`status.${status}`, status);
+  const touchpointName = (key) => tOr(`touchpoint.${key}`, humanize(key));
+  /** A cause's name in the page's language, from the programme's taxonomy (its keys otherwise). */
+  const causeName = (key) => {
+    const names = state.causeNames[key];
+    return (names && (names[i18n.lang] || names.en)) || humanize(key);
+  };
+  const emotionName = (key) => (EMOTIONS.find((e) => e.key === key) || { name: humanize(key) }).name;
 
   function ago(iso) {
     if (!iso) return "—";
     const s = (new Date(iso).getTime() - Date.now()) / 1000;
-    const rtf = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+    const rtf = new Intl.RelativeTimeFormat(i18n.lang, { numeric: "auto" });
     const abs = Math.abs(s);
     if (abs < 60) return rtf.format(Math.round(s), "second");
     if (abs < 3600) return rtf.format(Math.round(s / 60), "minute");
@@ -121,7 +197,7 @@
     const s = SEGMENT[key];
     return s ? h("span.seg", { style: `background:${s.color}` }, s.name) : key ? h("span.badge", {}, key) : null;
   };
-  const statusBadge = (status) => h(`span.badge.s-${status}`, { "data-testid": "status" }, STATUS_LABEL[status] || status);
+  const statusBadge = (status) => h(`span.badge.s-${status}`, { "data-testid": "status" }, statusLabel(status));
   const bands = () => (state.programs[state.program] || {}).bands || DEFAULT_BANDS;
 
   /** A number from the first of `paths` present in `obj` ("a.b" walks objects). */
@@ -147,7 +223,8 @@
   async function api(service, path, { method = "GET", body, params, key = state.key } = {}) {
     const url = new URL(path, state.services[service]);
     for (const [k, v] of Object.entries(params || {})) if (v !== "" && v != null) url.searchParams.set(k, v);
-    const headers = { Authorization: `Bearer ${key}` };
+    // Problems come back in the page's language (shared/i18n negotiates Accept-Language).
+    const headers = { Authorization: `Bearer ${key}`, "Accept-Language": i18n.lang };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const resp = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const data = resp.headers.get("content-type")?.includes("json") ? await resp.json() : null;
@@ -208,9 +285,9 @@
   }
 
   function keyProblem(err) {
-    if (!(err instanceof ApiError)) return "Lazo does not answer. Is it running?";
-    if (err.status === 401) return "That key is not valid.";
-    if (err.status === 403) return "This key's role cannot read cases: use an agent, manager or admin key.";
+    if (!(err instanceof ApiError)) return t("key.unreachable");
+    if (err.status === 401) return t("key.invalid");
+    if (err.status === 403) return t("key.forbidden");
     return err.message;
   }
 
@@ -247,14 +324,14 @@
         loadTrend(kpis), loadTouchpoints(kpis), loadComments(kpis, slow),
         slow ? loadCaseKpis() : null, slow ? loadExperiment() : null, slow ? loadDeadLetters() : null,
       ]);
-      setLive("ok", `Live · ${new Date().toLocaleTimeString("en-GB")}`);
+      setLive("ok", t("live.ok", { time: new Date().toLocaleTimeString(i18n.lang) }));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         state.key = "";
         forgetKey();
-        askForKey("The key was refused. Enter it again.");
+        askForKey(t("key.refused"));
       } else {
-        setLive("error", err instanceof ApiError ? `Error: ${err.message}` : "Offline: retrying…");
+        setLive("error", err instanceof ApiError ? t("live.error", { message: err.message }) : t("live.offline"));
         console.warn("refresh failed", err);
       }
     } finally {
@@ -277,10 +354,15 @@
     const names = list.map((p) => p.program);
     if (state.program && !names.includes(state.program)) names.push(state.program);
     const current = [...select.options].map((o) => o.value).slice(1);
-    if (current.join("\n") !== names.join("\n")) {
-      fill(select, h("option", { value: "" }, "All programmes"), names.map((n) => h("option", { value: n }, n)));
+    if (current.join("\n") !== names.join("\n") || select.options[0]?.textContent !== t("program.all")) {
+      fill(select, h("option", { value: "" }, t("program.all")),
+           names.map((n) => h("option", { value: n, translate: "no" }, n)));
     }
     select.value = state.program;
+    // The causes' names in both languages (a taxonomy is per programme; "default" when none is chosen).
+    const taxonomy = await optional("scoring", `/v1/programs/${encodeURIComponent(state.program || "default")}/taxonomy`)
+      .catch((err) => { if (err instanceof ApiError && err.status === 401) throw err; return null; });
+    state.causeNames = Object.fromEntries(((taxonomy && taxonomy.causes) || []).map((c) => [c.key, c.names || {}]));
   }
 
   function selectProgram(name) {
@@ -296,25 +378,25 @@
   function renderKpis(k) {
     const count = k.count || 0;
     text("kpi-count", fmtInt(count));
-    $("kpi-count-note").textContent = k.not_scored ? `${fmtInt(k.not_scored)} not scored` : "scored responses";
+    $("kpi-count-note").textContent = k.not_scored ? tn("kpi.notScored", k.not_scored) : t("kpi.scoredResponses");
     const mean = pick(k, "iec.mean");
     text("kpi-iec", fmt1(mean));
     const seg = segmentOf(mean, bands());
-    fill($("kpi-iec-note"), seg ? segChip(seg.key) : "no responses yet");
+    fill($("kpi-iec-note"), seg ? segChip(seg.key) : t("kpi.noResponses"));
 
     const nps = k.nps;
     const npsScore = isNum(nps) ? nps : pick(k, "nps.score");
     text("kpi-nps", isNum(npsScore) ? signed(npsScore, 0) : "—");
     $("kpi-nps-note").textContent = nps && typeof nps === "object" && nps.count
-      ? `${plural(nps.promoters, "promoter")} · ${plural(nps.detractors, "detractor")}`
-      : "no recommend answers yet";
+      ? `${tn("kpi.promoters", nps.promoters)} · ${tn("kpi.detractors", nps.detractors)}`
+      : t("kpi.noRecommend");
 
     const bai = isNum(k.bai) ? k.bai : pick(k, "bai.score", "bai.value");
     text("kpi-bai", isNum(bai) ? signed(bai, 0) : "—");
     $("kpi-bai-note").textContent = isNum(bai)
-      ? (isNum(pick(k, "bai.defenders")) ? `${plural(k.bai.defenders, "defender")} · ${plural(k.bai.critics, "critic")}`
-        : "defenders − critics")
-      : k.bai === undefined ? "not available yet" : "no answers yet";
+      ? (isNum(pick(k, "bai.defenders")) ? `${tn("kpi.defenders", k.bai.defenders)} · ${tn("kpi.critics", k.bai.critics)}`
+        : t("kpi.baiFormula"))
+      : k.bai === undefined ? t("common.notYetAvailable") : t("kpi.noAnswers");
 
     renderMix(k.segments || {}, count);
     renderHistogram(pick(k, "iec.distribution") || {});
@@ -329,13 +411,13 @@
     const total = SEGMENTS.reduce((t, s) => t + (segments[s.key] || 0), 0) || count;
     fill($("mix-bar"), SEGMENTS.map((s) => {
       const n = segments[s.key] || 0;
-      return n ? h("span", { style: `width:${pct(n, total)}%;background:${s.color}`, title: `${s.name}: ${n}` }) : null;
+      return n ? h("span", { style: `width:${pct(n, total)}%;background:${s.color}`, title: `${s.name}: ${fmtInt(n)}` }) : null;
     }));
     fill($("mix-list"), SEGMENTS.map((s) => {
       const n = segments[s.key] || 0;
       return h("li", { "data-segment": s.key },
         h("span", {}, h("span.swatch", { style: `background:${s.color}` }), s.name),
-        h("span", {}, h("b", {}, fmtInt(n)), " ", h("span.muted", {}, total ? `${pct(n, total).toFixed(0)}%` : "")));
+        h("span", {}, h("b", {}, fmtInt(n)), " ", h("span.muted", {}, total ? fmtPct0(pct(n, total)) : "")));
     }));
   }
 
@@ -355,38 +437,40 @@
 
   function renderComments(mix, drivers, themes) {
     if (!mix) {
-      $("comments-note").textContent = "not available";
+      $("comments-note").textContent = t("common.notAvailable");
       return;
     }
     const total = mix.analysed || 0;
-    $("comments-note").textContent = `${plural(total, "comment")} analysed`;
+    $("comments-note").textContent = tn("comments.analysed", total);
     fill($("emotion-bar"), EMOTIONS.map((e) => {
       const n = mix.emotions[e.key] || 0;
-      return n ? h("span", { style: `width:${pct(n, total)}%;background:${e.color}`, title: `${e.name}: ${n}` }) : null;
+      return n ? h("span", { style: `width:${pct(n, total)}%;background:${e.color}`, title: `${e.name}: ${fmtInt(n)}` }) : null;
     }));
     fill($("emotion-list"), EMOTIONS.map((e) => {
       const n = mix.emotions[e.key] || 0;
       return h("li", { "data-emotion": e.key },
         h("span", {}, h("span.swatch", { style: `background:${e.color}` }), e.name),
-        h("span", {}, h("b", {}, fmtInt(n)), " ", h("span.muted", {}, total ? `${pct(n, total).toFixed(0)}%` : "")));
+        h("span", {}, h("b", {}, fmtInt(n)), " ", h("span.muted", {}, total ? fmtPct0(pct(n, total)) : "")));
     }));
     fill($("cause-list"), mix.causes.length ? mix.causes.slice(0, 10).map((c) => h("li", { "data-cause": c.key },
-      h("span", {}, humanize(c.key)),
+      h("span", {}, causeName(c.key)),
       h("span", {}, h("b", {}, fmtInt(c.mentions)), " ",
-        h("span.muted", {}, `${fmtInt(c.negative)} negative · ${fmtInt(c.positive)} positive`))))
-      : h("li.empty", {}, "No causes mentioned yet."));
+        h("span.muted", {}, t("comments.polarity", { negative: fmtInt(c.negative), positive: fmtInt(c.positive) })))))
+      : h("li.empty", {}, t("comments.noCauses")));
     const rows = ((drivers && drivers.drivers) || []).filter((d) => isNum(d.impact)).slice(0, 6);
     fill($("driver-list"), rows.length ? rows.map((d) => h("li", { "data-driver": d.key },
-      h("span", {}, humanize(d.key)),
+      h("span", {}, causeName(d.key)),
       h("span", {}, h(`b.${d.impact < 0 ? "impact-neg" : "impact-pos"}`, {}, signed(d.impact, 1)), " ",
-        h("span.muted", {}, `${fmt1(d.with.iec_mean)} (${fmtInt(d.with.count)}) vs ${fmt1(d.without.iec_mean)} ` +
-          `(${fmtInt(d.without.count)})`))))
-      : h("li.empty", {}, "Needs comments with and without a cause."));
+        h("span.muted", {}, t("comments.driver", {
+          with: fmt1(d.with.iec_mean), withCount: fmtInt(d.with.count),
+          without: fmt1(d.without.iec_mean), withoutCount: fmtInt(d.without.count) })))))
+      : h("li.empty", {}, t("comments.noDrivers")));
     const found = (themes && themes.themes) || [];
-    fill($("theme-list"), found.length ? found.slice(0, 6).map((t) => h("li", { "data-theme": t.phrase },
-      h("span", {}, `“${t.phrase}”`, t.rising ? [" ", h("span.badge", {}, "rising")] : null),
-      h("span", {}, h("b", {}, fmtInt(t.count)), " ", h("span.muted", {}, `${fmtInt(t.previous)} before`))))
-      : h("li.empty", {}, "No emerging themes."));
+    fill($("theme-list"), found.length ? found.slice(0, 6).map((th) => h("li", { "data-theme": th.phrase },
+      h("span", {}, h("span", { translate: "no" }, `“${th.phrase}”`),
+        th.rising ? [" ", h("span.badge", {}, t("themes.rising"))] : null),
+      h("span", {}, h("b", {}, fmtInt(th.count)), " ", h("span.muted", {}, t("themes.before", { n: fmtInt(th.previous) })))))
+      : h("li.empty", {}, t("themes.none")));
   }
 
   /** The comment as text, the analysis's evidence marked (never as HTML: it is the customer's). */
@@ -402,11 +486,11 @@
     const parts = [];
     let from = 0;
     for (const [start, end, key] of spans) {
-      parts.push(comment.slice(from, start), h("mark", { title: humanize(key), "data-cause": key }, comment.slice(start, end)));
+      parts.push(comment.slice(from, start), h("mark", { title: causeName(key), "data-cause": key }, comment.slice(start, end)));
       from = end;
     }
     parts.push(comment.slice(from));
-    return h("p.comment-quote", { "data-testid": "case-comment" }, "“", parts, "”");
+    return h("p.comment-quote", { "data-testid": "case-comment", translate: "no" }, "“", parts, "”");
   }
 
   function renderHistogram(distribution) {
@@ -415,7 +499,7 @@
     fill($("histogram"), points.map((p) => {
       const n = distribution[String(p)] || 0;
       const seg = segmentOf(p + 0.5, bands());
-      return h("div.col", { title: `IEC ${p}–${p === 10 ? 10 : p + 1}: ${n}` },
+      return h("div.col", { title: `IEC ${p}–${p === 10 ? 10 : p + 1}: ${fmtInt(n)}` },
         h("div.bar", { style: `height:${(100 * n) / max}%;background:${seg.color}` }),
         h("span.lbl", {}, String(p)));
     }));
@@ -478,7 +562,9 @@
     const ranges = [[1, b.funcional, SEGMENT.nunca_mas], [b.funcional, b.pasivo, SEGMENT.funcional],
                     [b.pasivo, b.wow, SEGMENT.pasivo], [b.wow, 10, SEGMENT.wow]];
     const width = Math.max(280, el.clientWidth);
-    const fmt = state.granularity === "month" ? "{MMM} {YY}" : "{D} {MMM}";
+    // Axis dates in the page's language (uPlot's own names are English).
+    const axisDate = new Intl.DateTimeFormat(i18n.lang, state.granularity === "month"
+      ? { month: "short", year: "2-digit" } : { day: "numeric", month: "short" });
     const half = points.length > 1 ? (points[1].t - points[0].t) / 2 : 43200;
     const opts = {
       width, height: 260,
@@ -491,18 +577,19 @@
         n: { range: (u, lo, hi) => [0, Math.max(4, hi * 3)] },
       },
       axes: [
-        { stroke: "#667085", grid: { show: false }, values: fmt, space: 50 },
-        { stroke: "#667085", scale: "y", values: (u, ticks) => ticks.map((t) => t.toFixed(0)),
+        { stroke: "#667085", grid: { show: false }, space: 50,
+          values: (u, ticks) => ticks.map((s) => axisDate.format(new Date(s * 1000))) },
+        { stroke: "#667085", scale: "y", values: (u, ticks) => ticks.map((v) => fmtInt(v)),
           splits: () => [1, 3, 5, 7, 9, 10],
           grid: { stroke: "rgba(0,0,0,.06)" } },
         { scale: "n", side: 1, stroke: "#98a2b3", grid: { show: false },
-          values: (u, ticks) => ticks.map((t) => (t % 1 ? "" : t)) },
+          values: (u, ticks) => ticks.map((v) => (v % 1 ? "" : fmtInt(v))) },
       ],
       series: [
         {},
-        { label: "IEC mean", scale: "y", stroke: "#1c2430", width: 2, spanGaps: true,
+        { label: t("trend.iecMean"), scale: "y", stroke: "#1c2430", width: 2, spanGaps: true,
           points: { show: true, size: 6, fill: "#1c2430" }, value: (u, v) => fmt1(v) },
-        { label: "Responses", scale: "n", stroke: "rgba(47,91,211,.0)", fill: "rgba(47,91,211,.18)",
+        { label: t("trend.responses"), scale: "n", stroke: "rgba(47,91,211,.0)", fill: "rgba(47,91,211,.18)",
           paths: uPlot.paths.bars({ size: [0.6, 40] }), points: { show: false } },
       ],
       hooks: {
@@ -526,8 +613,8 @@
     const total = points.reduce((t, p) => t + p.count, 0);
     fill($("trend-legend"),
       SEGMENTS.map((s) => h("span", {}, h("span.swatch", { style: `background:${s.color}` }), s.name)),
-      h("span", {}, h("span.swatch", { style: "background:#1c2430" }), "IEC mean"),
-      h("span", {}, h("span.swatch", { style: "background:rgba(47,91,211,.3)" }), `Responses (${fmtInt(total)} in view)`));
+      h("span", {}, h("span.swatch", { style: "background:#1c2430" }), t("trend.iecMean")),
+      h("span", {}, h("span.swatch", { style: "background:rgba(47,91,211,.3)" }), tn("trend.inView", total)));
   }
 
   // -- consistency across touchpoints -------------------------------------------------------
@@ -556,23 +643,24 @@
     rows.sort((a, b) => b.mean - a.mean);
     const given = pick(kpis, "consistency.score");  // 0 (as uneven as can be) to 1 (the same everywhere)
     if (!rows.length) {
-      fill($("tp-summary"), "No responses with a touchpoint yet.");
+      fill($("tp-summary"), t("tp.none"));
       fill($("tp-bars"));
       return;
     }
     const means = rows.map((r) => r.mean);
     const spread = Math.max(...means) - Math.min(...means);
     fill($("tp-summary"),
-      isNum(given) ? [h("b", { "data-testid": "consistency" }, given.toFixed(2)), " consistency (1 = even everywhere) · "]
-        : null,
+      isNum(given) ? [h("b", { "data-testid": "consistency" },
+        new Intl.NumberFormat(i18n.lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(given)),
+        " ", t("tp.consistency"), " · "] : null,
       rows.length > 1
-        ? [h("b", {}, `${spread.toFixed(1)} points`),
-           ` between ${humanize(rows[0].name)} (best) and ${humanize(rows[rows.length - 1].name)} (worst)`]
-        : `Only ${humanize(rows[0].name)} has responses so far`);
+        ? [h("b", {}, tn("tp.points", spread, { n: fmt1(spread) })), " ",
+           t("tp.between", { best: touchpointName(rows[0].name), worst: touchpointName(rows[rows.length - 1].name) })]
+        : t("tp.only", { name: touchpointName(rows[0].name) }));
     fill($("tp-bars"), rows.map((r) => {
       const seg = segmentOf(r.mean, bands());
-      return h("div.hbar", { title: `${fmtInt(r.count)} responses` },
-        h("span.name", {}, humanize(r.name)),
+      return h("div.hbar", { title: tn("tp.responses", r.count) },
+        h("span.name", {}, touchpointName(r.name)),
         h("span.track", {},
           h("span.fill", { style: `display:block;width:${(100 * (r.mean - 1)) / 9}%;background:${seg.color}` })),
         h("span.val", {}, fmt1(r.mean), " ", h("span.muted", {}, `(${fmtInt(r.count)})`)));
@@ -593,12 +681,12 @@
     const page = await api("casework", "/v1/cases", { params: { ...programParam(), overdue: true, limit: 1 } });
     text("kpi-overdue", fmtInt(page.total));
     document.querySelector('[data-testid="kpi-overdue"]').classList.toggle("bad", page.total > 0);
-    $("kpi-overdue-note").textContent = page.total ? "SLA breached: act first" : "all within SLA";
+    $("kpi-overdue-note").textContent = page.total ? t("kpi.overdue") : t("kpi.withinSla");
   }
 
   function nextDue(c) {
-    if (c.status === "open") return ["first contact", c.due.first_contact];
-    if (["contacted", "analysing", "responded"].includes(c.status)) return ["close", c.due.close];
+    if (c.status === "open") return [t("due.first_contact"), c.due.first_contact];
+    if (["contacted", "analysing", "responded"].includes(c.status)) return [t("due.close"), c.due.close];
     return null;
   }
 
@@ -606,11 +694,11 @@
     // Rows are rebuilt every tick (relative times move): keep the keyboard focus where it was.
     const focused = document.activeElement?.dataset?.caseId;
     $("queue-total").textContent = page.total > page.items.length
-      ? `${page.items.length} of ${fmtInt(page.total)}` : fmtInt(page.total);
+      ? t("common.nOfTotal", { n: fmtInt(page.items.length), total: fmtInt(page.total) }) : fmtInt(page.total);
     $("cases-empty").hidden = page.items.length > 0;
     const more = page.total - page.items.length;
     $("cases-more").hidden = more <= 0 || state.queueLimit >= 500;
-    $("cases-more").textContent = `Show ${Math.min(20, more)} more`;
+    $("cases-more").textContent = tn("cases.more", Math.min(20, more));
     fill($("cases-body"), page.items.map((c) => {
       const due = nextDue(c);
       return h(`tr${c.overdue ? ".overdue" : ""}`, {
@@ -618,13 +706,13 @@
         onclick: () => openCase(c.case_id),
         onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openCase(c.case_id); } },
       },
-      h("td", {}, h("div.who", {}, c.customer.name || c.customer_id), h("div.sub", {}, c.customer_id)),
-      h("td", {}, statusBadge(c.status), c.overdue ? [" ", h("span.badge.late", {}, "overdue")] : null),
-      h("td", { "data-label": "Opened" }, ago(c.opened_at)),
-      h("td", { "data-label": due ? `Due (${due[0]})` : "Due" },
+      h("td", { translate: "no" }, h("div.who", {}, c.customer.name || c.customer_id), h("div.sub", {}, c.customer_id)),
+      h("td", {}, statusBadge(c.status), c.overdue ? [" ", h("span.badge.late", {}, t("cases.overdue"))] : null),
+      h("td", { "data-label": t("cases.opened") }, ago(c.opened_at)),
+      h("td", { "data-label": due ? t("cases.dueFor", { what: due[0] }) : t("cases.due") },
         due ? h(`span${c.overdue ? ".late" : ""}`, { title: dateTime(due[1]) }, ago(due[1])) : ""),
-      h("td", { "data-label": "Owner" }, c.owner || ""),
-      h("td", { "data-label": "Cause" }, c.cause || ""));
+      h("td", { "data-label": t("cases.owner"), translate: "no" }, c.owner || ""),
+      h("td", { "data-label": t("cases.cause"), translate: "no" }, c.cause || ""));
     }));
     if (focused) $("cases-body").querySelector(`tr[data-case-id="${CSS.escape(focused)}"]`)?.focus();
   }
@@ -635,7 +723,7 @@
     state.openCase = caseId;
     $("panel").hidden = false;
     $("scrim").hidden = false;
-    fill($("panel-body"), h("p.muted", {}, "Loading…"));
+    fill($("panel-body"), h("p.muted", {}, t("common.loading")));
     try {
       await loadCase(caseId, { fresh: true });
     } catch (err) {
@@ -657,7 +745,7 @@
   async function provider() {
     const issuer = state.signIn.issuer.replace(/\/$/, "");
     const resp = await fetch(`${issuer}/.well-known/openid-configuration`);
-    if (!resp.ok) throw new Error(`the identity provider answered ${resp.status}`);
+    if (!resp.ok) throw new Error(t("sso.providerStatus", { status: resp.status }));
     return resp.json();
   }
 
@@ -678,7 +766,7 @@
       for (const [k, v] of Object.entries(params)) if (v) url.searchParams.set(k, v);
       location.assign(url.toString());
     } catch (err) {
-      $("key-error").textContent = `Cannot reach the identity provider: ${err.message}`;
+      $("key-error").textContent = t("sso.unreachable", { message: err.message });
     }
   }
 
@@ -690,7 +778,7 @@
     sessionStorage.removeItem(SSO_STORE);
     history.replaceState(null, "", location.pathname + (saved?.hash || ""));
     if (params.has("error")) throw new Error(params.get("error_description") || params.get("error"));
-    if (!saved || params.get("state") !== saved.nonce) throw new Error("the sign-in did not start here; try again");
+    if (!saved || params.get("state") !== saved.nonce) throw new Error(t("sso.notStartedHere"));
     const resp = await fetch(saved.token, {
       method: "POST",
       body: new URLSearchParams({ grant_type: "authorization_code", code: params.get("code"),
@@ -706,11 +794,11 @@
 
   async function download(service, path) {
     const status = $("export-status");
-    status.textContent = "Preparing…";
+    status.textContent = t("export.preparing");
     try {
       const url = new URL(path, state.services[service]);
       for (const [k, v] of Object.entries(programParam())) url.searchParams.set(k, v);
-      const resp = await fetch(url, { headers: { Authorization: `Bearer ${state.key}` } });
+      const resp = await fetch(url, { headers: { Authorization: `Bearer ${state.key}`, "Accept-Language": i18n.lang } });
       if (!resp.ok) {
         throw new ApiError(resp.status, resp.headers.get("content-type")?.includes("json") ? await resp.json() : null);
       }
@@ -724,7 +812,7 @@
       status.textContent = "";
     } catch (err) {
       status.textContent = err instanceof ApiError && err.status === 403
-        ? "Exports need a manager key." : `Export failed: ${err.message}`;
+        ? t("export.forbidden") : t("export.failed", { message: err.message });
     }
   }
 
@@ -751,10 +839,10 @@
     } else if (!state.openCase) {
       $("panel").hidden = false;
       $("scrim").hidden = false;
-      $("panel-title").textContent = "Alert";
+      $("panel-title").textContent = t("panel.alert");
+      $("panel-title").translate = true;
       $("panel-sub").textContent = alertId;
-      fill($("panel-body"), h("p.muted", { "data-testid": "linked-waiting" },
-                              "No case has taken this alert yet; it opens here as soon as one does."));
+      fill($("panel-body"), h("p.muted", { "data-testid": "linked-waiting" }, t("panel.linkedWaiting")));
     }
   }
 
@@ -786,32 +874,35 @@
 
   function renderCase(c, scores, { keepForm, alert }) {
     $("panel-title").textContent = c.customer.name || c.customer_id;
-    $("panel-sub").textContent = `${c.customer_id} · ${c.customer.email || "no email"} · case ${c.case_id}`;
+    $("panel-title").translate = false;  // a customer's name, not the page's words
+    $("panel-sub").textContent = t("panel.sub", { customer: c.customer_id, email: c.customer.email || t("panel.noEmail"),
+                                                  case: c.case_id });
     const oldForm = keepForm ? $("panel-body").querySelector(".actions") : null;
     const due = nextDue(c);
     const details = h("dl.kv", {},
-      kv("Programme", c.program),
-      kv("Owner", c.owner || "unassigned"),
-      kv("Cause", c.cause || "not recorded yet"),
-      c.cause_key ? kv("Cause key", `${humanize(c.cause_key)}${c.suggestion_kept === true ? " (suggested)"
-        : c.suggestion_kept === false ? " (not a suggestion)" : ""}`) : null,
-      kv("Opened", dateTime(c.opened_at)),
-      due ? kv(`Due (${due[0]})`, dateTime(due[1])) : null,
-      isNum(c.current_feeling) ? kv("Feels now", fmt1(c.current_feeling)) : null,
-      scores && isNum(scores.iec) ? kv("Latest IEC", h("span", {}, fmt1(scores.iec), " ", segChip(scores.segment))) : null);
+      kv(t("panel.program"), h("span", { translate: "no" }, c.program)),
+      kv(t("panel.owner"), c.owner ? h("span", { translate: "no" }, c.owner) : t("panel.unassigned")),
+      kv(t("panel.cause"), c.cause ? h("span", { translate: "no" }, c.cause) : t("panel.notRecorded")),
+      c.cause_key ? kv(t("panel.causeKey"), `${causeName(c.cause_key)}${c.suggestion_kept === true
+        ? ` ${t("panel.suggested")}` : c.suggestion_kept === false ? ` ${t("panel.notSuggested")}` : ""}`) : null,
+      kv(t("panel.opened"), dateTime(c.opened_at)),
+      due ? kv(t("cases.dueFor", { what: due[0] }), dateTime(due[1])) : null,
+      isNum(c.current_feeling) ? kv(t("panel.feelsNow"), fmt1(c.current_feeling)) : null,
+      scores && isNum(scores.iec) ? kv(t("panel.latestIec"), h("span", {}, fmt1(scores.iec), " ", segChip(scores.segment)))
+        : null);
 
     fill($("panel-body"),
       h("div.status-line", {}, h("span", { "data-testid": "case-status" }, statusBadge(c.status)),
-        c.breaches.map((b) => h("span.badge.late", {}, `${humanize(b)} overdue`))),
+        c.breaches.map((b) => h("span.badge.late", {}, t("panel.breach", { what: tOr(`due.${b}`, humanize(b)) })))),
       h("section", {}, details),
-      alert ? h("section", {}, h("h3", {}, "What the customer wrote"),
+      alert ? h("section", {}, h("h3", {}, t("panel.customerWrote")),
         commentWithEvidence(alert.comment, pick(alert, "comment_analysis.causes")),
-        alert.comment_analysis ? h("p.muted", {}, `${humanize(alert.comment_analysis.emotion)} · ` +
-          `${alert.comment_analysis.analyzer}`) : null) : null,
+        alert.comment_analysis ? h("p.muted", {}, emotionName(alert.comment_analysis.emotion), " · ",
+          h("span", { translate: "no" }, alert.comment_analysis.analyzer)) : null) : null,
       oldForm || actionsFor(c),
-      scores && scores.history && scores.history.length > 1 ? h("section", {}, h("h3", {}, "IEC history"),
+      scores && scores.history && scores.history.length > 1 ? h("section", {}, h("h3", {}, t("panel.iecHistory")),
         h("p", {}, scores.history.slice(0, 8).reverse().map((r) => [segChip(r.segment), " ", fmt1(r.iec), "  "]))) : null,
-      h("section", {}, h("h3", {}, "Timeline"), h("ol.timeline", { "data-testid": "timeline" }, timeline(c.timeline))));
+      h("section", {}, h("h3", {}, t("panel.timeline")), h("ol.timeline", { "data-testid": "timeline" }, timeline(c.timeline))));
   }
 
   const kv = (label, value) => h("div", {}, h("dt", {}, label), h("dd", {}, value));
@@ -827,56 +918,55 @@
     return items.reverse();
   }
 
-  function timelineItem(t, ownerChanged) {
-    const by = t.by ? ` · ${t.by}` : "";
+  function timelineItem(e, ownerChanged) {
+    const by = e.by ? ` · ${e.by}` : "";
     let what;
-    switch (t.type) {
+    switch (e.type) {
       case "opened":
-        what = t.to === "control" ? "Held out: control group (no action)" : "Case opened from a detractor alert";
+        what = e.to === "control" ? t("timeline.heldOut") : t("timeline.opened");
         break;
-      case "alert_added": what = "Another alert for this customer"; break;
-      case "transitioned": what = `${STATUS_LABEL[t.from] || t.from} → ${STATUS_LABEL[t.to] || t.to}`; break;
-      case "follow_up": what = `Follow-up survey (feels ${fmt1(t.current_feeling)})`; break;
-      case "overdue": what = `SLA breached: ${humanize(t.overdue || "")}`; break;
+      case "alert_added": what = t("timeline.alertAdded"); break;
+      case "transitioned": what = `${statusLabel(e.from)} → ${statusLabel(e.to)}`; break;
+      case "follow_up": what = t("timeline.followUp", { feeling: fmt1(e.current_feeling) }); break;
+      case "overdue": what = t("timeline.overdue", { what: tOr(`due.${e.overdue}`, humanize(e.overdue || "")) }); break;
       case "closed":
-        what = "Closed: the customer confirmed" + (isNum(t.current_feeling) ? ` (feels ${fmt1(t.current_feeling)})` : "");
+        what = isNum(e.current_feeling) ? t("timeline.closedFeeling", { feeling: fmt1(e.current_feeling) })
+          : t("timeline.closed");
         break;
-      default: what = humanize(t.type || "event");
+      default: what = humanize(e.type || "event");
     }
-    if (t.solved === false) what = "Customer not satisfied: back to analysis";
-    return h(`li.t-${t.type}`, {},
+    if (e.solved === false) what = t("timeline.notSolved");
+    return h(`li.t-${e.type}`, {},
       h("div.what", {}, what),
-      h("div.meta", {}, dateTime(t.at), by),
-      t.cause ? h("div.note", {}, h("b", {}, "Cause: "), t.cause) : null,
-      ownerChanged ? h("div.meta", {}, `Owner: ${t.owner}`) : null,
-      t.note ? h("div.note", {}, t.note) : null);
+      h("div.meta", {}, dateTime(e.at), h("span", { translate: "no" }, by)),
+      e.cause ? h("div.note", {}, h("b", {}, t("timeline.cause")), " ", h("span", { translate: "no" }, e.cause)) : null,
+      ownerChanged ? h("div.meta", {}, t("timeline.owner"), " ", h("span", { translate: "no" }, e.owner)) : null,
+      e.note ? h("div.note", { translate: "no" }, e.note) : null);
   }
 
   function actionsFor(c) {
     const allowed = new Set(c.allowed || []);
     const canConfirm = c.status === "responded";
     if (!allowed.size && !canConfirm) {
-      return h("section", {}, h("p.muted", {}, c.status === "control"
-        ? "A control-group case: held out on purpose, no actions."
-        : "Closed: the loop is complete."));
+      return h("section", {}, h("p.muted", {}, c.status === "control" ? t("actions.control") : t("actions.closed")));
     }
     const error = h("p.error", { "data-testid": "action-error", role: "alert" });
-    const note = h("textarea", { id: "act-note", placeholder: "What was done or said (optional)", maxlength: "5000" });
+    const note = h("textarea", { id: "act-note", placeholder: t("actions.notePlaceholder"), maxlength: "5000" });
     const owner = h("input", { id: "act-owner", type: "text", maxlength: "200",
-                               placeholder: c.owner || "e.g. billing-team" });
+                               placeholder: c.owner || t("actions.ownerPlaceholder") });
     const cause = h("input", { id: "act-cause", type: "text", maxlength: "500", "data-testid": "cause-input",
-                               placeholder: "Cause found with the customer" });
+                               placeholder: t("actions.causePlaceholder") });
     // The analysis's suggestions: choosing one records its key with the first contact.
     let causeKey = null;
     const chips = (c.suggested_causes || []).map((s) => h("button.suggestion", {
-      type: "button", "data-cause": s.key, "aria-pressed": "false", title: `“${s.evidence}”`,
+      type: "button", "data-cause": s.key, "aria-pressed": "false", title: `“${s.evidence}”`, translate: "no",
       onclick: (e) => {
         const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
         for (const b of e.currentTarget.parentElement.children) b.setAttribute("aria-pressed", "false");
         e.currentTarget.setAttribute("aria-pressed", String(on));
         causeKey = on ? s.key : null;
       },
-    }, humanize(s.key)));
+    }, causeName(s.key)));
     const feeling = h("input", { id: "act-feeling", type: "number", min: "1", max: "10", step: "0.1", placeholder: "1–10" });
 
     const send = async (button, path, payload) => {
@@ -905,24 +995,25 @@
     }, label) : null;
 
     const confirmRow = canConfirm ? h("div.row", {},
-      h("label", {}, "How the customer feels now", feeling),
+      h("label", {}, t("actions.feelsNow"), feeling),
       h("button.btn.btn-primary", { type: "button", "data-action": "confirm", onclick: (e) =>
         send(e.currentTarget, "confirmation", { solved: true, current_feeling: feeling.value ? Number(feeling.value) : null,
-                                                 note: note.value.trim() || null }) }, "Confirmed: solved"),
+                                                 note: note.value.trim() || null }) }, t("actions.solved")),
       h("button.btn", { type: "button", "data-action": "not-solved", onclick: (e) =>
-        send(e.currentTarget, "confirmation", { solved: false, note: note.value.trim() || null }) }, "Not solved")) : null;
+        send(e.currentTarget, "confirmation", { solved: false, note: note.value.trim() || null }) }, t("actions.notSolved")))
+      : null;
 
     return h("section.actions", { "data-testid": "actions" },
-      h("h3", {}, "Work the case"),
-      allowed.has("contacted") && chips.length ? h("div", {}, h("span.muted", {}, "Suggested causes (from the comment):"),
+      h("h3", {}, t("actions.title")),
+      allowed.has("contacted") && chips.length ? h("div", {}, h("span.muted", {}, t("actions.suggestions")),
         h("div.suggestions", { "data-testid": "suggested-causes" }, chips)) : null,
-      allowed.has("contacted") ? h("label", {}, chips.length ? "Cause (or choose a suggestion)"
-        : "Cause (required to mark contacted)", cause) : null,
-      h("div.row", {}, h("label", {}, "Owner", owner)),
-      h("label", {}, "Note", note),
+      allowed.has("contacted") ? h("label", {}, chips.length ? t("actions.causeOrSuggestion")
+        : t("actions.causeRequired"), cause) : null,
+      h("div.row", {}, h("label", {}, t("actions.owner"), owner)),
+      h("label", {}, t("actions.note"), note),
       h("div.row", {},
-        move("contacted", "Contacted", true), move("analysing", "Analysing", !allowed.has("contacted")),
-        move("responded", "Responded", true), move("unreachable", "Unreachable", false)),
+        move("contacted", statusLabel("contacted"), true), move("analysing", statusLabel("analysing"), !allowed.has("contacted")),
+        move("responded", statusLabel("responded"), true), move("unreachable", statusLabel("unreachable"), false)),
       confirmRow, error);
   }
 
@@ -932,14 +1023,14 @@
     const page = await api("alerts", "/v1/alerts", { params: { ...programParam(), limit: 8 } });
     text("kpi-alerts", fmtInt(page.total));
     const held = page.items.filter((a) => a.control_group).length;
-    $("kpi-alerts-note").textContent = held ? `${held} of the latest held out (control)` : "detractors selected";
+    $("kpi-alerts-note").textContent = held ? tn("alerts.heldOut", held) : t("alerts.selected");
     fill($("alerts"), page.items.length ? page.items.map((a) => h("li", {},
-      h("span", {}, h("b", {}, a.customer.name || a.customer_id), " ", segChip(a.segment), " ",
-        h("span.num", {}, fmt1(a.iec)), a.control_group ? [" ", h("span.badge.s-control", {}, "control")] : null),
+      h("span", {}, h("b", { translate: "no" }, a.customer.name || a.customer_id), " ", segChip(a.segment), " ",
+        h("span.num", {}, fmt1(a.iec)), a.control_group ? [" ", h("span.badge.s-control", {}, t("alerts.control"))] : null),
       h("span.muted", { title: dateTime(a.raised_at) }, ago(a.raised_at)),
-      h("span.comment", { title: a.comment || "" },
-        a.comment ? `“${a.comment}”` : (a.reasons || []).map(humanize).join(", "))))
-      : h("li.empty", {}, "No alerts yet."));
+      a.comment ? h("span.comment", { title: a.comment, translate: "no" }, `“${a.comment}”`)
+        : h("span.comment", {}, (a.reasons || []).map((r) => tOr(`reason.${r}`, humanize(r))).join(", "))))
+      : h("li.empty", {}, t("alerts.none")));
   }
 
   async function loadCaseKpis() {
@@ -951,7 +1042,7 @@
       k = null;
     }
     const el = $("case-kpis");
-    if (!k) return fill(el, h("p.unavailable", {}, "Case KPIs are not available yet."));
+    if (!k) return fill(el, h("p.unavailable", {}, t("caseKpis.unavailable")));
     fill(el, k.time_to_first_contact_hours && k.backlog ? caseKpis(k) : describe(k));
   }
 
@@ -963,22 +1054,27 @@
     const byStatus = Object.entries(k.backlog.by_status || {}).filter(([, n]) => n > 0);
     return [
       h("dl.kv", {},
-        kv("First contact p50 / p90", `${hours(ttfc.p50)} / ${hours(ttfc.p90)}`),
-        kv("Close p50 / p90", `${hours(ttc.p50)} / ${hours(ttc.p90)}`),
-        kv("Confirmed by the customer", k.confirmed && isNum(k.confirmed.share)
+        kv(t("caseKpis.firstContact"), `${hours(ttfc.p50)} / ${hours(ttfc.p90)}`),
+        kv(t("caseKpis.close"), `${hours(ttc.p50)} / ${hours(ttc.p90)}`),
+        kv(t("caseKpis.confirmed"), k.confirmed && isNum(k.confirmed.share)
           ? `${fmtPct(100 * k.confirmed.share)} (${fmtInt(k.confirmed.closed)})` : "—"),
-        kv("SLA first contact", compliance(sla.first_contact)),
-        kv("SLA close", compliance(sla.close)),
-        kv("Cases", `${fmtInt(k.cases)}${k.control_cases ? ` + ${fmtInt(k.control_cases)} control` : ""}`),
-        k.suggestions ? h("div", { "data-testid": "suggestion-kept" }, h("dt", {}, "Agent kept the suggested cause"),
+        kv(t("caseKpis.slaFirstContact"), compliance(sla.first_contact)),
+        kv(t("caseKpis.slaClose"), compliance(sla.close)),
+        kv(t("caseKpis.cases"), k.control_cases ? t("caseKpis.casesWithControl", { n: fmtInt(k.cases),
+                                                                                     control: fmtInt(k.control_cases) })
+          : fmtInt(k.cases)),
+        k.suggestions ? h("div", { "data-testid": "suggestion-kept" }, h("dt", {}, t("caseKpis.keptSuggestion")),
           h("dd", {}, isNum(k.suggestions.kept_share)
-            ? `${fmtPct(100 * k.suggestions.kept_share)} (${fmtInt(k.suggestions.kept)} of ${fmtInt(k.suggestions.chosen)})`
+            ? `${fmtPct(100 * k.suggestions.kept_share)} (${t("common.nOfTotal", { n: fmtInt(k.suggestions.kept),
+                                                                                   total: fmtInt(k.suggestions.chosen) })})`
             : "—")) : null),
       h("div.kpi-sections", {},
-        miniTable(`Backlog (${fmtInt(k.backlog.total)})`,
-          byStatus.length ? byStatus.map(([st, n]) => [statusBadge(st), fmtInt(n)]) : [["empty", ""]]),
-        miniTable("By owner", (k.backlog.by_owner || []).slice(0, 6).map((o) => [o.owner, fmtInt(o.cases)])),
-        miniTable("Top causes", (k.top_causes || []).slice(0, 6).map((c) => [c.cause, fmtInt(c.cases)]))),
+        miniTable(t("caseKpis.backlog", { n: fmtInt(k.backlog.total) }),
+          byStatus.length ? byStatus.map(([st, n]) => [statusBadge(st), fmtInt(n)]) : [[t("caseKpis.empty"), ""]]),
+        miniTable(t("caseKpis.byOwner"), (k.backlog.by_owner || []).slice(0, 6)
+          .map((o) => [h("span", { translate: "no" }, o.owner), fmtInt(o.cases)])),
+        miniTable(t("caseKpis.topCauses"), (k.top_causes || []).slice(0, 6)
+          .map((c) => [h("span", { translate: "no" }, c.cause), fmtInt(c.cases)]))),
     ];
   }
 
@@ -1023,7 +1119,7 @@
 
   async function loadExperiment() {
     const program = state.program || "default";
-    $("exp-program").textContent = `programme ${program}`;
+    $("exp-program").textContent = t("experiment.program", { name: program });
     let e;
     try {
       e = await optional("casework", `/v1/experiments/${encodeURIComponent(program)}`);
@@ -1032,31 +1128,47 @@
       e = null;
     }
     const el = $("experiment");
-    if (!e) return fill(el, h("p.unavailable", {}, "The renewal experiment is not available yet."));
+    if (!e) return fill(el, h("p.unavailable", {}, t("experiment.unavailable")));
     if (!(e.treated && e.control && e.difference)) return fill(el, describe(e));
     // Rates, intervals and the difference are in percent / points.
-    const arms = [["Treated", e.treated, "#2f5bd3"], ["Control", e.control, "#98a2b3"]];
+    const arms = [["treated", e.treated, "#2f5bd3"], ["control", e.control, "#98a2b3"]];
     const d = e.difference;
     fill(el,
       h("div.exp-groups", {}, arms.map(([label, g, color]) => {
         const rate = g.renewal_rate;
         const [lo, hi] = Array.isArray(g.ci95) ? g.ci95 : [];
-        return h("div.exp-group", { "data-group": label.toLowerCase() },
-          h("span", {}, h("b", {}, label),
-            h("div.muted", {}, `${fmtInt(g.with_outcome)} of ${fmtInt(g.customers)} with outcome`)),
-          h("span.track", { title: isNum(lo) ? `95% CI ${fmtPct(lo)} to ${fmtPct(hi)}` : "" },
+        return h("div.exp-group", { "data-group": label },
+          h("span", {}, h("b", {}, t(`experiment.${label}`)),
+            h("div.muted", {}, t("experiment.withOutcome", { n: fmtInt(g.with_outcome), total: fmtInt(g.customers) }))),
+          h("span.track", { title: isNum(lo) ? t("experiment.ci", { lo: fmtPct(lo), hi: fmtPct(hi) }) : "" },
             h("span.fill", { style: `width:${isNum(rate) ? rate : 0}%;background:${color}` }),
             isNum(lo) ? h("span.ci", { style: `left:${lo}%;width:${Math.max(0.5, hi - lo)}%` }) : null),
           h("span.val", {}, isNum(rate) ? fmtPct(rate) : "—"));
       })),
-      h("p.exp-verdict", { "data-testid": "verdict" }, e.verdict || ""),
+      h("p.exp-verdict", { "data-testid": "verdict" }, verdict(e)),
       h("p.exp-facts", {},
-        isNum(d.points) ? h("span", {}, `Difference ${signed(d.points)} points`) : null,
-        Array.isArray(d.ci95) ? h("span", {}, `95% CI ${signed(d.ci95[0])} to ${signed(d.ci95[1])}`) : null,
+        isNum(d.points) ? h("span", {}, t("experiment.difference", { n: signed(d.points) })) : null,
+        Array.isArray(d.ci95) ? h("span", {}, t("experiment.ci", { lo: signed(d.ci95[0]), hi: signed(d.ci95[1]) })) : null,
         arms.map(([label, g]) => (g.revenue && isNum(g.revenue.per_customer)
-          ? h("span", {}, `${label}: ${Math.round(g.revenue.per_customer).toLocaleString("en")} revenue per customer`)
+          ? h("span", {}, t("experiment.revenue", { arm: t(`experiment.${label}`), n: fmtInt(g.revenue.per_customer) }))
           : null)),
-        isNum(d.revenue_lift_percent) ? h("span", {}, `Revenue lift ${signed(d.revenue_lift_percent)}%`) : null));
+        isNum(d.revenue_lift_percent) ? h("span", {}, t("experiment.lift", { n: signed(d.revenue_lift_percent) })) : null));
+  }
+
+  /** The experiment's verdict in the page's language, from its conclusion and figures (the API's
+   *  `verdict` is the same sentence in English: shown only for a conclusion this page does not know). */
+  function verdict(e) {
+    const d = e.difference;
+    if (e.conclusion === "not_enough_data") {
+      return t("verdict.not_enough_data", { treated: fmtInt(e.treated.with_outcome), control: fmtInt(e.control.with_outcome),
+                                            min: fmtInt(e.minimum_per_group) });
+    }
+    if (!(`verdict.${e.conclusion}` in i18n.messages) || !isNum(d.points) || !Array.isArray(d.ci95)) return e.verdict || "";
+    const span = t("verdict.span", { lo: signed(d.ci95[0]), hi: signed(d.ci95[1]) });
+    const rates = t("verdict.rates", { treated: fmtPct(e.treated.renewal_rate), control: fmtPct(e.control.renewal_rate) });
+    const points = e.conclusion === "treated_renew_less" ? fmt1(-d.points)
+      : e.conclusion === "treated_renew_more" ? fmt1(d.points) : signed(d.points);
+    return t(`verdict.${e.conclusion}`, { n: points, span, rates });
   }
 
   // -- dead letters -------------------------------------------------------------------------
@@ -1069,17 +1181,43 @@
         return [service, page.total];
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) throw err;
-        return [service, err instanceof ApiError && err.status === 403 ? "admin key needed" : "—"];
+        return [service, err instanceof ApiError && err.status === 403 ? t("deadLetters.adminNeeded") : "—"];
       }
     }));
     fill($("dead-letters"), counts.map(([service, n]) => h("li", { "data-service": service },
-      h("span", {}, service),
+      h("span", { translate: "no" }, service),
       h(isNum(n) && n > 0 ? "b.bad" : "b", { "data-testid": `dead-letters-${service}` }, isNum(n) ? fmtInt(n) : n))));
   }
 
   // -- wiring -------------------------------------------------------------------------------
 
+  /** The ES | EN switch: the choice sticks (localStorage) and everything on screen is redrawn in it. */
+  async function switchLanguage(lang) {
+    if (!LANGUAGES.includes(lang) || lang === i18n.lang) return;
+    localStorage.setItem(LANG_STORE, lang);
+    try {
+      await useLanguage(lang);
+    } catch (err) {
+      console.warn("language not switched", err);
+      return;
+    }
+    $("panel-body").dataset.version = "";  // the open case is drawn again
+    if (state.timer) {
+      state.tick = 0;
+      state.trendKey = state.tpKey = state.commentsKey = null;
+      refresh();
+    }
+  }
+
   async function boot() {
+    for (const b of document.querySelectorAll(".lang-switch button")) {
+      b.addEventListener("click", () => switchLanguage(b.dataset.lang));
+    }
+    try {
+      await useLanguage(chooseLanguage());
+    } catch (err) {  // the static page stays in the English it was written in
+      console.warn("no catalogue", err);
+    }
     $("key-form").addEventListener("submit", submitKey);
     $("change-key").addEventListener("click", () => askForKey());
     // Escape on the key gate goes back to the dashboard when there is a key to go back with.
@@ -1123,7 +1261,7 @@
       state.services = config.services;
       state.signIn = config.sign_in || null;
     } catch (err) {
-      setLive("error", "Cannot read config.json");
+      setLive("error", t("live.noConfig"));
       return;
     }
     if (state.signIn) {
@@ -1136,7 +1274,7 @@
           keepKey(token, false);  // this browser session only: a token is short-lived anyway
         }
       } catch (err) {
-        askForKey(`Sign-in failed: ${err.message}`);
+        askForKey(t("sso.failed", { message: err.message }));
         return;
       }
     }

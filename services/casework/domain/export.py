@@ -1,5 +1,5 @@
-"""The export of cases with their timelines (pure: stored rows in, records out; shared.export
-writes them as CSV or NDJSON).
+"""The export of cases with their timelines, and of renewal outcomes (pure: stored rows in, records
+out; shared.export writes them as CSV or NDJSON).
 
 One record per case: who the customer is, the programme, status, owner, cause (free text and
 taxonomy key), every milestone's time, the SLA due times and breaches, the suggested causes, and
@@ -47,4 +47,27 @@ def render(fmt: str, cases: Sequence[Mapping[str, Any]]) -> bytes:
     records = [record(c, c["timeline"]) for c in cases]
     if fmt == export.CSV:
         return export.csv_chunk(CSV_COLUMNS, [flat(r) for r in records])
+    return export.ndjson_chunk(records)
+
+
+# -- renewal outcomes ------------------------------------------------------------------------------
+
+OUTCOME_COLUMNS = ("program", "customer_id", "date", "renewed", "revenue", "event_id", "recorded_at")
+
+
+def outcome_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"program": row["program"], "customer_id": row["customer_id"], "date": row["on"].isoformat(),
+            "renewed": bool(row["renewed"]), "revenue": row.get("revenue"), "event_id": row["event_id"],
+            "recorded_at": export.iso(row["recorded_at"])}
+
+
+def outcomes_csv_header() -> bytes:
+    return export.csv_chunk(OUTCOME_COLUMNS, [], header=True)
+
+
+def render_outcomes(fmt: str, rows: Sequence[Mapping[str, Any]]) -> bytes:
+    records = [outcome_record(r) for r in rows]
+    if fmt == export.CSV:
+        return export.csv_chunk(OUTCOME_COLUMNS, [{**r, "renewed": "true" if r["renewed"] else "false"}
+                                                  for r in records])
     return export.ndjson_chunk(records)
