@@ -240,6 +240,10 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
             await expect(page.locator("html")).to_have_attribute("lang", "en", timeout=WAIT_MS)
             await expect(page.get_by_test_id("lang-en")).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
             await expect(page.locator("#trend-title")).to_have_text(say("en", "trend.title"), timeout=WAIT_MS)
+            # Back to Spanish for the phone: its longer words must fit too.
+            await page.get_by_test_id("lang-es").click()
+            await expect(page.locator("#kpi-count-note")).to_have_text(say("es", "kpi.scoredResponses"),
+                                                                       timeout=WAIT_MS)
 
         # A phone: one column, nothing wider than the screen.
         if await page.locator("#panel").is_visible():
