@@ -8,6 +8,7 @@ and published through the outbox in the same transaction as the row they describ
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -41,8 +42,10 @@ _WITH_LINK = (EventKind.DUE, EventKind.REMINDED)
 
 
 def new_invitation_id() -> str:
-    """Random, so a link says nothing about whom it was for; the unique key keeps one per period."""
-    return f"inv_{secrets.token_urlsafe(18)}"
+    """A creation-time prefix and 96 random bits: a link says nothing about whom it was for and
+    cannot be guessed, and ids made together sort together, so a million new invitations are
+    appended to the primary key's index instead of scattered over it (cache misses, on SQLite)."""
+    return f"inv_{time.time_ns() // 1_000_000:011x}{secrets.token_urlsafe(12)}"
 
 
 def bare_contact(customer_id: str) -> Contact:
