@@ -53,6 +53,7 @@
     linkedAlert: null,         // alert_id of a chat alert's link (#alert=…), until its case opens
     signIn: null,              // the identity provider the page may sign in with (config.json)
     tick: 0,
+    live: ["idle", "live.connecting", {}],
     busy: false,
     timer: null,
     trendKey: null, tpKey: null, commentsKey: null,
@@ -325,14 +326,15 @@
         loadTrend(kpis), loadTouchpoints(kpis), loadComments(kpis, slow),
         slow ? loadCaseKpis() : null, slow ? loadExperiment() : null, slow ? loadDeadLetters() : null,
       ]);
-      setLive("ok", t("live.ok", { time: new Date().toLocaleTimeString(i18n.lang) }));
+      setLive("ok", "live.ok", { time: new Date().toLocaleTimeString(i18n.lang) });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         state.key = "";
         forgetKey();
         askForKey(t("key.refused"));
       } else {
-        setLive("error", err instanceof ApiError ? t("live.error", { message: err.message }) : t("live.offline"));
+        if (err instanceof ApiError) setLive("error", "live.error", { message: err.message });
+        else setLive("error", "live.offline");
         console.warn("refresh failed", err);
       }
     } finally {
@@ -340,9 +342,11 @@
     }
   }
 
-  function setLive(status, text) {
+  /** The live indicator: kept as key and values, so a language switch words it again at once. */
+  function setLive(status, key, params = {}) {
+    state.live = [status, key, params];
     $("live").dataset.state = status;
-    $("live-text").textContent = text;
+    $("live-text").textContent = t(key, params);
   }
 
   // -- programmes ---------------------------------------------------------------------------
@@ -1216,6 +1220,7 @@
       return;
     }
     $("panel-body").dataset.version = "";  // the open case is drawn again
+    setLive(...state.live);
     if (state.timer) {
       state.tick = 0;
       state.trendKey = state.tpKey = state.commentsKey = null;
@@ -1232,6 +1237,7 @@
     } catch (err) {  // the static page stays in the English it was written in
       console.warn("no catalogue", err);
     }
+    setLive(...state.live);
     $("key-form").addEventListener("submit", submitKey);
     $("change-key").addEventListener("click", () => askForKey());
     // Escape on the key gate goes back to the dashboard when there is a key to go back with.
@@ -1275,7 +1281,7 @@
       state.services = config.services;
       state.signIn = config.sign_in || null;
     } catch (err) {
-      setLive("error", t("live.noConfig"));
+      setLive("error", "live.noConfig");
       return;
     }
     if (state.signIn) {
