@@ -240,6 +240,20 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
             await expect(page.locator("html")).to_have_attribute("lang", "en", timeout=WAIT_MS)
             await expect(page.get_by_test_id("lang-en")).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
             await expect(page.locator("#trend-title")).to_have_text(say("en", "trend.title"), timeout=WAIT_MS)
+            # Back to Spanish (its longer words must fit the phone too): everything is redrawn.
+            await page.get_by_test_id("lang-es").click()
+            await expect(page.locator("#kpi-count-note")).to_have_text(say("es", "kpi.scoredResponses"),
+                                                                       timeout=WAIT_MS)
+            left: list[str] = ["(not looked at yet)"]
+
+            async def all_spanish() -> bool:
+                left[:] = untranslated(await on_screen(page))
+                return not left
+
+            try:
+                await poll(all_spanish, timeout=WAIT_MS / 1000, interval=0.5, what="the page redrawn in Spanish")
+            except AssertionError:
+                raise AssertionError(f"still English after the switch back: {left}") from None
 
         # A phone: one column, nothing wider than the screen.
         if await page.locator("#panel").is_visible():

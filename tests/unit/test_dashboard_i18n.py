@@ -13,7 +13,9 @@ from html.parser import HTMLParser
 from services.casework.api.dashboard import CATALOGUES, LANGUAGES, STATIC
 from services.casework.domain.case import Breach, CauseRequired, Status
 from services.casework.domain.experiment import Conclusion
-from shared.contracts.alerts import AlertReason
+from services.casework.domain.kpis import UNASSIGNED
+from services.casework.handlers import alert_note
+from shared.contracts.alerts import AlertRaised, AlertReason
 from shared.i18n import translate
 
 APP_JS = (STATIC / "app.js").read_text(encoding="utf-8")
@@ -55,6 +57,16 @@ def test_every_key_app_js_asks_for_is_in_the_catalogue():
     used = set(re.findall(r"""\btn?\(\s*["']([\w.]+)["']""", APP_JS))
     assert len(used) > 100  # the pattern still finds the calls
     assert used - set(CATALOGUE["en"]) == set()
+
+
+def test_the_english_the_page_recognises_is_caseworks():
+    """The page words two of casework's English values itself: the owner of unowned cases in the
+    KPIs, and the note on the alert that opened a case (its facts are shown from the alert instead)."""
+    assert f'const UNASSIGNED = "{UNASSIGNED}";' in APP_JS
+    alert = AlertRaised(alert_id="a-1", customer_id="C-1", program="default", response_id="r-1", iec=2.0,
+                        segment="nunca_mas", reasons=["comment"], raised_at="2026-11-20T10:00:00Z")
+    assert alert_note(alert).startswith("alert a-1:")
+    assert '.startsWith(`alert ${e.alert_id}:`)' in APP_JS
 
 
 def test_the_api_values_the_page_names_have_entries():

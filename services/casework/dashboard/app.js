@@ -37,6 +37,7 @@
     { key: "extasis", name: "Éxtasis", color: "#2e9e6a" },
   ];
   const LANG_STORE = "lazo.lang";
+  const UNASSIGNED = "(unassigned)";  // casework's KPIs name the cases no team owns so (domain/kpis.py)
   const LANGUAGES = ["es", "en"];
 
   const state = {
@@ -52,6 +53,7 @@
     linkedAlert: null,         // alert_id of a chat alert's link (#alert=…), until its case opens
     signIn: null,              // the identity provider the page may sign in with (config.json)
     tick: 0,
+    live: ["idle", "live.connecting", {}],
     busy: false,
     timer: null,
     trendKey: null, tpKey: null, commentsKey: null,
@@ -324,14 +326,15 @@
         loadTrend(kpis), loadTouchpoints(kpis), loadComments(kpis, slow),
         slow ? loadCaseKpis() : null, slow ? loadExperiment() : null, slow ? loadDeadLetters() : null,
       ]);
-      setLive("ok", t("live.ok", { time: new Date().toLocaleTimeString(i18n.lang) }));
+      setLive("ok", "live.ok", { time: new Date().toLocaleTimeString(i18n.lang) });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         state.key = "";
         forgetKey();
         askForKey(t("key.refused"));
       } else {
-        setLive("error", err instanceof ApiError ? t("live.error", { message: err.message }) : t("live.offline"));
+        if (err instanceof ApiError) setLive("error", "live.error", { message: err.message });
+        else setLive("error", "live.offline");
         console.warn("refresh failed", err);
       }
     } finally {
@@ -339,9 +342,11 @@
     }
   }
 
-  function setLive(status, text) {
+  /** The live indicator: kept as key and values, so a language switch words it again at once. */
+  function setLive(status, key, params = {}) {
+    state.live = [status, key, params];
     $("live").dataset.state = status;
-    $("live-text").textContent = text;
+    $("live-text").textContent = t(key, params);
   }
 
   // -- programmes ---------------------------------------------------------------------------
@@ -455,7 +460,7 @@
     fill($("cause-list"), mix.causes.length ? mix.causes.slice(0, 10).map((c) => h("li", { "data-cause": c.key },
       h("span", {}, causeName(c.key)),
       h("span", {}, h("b", {}, fmtInt(c.mentions)), " ",
-        h("span.muted", {}, t("comments.polarity", { negative: fmtInt(c.negative), positive: fmtInt(c.positive) })))))
+        h("span.muted", {}, `${tn("comments.negative", c.negative)} · ${tn("comments.positive", c.positive)}`))))
       : h("li.empty", {}, t("comments.noCauses")));
     const rows = ((drivers && drivers.drivers) || []).filter((d) => isNum(d.impact)).slice(0, 6);
     fill($("driver-list"), rows.length ? rows.map((d) => h("li", { "data-driver": d.key },
@@ -867,12 +872,14 @@
     ]);
     if (state.openCase !== caseId) return;
     const ids = new Set((c.alerts || []).map((a) => a.alert_id));
-    const alert = ((alerts && alerts.items) || []).find((a) => ids.has(a.alert_id) && a.comment);
-    renderCase(c, scores, { keepForm: !fresh && sameCase && body.dataset.status === c.status, alert });
+    const taken = ((alerts && alerts.items) || []).filter((a) => ids.has(a.alert_id));
+    const alert = taken.find((a) => a.comment);
+    renderCase(c, scores, { keepForm: !fresh && sameCase && body.dataset.status === c.status, alert,
+                            alerts: new Map(taken.map((a) => [a.alert_id, a])) });
     Object.assign(body.dataset, { caseId, version, status: c.status });
   }
 
-  function renderCase(c, scores, { keepForm, alert }) {
+  function renderCase(c, scores, { keepForm, alert, alerts }) {
     $("panel-title").textContent = c.customer.name || c.customer_id;
     $("panel-title").translate = false;  // a customer's name, not the page's words
     $("panel-sub").textContent = t("panel.sub", { customer: c.customer_id, email: c.customer.email || t("panel.noEmail"),
@@ -902,23 +909,33 @@
       oldForm || actionsFor(c),
       scores && scores.history && scores.history.length > 1 ? h("section", {}, h("h3", {}, t("panel.iecHistory")),
         h("p", {}, scores.history.slice(0, 8).reverse().map((r) => [segChip(r.segment), " ", fmt1(r.iec), "  "]))) : null,
-      h("section", {}, h("h3", {}, t("panel.timeline")), h("ol.timeline", { "data-testid": "timeline" }, timeline(c.timeline))));
+      h("section", {}, h("h3", {}, t("panel.timeline")), h("ol.timeline", { "data-testid": "timeline" },
+        timeline(c.timeline, alerts))));
   }
 
   const kv = (label, value) => h("div", {}, h("dt", {}, label), h("dd", {}, value));
 
   /** Newest first; an owner is shown where it changed, not on every entry. */
-  function timeline(entries) {
+  function timeline(entries, alerts) {
     let owner = null;
     const items = entries.map((t) => {
-      const item = timelineItem(t, t.owner && t.owner !== owner);
+      const item = timelineItem(t, t.owner && t.owner !== owner, alerts);
       if (t.owner) owner = t.owner;
       return item;
     });
     return items.reverse();
   }
 
-  function timelineItem(e, ownerChanged) {
+  /** An alert's facts in the page's language: IEC, segment, why it was selected, touchpoint. */
+  const alertFacts = (a) => [`IEC ${fmt1(a.iec)} `, segChip(a.segment),
+    ` · ${(a.reasons || []).map((r) => tOr(`reason.${r}`, humanize(r))).join(", ")}`,
+    a.touchpoint ? ` · ${touchpointName(a.touchpoint)}` : null];
+
+  function timelineItem(e, ownerChanged, alerts) {
+    // Casework notes the alert that opened or joined a case in English ("alert …: IEC …; reasons: …");
+    // the same facts come from the alert itself, in the page's language, when the page has it.
+    const taken = e.alert_id && alerts && alerts.get(e.alert_id);
+    const alertNote = taken && (e.note || "").startsWith(`alert ${e.alert_id}:`);
     const by = e.by ? ` · ${e.by}` : "";
     let what;
     switch (e.type) {
@@ -941,7 +958,7 @@
       h("div.meta", {}, dateTime(e.at), h("span", { translate: "no" }, by)),
       e.cause ? h("div.note", {}, h("b", {}, t("timeline.cause")), " ", h("span", { translate: "no" }, e.cause)) : null,
       ownerChanged ? h("div.meta", {}, t("timeline.owner"), " ", h("span", { translate: "no" }, e.owner)) : null,
-      e.note ? h("div.note", { translate: "no" }, e.note) : null);
+      alertNote ? h("div.note", {}, alertFacts(taken)) : e.note ? h("div.note", { translate: "no" }, e.note) : null);
   }
 
   function actionsFor(c) {
@@ -1072,7 +1089,8 @@
         miniTable(t("caseKpis.backlog", { n: fmtInt(k.backlog.total) }),
           byStatus.length ? byStatus.map(([st, n]) => [statusBadge(st), fmtInt(n)]) : [[t("caseKpis.empty"), ""]]),
         miniTable(t("caseKpis.byOwner"), (k.backlog.by_owner || []).slice(0, 6)
-          .map((o) => [h("span", { translate: "no" }, o.owner), fmtInt(o.cases)])),
+          .map((o) => [o.owner === UNASSIGNED ? t("panel.unassigned") : h("span", { translate: "no" }, o.owner),
+                       fmtInt(o.cases)])),
         miniTable(t("caseKpis.topCauses"), (k.top_causes || []).slice(0, 6)
           .map((c) => [h("span", { translate: "no" }, c.cause), fmtInt(c.cases)]))),
     ];
@@ -1202,6 +1220,7 @@
       return;
     }
     $("panel-body").dataset.version = "";  // the open case is drawn again
+    setLive(...state.live);
     if (state.timer) {
       state.tick = 0;
       state.trendKey = state.tpKey = state.commentsKey = null;
@@ -1218,6 +1237,7 @@
     } catch (err) {  // the static page stays in the English it was written in
       console.warn("no catalogue", err);
     }
+    setLive(...state.live);
     $("key-form").addEventListener("submit", submitKey);
     $("change-key").addEventListener("click", () => askForKey());
     // Escape on the key gate goes back to the dashboard when there is a key to go back with.
@@ -1261,7 +1281,7 @@
       state.services = config.services;
       state.signIn = config.sign_in || null;
     } catch (err) {
-      setLive("error", t("live.noConfig"));
+      setLive("error", "live.noConfig");
       return;
     }
     if (state.signIn) {
