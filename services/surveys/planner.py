@@ -1,16 +1,17 @@
 """The planner: a leased loop whose rounds plan, send, remind and expire invitations.
 
 A round, at the clock's `now` (injectable: a manual clock moves through months in tests):
-1. plan: for each plan, the contacts whose day has come (the spread or the anchor, in their own
-   time zone) and who have no invitation for the period get one, `planned` for a moment in
-   today's window, or `suppressed` with the rule's reason (an event says which);
+1. plan: for each plan, the contacts who have no invitation for the period (in their own time
+   zone's calendar) get one, `planned` for their moment (the spread or the anchor, inside the
+   window), or `suppressed` with the rule's reason (an event says which). Without a daily cap
+   the whole period is planned at once; with one, day by day, the day's earliest-due first;
 2. fall due: planned invitations whose moment has passed are checked again (unsubscribed, a case
    opened since…) and become `due` (`lazo.survey.due`, with the link) or `suppressed`;
 3. remind once after the plan's days, expire after its days (a follow-up's expiry tells its case).
 
 Contacts are streamed in keyset chunks; per chunk, what the rules need (invitations already in
-the period, other invitations near `now`, open cases) is read in three queries. Only the day's
-candidates are held, so memory follows a day's invitations, not the contact base.
+the period, the customers' other invitations, open cases) is read in three queries. Memory holds
+a chunk (with a daily cap: the day's candidates), never the contact base.
 
 One replica plans at a time (a lease row, taken over when it runs out); the unique key
 (customer, programme, period) keeps one invitation per period even if two rounds overlap.

@@ -129,7 +129,7 @@ async def fuzz_program(system):
 CLEANUP = {"alerts": {"/v1/subscriptions": "/v1/subscriptions"}}
 
 
-@pytest.mark.parametrize("service", ["ingest", "scoring", "alerts", "casework"])
+@pytest.mark.parametrize("service", ["ingest", "scoring", "alerts", "casework", "surveys"])
 async def test_no_5xx_and_every_error_is_problem_json(system, fuzz_program, service):
     sent, failures = await asyncio.to_thread(fuzz, system.url(service), fuzz_program, CLEANUP.get(service, {}))
     assert sent > 0
