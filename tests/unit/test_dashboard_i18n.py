@@ -56,7 +56,7 @@ def test_the_spanish_is_not_the_english():
 def test_every_key_app_js_asks_for_is_in_the_catalogue():
     used = set(re.findall(r"""\btn?\(\s*["']([\w.]+)["']""", APP_JS))
     assert len(used) > 100  # the pattern still finds the calls
-    assert used - set(CATALOGUE["en"]) == set()
+    assert used - set(CATALOGUE["en"]) == set(), "keys missing from i18n/en.json and es.json"
 
 
 def test_the_english_the_page_recognises_is_caseworks():
@@ -98,7 +98,7 @@ def test_app_js_says_nothing_outside_the_catalogue():
     prose = [text for text in literals
              if re.search(r"[^\W\d_]{2,}[ ,:;]+[^\W\d_]{2,}", re.sub(r"\$\{[^}]*\}", " ", text))
              and not NOT_PROSE.fullmatch(text)]
-    assert prose == []
+    assert prose == [], f"put these in i18n/en.json and es.json and show them with t(key): {prose}"
 
 
 class _Page(HTMLParser):
@@ -147,7 +147,7 @@ class _Page(HTMLParser):
 def test_every_text_in_index_html_comes_from_the_catalogue():
     page = _Page()
     page.feed(INDEX)
-    assert page.bare == []
+    assert page.bare == [], "mark these data-i18n / data-i18n-attr (keys in i18n/en.json and es.json)"
     assert page.keys - set(CATALOGUE["en"]) == set()
     assert {"page.title", "key.intro", "status.control"} <= page.keys
 
