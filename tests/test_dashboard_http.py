@@ -47,3 +47,15 @@ async def test_the_dead_letter_counts_the_page_shows_come_from_every_service(sys
             assert r.headers["access-control-allow-origin"] == origin
         async with system.client(name, "manager") as manager:  # an admin's read: the page says so
             assert (await manager.get("/v1/dead-letters", headers={"Origin": origin})).status_code == 403
+
+
+async def test_casework_serves_the_dashboards_catalogues_and_nothing_else_from_their_folder(system):
+    async with system.client("casework", None) as anon:
+        for lang in ("en", "es"):
+            r = await anon.get(f"/dashboard/i18n/{lang}.json")
+            assert r.status_code == 200 and r.headers["content-type"].startswith("application/json"), lang
+            assert r.headers["content-security-policy"] and r.headers["x-content-type-options"] == "nosniff"
+            assert r.json()["key.open"]
+        assert (await anon.get("/dashboard/i18n/es.json")).json()["key.open"] == "Abrir el panel"
+        for name in ("fr.json", "..%2Fapp.js", "en.json.bak"):
+            assert (await anon.get(f"/dashboard/i18n/{name}")).status_code == 404, name

@@ -292,12 +292,17 @@ async def test_the_key_is_remembered_only_when_asked(system, browser):
 
 
 async def test_a_refused_key_is_asked_again(system, browser):
-    page = await browser.new_page()
+    page = await browser.new_page(locale="en-US")
     await page.goto(f"{system.url('casework')}/dashboard/")
     await page.get_by_test_id("key-input").fill("not-a-key")
     await page.get_by_test_id("key-submit").click()
     await expect(page.locator("#key-error")).to_have_text("That key is not valid.", timeout=WAIT_MS)
     await expect(page.locator("#main")).to_be_hidden()
+    # The key gate has its own ES | EN (the top bar is behind it).
+    await page.get_by_test_id("gate-lang-es").click()
+    await expect(page.get_by_test_id("key-submit")).to_have_text(say("es", "key.open"), timeout=WAIT_MS)
+    await page.get_by_test_id("key-submit").click()
+    await expect(page.locator("#key-error")).to_have_text(say("es", "key.invalid"), timeout=WAIT_MS)
     await page.close()
 
 
