@@ -50,6 +50,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                                                            "(default 500)")
     p.add_argument("--seconds", type=float, default=20, help="length of the latency run (default 20)")
     p.add_argument("--only", choices=PHASES, help="run one phase")
+    p.add_argument("--skip", nargs="+", choices=PHASES, default=[], metavar="PHASE",
+                   help="run every phase but these (e.g. --skip surveys kpis)")
     kpis.add_arguments(p)
     comments.add_arguments(p)
     surveys.add_arguments(p)
@@ -117,7 +119,7 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
     run_id = "b" + uuid.uuid4().hex[:6]
 
     def want(phase: str) -> bool:
-        return args.only in (None, phase)
+        return args.only in (None, phase) and phase not in args.skip
 
     ingest = system["ingest"].port if "ingest" in system.services else None
     bootstrap = system.broker.bootstrap
@@ -226,19 +228,21 @@ def main(argv: list[str] | None = None) -> int:
                         "broker": f"embedded Tansu ({PARTITIONS} partitions)"},
         "options": vars(args), "targets": report.TARGETS, "ceilings": {}, "notes": [],
     }
-    if args.only in (None, "comments"):  # the analyzer, and scoring with it on and off, on their own
+    # The analyzer, and scoring with it on and off, on their own.
+    if args.only in (None, "comments") and "comments" not in args.skip:
         results["comments"] = comments.run(args)
         if args.only == "comments":
             print("\n" + comments.render(results["comments"]))
             say(f"figures saved to {report.save(results)}")
             return 0
-    if args.only in (None, "surveys"):  # the planner planning a month, on its own scratch database
+    # The planner planning a month, on its own scratch database.
+    if args.only in (None, "surveys") and "surveys" not in args.skip:
         results["surveys"] = surveys.run(args)
         if args.only == "surveys":
             print("\n" + surveys.render(results["surveys"]))
             say(f"figures saved to {report.save(results)}")
             return 0
-    if args.only in (None, "kpis"):  # scoring's KPI queries, on their own scratch database
+    if args.only in (None, "kpis") and "kpis" not in args.skip:  # scoring's KPI queries, on their own scratch database
         results["kpis"] = kpis.run(args)
         if args.only == "kpis":
             print("\n" + kpis.render(results["kpis"]))
