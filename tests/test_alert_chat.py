@@ -62,13 +62,15 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
     program = f"chat-{uid}"
     async with system.client("alerts", "manager") as m:
         subs = {}
-        for fmt, receiver in (("slack", slack), ("teams", teams)):
-            r = await m.post("/v1/subscriptions", json={"url": receiver.url, "format": fmt,
+        # The Slack channel reads English, the Teams one Spanish (each subscription says).
+        for fmt, receiver, language in (("slack", slack, "en"), ("teams", teams, "es")):
+            r = await m.post("/v1/subscriptions", json={"url": receiver.url, "format": fmt, "language": language,
                                                         "event_types": ["lazo.alert.raised"], "programs": [program]})
             assert r.status_code == 201, r.text
             sub = r.json()
             # The webhook URL is the credential: shown by its origin only.
             assert sub["format"] == fmt and "sekret" not in sub["url"] and "workflows" not in sub["url"]
+            assert sub["language"] == language
             subs[fmt] = sub["id"]
         producer = await raw_producer(system.broker.bootstrap)
         try:
@@ -111,8 +113,8 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
     assert headers["content-type"] == "application/json"
     card = check_teams(json.loads(body))
     assert any(f"C-{uid}" in t for t in teams_texts(card))
-    assert {"Segment: Nunca Más", "Emotion: Rechazo", "Causes: responsiveness"} <= set(teams_texts(card))
-    assert card["actions"][0]["url"] == link
+    assert {"Segmento: Nunca Más", "Emoción: Rechazo", "Causas: responsiveness"} <= set(teams_texts(card))
+    assert card["actions"][0]["url"] == link and card["actions"][0]["title"] == "Abrir el caso"
 
     # The link resolves: casework finds the case that took the alert (the dashboard asks the same).
     async with system.client("casework", "agent") as casework:

@@ -91,10 +91,12 @@ async def take_scores(guard: ErasureGuard, clock: Clock, dashboard_url: str, pus
         raised.append(envelope)
         subscribers = await batch.subscribers(envelope.type, alert.program)
         if subscribers:
-            bodies = {fmt: delivery_body(fmt, envelope, dashboard_url) for fmt in {s.format for s in subscribers}}
+            bodies = {(fmt, lang): delivery_body(fmt, envelope, dashboard_url, lang)
+                      for fmt, lang in {(s.format, s.language) for s in subscribers}}
             for sub in subscribers:
                 session.add(Delivery(subscription_id=sub.id, event_id=envelope.id, event_type=envelope.type,
-                                     body=bodies[sub.format], status=DeliveryStatus.PENDING, attempt_count=0,
+                                     body=bodies[sub.format, sub.language], status=DeliveryStatus.PENDING,
+                                     attempt_count=0,
                                      created_at=now, next_attempt_at=now))
             pushes = True
     await tx.publish_all(Topic.ALERTS, raised)

@@ -103,6 +103,7 @@ class Subscription(Base):
     event_types: Mapped[list[str]] = mapped_column(JSON)
     programs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # None: every programme
     format: Mapped[str] = mapped_column(String(16), default="cloudevents", server_default="cloudevents")
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")  # a chat message's words
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -46,10 +46,11 @@ def alert_event(alert: Alert) -> Envelope:
                         data=data, time=alert.raised_at)
 
 
-def delivery_body(fmt: str, envelope: Envelope, dashboard_url: str) -> bytes:
-    """What a subscription in `fmt` is sent for an alert event."""
+def delivery_body(fmt: str, envelope: Envelope, dashboard_url: str, language: str = "en") -> bytes:
+    """What a subscription in `fmt` (and, for a chat message, `language`) is sent for an alert event."""
     if fmt in chat.CHAT_FORMATS:
-        return chat.render(fmt, envelope.data, chat.case_link(dashboard_url, str(envelope.data.get("alert_id"))))
+        return chat.render(fmt, envelope.data, chat.case_link(dashboard_url, str(envelope.data.get("alert_id"))),
+                           language)
     return envelope.to_bytes()
 
 
@@ -81,9 +82,11 @@ async def put_rules(uow: UnitsOfWork, program: str, rules: AlertRules, who: str)
 # --- subscriptions -----------------------------------------------------------------------------
 
 async def subscribe(uow: UnitsOfWork, box: SecretBox, *, url: str, secret: str | None, event_types: list[str],
-                    programs: list[str] | None, who: str, fmt: str = chat.CLOUDEVENTS) -> Subscription:
+                    programs: list[str] | None, who: str, fmt: str = chat.CLOUDEVENTS,
+                    language: str = "en") -> Subscription:
     sub = Subscription(id=f"sub_{secrets.token_hex(8)}", url=url, secret_sealed=box.seal({"secret": secret}),
-                       event_types=event_types, programs=programs, format=fmt, created_at=utcnow(), created_by=who)
+                       event_types=event_types, programs=programs, format=fmt, language=language, created_at=utcnow(),
+                       created_by=who)
     async with uow() as tx:
         tx.session.add(sub)
     return sub

@@ -72,6 +72,11 @@ def translate(text: str, language: str | None = None) -> str:
     return text
 
 
+def t(template: str, language: str, **values: object) -> str:
+    """A message with values: its template (`"IEC {iec} · {segment}"`) translated, then filled."""
+    return translate(template, language).format(**values)
+
+
 def translate_detail(detail: str, language: str | None = None) -> str:
     """A problem's detail: `field: message; field: message` parts translated message by message."""
     language = language or current_language.get()

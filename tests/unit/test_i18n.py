@@ -49,3 +49,23 @@ def test_a_problem_answer_speaks_the_requests_language():
 def test_the_catalogues_load_and_their_patterns_compile():
     for language in LANGUAGES:
         catalogue(language)
+
+
+def test_a_chat_alert_reads_in_the_subscriptions_language():
+    from services.alerts.domain import chat
+
+    data = {"alert_id": "a1", "customer_id": "c1", "customer": {"name": "Ana"}, "program": "default",
+            "iec": 3.2, "previous_iec": 7.5, "segment": "nunca_mas", "touchpoint": "web",
+            "reasons": ["iec_at_or_below_threshold", "iec_drop", "comment_contradicts_score"],
+            "comment": "Nadie me llamó", "raised_at": "2026-11-27T10:00:00Z",
+            "comment_analysis": {"emotion": "rechazo", "causes": [{"key": "responsiveness", "evidence": "llamó"}]}}
+    spanish = json.loads(chat.render(chat.SLACK, data, "https://lazo.example/dashboard/#alert=a1", "es"))
+    english = json.loads(chat.render(chat.SLACK, data, "https://lazo.example/dashboard/#alert=a1", "en"))
+    assert spanish["text"] == "Alerta de detractor: IEC 3.2 · Nunca Más"
+    assert english["text"] == "Detractor alert: IEC 3.2 · Nunca Más"
+    words = json.dumps(spanish, ensure_ascii=False)
+    for english_words in ("Why selected", "Open the case", "at or below", "Previous IEC", "Customer"):
+        assert english_words not in words
+    assert "el IEC bajó de 7.5 a 3.2" in words and "Abrir el caso" in words and "Rechazo" in words
+    teams = json.dumps(json.loads(chat.render(chat.TEAMS, data, "https://lazo.example/d", "es")), ensure_ascii=False)
+    assert "Abrir el caso" in teams and "Por qué se seleccionó" in teams and "Open the case" not in teams

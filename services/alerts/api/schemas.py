@@ -92,6 +92,8 @@ class SubscriptionIn(BaseModel):
     format: Literal["cloudevents", "slack", "teams"] = Field(
         CLOUDEVENTS, description="`cloudevents`: the signed CloudEvent; `slack`: a Block Kit message; "
                                  "`teams`: an Adaptive Card (chat formats carry lazo.alert.raised only)")
+    language: Literal["en", "es"] = Field("en", description="the words of a `slack` or `teams` message: "
+                                                          "English or Spanish (a CloudEvent has none)")
     secret: str | None = Field(None, min_length=16, max_length=200,
                                description="signs every POST (HMAC-SHA256); never returned. Required for "
                                            "`cloudevents`; optional for chat formats (their URL is the credential)",
@@ -134,6 +136,7 @@ class SubscriptionOut(BaseModel):
     id: str
     url: str = Field(description="for chat formats only the origin: their webhook URL is a credential")
     format: str
+    language: str
     event_types: list[str]
     programs: list[str] | None
     created_at: datetime
@@ -145,7 +148,8 @@ class SubscriptionOut(BaseModel):
         if s.format in CHAT_FORMATS:
             parts = urlsplit(url)
             url = f"{parts.scheme}://{parts.netloc}/…"
-        return cls(id=s.id, url=url, format=s.format, event_types=s.event_types, programs=s.programs,
+        return cls(id=s.id, url=url, format=s.format, language=s.language or "en", event_types=s.event_types,
+                   programs=s.programs,
                    created_at=s.created_at, created_by=s.created_by)
 
 

@@ -44,7 +44,8 @@ async def subscribe(body: SubscriptionIn, uow: UowDep, settings: SettingsDep, bo
     if why:
         raise InvalidInput(f"url: {why}", errors=[{"field": "url", "message": why}])
     sub = await service.subscribe(uow, box, url=url, secret=body.secret,
-                                  event_types=body.event_types, programs=body.programs, who=who.who, fmt=body.format)
+                                  event_types=body.event_types, programs=body.programs, who=who.who, fmt=body.format,
+                                  language=body.language)
     response.headers["Location"] = f"/v1/subscriptions/{sub.id}"
     return SubscriptionOut.of(sub)
 

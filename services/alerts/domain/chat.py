@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from shared.i18n import SOURCE, t, translate
+
 CLOUDEVENTS, SLACK, TEAMS = "cloudevents", "slack", "teams"
 FORMATS = (CLOUDEVENTS, SLACK, TEAMS)
 CHAT_FORMATS = (SLACK, TEAMS)
@@ -93,26 +95,28 @@ def _words(key: str) -> str:
     return key.replace("_", " ")
 
 
-def why_selected(data: Mapping[str, Any]) -> list[str]:
+def why_selected(data: Mapping[str, Any], language: str = SOURCE) -> list[str]:
     """The alert's reasons (shared.contracts.alerts.AlertReason), in words."""
     emotion, causes = _analysis(data)
     out = []
     for reason in data.get("reasons") or []:
         if reason == "iec_at_or_below_threshold":
-            out.append(f"IEC {_number(data.get('iec'))} at or below the programme's threshold")
+            out.append(t("IEC {iec} at or below the programme's threshold", language, iec=_number(data.get("iec"))))
         elif reason == "iec_drop":
-            out.append(f"IEC fell from {_number(data.get('previous_iec'))} to {_number(data.get('iec'))}")
+            out.append(t("IEC fell from {before} to {iec}", language, before=_number(data.get("previous_iec")),
+                         iec=_number(data.get("iec"))))
         elif reason == "comment":
-            out.append("the customer left a comment")
+            out.append(t("the customer left a comment", language))
         elif reason == "emotion":
-            out.append(f"the comment's emotion ({emotion or '?'}) is one the programme watches")
+            out.append(t("the comment's emotion ({emotion}) is one the programme watches", language,
+                         emotion=emotion or "?"))
         elif reason == "cause":
-            out.append("the comment mentions a cause the programme watches")
+            out.append(t("the comment mentions a cause the programme watches", language))
         elif reason == "comment_contradicts_score":
-            out.append("the comment says the opposite of the score")
+            out.append(t("the comment says the opposite of the score", language))
         else:
             out.append(_words(str(reason)))
-    return out or ["selected by the programme's alert rules"]
+    return out or [t("selected by the programme's alert rules", language)]
 
 
 def _customer(data: Mapping[str, Any]) -> str:
@@ -120,9 +124,9 @@ def _customer(data: Mapping[str, Any]) -> str:
     return f"{name} ({data.get('customer_id')})" if name else str(data.get("customer_id"))
 
 
-def _headline(data: Mapping[str, Any]) -> str:
+def _headline(data: Mapping[str, Any], language: str) -> str:
     segment = SEGMENTS.get(str(data.get("segment")), str(data.get("segment")))
-    return f"Detractor alert: IEC {_number(data.get('iec'))} · {segment}"
+    return t("Detractor alert: IEC {iec} · {segment}", language, iec=_number(data.get("iec")), segment=segment)
 
 
 def _analysis(data: Mapping[str, Any]) -> tuple[str | None, list[tuple[str, str | None]]]:
@@ -139,18 +143,18 @@ def _analysis(data: Mapping[str, Any]) -> tuple[str | None, list[tuple[str, str 
     return (EMOTIONS.get(str(emotion), str(emotion)) if emotion else None), causes
 
 
-def _facts(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _facts(data: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
     facts = [("IEC", _number(data.get("iec"))),
-             ("Segment", SEGMENTS.get(str(data.get("segment")), str(data.get("segment")))),
-             ("Programme", str(data.get("program")))]
+             (translate("Segment", language), SEGMENTS.get(str(data.get("segment")), str(data.get("segment")))),
+             (translate("Programme", language), str(data.get("program")))]
     if data.get("previous_iec") is not None:
-        facts.append(("Previous IEC", _number(data.get("previous_iec"))))
+        facts.append((translate("Previous IEC", language), _number(data.get("previous_iec"))))
     emotion, causes = _analysis(data)
     if emotion:
-        facts.append(("Emotion", emotion))
+        facts.append((translate("Emotion", language), emotion))
     if causes:
-        facts.append(("Causes", ", ".join(_words(key) for key, _ in causes)))
-    facts.append(("Why selected", "; ".join(why_selected(data))))
+        facts.append((translate("Causes", language), ", ".join(_words(key) for key, _ in causes)))
+    facts.append((translate("Why selected", language), "; ".join(why_selected(data, language))))
     return facts
 
 
@@ -160,13 +164,13 @@ def _plain(text: str, limit: int) -> dict:
     return {"type": "plain_text", "text": _cut(text, limit), "emoji": False}
 
 
-def slack_message(data: Mapping[str, Any], link: str) -> dict:
+def slack_message(data: Mapping[str, Any], link: str, language: str = SOURCE) -> dict:
     """A Block Kit message for an incoming webhook (`text` is the notification's fallback)."""
-    fields = [("Customer", _customer(data)), *_facts(data)]
+    fields = [(translate("Customer", language), _customer(data)), *_facts(data, language)]
     if data.get("touchpoint"):
-        fields.insert(1, ("Touchpoint", str(data["touchpoint"])))
+        fields.insert(1, (translate("Touchpoint", language), str(data["touchpoint"])))
     blocks: list[dict] = [
-        {"type": "header", "text": _plain(_headline(data), SLACK_HEADER_CHARS)},
+        {"type": "header", "text": _plain(_headline(data, language), SLACK_HEADER_CHARS)},
         {"type": "section", "fields": [_plain(f"{title}: {value}", SLACK_FIELD_CHARS)
                                        for title, value in fields[:SLACK_FIELDS]]},
     ]
@@ -178,12 +182,14 @@ def slack_message(data: Mapping[str, Any], link: str) -> dict:
     if evidence:
         blocks.append({"type": "context", "elements": [_plain(line, SLACK_FIELD_CHARS) for line in evidence]})
     blocks.append({"type": "actions", "elements": [{
-        "type": "button", "text": _plain("Open the case", SLACK_BUTTON_TEXT_CHARS), "style": "primary",
+        "type": "button", "text": _plain(translate("Open the case", language), SLACK_BUTTON_TEXT_CHARS),
+        "style": "primary",
         "url": link[:SLACK_URL_CHARS], "action_id": "lazo-open-case"}]})
     blocks.append({"type": "context", "elements": [
-        _plain(f"Lazo alert {data.get('alert_id')} · raised {data.get('raised_at')}", SLACK_FIELD_CHARS)]})
+        _plain(t("Lazo alert {alert_id} · raised {raised_at}", language, alert_id=data.get("alert_id"),
+                 raised_at=data.get("raised_at")), SLACK_FIELD_CHARS)]})
     # The fallback text is parsed as mrkdwn: only Lazo's own words and numbers go in it.
-    return {"text": _headline(data), "blocks": blocks}
+    return {"text": _headline(data, language), "blocks": blocks}
 
 
 # --- Microsoft Teams ------------------------------------------------------------------------------
@@ -197,16 +203,17 @@ def _text_run(text: str, **style: Any) -> dict:
     return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
 
 
-def teams_message(data: Mapping[str, Any], link: str) -> dict:
+def teams_message(data: Mapping[str, Any], link: str, language: str = SOURCE) -> dict:
     """A Teams workflow webhook's message: one Adaptive Card attachment."""
     body: list[dict] = [
-        {"type": "TextBlock", "text": _headline(data), "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": _headline(data, language), "weight": "Bolder", "size": "Medium", "wrap": True},
         _text_run(_customer(data), weight="Bolder"),
     ]
     if data.get("touchpoint"):
-        body.append(_text_run(f"Touchpoint: {data['touchpoint']}", isSubtle=True))
+        body.append(_text_run(f"{translate('Touchpoint', language)}: {data['touchpoint']}", isSubtle=True))
     # FactSet values are markdown: only Lazo's own values (numbers, segment, programme id, keys) go there.
-    body.append({"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in _facts(data)]})
+    body.append({"type": "FactSet", "facts": [{"title": title, "value": value}
+                                              for title, value in _facts(data, language)]})
     if data.get("comment"):
         body.append(_text_run(f"“{_cut(str(data['comment']), COMMENT_CHARS)}”", italic=True))
     _, causes = _analysis(data)
@@ -214,11 +221,11 @@ def teams_message(data: Mapping[str, Any], link: str) -> dict:
         if words:
             body.append(_text_run(f"{_words(key)}: “{_cut(words, EVIDENCE_CHARS)}”", isSubtle=True))
     card = {"$schema": CARD_SCHEMA, "type": "AdaptiveCard", "version": CARD_VERSION, "body": body,
-            "actions": [{"type": "Action.OpenUrl", "title": "Open the case", "url": link}]}
+            "actions": [{"type": "Action.OpenUrl", "title": translate("Open the case", language), "url": link}]}
     return {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "contentUrl": None, "content": card}]}
 
 
-def render(fmt: str, data: Mapping[str, Any], link: str) -> bytes:
-    """The body POSTed to a chat subscription for an alert event's data."""
-    message = slack_message(data, link) if fmt == SLACK else teams_message(data, link)
+def render(fmt: str, data: Mapping[str, Any], link: str, language: str = SOURCE) -> bytes:
+    """The body POSTed to a chat subscription for an alert event's data, in `language` (en, es)."""
+    message = slack_message(data, link, language) if fmt == SLACK else teams_message(data, link, language)
     return json.dumps(message, ensure_ascii=False).encode()
