@@ -10,6 +10,8 @@ seconds. Plans are removed when a test ends; each test's contacts carry its own 
 
 from __future__ import annotations
 
+import json
+
 import uuid
 import asyncio
 from datetime import datetime, timedelta, timezone
@@ -270,6 +272,16 @@ async def test_contact_rules_suppress_and_record_the_reason(api, plans, tap, pro
     # The follow-up is not held back by its own open case.
     follow_up = (await invitations(api, case_id=f"case-{uid}"))[0]
     assert follow_up["kind"] == "follow_up" and follow_up["status"] != "suppressed", follow_up
+    # A manager exports the programme's invitations: the same ones, with their reasons, as CSV and NDJSON.
+    exported = await api.get("/v1/exports/invitations", params={"program": first.program, "format": "ndjson"})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/x-ndjson")
+    rows = [json.loads(line) for line in exported.text.splitlines()]
+    listed = await invitations(api, program=first.program)
+    assert {r["invitation_id"] for r in rows} == {i["invitation_id"] for i in listed}
+    assert {r["customer_id"]: r["reason"] for r in rows if r["kind"] == "survey"}[c["no_email"]] == "no_address"
+    as_csv = await api.get("/v1/exports/invitations", params={"program": first.program})
+    assert as_csv.status_code == 200 and as_csv.text.splitlines()[0].startswith("invitation_id,customer_id")
+    assert len(as_csv.text.strip().splitlines()) == len(rows) + 1
 
 
 # -- the follow-up ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from shared.secretfile import read_or_create
 from shared.settings import Settings
 from shared.tombstones import CustomerDigest, ErasureGuard
 from services.surveys import erasure
-from services.surveys.api import contacts, invitations, plans, unsubscribe
+from services.surveys.api import contacts, export, invitations, plans, unsubscribe
 from services.surveys.domain.tokens import TokenKeys
 from services.surveys.handlers import handlers
 from services.surveys.models import messaging, tombstones
@@ -49,7 +49,7 @@ def make_runtime(settings: Settings) -> Runtime:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     return build_app("surveys", settings, make_runtime=make_runtime,
-                     routers=[contacts.router, plans.router, invitations.router, unsubscribe.router],
+                     routers=[contacts.router, plans.router, invitations.router, unsubscribe.router, export.router],
                      description="The survey planner: contacts, monthly plans per programme, invitations with "
                                  "signed links, contact rules, reminders, expiry, and the follow-up that closes "
                                  "each case.")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import NotFound
+from services.surveys.domain import export
 from services.surveys.domain.invitations import Status
 from services.surveys.models import ContactRow, InvitationRow, PlanRow
 
@@ -119,3 +121,21 @@ async def kpis(session: AsyncSession, *, program: str | None, since: datetime | 
                        "expired": count("follow_up", [Status.EXPIRED]),
                        "response_rate": round(follow_responded / follow_out, 4) if follow_out else None},
     }
+
+
+async def export_invitations_page(session: AsyncSession, *, program: str | None, start: datetime | None,
+                                  end: datetime | None, after: tuple[str] | None, limit: int) -> list[dict[str, Any]]:
+    """The next `limit` invitations created in the period, in id order (ids lead with their creation
+    time), after the id in `after`: keyset pages for the streamed export."""
+    i = InvitationRow
+    query = select(*(c for c in i.__table__.columns if c.name in export.COLUMNS))
+    if program is not None:
+        query = query.where(i.program == program)
+    if start is not None:
+        query = query.where(i.created_at >= start)
+    if end is not None:
+        query = query.where(i.created_at < end)
+    if after is not None:
+        query = query.where(i.invitation_id > after[0])
+    rows = await session.execute(query.order_by(i.invitation_id).limit(limit))
+    return [dict(row._mapping) for row in rows]
