@@ -61,8 +61,8 @@ async def _load(sessions, n: int) -> None:
 async def _bench(n: int, pg: str | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="lazo-bench-surveys-") as tmp:
         prefix = f"b{uuid.uuid4().hex[:8]}_"
-        settings = Settings(_env_file=None, LAZO_VAR_DIR=tmp, DATABASE_URL=pg, LAZO_SCHEMA_PREFIX=prefix,
-                            LAZO_PLANNER_EVERY_S=3600)
+        settings = Settings(_env_file=None, var_dir=tmp, DATABASE_URL=pg, schema_prefix=prefix,
+                            planner_every_s=3600)
         await db.migrate(settings, "surveys", MIGRATIONS)
         engine = db.make_engine(settings, "surveys")
         try:

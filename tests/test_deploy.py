@@ -36,8 +36,7 @@ DOCKERIGNORE = ROOT / "deploy" / "Dockerfile.dockerignore"
 K8S = ROOT / "deploy" / "k8s"
 
 # Every name Settings reads from the environment.
-SETTINGS_ENV = frozenset(name for field in Settings.model_fields.values()
-                         for name in getattr(field.validation_alias, "choices", ()))
+SETTINGS_ENV = Settings.env_names()
 # What else Lazo's image may be given: the Python runtime's and pip's own switches.
 RUNTIME_ENV = frozenset({"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_DISABLE_PIP_VERSION_CHECK",
                          "PIP_NO_CACHE_DIR"})

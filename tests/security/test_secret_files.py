@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PROVISION = "from ops.provision import api_key; from shared.settings import Settings; print(api_key(Settings()))"
 INGEST = ("from services.ingest.app import create_app; from shared.settings import Settings; "
-          "create_app(Settings(LAZO_API_KEYS='k-0123456789abcdef:admin'))")
+          "create_app(Settings(api_keys='k-0123456789abcdef:admin'))")
 
 
 def run(var: Path, code: str) -> str:

@@ -55,11 +55,11 @@ def test_the_digest_is_keyed_and_finds_tombstones_across_a_key_rotation():
 
 
 def test_the_development_key_is_generated_once_and_readable_by_its_owner_only(tmp_path):
-    settings = Settings(_env_file=None, LAZO_VAR_DIR=str(tmp_path))
+    settings = Settings(_env_file=None, var_dir=str(tmp_path))
     first = CustomerDigest.from_settings(settings)("C-1")
     assert CustomerDigest.from_settings(settings)("C-1") == first
     assert (tmp_path / "erasure-key").stat().st_mode & 0o077 == 0
-    assert CustomerDigest.from_settings(Settings(_env_file=None, LAZO_ERASURE_KEY="x" * 32))("C-1") != first
+    assert CustomerDigest.from_settings(Settings(_env_file=None, erasure_key="x" * 32))("C-1") != first
 
 
 def test_a_stored_alert_event_is_scrubbed_and_renamed_to_the_pseudonym():
@@ -82,9 +82,9 @@ def test_pseudonyms_are_random():
 
 def test_topic_retention_is_a_setting():
     assert Settings(_env_file=None).topic_retention_h == 168
-    hours = Settings(_env_file=None, LAZO_TOPIC_RETENTION_H="36").topic_retention_h
+    hours = Settings(_env_file=None, topic_retention_h="36").topic_retention_h
     assert topic_configs(Topic.RESPONSES, hours) == {"retention.ms": str(36 * 3600 * 1000)}
     assert topic_configs(Topic.ERASURES, 1.5) == {"retention.ms": str(5_400_000)}
     assert topic_configs(Topic.PROGRAMS, hours) == {"cleanup.policy": "compact"}  # state, not history
     with pytest.raises(ValueError):
-        Settings(_env_file=None, LAZO_TOPIC_RETENTION_H="0")
+        Settings(_env_file=None, topic_retention_h="0")

@@ -158,7 +158,7 @@ def test_a_consumer_that_stopped_moving_is_stalled_and_says_why():
 
 
 async def test_a_request_whose_event_can_never_fit_is_refused_before_anything_is_sent():
-    publisher = Publisher(Settings(LAZO_MAX_EVENT_BYTES=4096), client_id="test")  # never connected
+    publisher = Publisher(Settings(max_event_bytes=4096), client_id="test")  # never connected
     fits, too_large = (b"x" * 100, b"C-1"), (b"x" * 5000, b"C-2")
     with pytest.raises(EventTooLarge):  # the whole batch, though the broker is not even there
         await publisher.publish_raw("lazo.responses.v1", [fits, too_large])

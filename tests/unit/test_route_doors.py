@@ -12,7 +12,7 @@ from shared.settings import SERVICES, Settings
 
 def app_of(service: str, tmp_path):
     module = __import__(f"services.{service}.app", fromlist=["create_app"])
-    return module.create_app(Settings(LAZO_API_KEYS="k-0123456789abcdef:admin", LAZO_VAR_DIR=str(tmp_path)))
+    return module.create_app(Settings(api_keys="k-0123456789abcdef:admin", var_dir=str(tmp_path)))
 
 
 @pytest.mark.parametrize("service", SERVICES)
