@@ -26,47 +26,71 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import uvloop
 
+from shared.settings import SERVICES
 from bench import cases, comments, kafka, kpis, latency, loadgen, report, scale, soak, surveys, workload
 from ops.embedded_broker import free_port
-from shared.settings import SERVICES
 from tests.harness import KEYS, System
 
-PHASES = ("single", "webhook", "batch", "drain", "cases", "latency", "ceilings", "kpis", "comments", "scale",
-          "surveys")
+PHASES = ("single", "webhook", "batch", "drain", "cases", "latency", "ceilings", "kpis", "comments", "scale", "surveys")
 PARTITIONS = 6  # as `make run`
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--responses", type=int, default=20_000,
-                   help="responses per throughput run, and the backlog the scale phase drains (default 20000)")
-    p.add_argument("--rate", type=float, default=500, help="paced responses/s for the latency run and the soak "
-                                                           "(default 500)")
+    p.add_argument(
+        "--responses",
+        type=int,
+        default=20_000,
+        help="responses per throughput run, and the backlog the scale phase drains (default 20000)",
+    )
+    p.add_argument(
+        "--rate", type=float, default=500, help="paced responses/s for the latency run and the soak (default 500)"
+    )
     p.add_argument("--seconds", type=float, default=20, help="length of the latency run (default 20)")
     p.add_argument("--only", choices=PHASES, help="run one phase")
-    p.add_argument("--skip", nargs="+", choices=PHASES, default=[], metavar="PHASE",
-                   help="run every phase but these (e.g. --skip surveys kpis)")
+    p.add_argument(
+        "--skip",
+        nargs="+",
+        choices=PHASES,
+        default=[],
+        metavar="PHASE",
+        help="run every phase but these (e.g. --skip surveys kpis)",
+    )
     kpis.add_arguments(p)
     comments.add_arguments(p)
     surveys.add_arguments(p)
     p.add_argument("--connections", type=int, default=64, help="concurrent connections for single POSTs")
-    p.add_argument("--procs", type=int, default=max(1, min(2, (os.cpu_count() or 2) // 2)),
-                   help="load-generator processes (default: 1 on a 2-core machine)")
+    p.add_argument(
+        "--procs",
+        type=int,
+        default=max(1, min(2, (os.cpu_count() or 2) // 2)),
+        help="load-generator processes (default: 1 on a 2-core machine)",
+    )
     p.add_argument("--batch-size", type=int, default=500)
-    p.add_argument("--cases", type=int, default=13_360,
-                   help="detractors whose alerts casework drains as a backlog (default 13360, as issue 11)")
-    p.add_argument("--soak", type=float, metavar="SECONDS",
-                   help="instead of the phases: a paced load (--rate) for this long, reported every --every s")
+    p.add_argument(
+        "--cases",
+        type=int,
+        default=13_360,
+        help="detractors whose alerts casework drains as a backlog (default 13360, as issue 11)",
+    )
+    p.add_argument(
+        "--soak",
+        type=float,
+        metavar="SECONDS",
+        help="instead of the phases: a paced load (--rate) for this long, reported every --every s",
+    )
     p.add_argument("--every", type=float, default=5, help="seconds between the soak's reports (default 5)")
     pg = next(a for a in p._actions if "--pg" in a.option_strings)  # kpis' option, with one more use
-    pg.help = (f"PostgreSQL: the services run on it (schemas of their own, dropped at the end) and the KPIs "
-               f"are timed on it too (default URL {pg.const})")
+    pg.help = (
+        f"PostgreSQL: the services run on it (schemas of their own, dropped at the end) and the KPIs "
+        f"are timed on it too (default URL {pg.const})"
+    )
     args = p.parse_args(argv)
     if args.soak:
         args.only = "soak"  # the soak replaces every other phase
@@ -79,16 +103,26 @@ def say(text: str) -> None:
 
 def throughput(port: int, args: argparse.Namespace, *, kind: str, prefix: str, connections: int) -> dict:
     procs = 1 if kind == "batch" else args.procs
-    jobs = loadgen.split(args.responses, procs, host="127.0.0.1", port=port, key=KEYS["ingest"], kind=kind,
-                         prefix=prefix, connections=connections, batch_size=args.batch_size)
+    jobs = loadgen.split(
+        args.responses,
+        procs,
+        host="127.0.0.1",
+        port=port,
+        key=KEYS["ingest"],
+        kind=kind,
+        prefix=prefix,
+        connections=connections,
+        batch_size=args.batch_size,
+    )
     return {**loadgen.run(jobs), "connections": connections * len(jobs), "batch_size": args.batch_size}
 
 
 def typeform_source(system: System) -> None:
     """Register the Typeform source the webhooks are signed for (replacing it if it is there already)."""
     body = workload.typeform_source()
-    with httpx.Client(base_url=system.url("ingest"), headers={"Authorization": f"Bearer {KEYS['admin']}"},
-                      timeout=30) as admin:
+    with httpx.Client(
+        base_url=system.url("ingest"), headers={"Authorization": f"Bearer {KEYS['admin']}"}, timeout=30
+    ) as admin:
         r = admin.post("/v1/sources", json=body)
         if r.status_code == 409:
             r = admin.put(f"/v1/sources/{body['id']}", json={k: v for k, v in body.items() if k != "id"})
@@ -125,8 +159,18 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
     bootstrap = system.broker.bootstrap
 
     def paced(prefix: str, rate: float, seconds: float, **kw) -> dict:
-        return uvloop.run(latency.measure(host="127.0.0.1", port=ingest, key=KEYS["ingest"], bootstrap=bootstrap,
-                                          prefix=prefix, rate=rate, seconds=seconds, **kw))
+        return uvloop.run(
+            latency.measure(
+                host="127.0.0.1",
+                port=ingest,
+                key=KEYS["ingest"],
+                bootstrap=bootstrap,
+                prefix=prefix,
+                rate=rate,
+                seconds=seconds,
+                **kw,
+            )
+        )
 
     def warm_up() -> None:
         say("warm-up: 200 responses, waiting for their events")
@@ -139,11 +183,22 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
         warm_up()
         before = memory(system)
         say(f"soak: {args.rate:g} responses/s for {args.soak:g} s, a report every {args.every:g} s")
-        results["soak"] = uvloop.run(soak.run(host="127.0.0.1", port=ingest, key=KEYS["ingest"], bootstrap=bootstrap,
-                                              prefix=f"{run_id}-soak", rate=args.rate, seconds=args.soak,
-                                              every=args.every, say=lambda text: print(f"[soak] {text}", flush=True)))
-        results["memory"] = {name: {"before_mib": before.get(name, {}).get("rss_mib"), **now}
-                             for name, now in memory(system).items()}
+        results["soak"] = uvloop.run(
+            soak.run(
+                host="127.0.0.1",
+                port=ingest,
+                key=KEYS["ingest"],
+                bootstrap=bootstrap,
+                prefix=f"{run_id}-soak",
+                rate=args.rate,
+                seconds=args.soak,
+                every=args.every,
+                say=lambda text: print(f"[soak] {text}", flush=True),
+            )
+        )
+        results["memory"] = {
+            name: {"before_mib": before.get(name, {}).get("rss_mib"), **now} for name, now in memory(system).items()
+        }
     if want("latency"):
         warm_up()
         say(f"latency: {args.rate:g} responses/s for {args.seconds:g} s")
@@ -158,19 +213,26 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
         # With every service running, as users run Lazo: the consumers work through what is posted
         # while it is posted (the headline figures).
         if want("single") or want("webhook"):  # the webhook's figure is read against this one
-            say(f"throughput: {args.responses:,} single POSTs over {args.connections} connections "
-                "(every service running)")
-            results["single"] = throughput(ingest, args, kind="single", prefix=f"{run_id}-s",
-                                           connections=args.connections // args.procs)
+            say(
+                f"throughput: {args.responses:,} single POSTs over {args.connections} connections "
+                "(every service running)"
+            )
+            results["single"] = throughput(
+                ingest, args, kind="single", prefix=f"{run_id}-s", connections=args.connections // args.procs
+            )
         if want("webhook"):
             typeform_source(system)
-            say(f"throughput: {args.responses:,} signed Typeform webhooks over {args.connections} connections "
-                "(every service running)")
-            results["webhook"] = throughput(ingest, args, kind="typeform", prefix=f"{run_id}-t",
-                                            connections=args.connections // args.procs)
+            say(
+                f"throughput: {args.responses:,} signed Typeform webhooks over {args.connections} connections "
+                "(every service running)"
+            )
+            results["webhook"] = throughput(
+                ingest, args, kind="typeform", prefix=f"{run_id}-t", connections=args.connections // args.procs
+            )
             canonical = results["single"]["per_second"]
-            results["webhook"]["vs_single"] = (round(results["webhook"]["per_second"] / canonical, 3)
-                                               if canonical else None)
+            results["webhook"]["vs_single"] = (
+                round(results["webhook"]["per_second"] / canonical, 3) if canonical else None
+            )
         if want("batch"):
             say(f"throughput: {args.responses:,} responses in batches of {args.batch_size} (every service running)")
             results["batch"] = throughput(ingest, args, kind="batch", prefix=f"{run_id}-b", connections=4)
@@ -195,15 +257,24 @@ def run(args: argparse.Namespace, system: System, results: dict) -> None:
             resume()  # idempotent: a stopped service could not even be shut down
     if want("cases"):
         say(f"cases: {args.cases:,} detractors posted while casework is paused, then its backlog timed")
-        results["cases"] = cases.run(system, port=ingest, key=KEYS["ingest"], count=args.cases,
-                                     batch_size=args.batch_size, prefix=f"{run_id}-k", say=say)
+        results["cases"] = cases.run(
+            system,
+            port=ingest,
+            key=KEYS["ingest"],
+            count=args.cases,
+            batch_size=args.batch_size,
+            prefix=f"{run_id}-k",
+            say=say,
+        )
     if want("scale"):  # last: it leaves a second scoring replica running
         results["scale"] = scale.run(system, args.responses, args.batch_size, run_id, say)
         results["notes"] += results["scale"].pop("notes")
     for phase in ("single", "webhook", "batch"):
         if phase in results and results[phase]["accepted"] < args.responses:
-            results["notes"].append(f"{phase}: {results[phase]['accepted']:,} of {args.responses:,} accepted; "
-                                    f"HTTP statuses {results[phase]['statuses']}")
+            results["notes"].append(
+                f"{phase}: {results[phase]['accepted']:,} of {args.responses:,} accepted; "
+                f"HTTP statuses {results[phase]['statuses']}"
+            )
 
 
 def memory(system: System) -> dict[str, dict]:
@@ -222,11 +293,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.pg:
         os.environ["TEST_DATABASE_URL"] = args.pg
     results: dict = {
-        "environment": {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(),
-                        "python": platform.python_version(), "platform": platform.platform(),
-                        "database": "PostgreSQL" if args.pg else "SQLite",
-                        "broker": f"embedded Tansu ({PARTITIONS} partitions)"},
-        "options": vars(args), "targets": report.TARGETS, "ceilings": {}, "notes": [],
+        "environment": {
+            "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "database": "PostgreSQL" if args.pg else "SQLite",
+            "broker": f"embedded Tansu ({PARTITIONS} partitions)",
+        },
+        "options": vars(args),
+        "targets": report.TARGETS,
+        "ceilings": {},
+        "notes": [],
     }
     # The analyzer, and scoring with it on and off, on their own.
     if args.only in (None, "comments") and "comments" not in args.skip:
@@ -251,10 +329,16 @@ def main(argv: list[str] | None = None) -> int:
     services = () if args.only == "ceilings" else SERVICES
     with tempfile.TemporaryDirectory(prefix="lazo-bench-") as tmp:
         say("starting the embedded broker" + (" and the five services" if services else ""))
-        system = System(Path(tmp), services=services,
-                        # The per-key rate limit (2000/s by default) would cap what is measured.
-                        extra_env={"LAZO_LOG_LEVEL": "WARNING", "LAZO_KAFKA_PARTITIONS": str(PARTITIONS),
-                                   "LAZO_RATE_LIMIT_PER_S": "0"})
+        system = System(
+            Path(tmp),
+            services=services,
+            # The per-key rate limit (2000/s by default) would cap what is measured.
+            extra_env={
+                "LAZO_LOG_LEVEL": "WARNING",
+                "LAZO_KAFKA_PARTITIONS": str(PARTITIONS),
+                "LAZO_RATE_LIMIT_PER_S": "0",
+            },
+        )
         try:
             run(args, system, results)
         except KeyboardInterrupt:
@@ -265,8 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     results["environment"]["load_average_1m"] = round(load, 2)
     if load > (os.cpu_count() or 1):
-        results["notes"].append(f"the machine was busy (load average {load:.1f} on {os.cpu_count()} CPUs): "
-                                "these figures understate what it can do; run again when it is quiet")
+        results["notes"].append(
+            f"the machine was busy (load average {load:.1f} on {os.cpu_count()} CPUs): "
+            "these figures understate what it can do; run again when it is quiet"
+        )
     print()
     print(report.render(results))
     if "kpis" in results:

@@ -29,5 +29,12 @@ def create_app() -> FastAPI:
 
 if __name__ == "__main__":
     # The arguments shared.http.app.serve gives uvicorn for every service.
-    uvicorn.run("bench.bare_app:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
-                log_level="warning", access_log=False, lifespan="on")
+    uvicorn.run(
+        "bench.bare_app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )

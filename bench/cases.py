@@ -13,9 +13,9 @@ import time
 
 import uvloop
 
+from shared.events import EventType, Topic
 from bench import loadgen
 from bench.kafka import Arrivals, settle
-from shared.events import EventType, Topic
 
 
 def run(system, *, port: int, key: str, count: int, batch_size: int, prefix: str, say) -> dict:
@@ -29,8 +29,17 @@ async def _run(system, *, port: int, key: str, count: int, batch_size: int, pref
     held = await Arrivals(bootstrap, Topic.ALERTS, EventType.ALERT_HELD_OUT, links=("alert_id",)).start()
     casework.send_signal(signal.SIGSTOP)
     try:
-        jobs = loadgen.split(count, 1, host="127.0.0.1", port=port, key=key, kind="detractors", prefix=prefix,
-                             connections=4, batch_size=batch_size)
+        jobs = loadgen.split(
+            count,
+            1,
+            host="127.0.0.1",
+            port=port,
+            key=key,
+            kind="detractors",
+            prefix=prefix,
+            connections=4,
+            batch_size=batch_size,
+        )
         posted = loadgen.run(jobs)
         say(f"cases: {posted['accepted']:,} detractors accepted; waiting for their alerts (casework paused)")
 
@@ -45,8 +54,7 @@ async def _run(system, *, port: int, key: str, count: int, batch_size: int, pref
         say(f"cases: {len(alerts):,} alerts waiting; casework resumed")
         start = time.perf_counter()
         casework.send_signal(signal.SIGCONT)
-        await settle(lambda: sum(1 for a in list(opened.seen) if a in alerts), len(alerts), settle_s=30,
-                     max_wait_s=900)
+        await settle(lambda: sum(1 for a in list(opened.seen) if a in alerts), len(alerts), settle_s=30, max_wait_s=900)
         times = [t for a, t in opened.seen.items() if a in alerts]
         await opened.stop()
     finally:
@@ -54,7 +62,12 @@ async def _run(system, *, port: int, key: str, count: int, batch_size: int, pref
         await raised.stop()
         await held.stop()
     seconds = (max(times) - start) if times else 0.0
-    return {"alerts": len(alerts), "held_out": held_out, "opened": len(times), "doubled": opened.doubled,
-            "seconds": round(seconds, 3),
-            "per_second": round(len(times) / seconds, 1) if seconds > 0 else 0.0,
-            "first_s": round(min(times) - start, 3) if times else None}
+    return {
+        "alerts": len(alerts),
+        "held_out": held_out,
+        "opened": len(times),
+        "doubled": opened.doubled,
+        "seconds": round(seconds, 3),
+        "per_second": round(len(times) / seconds, 1) if seconds > 0 else 0.0,
+        "first_s": round(min(times) - start, 3) if times else None,
+    }

@@ -45,18 +45,45 @@ def backlog(alerts: int) -> list[Envelope]:
         customer, response = f"C-{n}", f"r-{n}"
         detractor = n % DETRACTOR_EVERY == 0
         iec = 2.5 if detractor else 8.5
-        events.append(Envelope.new(
-            id=f"score:{response}", type=EventType.SCORE_COMPUTED, source="/bench", subject=customer,
-            data=ScoreComputed(response_id=response, customer_id=customer, program="default", submitted_at=now,
-                               iec=iec, segment="nunca_mas" if detractor else "wow",
-                               answers={"experience": iec})))
+        events.append(
+            Envelope.new(
+                id=f"score:{response}",
+                type=EventType.SCORE_COMPUTED,
+                source="/bench",
+                subject=customer,
+                data=ScoreComputed(
+                    response_id=response,
+                    customer_id=customer,
+                    program="default",
+                    submitted_at=now,
+                    iec=iec,
+                    segment="nunca_mas" if detractor else "wow",
+                    answers={"experience": iec},
+                ),
+            )
+        )
         if detractor:
-            events.append(Envelope.new(
-                id=f"alert:{response}", type=EventType.ALERT_RAISED, source="/bench", subject=customer,
-                data=AlertRaised(alert_id=f"a-{response}", customer_id=customer, program="default",
-                                 customer=CustomerContact(email=f"{customer}@example.com", name="Ana"),
-                                 response_id=response, iec=iec, segment="nunca_mas", reasons=["comment"],
-                                 comment="Nadie me devolvió la llamada", touchpoint="web", raised_at=now)))
+            events.append(
+                Envelope.new(
+                    id=f"alert:{response}",
+                    type=EventType.ALERT_RAISED,
+                    source="/bench",
+                    subject=customer,
+                    data=AlertRaised(
+                        alert_id=f"a-{response}",
+                        customer_id=customer,
+                        program="default",
+                        customer=CustomerContact(email=f"{customer}@example.com", name="Ana"),
+                        response_id=response,
+                        iec=iec,
+                        segment="nunca_mas",
+                        reasons=["comment"],
+                        comment="Nadie me devolvió la llamada",
+                        touchpoint="web",
+                        raised_at=now,
+                    ),
+                )
+            )
     return events
 
 
@@ -65,8 +92,8 @@ def batches(events: list[Envelope], size: int) -> list[list[Envelope]]:
     topics taken in turn as far as the stream has got."""
     scores = [e for e in events if e.type == EventType.SCORE_COMPUTED]
     alerts = [e for e in events if e.type != EventType.SCORE_COMPUTED]
-    chunks = [(n * DETRACTOR_EVERY, scores[n:n + size]) for n in range(0, len(scores), size)]
-    chunks += [(n * DETRACTOR_EVERY ** 2, alerts[n:n + size]) for n in range(0, len(alerts), size)]
+    chunks = [(n * DETRACTOR_EVERY, scores[n : n + size]) for n in range(0, len(scores), size)]
+    chunks += [(n * DETRACTOR_EVERY**2, alerts[n : n + size]) for n in range(0, len(alerts), size)]
     return [chunk for _, chunk in sorted(chunks, key=lambda c: c[0])]
 
 
@@ -93,8 +120,13 @@ async def run(alerts: int, size: int, database_url: str | None) -> dict[str, flo
         finally:
             await engine.dispose()
     assert opened == alerts and outbox == alerts, f"{opened} cases and {outbox} events for {alerts} alerts"
-    return {"alerts": alerts, "events": sum(map(len, work)), "seconds": elapsed, "cases_per_s": opened / elapsed,
-            "cases_per_cpu_s": opened / cpu}
+    return {
+        "alerts": alerts,
+        "events": sum(map(len, work)),
+        "seconds": elapsed,
+        "cases_per_s": opened / elapsed,
+        "cases_per_cpu_s": opened / cpu,
+    }
 
 
 def main() -> None:
@@ -104,10 +136,12 @@ def main() -> None:
     p.add_argument("--pg", metavar="URL", help="PostgreSQL instead of SQLite (a schema of its own, dropped)")
     args = p.parse_args()
     r = asyncio.run(run(args.alerts, args.batch, args.pg))
-    print(f"casework drained {r['alerts']:,} alerts among {r['events']:,} events in {r['seconds']:.2f} s: "
-          f"{r['cases_per_s']:,.0f} cases opened/s (target ≥ 2,000/s); {r['cases_per_cpu_s']:,.0f} per second of "
-          f"this process's CPU (what a busy machine does not change; SQLite's work included, PostgreSQL's not); "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"casework drained {r['alerts']:,} alerts among {r['events']:,} events in {r['seconds']:.2f} s: "
+        f"{r['cases_per_s']:,.0f} cases opened/s (target ≥ 2,000/s); {r['cases_per_cpu_s']:,.0f} per second of "
+        f"this process's CPU (what a busy machine does not change; SQLite's work included, PostgreSQL's not); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
 
 
 if __name__ == "__main__":

@@ -31,13 +31,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.comment_accuracy import SETS, render as render_set
 from shared.bus import MessageBus
 from shared.db import make_sessionmaker
 from shared.events import Envelope, EventType, utcnow
 from shared.limits import SubmissionWindow
 from shared.tombstones import CustomerDigest, ErasureGuard
 from shared.uow import UnitsOfWork
+from bench.comment_accuracy import SETS
+from bench.comment_accuracy import render as render_set
 from services.scoring import handlers
 from services.scoring.analysis import Analysis, load_analyzer
 from services.scoring.models import Base, messaging, tombstones
@@ -49,10 +50,15 @@ ROUNDS = 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("comments", "comment analysis: accuracy, speed, scoring's throughput")
-    group.add_argument("--comment-responses", type=int, default=4_000,
-                       help="responses per scoring round, each way (default 4000)")
-    group.add_argument("--comment-backlog", type=int, default=10_000,
-                       help="responses scoring drains as a service, each way (default 10000; 0 skips it)")
+    group.add_argument(
+        "--comment-responses", type=int, default=4_000, help="responses per scoring round, each way (default 4000)"
+    )
+    group.add_argument(
+        "--comment-backlog",
+        type=int,
+        default=10_000,
+        help="responses scoring drains as a service, each way (default 10000; 0 skips it)",
+    )
 
 
 def say(text: str) -> None:
@@ -61,8 +67,9 @@ def say(text: str) -> None:
 
 def accuracy() -> dict:
     """bench.comment_accuracy's figures, from a process pinned to one core."""
-    out = subprocess.run([sys.executable, "-m", "bench.comment_accuracy", "--json"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.comment_accuracy", "--json"], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
@@ -78,13 +85,24 @@ def _comments() -> list[str]:
 def _events(n: int, prefix: str, texts: list[str], every: int = 1) -> list[Envelope]:
     now = utcnow()
     submitted = (now - timedelta(minutes=5)).isoformat()
-    return [Envelope.new(id=f"{prefix}-{i}", type=EventType.RESPONSE_RECEIVED, source="/bench", subject=f"C-{i % 997}",
-                         data={"response_id": f"{prefix}-{i}", "customer": {"id": f"C-{i % 997}"},
-                               "submitted_at": submitted, "received_at": now.isoformat(), "touchpoint": "web",
-                               "answers": {"experience": 1 + i % 10, "worth": 1 + (i * 7) % 10,
-                                           "recommend": (i * 3) % 11},
-                               "comment": texts[i % len(texts)] if i % every == 0 else None})
-            for i in range(n)]
+    return [
+        Envelope.new(
+            id=f"{prefix}-{i}",
+            type=EventType.RESPONSE_RECEIVED,
+            source="/bench",
+            subject=f"C-{i % 997}",
+            data={
+                "response_id": f"{prefix}-{i}",
+                "customer": {"id": f"C-{i % 997}"},
+                "submitted_at": submitted,
+                "received_at": now.isoformat(),
+                "touchpoint": "web",
+                "answers": {"experience": 1 + i % 10, "worth": 1 + (i * 7) % 10, "recommend": (i * 3) % 11},
+                "comment": texts[i % len(texts)] if i % every == 0 else None,
+            },
+        )
+        for i in range(n)
+    ]
 
 
 async def _round(analysis: Analysis, events: list[Envelope], batch: int) -> float:
@@ -93,11 +111,12 @@ async def _round(analysis: Analysis, events: list[Envelope], batch: int) -> floa
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
         guard = ErasureGuard("scoring", tombstones, CustomerDigest(["bench"]))
-        bus = MessageBus(UnitsOfWork(make_sessionmaker(engine), messaging),
-                         handlers.responses(guard, SubmissionWindow(), analysis))
+        bus = MessageBus(
+            UnitsOfWork(make_sessionmaker(engine), messaging), handlers.responses(guard, SubmissionWindow(), analysis)
+        )
         start = time.process_time()
         for i in range(0, len(events), batch):
-            await bus.handle(events[i:i + batch])
+            await bus.handle(events[i : i + batch])
         seconds = time.process_time() - start
         await engine.dispose()
     return seconds
@@ -113,9 +132,15 @@ async def scoring_throughput(n: int, every: int, batch: int = 500) -> dict:
         for name, analysis in (("off", off), ("on", on)):
             times[name].append(await _round(analysis, _events(n, f"{name}{r}", texts, every), batch))
     best = {k: min(v) for k, v in times.items()}
-    return {"responses": n, "batch": batch, "rounds": ROUNDS, "comment_every": every,
-            "on_per_second": round(n / best["on"]), "off_per_second": round(n / best["off"]),
-            "slowdown": round(best["on"] / best["off"] - 1, 3)}
+    return {
+        "responses": n,
+        "batch": batch,
+        "rounds": ROUNDS,
+        "comment_every": every,
+        "on_per_second": round(n / best["on"]),
+        "off_per_second": round(n / best["off"]),
+        "slowdown": round(best["on"] / best["off"] - 1, 3),
+    }
 
 
 def pipeline(backlog: int, batch_size: int) -> dict:
@@ -125,10 +150,12 @@ def pipeline(backlog: int, batch_size: int) -> dict:
 
     out = {}
     with tempfile.TemporaryDirectory(prefix="lazo-bench-comments-") as tmp:
-        system = System(Path(tmp), services=("ingest", "scoring"),
-                        extra_env={"LAZO_LOG_LEVEL": "WARNING", "LAZO_RATE_LIMIT_PER_S": "0",
-                                   "LAZO_KAFKA_PARTITIONS": "6"},
-                        service_env={"scoring": {"LAZO_COMMENT_ANALYZER": "off"}})
+        system = System(
+            Path(tmp),
+            services=("ingest", "scoring"),
+            extra_env={"LAZO_LOG_LEVEL": "WARNING", "LAZO_RATE_LIMIT_PER_S": "0", "LAZO_KAFKA_PARTITIONS": "6"},
+            service_env={"scoring": {"LAZO_COMMENT_ANALYZER": "off"}},
+        )
         try:
             scoring = system["scoring"]
             for mode in ("off", "builtin"):
@@ -138,8 +165,7 @@ def pipeline(backlog: int, batch_size: int) -> dict:
                     scoring.start()
                     scoring.wait_ready()
                 say(f"comments: scoring drains {backlog:,} responses with LAZO_COMMENT_ANALYZER={mode}")
-                result = scale.drain(system, [scoring], backlog, f"c{mode[:3]}{uuid.uuid4().hex[:4]}", batch_size,
-                                     say)
+                result = scale.drain(system, [scoring], backlog, f"c{mode[:3]}{uuid.uuid4().hex[:4]}", batch_size, say)
                 out[mode] = {k: result[k] for k in ("scored", "seconds", "per_second", "cores_used")}
         finally:
             system.close()
@@ -153,12 +179,17 @@ def run(args: argparse.Namespace) -> dict:
     figures = accuracy()
     scoring = []
     for every in (1, 5):
-        say(f"comments: scoring {args.comment_responses:,} responses, a comment on "
-            f"{'each' if every == 1 else f'one in {every}'}, with analysis on and off ({ROUNDS} rounds each)")
+        say(
+            f"comments: scoring {args.comment_responses:,} responses, a comment on "
+            f"{'each' if every == 1 else f'one in {every}'}, with analysis on and off ({ROUNDS} rounds each)"
+        )
         scoring.append(asyncio.run(scoring_throughput(args.comment_responses, every)))
-    return {"accuracy": figures, "scoring": scoring,
-            "pipeline": pipeline(args.comment_backlog, 500) if args.comment_backlog else None,
-            "load_average_1m": round(os.getloadavg()[0], 2)}
+    return {
+        "accuracy": figures,
+        "scoring": scoring,
+        "pipeline": pipeline(args.comment_backlog, 500) if args.comment_backlog else None,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 def render(result: dict) -> str:
@@ -168,20 +199,26 @@ def render(result: dict) -> str:
     speeds = [e["speed"]["per_second"] for e in result["accuracy"].values() if "speed" in e]
     if speeds:
         best = max(speeds)
-        lines.append(f"== analyzer speed: {min(speeds):,}–{best:,} comments/s on one core across the sets "
-                     f"(target ≥ {TARGET_PER_SECOND:,}: {'ok' if best >= TARGET_PER_SECOND else 'BELOW'})")
+        lines.append(
+            f"== analyzer speed: {min(speeds):,}–{best:,} comments/s on one core across the sets "
+            f"(target ≥ {TARGET_PER_SECOND:,}: {'ok' if best >= TARGET_PER_SECOND else 'BELOW'})"
+        )
     for s in result["scoring"]:
         verdict = "ok" if s["slowdown"] <= TARGET_SLOWDOWN else "MISSED"
         mix = "every response with a comment" if s["comment_every"] == 1 else f"one in {s['comment_every']} with one"
-        lines.append(f"== scoring's handler with analysis on: {s['on_per_second']:,} responses per CPU second, off: "
-                     f"{s['off_per_second']:,} ({mix}; best of {s['rounds']} rounds of {s['responses']:,}) → "
-                     f"{s['slowdown']:+.1%} CPU per response (target ≤ +{TARGET_SLOWDOWN:.0%}: {verdict})")
+        lines.append(
+            f"== scoring's handler with analysis on: {s['on_per_second']:,} responses per CPU second, off: "
+            f"{s['off_per_second']:,} ({mix}; best of {s['rounds']} rounds of {s['responses']:,}) → "
+            f"{s['slowdown']:+.1%} CPU per response (target ≤ +{TARGET_SLOWDOWN:.0%}: {verdict})"
+        )
     if p := result.get("pipeline"):
         verdict = "ok" if p["slowdown"] is not None and p["slowdown"] <= TARGET_SLOWDOWN else "MISSED"
-        lines.append(f"== scoring as a service, draining {p['off']['scored']:,} responses (the bench workload: one in "
-                     f"five with a comment): analysis off {p['off']['per_second']:,.0f}/s, on "
-                     f"{p['builtin']['per_second']:,.0f}/s → {p['slowdown']:+.1%} time per response "
-                     f"(target ≤ +{TARGET_SLOWDOWN:.0%}: {verdict})")
+        lines.append(
+            f"== scoring as a service, draining {p['off']['scored']:,} responses (the bench workload: one in "
+            f"five with a comment): analysis off {p['off']['per_second']:,.0f}/s, on "
+            f"{p['builtin']['per_second']:,.0f}/s → {p['slowdown']:+.1%} time per response "
+            f"(target ≤ +{TARGET_SLOWDOWN:.0%}: {verdict})"
+        )
     lines.append(f"   load average during the run: {result['load_average_1m']}")
     return "\n".join(lines)
 

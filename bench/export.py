@@ -19,36 +19,58 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, insert
 
 from shared import db
-from ops.embedded_broker import free_port
 from shared.settings import Settings
+from ops.embedded_broker import free_port
 from services.scoring.app import MIGRATIONS
 from services.scoring.models import Response
 
 KEY = "bench-export-key"
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
-ANALYSIS = {"language": "es", "sentiment": -0.6, "polarity": "negative", "emotion": "rechazo",
-            "causes": [{"key": "billing", "evidence": "me cobraron dos veces", "polarity": "negative"}],
-            "keyphrases": ["cobro"], "analyzer": "bench"}
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+ANALYSIS = {
+    "language": "es",
+    "sentiment": -0.6,
+    "polarity": "negative",
+    "emotion": "rechazo",
+    "causes": [{"key": "billing", "evidence": "me cobraron dos veces", "polarity": "negative"}],
+    "keyphrases": ["cobro"],
+    "analyzer": "bench",
+}
 
 
 def fill(path: Path, rows: int) -> None:
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         for start in range(0, rows, 10_000):
-            conn.execute(insert(Response.__table__), [
-                {"response_id": f"r-{n:08d}", "customer_id": f"C-{n % 50_000}", "program": "default",
-                 "touchpoint": "web", "submitted_at": T0 + timedelta(seconds=n), "status": "scored", "iec": 4.0,
-                 "segment": "nunca_mas", "recommend_0_10": 5, "answers": {"experience": 3, "worth": 4, "recommend": 5},
-                 "comment": "Me cobraron dos veces y nadie me devolvió la llamada", "comment_analysis": ANALYSIS,
-                 "emotion": "rechazo", "scored_at": T0, "conflicts": 0}
-                for n in range(start, min(rows, start + 10_000))])
+            conn.execute(
+                insert(Response.__table__),
+                [
+                    {
+                        "response_id": f"r-{n:08d}",
+                        "customer_id": f"C-{n % 50_000}",
+                        "program": "default",
+                        "touchpoint": "web",
+                        "submitted_at": T0 + timedelta(seconds=n),
+                        "status": "scored",
+                        "iec": 4.0,
+                        "segment": "nunca_mas",
+                        "recommend_0_10": 5,
+                        "answers": {"experience": 3, "worth": 4, "recommend": 5},
+                        "comment": "Me cobraron dos veces y nadie me devolvió la llamada",
+                        "comment_analysis": ANALYSIS,
+                        "emotion": "rechazo",
+                        "scored_at": T0,
+                        "conflicts": 0,
+                    }
+                    for n in range(start, min(rows, start + 10_000))
+                ],
+            )
     engine.dispose()
 
 
@@ -63,11 +85,17 @@ def run(rows: int, fmt: str) -> dict[str, float]:
         asyncio.run(db.migrate(settings, "scoring", MIGRATIONS))
         fill(Path(tmp) / "scoring.db", rows)
         port = free_port()
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LAZO_")}, "LAZO_VAR_DIR": tmp,
-               "LAZO_SCORING_PORT": str(port), "LAZO_API_KEYS": f"{KEY}:manager",
-               "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}", "LAZO_LOG_LEVEL": "WARNING"}
-        proc = subprocess.Popen([sys.executable, "-m", "services.scoring"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LAZO_")},
+            "LAZO_VAR_DIR": tmp,
+            "LAZO_SCORING_PORT": str(port),
+            "LAZO_API_KEYS": f"{KEY}:manager",
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+            "LAZO_LOG_LEVEL": "WARNING",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.scoring"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
@@ -93,8 +121,13 @@ def run(rows: int, fmt: str) -> dict[str, float]:
             sampler.start()
             lines = size = 0
             started = time.perf_counter()
-            with httpx.stream("GET", f"{base}/v1/exports/responses", params={"format": fmt},
-                              headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as r:
+            with httpx.stream(
+                "GET",
+                f"{base}/v1/exports/responses",
+                params={"format": fmt},
+                headers={"Authorization": f"Bearer {KEY}"},
+                timeout=120,
+            ) as r:
                 r.raise_for_status()
                 for chunk in r.iter_bytes():
                     size += len(chunk)
@@ -116,9 +149,11 @@ def main() -> None:
     p.add_argument("--format", choices=("csv", "ndjson"), default="csv")
     args = p.parse_args()
     r = run(args.rows, args.format)
-    print(f"exported {r['rows']:,} responses as {args.format} ({r['mib']:.0f} MiB) in {r['seconds']:.1f} s "
-          f"({r['rows'] / r['seconds']:,.0f} rows/s); scoring's memory: {r['idle_mib']:.0f} MiB idle, "
-          f"{r['peak_mib']:.0f} MiB at the peak")
+    print(
+        f"exported {r['rows']:,} responses as {args.format} ({r['mib']:.0f} MiB) in {r['seconds']:.1f} s "
+        f"({r['rows'] / r['seconds']:,.0f} rows/s); scoring's memory: {r['idle_mib']:.0f} MiB idle, "
+        f"{r['peak_mib']:.0f} MiB at the peak"
+    )
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench import workload
 from shared.contracts.responses import ResponseReceived
 from shared.events import Envelope, EventType, Topic, utcnow
+from bench import workload
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,9 @@ class Arrivals:
     Events are keyed by `key` (a field of their data: `response_id`, or `alert_id` for cases);
     `stamps` keeps, for each, when it was built, published and read, and the `links` fields."""
 
-    def __init__(self, bootstrap: str, topic: str, event_type: str, *, key: str = "response_id",
-                 links: tuple[str, ...] = ()):
+    def __init__(
+        self, bootstrap: str, topic: str, event_type: str, *, key: str = "response_id", links: tuple[str, ...] = ()
+    ):
         self.topic, self.event_type = topic, event_type
         self.seen: dict[str, float] = {}
         self.stamps: dict[str, Stamp] = {}
@@ -46,11 +47,12 @@ class Arrivals:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
 
-    async def start(self) -> "Arrivals":
+    async def start(self) -> Arrivals:
         # The instrument must not add delay of its own: Tansu answers a fetch only when its max wait
         # expires, so the default 500 ms would be measured as pipeline latency.
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
-                                          fetch_max_wait_ms=10)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
+        )
         await self._consumer.start()
         cluster = await self._consumer._client.fetch_all_metadata()  # no subscription: ask for everything
         tps = [TopicPartition(self.topic, p) for p in cluster.partitions_for_topic(self.topic) or ()]
@@ -81,8 +83,12 @@ class Arrivals:
                             continue
                         self.seen[key] = now
                         built = datetime.fromisoformat(event["time"]).timestamp() if event.get("time") else wall
-                        self.stamps[key] = Stamp(built=built, published=r.timestamp / 1000, read=wall,
-                                                 links={f: data.get(f) for f in self._links})
+                        self.stamps[key] = Stamp(
+                            built=built,
+                            published=r.timestamp / 1000,
+                            read=wall,
+                            links={f: data.get(f) for f in self._links},
+                        )
 
     async def stop(self) -> None:
         if self._task:
@@ -120,19 +126,34 @@ async def drain(bootstrap: str, prefixes: tuple[str, ...], expected: int, resume
     times = [t for rid, t in arrivals.seen.items() if rid.startswith(prefixes)]
     seconds = (max(times) - start) if times else 0.0
     # How long the first score took: the consumers' restart (a rebalance, say), not their pace.
-    return {"expected": expected, "scored": len(times), "seconds": round(seconds, 3),
-            "first_s": round(min(times) - start, 3) if times else None,
-            "per_second": round(len(times) / seconds, 1) if seconds > 0 else 0.0}
+    return {
+        "expected": expected,
+        "scored": len(times),
+        "seconds": round(seconds, 3),
+        "first_s": round(min(times) - start, 3) if times else None,
+        "per_second": round(len(times) / seconds, 1) if seconds > 0 else 0.0,
+    }
 
 
 def sample_event(index: int) -> Envelope:
     body = workload.response("raw", index, customers=5000)
     now = utcnow()
-    data = ResponseReceived(response_id=body["response_id"], customer=body["customer"], submitted_at=now,
-                            received_at=now, answers=body["answers"], touchpoint=body["touchpoint"],
-                            comment=body.get("comment"))
-    return Envelope.new(id=body["response_id"], type=EventType.RESPONSE_RECEIVED, source="/lazo/bench",
-                        subject=body["customer"]["id"], data=data)
+    data = ResponseReceived(
+        response_id=body["response_id"],
+        customer=body["customer"],
+        submitted_at=now,
+        received_at=now,
+        answers=body["answers"],
+        touchpoint=body["touchpoint"],
+        comment=body.get("comment"),
+    )
+    return Envelope.new(
+        id=body["response_id"],
+        type=EventType.RESPONSE_RECEIVED,
+        source="/lazo/bench",
+        subject=body["customer"]["id"],
+        data=data,
+    )
 
 
 async def raw_ceiling(bootstrap: str, messages: int, partitions: int, idempotence: bool) -> dict:
@@ -145,8 +166,9 @@ async def raw_ceiling(bootstrap: str, messages: int, partitions: int, idempotenc
     finally:
         await admin.close()
     values = [(sample_event(i).to_bytes(), f"raw-c{i % 5000}".encode()) for i in range(messages)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotence,
-                                linger_ms=2, max_batch_size=256 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotence, linger_ms=2, max_batch_size=256 * 1024
+    )
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await producer.start()
     await consumer.start()
@@ -176,11 +198,14 @@ async def raw_ceiling(bootstrap: str, messages: int, partitions: int, idempotenc
     finally:
         await producer.stop()
         await consumer.stop()
-    return {"messages": messages, "bytes_each": len(values[0][0]),
-            "produce_per_second": round(messages / (produced - start), 1),
-            "produce_consume_per_second": round(messages / (consumed - start), 1)}
+    return {
+        "messages": messages,
+        "bytes_each": len(values[0][0]),
+        "produce_per_second": round(messages / (produced - start), 1),
+        "produce_consume_per_second": round(messages / (consumed - start), 1),
+    }
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -36,11 +36,11 @@ from sqlalchemy import create_engine
 
 from shared.contracts.programs import DEFAULT_PROGRAM, ProgramDefinition
 from shared.db import make_engine, make_sessionmaker, migrate
+from shared.periods import Period
 from shared.settings import Settings
 from services.scoring import kpis as queries
 from services.scoring.app import MIGRATIONS
 from services.scoring.domain.assessment import Assessment, assess
-from shared.periods import Period
 from services.scoring.models import Response
 
 DEFAULT_PG = os.environ.get("TEST_DATABASE_URL") or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -49,36 +49,89 @@ TARGET_P95_MS = 50  # issue 11: every KPI and series shape, at 10 M on PostgreSQ
 
 PROGRAMS = {  # name: (definition, share of responses)
     "default": (DEFAULT_PROGRAM, 0.60),
-    "retail": (ProgramDefinition(program="retail", questions=[
-        {"key": "experience"}, {"key": "worth"}, {"key": "recommend", "scale": {"min": 0, "max": 10}},
-        {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0},
-        {"key": "csat", "scale": {"min": 1, "max": 5}, "weight": 0}]), 0.25),
-    "b2b": (ProgramDefinition(program="b2b", questions=[
-        {"key": "experience", "scale": {"min": 1, "max": 5}}, {"key": "worth"},
-        {"key": "recommend", "scale": {"min": 0, "max": 10}},
-        {"key": "csat", "scale": {"min": 1, "max": 10}, "weight": 0}]), 0.15),
+    "retail": (
+        ProgramDefinition(
+            program="retail",
+            questions=[
+                {"key": "experience"},
+                {"key": "worth"},
+                {"key": "recommend", "scale": {"min": 0, "max": 10}},
+                {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0},
+                {"key": "csat", "scale": {"min": 1, "max": 5}, "weight": 0},
+            ],
+        ),
+        0.25,
+    ),
+    "b2b": (
+        ProgramDefinition(
+            program="b2b",
+            questions=[
+                {"key": "experience", "scale": {"min": 1, "max": 5}},
+                {"key": "worth"},
+                {"key": "recommend", "scale": {"min": 0, "max": 10}},
+                {"key": "csat", "scale": {"min": 1, "max": 10}, "weight": 0},
+            ],
+        ),
+        0.15,
+    ),
 }
 TOUCHPOINTS = {  # name: (share of responses, how much better or worse it feels than average)
-    "contact_center": (0.25, -0.4), "web": (0.20, -0.7), "support": (0.15, 0.2), "billing": (0.10, -1.1),
-    "email": (0.10, 0.0), "chat": (0.10, 0.4), "sales": (0.06, 0.9), "social": (0.04, -0.2),
+    "contact_center": (0.25, -0.4),
+    "web": (0.20, -0.7),
+    "support": (0.15, 0.2),
+    "billing": (0.10, -1.1),
+    "email": (0.10, 0.0),
+    "chat": (0.10, 0.4),
+    "sales": (0.06, 0.9),
+    "social": (0.04, -0.2),
 }
 NO_TOUCHPOINT = 0.03
 MISSING_ANSWER = 0.02
 COMMENTED = 0.2
 CUSTOMERS = 200_000
-COLUMNS = ("response_id", "customer_id", "program", "program_version", "touchpoint", "submitted_at", "status",
-           "iec", "segment", "reason", "recommend_0_10", "ces", "csat", "answers", "comment", "case_id",
-           "scored_at")
+COLUMNS = (
+    "response_id",
+    "customer_id",
+    "program",
+    "program_version",
+    "touchpoint",
+    "submitted_at",
+    "status",
+    "iec",
+    "segment",
+    "reason",
+    "recommend_0_10",
+    "ces",
+    "csat",
+    "answers",
+    "comment",
+    "case_id",
+    "scored_at",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("kpis", "scoring's KPI queries at scale")
-    group.add_argument("--kpi-responses", type=int, default=1_000_000,
-                       help="responses stored for the KPI timings on SQLite (default 1000000; 0 skips SQLite)")
-    group.add_argument("--kpi-pg-responses", type=int, default=10_000_000,
-                       help="responses stored for the KPI timings on PostgreSQL, with --pg (default 10000000)")
-    group.add_argument("--pg", nargs="?", const=DEFAULT_PG, default=None, metavar="URL",
-                       help=f"also time the KPIs on PostgreSQL (default URL {DEFAULT_PG})")
+    group.add_argument(
+        "--kpi-responses",
+        type=int,
+        default=1_000_000,
+        help="responses stored for the KPI timings on SQLite (default 1000000; 0 skips SQLite)",
+    )
+    group.add_argument(
+        "--kpi-pg-responses",
+        type=int,
+        default=10_000_000,
+        help="responses stored for the KPI timings on PostgreSQL, with --pg (default 10000000)",
+    )
+    group.add_argument(
+        "--pg",
+        nargs="?",
+        const=DEFAULT_PG,
+        default=None,
+        metavar="URL",
+        help=f"also time the KPIs on PostgreSQL (default URL {DEFAULT_PG})",
+    )
 
 
 def say(text: str) -> None:
@@ -87,9 +140,10 @@ def say(text: str) -> None:
 
 # --- the data -------------------------------------------------------------------------------
 
+
 def last_months(now: datetime, count: int = 12) -> list[datetime]:
     """The starts of the `count` whole months before `now`'s, oldest first."""
-    out, at = [], datetime(now.year, now.month, 1, tzinfo=timezone.utc)
+    out, at = [], datetime(now.year, now.month, 1, tzinfo=UTC)
     for _ in range(count):
         at = (at - timedelta(days=1)).replace(day=1)
         out.append(at)
@@ -110,10 +164,12 @@ def generate(n: int, months: list[datetime], seed: int = 42) -> Iterator[tuple]:
     season = [1.0 + 0.25 * ((m.month in (11, 12, 1)) - (m.month in (7, 8))) for m in months]
     ends = [*months[1:], (months[-1] + timedelta(days=32)).replace(day=1)]
     # Responses are stored about when they are submitted, so the table is in time order.
-    moments = sorted((m, start + (ends[m] - start) * rng.random())
-                     for m, start in ((m, months[m]) for m in rng.choices(range(len(months)), season, k=n)))
+    moments = sorted(
+        (m, start + (ends[m] - start) * rng.random())
+        for m, start in ((m, months[m]) for m in rng.choices(range(len(months)), season, k=n))
+    )
     cache: dict[tuple, Assessment] = {}
-    scored_at = datetime.now(timezone.utc)
+    scored_at = datetime.now(UTC)
     for i, (m, submitted) in enumerate(moments):
         name = rng.choices(names, weights)[0]
         program = PROGRAMS[name][0]
@@ -127,14 +183,30 @@ def generate(n: int, months: list[datetime], seed: int = 42) -> Iterator[tuple]:
         a = cache.get(key)
         if a is None:
             a = cache[key] = assess(name, program, answers)
-        yield (f"r-{i}", f"C-{rng.randrange(CUSTOMERS)}", name, program.version, touchpoint, submitted, a.status,
-               a.iec, a.segment, a.reason, a.recommend_0_10, a.ces, a.csat, orjson.dumps(answers).decode(),
-               "Nadie me devolvió la llamada" if rng.random() < COMMENTED else None, None, scored_at)
+        yield (
+            f"r-{i}",
+            f"C-{rng.randrange(CUSTOMERS)}",
+            name,
+            program.version,
+            touchpoint,
+            submitted,
+            a.status,
+            a.iec,
+            a.segment,
+            a.reason,
+            a.recommend_0_10,
+            a.ces,
+            a.csat,
+            orjson.dumps(answers).decode(),
+            "Nadie me devolvió la llamada" if rng.random() < COMMENTED else None,
+            None,
+            scored_at,
+        )
 
 
 def _sqlite_time(value: datetime) -> str:
     # How SQLAlchemy stores a DateTime in SQLite (models.UtcDateTime: UTC, no offset).
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def fill_sqlite(path: Path, n: int, months: list[datetime]) -> None:
@@ -148,8 +220,7 @@ def fill_sqlite(path: Path, n: int, months: list[datetime]) -> None:
             db.execute(f'DROP INDEX "{index.name}"')
         at = (COLUMNS.index("submitted_at"), COLUMNS.index("scored_at"))
         rows = (tuple(_sqlite_time(v) if j in at else v for j, v in enumerate(row)) for row in generate(n, months))
-        db.executemany(f"INSERT INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                       rows)
+        db.executemany(f"INSERT INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows)
         db.execute(day_tallies_sql("sqlite"))
         db.commit()
     finally:
@@ -203,6 +274,7 @@ async def fill_postgres(url: str, schema: str, n: int, months: list[datetime]) -
 
 # --- the timings ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -231,13 +303,20 @@ async def time_queries(settings: Settings, months: list[datetime]) -> dict:
     out = {}
     try:
         for case in cases(months):
+
             async def once():
                 async with sessions() as session:
                     if case.width:
-                        return await queries.series(session, width=case.width, program=case.program,
-                                                    touchpoint=case.touchpoint, period=case.period)
-                    return await queries.kpis(session, program=case.program, touchpoint=case.touchpoint,
-                                              period=case.period)
+                        return await queries.series(
+                            session,
+                            width=case.width,
+                            program=case.program,
+                            touchpoint=case.touchpoint,
+                            period=case.period,
+                        )
+                    return await queries.kpis(
+                        session, program=case.program, touchpoint=case.touchpoint, period=case.period
+                    )
 
             body = await once()  # warms the page cache and the connection
             times = []
@@ -245,13 +324,19 @@ async def time_queries(settings: Settings, months: list[datetime]) -> dict:
                 t0 = time.perf_counter()
                 await once()
                 times.append(time.perf_counter() - t0)
-            counted = sum(p["count"] + p["not_scored"] for p in body) if case.width \
-                else body["count"] + body["not_scored"]
+            counted = (
+                sum(p["count"] + p["not_scored"] for p in body) if case.width else body["count"] + body["not_scored"]
+            )
             ordered = sorted(times)
-            out[case.name] = {"route": case.route, "median_ms": 1000 * statistics.median(times),
-                              "p95_ms": 1000 * ordered[max(0, -(-95 * len(ordered) // 100) - 1)],
-                              "min_ms": 1000 * min(times), "max_ms": 1000 * max(times), "runs": RUNS,
-                              "responses_counted": counted}
+            out[case.name] = {
+                "route": case.route,
+                "median_ms": 1000 * statistics.median(times),
+                "p95_ms": 1000 * ordered[max(0, -(-95 * len(ordered) // 100) - 1)],
+                "min_ms": 1000 * min(times),
+                "max_ms": 1000 * max(times),
+                "runs": RUNS,
+                "responses_counted": counted,
+            }
     finally:
         await engine.dispose()
     return out
@@ -290,7 +375,7 @@ async def _bench_postgres(url: str, n: int, months: list[datetime]) -> dict:
 
 def run(args: argparse.Namespace) -> dict:
     n = args.kpi_responses
-    months = last_months(datetime.now(timezone.utc))
+    months = last_months(datetime.now(UTC))
     result = {"responses": n, "months": [m.strftime("%Y-%m") for m in (months[0], months[-1])]}
     if n:
         result["sqlite"] = {"responses": n, **asyncio.run(_bench_sqlite(n, months))}
@@ -304,8 +389,17 @@ def run(args: argparse.Namespace) -> dict:
 def render(result: dict) -> str:
     engines = [e for e in ("sqlite", "postgresql") if e in result]
     label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-    rows = [("query", "route", *[f"{label[e]} at {result[e].get('responses', result['responses']):,}: "
-                                 f"median / p95 (max) ms" for e in engines], "target")]
+    rows = [
+        (
+            "query",
+            "route",
+            *[
+                f"{label[e]} at {result[e].get('responses', result['responses']):,}: median / p95 (max) ms"
+                for e in engines
+            ],
+            "target",
+        )
+    ]
     for name, q in result[engines[0]]["queries"].items():
         cells = []
         for e in engines:
@@ -313,14 +407,22 @@ def render(result: dict) -> str:
             verdict = "ok" if t["p95_ms"] <= TARGET_P95_MS else "MISSED"
             cells.append(f"{t['median_ms']:,.1f} / {t['p95_ms']:,.1f} ({t['max_ms']:,.0f}) {verdict}")
         rows.append((name, q["route"], *cells, f"p95 ≤ {TARGET_P95_MS} ms"))
-    rows.append(("filling the table", "(bulk load, then indexes and day tallies)",
-                 *[f"{result[e]['fill_s']:,.0f} s" for e in engines], ""))
+    rows.append(
+        (
+            "filling the table",
+            "(bulk load, then indexes and day tallies)",
+            *[f"{result[e]['fill_s']:,.0f} s" for e in engines],
+            "",
+        )
+    )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    head = (f"KPI queries over stored responses "
-            f"({result['months'][0]} to {result['months'][1]}), "
-            f"through scoring's query layer; {RUNS} runs each after a warm-up")
+    head = (
+        f"KPI queries over stored responses "
+        f"({result['months'][0]} to {result['months'][1]}), "
+        f"through scoring's query layer; {RUNS} runs each after a warm-up"
+    )
     out = [head, "", *lines]
     load, cpus = result.get("load_average_1m", 0), os.cpu_count() or 1
     if load > cpus:

@@ -18,10 +18,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shared.events import EventType, Topic
 from bench import workload
 from bench.kafka import Arrivals, Stamp, settle
 from bench.loadgen import Connection, post_timed
-from shared.events import EventType, Topic
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,9 @@ class Milestone:
 RECEIVED = Milestone("response", Topic.RESPONSES, EventType.RESPONSE_RECEIVED, lambda i: True)
 MILESTONES = (
     Milestone("score", Topic.SCORES, EventType.SCORE_COMPUTED, lambda i: True),
-    Milestone("alert", Topic.ALERTS, EventType.ALERT_RAISED, workload.is_detractor,
-              links=("alert_id", "control_group")),
+    Milestone(
+        "alert", Topic.ALERTS, EventType.ALERT_RAISED, workload.is_detractor, links=("alert_id", "control_group")
+    ),
     # Keyed by alert: a case names the alert that opened it, not the response.
     Milestone("case", Topic.CASES, EventType.CASE_OPENED, workload.is_detractor, key="alert_id"),
 )
@@ -67,15 +68,23 @@ def spread(delays_ms: list[float]) -> dict:
     delays = sorted(delays_ms)
     if not delays:
         return {}
-    return {**{f"p{p}_ms": round(percentile(delays, p), 1) for p in (50, 95, 99)},
-            "mean_ms": round(sum(delays) / len(delays), 1), "max_ms": round(delays[-1], 1)}
+    return {
+        **{f"p{p}_ms": round(percentile(delays, p), 1) for p in (50, 95, 99)},
+        "mean_ms": round(sum(delays) / len(delays), 1),
+        "max_ms": round(delays[-1], 1),
+    }
 
 
 def summarise(milestone: Milestone, expected: list[str], start: dict[str, float], seen: dict[str, float]) -> dict:
     """Delays from `start` (per response id, perf-counter seconds) to `seen` for the expected ids."""
     delays = [(seen[rid] - start[rid]) * 1000 for rid in expected if rid in seen]
-    out = {"event": milestone.event_type, "expected": len(expected), "seen": len(delays),
-           "missing": len(expected) - len(delays), **spread(delays)}
+    out = {
+        "event": milestone.event_type,
+        "expected": len(expected),
+        "seen": len(delays),
+        "missing": len(expected) - len(delays),
+        **spread(delays),
+    }
     if out["missing"]:  # a few names to look up: nothing may be lost without a trace
         out["missing_sample"] = [rid for rid in expected if rid not in seen][:10]
     if not delays:
@@ -98,18 +107,32 @@ def hops(sent_wall: dict[str, float], stamps: dict[str, dict[str, Stamp]]) -> li
     return out
 
 
-async def measure(*, host: str, port: int, key: str, bootstrap: str, prefix: str, rate: float,
-                  seconds: float, connections: int = 128, settle_s: float = 10.0, max_wait_s: float = 90.0,
-                  milestones: tuple[Milestone, ...] = MILESTONES) -> dict:
+async def measure(
+    *,
+    host: str,
+    port: int,
+    key: str,
+    bootstrap: str,
+    prefix: str,
+    rate: float,
+    seconds: float,
+    connections: int = 128,
+    settle_s: float = 10.0,
+    max_wait_s: float = 90.0,
+    milestones: tuple[Milestone, ...] = MILESTONES,
+) -> dict:
     watched = (RECEIVED, *milestones)
-    arrivals = {m.name: await Arrivals(bootstrap, m.topic, m.event_type, key=m.key, links=m.links).start()
-                for m in watched}
+    arrivals = {
+        m.name: await Arrivals(bootstrap, m.topic, m.event_type, key=m.key, links=m.links).start() for m in watched
+    }
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
         pool.put_nowait(await Connection.open(host, port))
     total = max(int(rate * seconds), 1)
-    requests = [(f"{prefix}-r{i}", workload.http_post(host, port, "/v1/responses", key, workload.response(prefix, i)))
-                for i in range(total)]
+    requests = [
+        (f"{prefix}-r{i}", workload.http_post(host, port, "/v1/responses", key, workload.response(prefix, i)))
+        for i in range(total)
+    ]
     index = {rid: i for i, (rid, _) in enumerate(requests)}
     intended: dict[str, float] = {}
     accepted: dict[str, float] = {}
@@ -153,18 +176,31 @@ async def measure(*, host: str, port: int, key: str, bootstrap: str, prefix: str
     seen["case"] = {by_alert[aid]: t for aid, t in seen["case"].items() if aid in by_alert}
     control = {rid for rid, s in alerts.items() if s.links.get("control_group")}
 
-    result = {"rate_asked": rate, "seconds": seconds, "posted": total, "accepted": len(accepted),
-              "rate_achieved": round(len(accepted) / posted_s, 1), "statuses": {str(k): v for k, v in statuses.items()},
-              "from": "intended send time", "milestones": {}, "from_answer": {}}
+    result = {
+        "rate_asked": rate,
+        "seconds": seconds,
+        "posted": total,
+        "accepted": len(accepted),
+        "rate_achieved": round(len(accepted) / posted_s, 1),
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "from": "intended send time",
+        "milestones": {},
+        "from_answer": {},
+    }
     for m in milestones:
         expected = [rid for rid in accepted if m.expected(index[rid])]
         if m.name == "case":
             expected = [rid for rid in expected if rid not in control]
-        result["milestones"][m.name] = {**summarise(m, expected, intended, seen[m.name]),
-                                        "doubled": arrivals[m.name].doubled}
+        result["milestones"][m.name] = {
+            **summarise(m, expected, intended, seen[m.name]),
+            "doubled": arrivals[m.name].doubled,
+        }
         result["from_answer"][m.name] = summarise(m, expected, accepted, seen[m.name])
     result["control_group_alerts"] = len(control)
-    sent_wall = {rid: wall_start + (intended[rid] - start) for rid in accepted if rid not in control
-                 and workload.is_detractor(index[rid])}
+    sent_wall = {
+        rid: wall_start + (intended[rid] - start)
+        for rid in accepted
+        if rid not in control and workload.is_detractor(index[rid])
+    }
     result["hops"] = hops(sent_wall, stamps)
     return result

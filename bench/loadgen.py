@@ -25,7 +25,7 @@ class Connection:
         self._writer = writer
 
     @classmethod
-    async def open(cls, host: str, port: int) -> "Connection":
+    async def open(cls, host: str, port: int) -> Connection:
         return cls(*await asyncio.open_connection(host, port))
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
@@ -45,8 +45,9 @@ class Connection:
         self._writer.close()
 
 
-async def post_timed(pool: "asyncio.Queue[Connection]", host: str, port: int, raw: bytes,
-                     statuses: Counter) -> float | None:
+async def post_timed(
+    pool: asyncio.Queue[Connection], host: str, port: int, raw: bytes, statuses: Counter
+) -> float | None:
     """One request over a pooled connection: when it was answered 202, else None (its status,
     or -1 for a broken connection, is counted; a broken connection is replaced)."""
     conn = await pool.get()
@@ -82,17 +83,29 @@ class Job:
     def requests(self) -> list[bytes]:
         indexes = range(self.first, self.first + self.count)
         if self.kind == "single":
-            return [workload.http_post(self.host, self.port, "/v1/responses", self.key,
-                                       workload.response(self.prefix, i, customers=5000)) for i in indexes]
+            return [
+                workload.http_post(
+                    self.host, self.port, "/v1/responses", self.key, workload.response(self.prefix, i, customers=5000)
+                )
+                for i in indexes
+            ]
         if self.kind == "typeform":  # signed here, so the clock times ingest verifying, not us signing
-            return [workload.typeform_post(self.host, self.port,
-                                           workload.typeform_payload(self.prefix, i, customers=5000))
-                    for i in indexes]
-        chunks = [indexes[i:i + self.batch_size] for i in range(0, len(indexes), self.batch_size)]
-        make = ((lambda i: workload.detractor(self.prefix, i)) if self.kind == "detractors"
-                else (lambda i: workload.response(self.prefix, i, customers=5000)))
-        return [workload.http_post(self.host, self.port, "/v1/responses:batch", self.key,
-                                   {"responses": [make(i) for i in c]}) for c in chunks]
+            return [
+                workload.typeform_post(self.host, self.port, workload.typeform_payload(self.prefix, i, customers=5000))
+                for i in indexes
+            ]
+        chunks = [indexes[i : i + self.batch_size] for i in range(0, len(indexes), self.batch_size)]
+        make = (
+            (lambda i: workload.detractor(self.prefix, i))
+            if self.kind == "detractors"
+            else (lambda i: workload.response(self.prefix, i, customers=5000))
+        )
+        return [
+            workload.http_post(
+                self.host, self.port, "/v1/responses:batch", self.key, {"responses": [make(i) for i in c]}
+            )
+            for c in chunks
+        ]
 
 
 async def _run(job: Job, ready, go) -> dict:
@@ -119,8 +132,12 @@ async def _run(job: Job, ready, go) -> dict:
         conn.close()
 
     await asyncio.gather(*(drive(c) for c in conns))
-    return {"accepted": accepted, "statuses": {str(k): v for k, v in statuses.items()},
-            "requests": len(raw), "finished": time.time()}
+    return {
+        "accepted": accepted,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "requests": len(raw),
+        "finished": time.time(),
+    }
 
 
 def _accepted(kind: str, status: int, body: bytes) -> int:
@@ -162,8 +179,13 @@ def run(jobs: list[Job]) -> dict:
     for o in outs:
         statuses.update(o["statuses"])
     accepted = sum(o["accepted"] for o in outs)
-    return {"accepted": accepted, "requests": sum(o["requests"] for o in outs), "seconds": round(elapsed, 3),
-            "per_second": round(accepted / elapsed, 1) if elapsed > 0 else 0.0, "statuses": dict(statuses)}
+    return {
+        "accepted": accepted,
+        "requests": sum(o["requests"] for o in outs),
+        "seconds": round(elapsed, 3),
+        "per_second": round(accepted / elapsed, 1) if elapsed > 0 else 0.0,
+        "statuses": dict(statuses),
+    }
 
 
 def split(total: int, procs: int, **job) -> list[Job]:

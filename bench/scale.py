@@ -21,8 +21,8 @@ import httpx
 import uvloop
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import kafka, loadgen
 from shared.events import EventType
+from bench import kafka, loadgen
 from tests.harness import KEYS, ServiceProcess, System
 from tests.support import poll
 
@@ -35,8 +35,11 @@ def consumed(replica: ServiceProcess) -> float:
     text = httpx.get(f"{replica.url}/metrics", timeout=10).text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if (sample.name == "lazo_events_consumed_total" and sample.labels.get("group") == "scoring"
-                    and sample.labels.get("type") == EventType.RESPONSE_RECEIVED):
+            if (
+                sample.name == "lazo_events_consumed_total"
+                and sample.labels.get("group") == "scoring"
+                and sample.labels.get("type") == EventType.RESPONSE_RECEIVED
+            ):
                 return sample.value
     return 0.0
 
@@ -54,8 +57,17 @@ def machine_times() -> tuple[int, int]:
 
 
 def post(system: System, n: int, prefix: str, batch_size: int) -> dict:
-    jobs = loadgen.split(n, 1, host="127.0.0.1", port=system["ingest"].port, key=KEYS["ingest"], kind="batch",
-                         prefix=prefix, connections=4, batch_size=batch_size)
+    jobs = loadgen.split(
+        n,
+        1,
+        host="127.0.0.1",
+        port=system["ingest"].port,
+        key=KEYS["ingest"],
+        kind="batch",
+        prefix=prefix,
+        connections=4,
+        batch_size=batch_size,
+    )
     return loadgen.run(jobs)
 
 
@@ -64,8 +76,14 @@ def signal_all(replicas: list[ServiceProcess], sig: int) -> None:
         r.process.send_signal(sig)
 
 
-def drain(system: System, replicas: list[ServiceProcess], backlog: int, prefix: str, batch_size: int,
-          say: Callable[[str], None]) -> dict:
+def drain(
+    system: System,
+    replicas: list[ServiceProcess],
+    backlog: int,
+    prefix: str,
+    batch_size: int,
+    say: Callable[[str], None],
+) -> dict:
     before = {id(r): consumed(r) for r in replicas}
     warm = post(system, WARM, f"{prefix}-warm", batch_size)
 
@@ -73,32 +91,49 @@ def drain(system: System, replicas: list[ServiceProcess], backlog: int, prefix: 
         gained = [consumed(r) - before[id(r)] for r in replicas]
         return all(gained) and sum(gained) >= warm["accepted"]
 
-    uvloop.run(poll(settled, timeout=120, interval=0.5,
-                    what=f"each of {len(replicas)} scoring replica(s) scoring its share of "
-                         f"{warm['accepted']} responses"))
+    uvloop.run(
+        poll(
+            settled,
+            timeout=120,
+            interval=0.5,
+            what=f"each of {len(replicas)} scoring replica(s) scoring its share of {warm['accepted']} responses",
+        )
+    )
     start = {id(r): consumed(r) for r in replicas}
     signal_all(replicas, signal.SIGSTOP)
     try:
         paused_at = time.monotonic()
         posted = post(system, backlog, prefix, batch_size)
         paused_s = time.monotonic() - paused_at
-        say(f"  {posted['accepted']:,} responses posted in {posted['seconds']:.1f} s; resuming "
-            f"{len(replicas)} replica(s)")
+        say(
+            f"  {posted['accepted']:,} responses posted in {posted['seconds']:.1f} s; resuming "
+            f"{len(replicas)} replica(s)"
+        )
         cpu = sum(cpu_seconds(r.process.pid) for r in replicas)
         idle, total = machine_times()
         # Response ids are f"{prefix}-r{i}": the warm-up's (f"{prefix}-warm-r{i}") are not counted.
-        result = uvloop.run(kafka.drain(system.broker.bootstrap, (f"{prefix}-r",), posted["accepted"],
-                                        lambda: signal_all(replicas, signal.SIGCONT)))
+        result = uvloop.run(
+            kafka.drain(
+                system.broker.bootstrap,
+                (f"{prefix}-r",),
+                posted["accepted"],
+                lambda: signal_all(replicas, signal.SIGCONT),
+            )
+        )
         cpu = sum(cpu_seconds(r.process.pid) for r in replicas) - cpu
         idle, total = (a - b for a, b in zip(machine_times(), (idle, total)))
     finally:
         signal_all(replicas, signal.SIGCONT)  # idempotent: a stopped process could not be shut down
     shares = [consumed(r) - start[id(r)] for r in replicas]
     scored = sum(shares) or 1
-    return {**result, "replicas": len(replicas), "paused_s": round(paused_s, 1),
-            "shares": [round(s / scored, 3) for s in shares],
-            "cores_used": round(cpu / result["seconds"], 2) if result["seconds"] else None,
-            "machine_idle": round(idle / total, 3) if total else None}
+    return {
+        **result,
+        "replicas": len(replicas),
+        "paused_s": round(paused_s, 1),
+        "shares": [round(s / scored, 3) for s in shares],
+        "cores_used": round(cpu / result["seconds"], 2) if result["seconds"] else None,
+        "machine_idle": round(idle / total, 3) if total else None,
+    }
 
 
 def run(system: System, backlog: int, batch_size: int, run_id: str, say: Callable[[str], None]) -> dict:
@@ -116,8 +151,11 @@ def run(system: System, backlog: int, batch_size: int, run_id: str, say: Callabl
         say(f"  2 replicas: {two['per_second']:,.0f} responses/s (shares {shares})")
     finally:
         signal_all(others, signal.SIGCONT)
-    notes = [f"the replicas were paused {r['paused_s']:.0f} s while the backlog was posted, longer than the "
-             f"{SESSION_TIMEOUT_S} s session timeout: the group rebalanced on resumption, inside the timing"
-             for r in (one, two) if r["paused_s"] > SESSION_TIMEOUT_S]
+    notes = [
+        f"the replicas were paused {r['paused_s']:.0f} s while the backlog was posted, longer than the "
+        f"{SESSION_TIMEOUT_S} s session timeout: the group rebalanced on resumption, inside the timing"
+        for r in (one, two)
+        if r["paused_s"] > SESSION_TIMEOUT_S
+    ]
     ratio = round(two["per_second"] / one["per_second"], 2) if one["per_second"] else None
     return {"backlog": backlog, "one": one, "two": two, "ratio": ratio, "notes": notes}

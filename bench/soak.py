@@ -14,11 +14,11 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from shared.events import EventType, Topic
 from bench import workload
 from bench.kafka import Arrivals, settle
 from bench.latency import percentile
 from bench.loadgen import Connection, post_timed
-from shared.events import EventType, Topic
 
 CUSTOMERS = 5000  # customers answer again and again, as in a live installation
 
@@ -45,15 +45,32 @@ def figures(delays: list[float]) -> dict:
 
 
 def line(tick: dict) -> str:
-    latency = (f"p50 {tick['p50_ms']:.0f} · p95 {tick['p95_ms']:.0f} · p99 {tick['p99_ms']:.0f} ms"
-               if "p50_ms" in tick else "no scores")
-    return (f"{tick['t']:>5.0f} s  accepted {tick['accepted_per_s']:>6,.0f}/s  scored {tick['scored_per_s']:>6,.0f}/s  "
-            f"POST → score {latency}  (awaiting a score: {tick['outstanding']:,})")
+    latency = (
+        f"p50 {tick['p50_ms']:.0f} · p95 {tick['p95_ms']:.0f} · p99 {tick['p99_ms']:.0f} ms"
+        if "p50_ms" in tick
+        else "no scores"
+    )
+    return (
+        f"{tick['t']:>5.0f} s  accepted {tick['accepted_per_s']:>6,.0f}/s  scored {tick['scored_per_s']:>6,.0f}/s  "
+        f"POST → score {latency}  (awaiting a score: {tick['outstanding']:,})"
+    )
 
 
-async def run(*, host: str, port: int, key: str, bootstrap: str, prefix: str, rate: float, seconds: float,
-              every: float = 5.0, connections: int = 128, settle_s: float = 10.0, max_wait_s: float = 120.0,
-              say: Callable[[str], None] = print) -> dict:
+async def run(
+    *,
+    host: str,
+    port: int,
+    key: str,
+    bootstrap: str,
+    prefix: str,
+    rate: float,
+    seconds: float,
+    every: float = 5.0,
+    connections: int = 128,
+    settle_s: float = 10.0,
+    max_wait_s: float = 120.0,
+    say: Callable[[str], None] = print,
+) -> dict:
     arrivals = await Arrivals(bootstrap, Topic.SCORES, EventType.SCORE_COMPUTED).start()
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
@@ -85,8 +102,13 @@ async def run(*, host: str, port: int, key: str, bootstrap: str, prefix: str, ra
 
     def tick(t: float, span: float) -> None:
         delays = collect()
-        entry = {"t": round(t, 1), "accepted_per_s": round(window["accepted"] / span, 1),
-                 "scored_per_s": round(len(delays) / span, 1), "outstanding": len(accepted), **figures(delays)}
+        entry = {
+            "t": round(t, 1),
+            "accepted_per_s": round(window["accepted"] / span, 1),
+            "scored_per_s": round(len(delays) / span, 1),
+            "outstanding": len(accepted),
+            **figures(delays),
+        }
         window["accepted"] = 0
         ticks.append(entry)
         say(line(entry))
@@ -123,7 +145,16 @@ async def run(*, host: str, port: int, key: str, bootstrap: str, prefix: str, ra
         await arrivals.stop()
         while not pool.empty():
             pool.get_nowait().close()
-    return {"rate_asked": rate, "seconds": seconds, "every": every, "posted": i, "accepted": total_accepted,
-            "rate_achieved": round(total_accepted / posted_s, 1), "scored": len(every_delay),
-            "missing": len(accepted), "statuses": {str(k): v for k, v in statuses.items()},
-            **figures(every_delay), "ticks": ticks}
+    return {
+        "rate_asked": rate,
+        "seconds": seconds,
+        "every": every,
+        "posted": i,
+        "accepted": total_accepted,
+        "rate_achieved": round(total_accepted / posted_s, 1),
+        "scored": len(every_delay),
+        "missing": len(accepted),
+        "statuses": {str(k): v for k, v in statuses.items()},
+        **figures(every_delay),
+        "ticks": ticks,
+    }

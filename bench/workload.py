@@ -21,9 +21,13 @@ def is_detractor(index: int) -> bool:
 def response(prefix: str, index: int, customers: int | None = None) -> dict:
     """Response `index` of a run; `customers` bounds how many distinct customers answer."""
     customer = f"{prefix}-c{index % customers if customers else index}"
-    body = {"response_id": f"{prefix}-r{index}", "program": "default",
-            "customer": {"id": customer, "email": f"{customer}@example.com", "name": "Bench"},
-            "touchpoint": "contact_center", "answers": {"experience": 9, "worth": 10, "recommend": 9}}
+    body = {
+        "response_id": f"{prefix}-r{index}",
+        "program": "default",
+        "customer": {"id": customer, "email": f"{customer}@example.com", "name": "Bench"},
+        "touchpoint": "contact_center",
+        "answers": {"experience": 9, "worth": 10, "recommend": 9},
+    }
     if is_detractor(index):
         body["answers"] = {"experience": 3, "worth": 4, "recommend": 5}
         body["comment"] = "Nadie me devolvió la llamada"
@@ -33,17 +37,23 @@ def response(prefix: str, index: int, customers: int | None = None) -> dict:
 def detractor(prefix: str, index: int) -> dict:
     """A detractor of a customer of its own: each one raises an alert and opens a case."""
     customer = f"{prefix}-c{index}"
-    return {"response_id": f"{prefix}-r{index}", "program": "default",
-            "customer": {"id": customer, "email": f"{customer}@example.com", "name": "Bench"},
-            "touchpoint": "contact_center", "answers": {"experience": 3, "worth": 4, "recommend": 5},
-            "comment": "Nadie me devolvió la llamada"}
+    return {
+        "response_id": f"{prefix}-r{index}",
+        "program": "default",
+        "customer": {"id": customer, "email": f"{customer}@example.com", "name": "Bench"},
+        "touchpoint": "contact_center",
+        "answers": {"experience": 3, "worth": 4, "recommend": 5},
+        "comment": "Nadie me devolvió la llamada",
+    }
 
 
 def http_post(host: str, port: int, path: str, key: str, payload: dict) -> bytes:
     """A complete HTTP/1.1 request, serialised once so the clock only times the exchange."""
     body = orjson.dumps(payload)
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
@@ -55,12 +65,25 @@ _TYPEFORM_FIXTURE = Path(__file__).resolve().parents[1] / "tests/fixtures/webhoo
 
 def typeform_source() -> dict:
     """`POST /v1/sources` body: customer from the hidden fields, the three answers by field ref."""
-    return {"id": TYPEFORM_SOURCE, "platform": "typeform", "program": "default", "name": "Bench Typeform",
-            "credentials": {"secret": TYPEFORM_SECRET},
-            "mapping": {"customer_id": "hidden.customer_id", "email": "hidden.email", "name": "hidden.name",
-                        "comment": "comment", "touchpoint": {"value": "web"},
-                        "answers": {"experience": "experience", "worth": "worth",
-                                    "recommend": {"field": "recommend", "scale": {"min": 0, "max": 10}}}}}
+    return {
+        "id": TYPEFORM_SOURCE,
+        "platform": "typeform",
+        "program": "default",
+        "name": "Bench Typeform",
+        "credentials": {"secret": TYPEFORM_SECRET},
+        "mapping": {
+            "customer_id": "hidden.customer_id",
+            "email": "hidden.email",
+            "name": "hidden.name",
+            "comment": "comment",
+            "touchpoint": {"value": "web"},
+            "answers": {
+                "experience": "experience",
+                "worth": "worth",
+                "recommend": {"field": "recommend", "scale": {"min": 0, "max": 10}},
+            },
+        },
+    }
 
 
 def typeform_response_id(prefix: str) -> str:
@@ -75,8 +98,11 @@ def typeform_payload(prefix: str, index: int, customers: int | None = None) -> d
     payload["event_id"] = f"ev-{canonical['response_id']}"  # Typeform's delivery id: a repeat is a replay
     form = payload["form_response"]
     form["token"] = canonical["response_id"]
-    form["hidden"].update(customer_id=canonical["customer"]["id"], email=canonical["customer"]["email"],
-                          name=canonical["customer"]["name"])
+    form["hidden"].update(
+        customer_id=canonical["customer"]["id"],
+        email=canonical["customer"]["email"],
+        name=canonical["customer"]["name"],
+    )
     scores = canonical["answers"]
     answers = []
     for answer in form["answers"]:
@@ -99,7 +125,9 @@ def typeform_post(host: str, port: int, payload: dict) -> bytes:
     """A complete signed webhook request: `Typeform-Signature: sha256=<base64 HMAC-SHA256 of the raw body>`."""
     body = orjson.dumps(payload)
     signature = base64.b64encode(hmac.new(TYPEFORM_SECRET.encode(), body, hashlib.sha256).digest()).decode()
-    head = (f"POST /v1/webhooks/typeform/default?source={TYPEFORM_SOURCE} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            f"Typeform-Signature: sha256={signature}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST /v1/webhooks/typeform/default?source={TYPEFORM_SOURCE} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Typeform-Signature: sha256={signature}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body

@@ -15,11 +15,35 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 # (segment, share of customers, IEC range the customer usually sits in)
-DISPOSITIONS = (("nunca_mas", 0.12, (2.0, 4.8)), ("funcional", 0.23, (5.0, 6.9)),
-                ("pasivo", 0.40, (7.0, 8.9)), ("wow", 0.25, (9.0, 10.0)))
+DISPOSITIONS = (
+    ("nunca_mas", 0.12, (2.0, 4.8)),
+    ("funcional", 0.23, (5.0, 6.9)),
+    ("pasivo", 0.40, (7.0, 8.9)),
+    ("wow", 0.25, (9.0, 10.0)),
+)
 TOUCHPOINTS = ("contact_center", "web", "billing", "sales", "support", "email", "chat", "social")
-FIRST_NAMES = ("Ana", "Luis", "Marta", "Javier", "Lucía", "Carlos", "Elena", "Pablo", "Carmen", "Jorge",
-               "Laura", "Miguel", "Sara", "David", "Isabel", "Raúl", "Nuria", "Óscar", "Pilar", "Andrés")
+FIRST_NAMES = (
+    "Ana",
+    "Luis",
+    "Marta",
+    "Javier",
+    "Lucía",
+    "Carlos",
+    "Elena",
+    "Pablo",
+    "Carmen",
+    "Jorge",
+    "Laura",
+    "Miguel",
+    "Sara",
+    "David",
+    "Isabel",
+    "Raúl",
+    "Nuria",
+    "Óscar",
+    "Pilar",
+    "Andrés",
+)
 SURNAMES = ("García", "Martínez", "López", "Sánchez", "Pérez", "Gómez", "Fernández", "Ruiz", "Díaz", "Moreno")
 
 
@@ -31,24 +55,45 @@ class Trouble:
 
 
 TROUBLES = (
-    Trouble("cobro duplicado en la factura", "facturacion",
-            ("Me habéis cobrado dos veces este mes", "La factura no cuadra con lo contratado")),
-    Trouble("incidencia técnica sin resolver", "soporte",
-            ("Llevo semanas con el mismo error y nadie lo arregla", "El sistema se cae cada dos por tres")),
-    Trouble("nadie devolvió la llamada", "contact_center",
-            ("Nadie me devolvió la llamada", "Prometieron llamarme y sigo esperando")),
-    Trouble("tiempo de espera excesivo", "contact_center",
-            ("Cuarenta minutos al teléfono para nada", "Es imposible hablar con alguien")),
-    Trouble("subida de precio en la renovación", "comercial",
-            ("El precio ha subido sin avisar", "Me están pensando en cambiar por el precio")),
-    Trouble("promesa comercial incumplida", "comercial",
-            ("El comercial me prometió algo que no incluye", "No es lo que me vendieron")),
-    Trouble("error en la web al pagar", "digital",
-            ("La web da error al pagar", "No puedo descargar mis facturas de la web")),
-    Trouble("actualización que rompió una función", "producto",
-            ("Desde la última actualización no funciona la exportación",)),
-    Trouble("formación insuficiente", "servicios",
-            ("Nadie nos enseñó a usarlo bien",)),
+    Trouble(
+        "cobro duplicado en la factura",
+        "facturacion",
+        ("Me habéis cobrado dos veces este mes", "La factura no cuadra con lo contratado"),
+    ),
+    Trouble(
+        "incidencia técnica sin resolver",
+        "soporte",
+        ("Llevo semanas con el mismo error y nadie lo arregla", "El sistema se cae cada dos por tres"),
+    ),
+    Trouble(
+        "nadie devolvió la llamada",
+        "contact_center",
+        ("Nadie me devolvió la llamada", "Prometieron llamarme y sigo esperando"),
+    ),
+    Trouble(
+        "tiempo de espera excesivo",
+        "contact_center",
+        ("Cuarenta minutos al teléfono para nada", "Es imposible hablar con alguien"),
+    ),
+    Trouble(
+        "subida de precio en la renovación",
+        "comercial",
+        ("El precio ha subido sin avisar", "Me están pensando en cambiar por el precio"),
+    ),
+    Trouble(
+        "promesa comercial incumplida",
+        "comercial",
+        ("El comercial me prometió algo que no incluye", "No es lo que me vendieron"),
+    ),
+    Trouble(
+        "error en la web al pagar", "digital", ("La web da error al pagar", "No puedo descargar mis facturas de la web")
+    ),
+    Trouble(
+        "actualización que rompió una función",
+        "producto",
+        ("Desde la última actualización no funciona la exportación",),
+    ),
+    Trouble("formación insuficiente", "servicios", ("Nadie nos enseñó a usarlo bien",)),
 )
 PRAISE = ("Muy contento con la atención", "Rápidos y amables, gracias", "Todo perfecto, como siempre")
 
@@ -105,9 +150,16 @@ def generate(rng: random.Random, *, customers: int, months: int, now: datetime, 
     for i in range(customers):
         disposition, _, (lo, hi) = rng.choices(DISPOSITIONS, weights)[0]
         first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
-        c = Customer(id=f"demo-{tag}-{i:05d}", name=f"{first} {last}", email=f"cliente.{tag}.{i}@example.com",
-                     disposition=disposition, base_iec=rng.uniform(lo, hi), touchpoint=rng.choice(TOUCHPOINTS),
-                     value=round(rng.lognormvariate(math.log(1000), 0.5), 2), trouble=rng.choice(TROUBLES))
+        c = Customer(
+            id=f"demo-{tag}-{i:05d}",
+            name=f"{first} {last}",
+            email=f"cliente.{tag}.{i}@example.com",
+            disposition=disposition,
+            base_iec=rng.uniform(lo, hi),
+            touchpoint=rng.choice(TOUCHPOINTS),
+            value=round(rng.lognormvariate(math.log(1000), 0.5), 2),
+            trouble=rng.choice(TROUBLES),
+        )
         drift = rng.gauss(0, 0.25)  # some customers warm up over the months, some cool down
         for m in range(months):
             if rng.random() > RESPONSE_RATE:
@@ -129,8 +181,7 @@ def generate(rng: random.Random, *, customers: int, months: int, now: datetime, 
 
 def selected(customer: Customer, threshold: float = 6, comment_selects: bool = True) -> bool:
     """Whether any survey of the customer raises an alert under the programme's basic rules."""
-    return any(s.iec <= threshold or (comment_selects and s.comment and s.comment.strip())
-               for s in customer.surveys)
+    return any(s.iec <= threshold or (comment_selects and s.comment and s.comment.strip()) for s in customer.surveys)
 
 
 def renewal_probability(latest_iec: float | None, treated: bool) -> float:

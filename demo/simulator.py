@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -73,7 +73,8 @@ class Lazo:
             raise DemoError(f"no API key for role '{role}' (nor an admin key)")
         if (service, role) not in self._clients:
             self._clients[(service, role)] = httpx.AsyncClient(
-                base_url=self._config.urls[service], headers={"Authorization": f"Bearer {key}"}, timeout=30)
+                base_url=self._config.urls[service], headers={"Authorization": f"Bearer {key}"}, timeout=30
+            )
         return self._clients[(service, role)]
 
     async def close(self) -> None:
@@ -98,7 +99,7 @@ async def _until(check: Callable[[], Awaitable[Any]], timeout: float, interval: 
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
-    return (items[i:i + size] for i in range(0, len(items), size))
+    return (items[i : i + size] for i in range(0, len(items), size))
 
 
 async def simulate(config: Config, say: Say = print) -> Report:
@@ -112,7 +113,7 @@ async def simulate(config: Config, say: Say = print) -> Report:
     try:
         await _check_up(config, say)
         rules = await _prepare_programme(lazo, config, say)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         people = population.generate(rng, customers=config.customers, months=config.months, now=now, tag=tag)
         report.customers = len(people)
         report.responses = await _post_surveys(lazo, config, people, say)
@@ -128,8 +129,9 @@ async def simulate(config: Config, say: Say = print) -> Report:
         report.outcomes, report.renewed = await _post_outcomes(lazo, config, rng, people, worked, now, say)
         report.experiment = await _experiment(lazo, config, before, cases, worked, say)
         report.cases = await _statuses(lazo, config, f"demo-{tag}-")
-        report.kpis = _ok(await lazo("casework", "manager").get("/v1/kpis", params={"program": config.program}),
-                          "case KPIs")
+        report.kpis = _ok(
+            await lazo("casework", "manager").get("/v1/kpis", params={"program": config.program}), "case KPIs"
+        )
         if "surveys" in config.urls:
             report.surveys = await _planner_round(lazo, config, say)
         await _summary(lazo, config, report, say)
@@ -149,9 +151,18 @@ async def _plan_surveys(lazo: Lazo, config: Config, people: list[Customer], say:
         _ok(await planner.post("/v1/contacts:batch", json={"contacts": batch}), "loading contacts")
     r = await planner.get(f"/v1/programs/{config.program}/survey-plan")
     if r.status_code == 404:
-        _ok(await planner.put(f"/v1/programs/{config.program}/survey-plan", json={
-            "link_template": "https://forms.example.com/iec?t={token}&case={case_id}", "channel": "event_only",
-            "reminder_after_days": 3, "expire_after_days": 14}), "setting the survey plan")
+        _ok(
+            await planner.put(
+                f"/v1/programs/{config.program}/survey-plan",
+                json={
+                    "link_template": "https://forms.example.com/iec?t={token}&case={case_id}",
+                    "channel": "event_only",
+                    "reminder_after_days": 3,
+                    "expire_after_days": 14,
+                },
+            ),
+            "setting the survey plan",
+        )
     say(f"planner: {len(contacts)} contacts loaded; programme '{config.program}' surveyed monthly")
 
 
@@ -162,9 +173,11 @@ async def _planner_round(lazo: Lazo, config: Config, say: Say) -> dict:
         say("planner: a round is under way")
     kpis = _ok(await planner.get("/v1/surveys/kpis", params={"program": config.program}), "survey KPIs")
     follow = kpis["follow_ups"]
-    say(f"planner: {kpis['planned']} invitations planned for this month, {kpis['due']} out, "
+    say(
+        f"planner: {kpis['planned']} invitations planned for this month, {kpis['due']} out, "
         f"{kpis['suppressed']} held back {kpis['suppressed_by_reason'] or ''}; follow-ups of answered cases: "
-        f"{follow['due']} sent, {follow['responded']} answered")
+        f"{follow['due']} sent, {follow['responded']} answered"
+    )
     return kpis
 
 
@@ -186,31 +199,43 @@ async def _prepare_programme(lazo: Lazo, config: Config, say: Say) -> dict:
     r = await lazo("scoring", "manager").get(f"/v1/programs/{p}")
     if r.status_code == 404:
         questions = [{"key": k} for k in ("experience", "worth", "recommend")]
-        _ok(await lazo("scoring", "admin").put(f"/v1/programs/{p}", json={"questions": questions}),
-            f"creating programme {p}")
+        _ok(
+            await lazo("scoring", "admin").put(f"/v1/programs/{p}", json={"questions": questions}),
+            f"creating programme {p}",
+        )
         say(f"created programme '{p}' (experience, worth, recommend on 1–10, equal weights)")
     else:
         _ok(r, f"reading programme {p}")
     rules = _ok(await lazo("alerts", "manager").get(f"/v1/programs/{p}/alert-rules"), "reading alert rules")
     wanted = {k: rules[k] for k in ("threshold", "comment_selects", "drop_points", "cooldown_days")}
     wanted["control_share"] = config.control_share
-    rules = _ok(await lazo("alerts", "manager").put(f"/v1/programs/{p}/alert-rules", json=wanted),
-                "setting the control share")
-    say(f"programme '{p}': alerts at IEC ≤ {rules['threshold']:g}"
+    rules = _ok(
+        await lazo("alerts", "manager").put(f"/v1/programs/{p}/alert-rules", json=wanted), "setting the control share"
+    )
+    say(
+        f"programme '{p}': alerts at IEC ≤ {rules['threshold']:g}"
         f"{' or any comment' if rules['comment_selects'] else ''}; {100 * config.control_share:.0f}% of selected "
-        f"customers held out as the control group")
+        f"customers held out as the control group"
+    )
     return rules
 
 
 def _response(c: Customer, s: population.Survey, program: str, case_id: str | None = None) -> dict:
-    return {"response_id": s.response_id, "program": program,
-            "customer": {"id": c.id, "email": c.email, "name": c.name, "attributes": {"annual_value": c.value}},
-            "submitted_at": s.submitted_at.isoformat(), "touchpoint": s.touchpoint, "answers": s.answers,
-            "comment": s.comment, "case_id": case_id}
+    return {
+        "response_id": s.response_id,
+        "program": program,
+        "customer": {"id": c.id, "email": c.email, "name": c.name, "attributes": {"annual_value": c.value}},
+        "submitted_at": s.submitted_at.isoformat(),
+        "touchpoint": s.touchpoint,
+        "answers": s.answers,
+        "comment": s.comment,
+        "case_id": case_id,
+    }
 
 
 async def _post_batch(client: httpx.AsyncClient, path: str, key: str, items: list[dict], timeout: float) -> dict:
     """Post one batch; while the programme is still unknown to ingest (it learns it from the broker), retry."""
+
     async def attempt():
         r = await client.post(path, json={key: items})
         if r.status_code == 503 or (r.status_code == 422 and "unknown programme" in r.text):
@@ -227,12 +252,19 @@ async def _post_surveys(lazo: Lazo, config: Config, people: list[Customer], say:
     bodies = sorted(((c, s) for c in people for s in c.surveys), key=lambda cs: cs[1].submitted_at)
     accepted = 0
     for chunk in _chunks(bodies, BATCH):
-        out = await _post_batch(lazo("ingest", "ingest"), "/v1/responses:batch", "responses",
-                                [_response(c, s, config.program) for c, s in chunk], config.timeout)
+        out = await _post_batch(
+            lazo("ingest", "ingest"),
+            "/v1/responses:batch",
+            "responses",
+            [_response(c, s, config.program) for c, s in chunk],
+            config.timeout,
+        )
         accepted += out["accepted"]
     commented = sum(1 for c in people for s in c.surveys if s.comment)
-    say(f"posted {accepted} monthly survey responses from {len(people)} customers over {config.months} months "
-        f"({commented} with a comment), across {len(population.TOUCHPOINTS)} touchpoints")
+    say(
+        f"posted {accepted} monthly survey responses from {len(people)} customers over {config.months} months "
+        f"({commented} with a comment), across {len(population.TOUCHPOINTS)} touchpoints"
+    )
     return accepted
 
 
@@ -243,8 +275,12 @@ async def _cases(lazo: Lazo, config: Config, prefix: str, statuses: Iterable[str
     for status in statuses:
         offset = 0
         while True:
-            page = _ok(await client.get("/v1/cases", params={"program": config.program, "status": status,
-                                                             "limit": 500, "offset": offset}), "listing cases")
+            page = _ok(
+                await client.get(
+                    "/v1/cases", params={"program": config.program, "status": status, "limit": 500, "offset": offset}
+                ),
+                "listing cases",
+            )
             found.update({c["customer_id"]: c for c in page["items"] if c["customer_id"].startswith(prefix)})
             offset += len(page["items"])
             if not page["items"] or offset >= page["total"]:
@@ -278,8 +314,9 @@ async def _gather(config: Config, jobs: list[Callable[[], Awaitable[Any]]]) -> l
     return await asyncio.gather(*(run(j) for j in jobs))
 
 
-async def _work(lazo: Lazo, config: Config, rng: random.Random, cases: dict[str, dict],
-                people: dict[str, Customer], say: Say) -> set[str]:
+async def _work(
+    lazo: Lazo, config: Config, rng: random.Random, cases: dict[str, dict], people: dict[str, Customer], say: Say
+) -> set[str]:
     """Work the cases in waves, as a contact center gets through them; the customers reached."""
     agent = lazo("casework", "agent")
 
@@ -291,8 +328,11 @@ async def _work(lazo: Lazo, config: Config, rng: random.Random, cases: dict[str,
         return True
 
     async def confirm(case: dict, solved: bool, feeling: float | None) -> None:
-        body = {"solved": solved, "current_feeling": feeling,
-                "note": "el cliente confirma que está resuelto" if solved else "el cliente no está satisfecho"}
+        body = {
+            "solved": solved,
+            "current_feeling": feeling,
+            "note": "el cliente confirma que está resuelto" if solved else "el cliente no está satisfecho",
+        }
         r = await agent.post(f"/v1/cases/{case['case_id']}/confirmation", json=body)
         if r.status_code != 409:
             _ok(r, f"confirming case {case['case_id']}")
@@ -304,8 +344,9 @@ async def _work(lazo: Lazo, config: Config, rng: random.Random, cases: dict[str,
     jobs = [lambda c=c: move(c, "unreachable", note="tres llamadas sin respuesta") for c in unreachable]
     for c in contacted:
         trouble = people[c["customer_id"]].trouble
-        jobs.append(lambda c=c, t=trouble: move(c, "contacted", cause=t.cause, owner=t.owner,
-                                                note="primera llamada al cliente"))
+        jobs.append(
+            lambda c=c, t=trouble: move(c, "contacted", cause=t.cause, owner=t.owner, note="primera llamada al cliente")
+        )
     await _gather(config, jobs)
     await asyncio.sleep(config.pace)
 
@@ -313,8 +354,9 @@ async def _work(lazo: Lazo, config: Config, rng: random.Random, cases: dict[str,
     await _gather(config, [lambda c=c: move(c, "analysing", note="análisis individual del caso") for c in analysing])
     await asyncio.sleep(config.pace)
     responded = [c for c in analysing if rng.random() < 0.85]
-    await _gather(config, [lambda c=c: move(c, "responded", note="respuesta de la empresa al cliente")
-                           for c in responded])
+    await _gather(
+        config, [lambda c=c: move(c, "responded", note="respuesta de la empresa al cliente") for c in responded]
+    )
     await asyncio.sleep(config.pace)
 
     by_survey, by_agent = [], []
@@ -328,23 +370,27 @@ async def _work(lazo: Lazo, config: Config, rng: random.Random, cases: dict[str,
         jobs.append(lambda c=c, s=solved, f=feeling: confirm(c, s, f))
     await _gather(config, jobs)
     follow_ups = []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for c in by_survey:
         customer = people[c["customer_id"]]
-        survey = population.Survey(f"{customer.id}-followup", now, "email",
-                                   population.follow_up_answers(rng, customer.latest_iec), None)
+        survey = population.Survey(
+            f"{customer.id}-followup", now, "email", population.follow_up_answers(rng, customer.latest_iec), None
+        )
         follow_ups.append(_response(customer, survey, config.program, case_id=c["case_id"]))
     for chunk in _chunks(follow_ups, BATCH):
         await _post_batch(lazo("ingest", "ingest"), "/v1/responses:batch", "responses", chunk, config.timeout)
-    say(f"worked {len(to_work)} cases: {len(contacted)} reached (cause recorded), {len(unreachable)} unreachable, "
+    say(
+        f"worked {len(to_work)} cases: {len(contacted)} reached (cause recorded), {len(unreachable)} unreachable, "
         f"{len(analysing)} analysed, {len(responded)} answered by the company; {len(by_agent)} confirmations "
         f"recorded by agents and {len(by_survey)} follow-up surveys sent; "
-        f"{sum(1 for c in cases.values() if c['status'] == 'open') - len(to_work)} cases left untouched")
+        f"{sum(1 for c in cases.values() if c['status'] == 'open') - len(to_work)} cases left untouched"
+    )
     return {c["customer_id"] for c in contacted}
 
 
-async def _post_outcomes(lazo: Lazo, config: Config, rng: random.Random, people: list[Customer], worked: set[str],
-                         now: datetime, say: Say) -> tuple[int, int]:
+async def _post_outcomes(
+    lazo: Lazo, config: Config, rng: random.Random, people: list[Customer], worked: set[str], now: datetime, say: Say
+) -> tuple[int, int]:
     on = (now - timedelta(days=1)).date().isoformat()
     outcomes = []
     for c in people:
@@ -355,8 +401,9 @@ async def _post_outcomes(lazo: Lazo, config: Config, rng: random.Random, people:
         outcomes.append(outcome)
     accepted = 0
     for chunk in _chunks(outcomes, 1000):
-        accepted += (await _post_batch(lazo("casework", "ingest"), "/v1/outcomes:batch", "outcomes", chunk,
-                                       config.timeout))["accepted"]
+        accepted += (
+            await _post_batch(lazo("casework", "ingest"), "/v1/outcomes:batch", "outcomes", chunk, config.timeout)
+        )["accepted"]
     renewed = sum(o["renewed"] for o in outcomes)
     say(f"posted {accepted} renewal outcomes dated {on}: {renewed} renewed, {accepted - renewed} lapsed")
     return accepted, renewed
@@ -366,12 +413,15 @@ async def _read_experiment(lazo: Lazo, config: Config) -> dict:
     return _ok(await lazo("casework", "manager").get(f"/v1/experiments/{config.program}"), "reading the experiment")
 
 
-async def _experiment(lazo: Lazo, config: Config, before: dict, cases: dict[str, dict], worked: set[str],
-                      say: Say) -> dict:
+async def _experiment(
+    lazo: Lazo, config: Config, before: dict, cases: dict[str, dict], worked: set[str], say: Say
+) -> dict:
     """The experiment, once this run's outcomes are in (earlier runs' customers count too)."""
     control = sum(1 for c in cases.values() if c["status"] == "control")
-    wanted = {"treated": before["treated"]["with_outcome"] + len(worked),
-              "control": before["control"]["with_outcome"] + control}
+    wanted = {
+        "treated": before["treated"]["with_outcome"] + len(worked),
+        "control": before["control"]["with_outcome"] + control,
+    }
     body: dict = {}
 
     async def arrived():
@@ -409,25 +459,35 @@ async def _summary(lazo: Lazo, config: Config, report: Report, say: Say) -> None
     say(await _iec_line(lazo, config))
     if e:
         t, c, d = e["treated"], e["control"], e["difference"]
-        say(f"renewal, treated: {_pct(t['renewal_rate'])} ({t['renewed']}/{t['with_outcome']}); "
+        say(
+            f"renewal, treated: {_pct(t['renewal_rate'])} ({t['renewed']}/{t['with_outcome']}); "
             f"control: {_pct(c['renewal_rate'])} ({c['renewed']}/{c['with_outcome']}); "
-            f"never selected: {_pct(e['others']['renewal_rate'])}")
+            f"never selected: {_pct(e['others']['renewal_rate'])}"
+        )
         if d["revenue_lift_percent"] is not None:
-            say(f"revenue per customer: treated {t['revenue']['per_customer']:.0f}, control "
-                f"{c['revenue']['per_customer']:.0f} ({d['revenue_lift_percent']:+.1f}%)")
+            say(
+                f"revenue per customer: treated {t['revenue']['per_customer']:.0f}, control "
+                f"{c['revenue']['per_customer']:.0f} ({d['revenue_lift_percent']:+.1f}%)"
+            )
         say(f"verdict: {e['verdict']}")
     fc, close = k["time_to_first_contact_hours"], k["time_to_close_hours"]
-    say(f"cases: {k['cases']} worked + {k['control_cases']} control; first contact p50 {_hours(fc['p50'])}, "
-        f"p90 {_hours(fc['p90'])}; close p50 {_hours(close['p50'])}, p90 {_hours(close['p90'])}")
+    say(
+        f"cases: {k['cases']} worked + {k['control_cases']} control; first contact p50 {_hours(fc['p50'])}, "
+        f"p90 {_hours(fc['p90'])}; close p50 {_hours(close['p50'])}, p90 {_hours(close['p90'])}"
+    )
     sla = k["sla"]
-    say(f"confirmed: {k['confirmed']['closed']} ({_pct(_x100(k['confirmed']['share']))}); SLA first contact "
+    say(
+        f"confirmed: {k['confirmed']['closed']} ({_pct(_x100(k['confirmed']['share']))}); SLA first contact "
         f"{_pct(_x100(sla['first_contact']['compliance']))}, close {_pct(_x100(sla['close']['compliance']))}; "
-        f"backlog {k['backlog']['total']}")
+        f"backlog {k['backlog']['total']}"
+    )
     say("top causes: " + "; ".join(f"{c['cause']} ({c['cases']})" for c in k["top_causes"][:5]))
     say("─" * 72)
     casework = config.urls["casework"]
-    say(f"see for yourself: {casework}/v1/experiments/{config.program}  ·  {casework}/v1/kpis?program="
-        f"{config.program}  ·  {config.urls['scoring']}/v1/kpis?program={config.program}  (with the API key)")
+    say(
+        f"see for yourself: {casework}/v1/experiments/{config.program}  ·  {casework}/v1/kpis?program="
+        f"{config.program}  ·  {config.urls['scoring']}/v1/kpis?program={config.program}  (with the API key)"
+    )
 
 
 async def _iec_line(lazo: Lazo, config: Config) -> str:
@@ -435,8 +495,10 @@ async def _iec_line(lazo: Lazo, config: Config) -> str:
     r = await lazo("scoring", "manager").get("/v1/kpis", params={"program": config.program})
     try:
         scores = r.json()
-        line = (f"IEC of programme '{config.program}': {scores['iec']['mean']:.1f} over {scores['count']} responses; "
-                "segments " + ", ".join(f"{s} {n}" for s, n in scores["segments"].items()))
+        line = (
+            f"IEC of programme '{config.program}': {scores['iec']['mean']:.1f} over {scores['count']} responses; "
+            "segments " + ", ".join(f"{s} {n}" for s, n in scores["segments"].items())
+        )
         nps = (scores.get("nps") or {}).get("score")
         return line + (f"; NPS {nps:.0f}" if nps is not None else "")
     except (ValueError, KeyError, TypeError, AttributeError):

@@ -18,9 +18,9 @@ import time
 
 import httpx
 
+from shared.settings import SERVICES, Settings
 from ops.embedded_broker import EmbeddedBroker, answers, split_bootstrap
 from ops.provision import api_key, create_topics
-from shared.settings import SERVICES, Settings
 
 GRACE_S = 10.0  # how long services get to shut down after SIGTERM before SIGKILL
 COLOURS = {"lazo": "1", "ingest": "36", "scoring": "35", "alerts": "33", "casework": "32", "surveys": "34"}
@@ -71,8 +71,10 @@ def start_broker_if_needed(settings: Settings, env: dict[str, str], out: Console
         out.say(f"using the broker already listening on {settings.kafka_bootstrap_servers}")
         return None
     if host not in LOCAL_HOSTS:
-        raise RuntimeError(f"no broker answers on {settings.kafka_bootstrap_servers}, and an embedded one "
-                           "can only be started on this machine (KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092)")
+        raise RuntimeError(
+            f"no broker answers on {settings.kafka_bootstrap_servers}, and an embedded one "
+            "can only be started on this machine (KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092)"
+        )
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.var_dir / "broker.log"
     out.say(f"starting the embedded broker (Tansu) on {host}:{port}; its log: {log_path}")
@@ -84,8 +86,14 @@ def start_broker_if_needed(settings: Settings, env: dict[str, str], out: Console
 
 def spawn(service: str, env: dict[str, str], out: Console) -> subprocess.Popen:
     # Own session: Ctrl-C reaches only this supervisor, which then stops the services in order.
-    proc = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", f"services.{service}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
     def pump() -> None:
         for raw in iter(proc.stdout.readline, b""):
@@ -102,8 +110,7 @@ def dead(children: dict[str, subprocess.Popen]) -> tuple[str, int] | None:
     return None
 
 
-def wait_ready(settings: Settings, children: dict[str, subprocess.Popen], stop: threading.Event,
-               out: Console) -> bool:
+def wait_ready(settings: Settings, children: dict[str, subprocess.Popen], stop: threading.Event, out: Console) -> bool:
     """True once every /readyz says 200; False if stopped or a service died first."""
     pending = set(children)
     last: dict[str, str] = {}
@@ -131,12 +138,14 @@ def wait_ready(settings: Settings, children: dict[str, subprocess.Popen], stop: 
 
 def curl_example(settings: Settings, key: str | None) -> str:
     auth = key or "<key from LAZO_API_KEYS>"
-    return (f"curl -sS -X POST {url_of(settings, 'ingest')}/v1/responses \\\n"
-            f"  -H 'Authorization: Bearer {auth}' -H 'Content-Type: application/json' \\\n"
-            """  -d '{"response_id": "r-1001", "customer": {"id": "C-42", "email": "ana@example.com"}, """
-            """"answers": {"experience": 3, "worth": 4, "recommend": 5}, """
-            """"comment": "Nadie me devolvió la llamada"}'\n"""
-            f"curl -sS {url_of(settings, 'scoring')}/v1/responses/r-1001 -H 'Authorization: Bearer {auth}'")
+    return (
+        f"curl -sS -X POST {url_of(settings, 'ingest')}/v1/responses \\\n"
+        f"  -H 'Authorization: Bearer {auth}' -H 'Content-Type: application/json' \\\n"
+        """  -d '{"response_id": "r-1001", "customer": {"id": "C-42", "email": "ana@example.com"}, """
+        """"answers": {"experience": 3, "worth": 4, "recommend": 5}, """
+        """"comment": "Nadie me devolvió la llamada"}'\n"""
+        f"curl -sS {url_of(settings, 'scoring')}/v1/responses/r-1001 -H 'Authorization: Bearer {auth}'"
+    )
 
 
 def summary(settings: Settings, key: str | None, broker: EmbeddedBroker | None, out: Console) -> None:
@@ -154,8 +163,11 @@ def summary(settings: Settings, key: str | None, broker: EmbeddedBroker | None, 
         pass
     where = f"embedded Tansu, memory only, log {settings.var_dir / 'broker.log'}" if broker else "already running"
     out.say(f"  {'broker':<9} {settings.kafka_bootstrap_servers} ({where})")
-    db = (f"PostgreSQL {settings.database_url.split('@')[-1]}, a schema per service" if settings.database_url
-          else f"SQLite files in {settings.var_dir}/")
+    db = (
+        f"PostgreSQL {settings.database_url.split('@')[-1]}, a schema per service"
+        if settings.database_url
+        else f"SQLite files in {settings.var_dir}/"
+    )
     out.say(f"  {'data':<9} {db}")
     if key:
         out.say(f"  API key (admin): {key}   (saved in {settings.var_dir / 'api-key'})", "1;33")
@@ -204,8 +216,10 @@ def main() -> int:
     try:
         busy = [f"{n} ({settings.port_of(n)})" for n in SERVICES if answers(local_host(settings), settings.port_of(n))]
         if busy:
-            out.loud(f"ports already in use: {', '.join(busy)}; is Lazo already running? "
-                     "(LAZO_<SERVICE>_PORT picks other ports)")
+            out.loud(
+                f"ports already in use: {', '.join(busy)}; is Lazo already running? "
+                "(LAZO_<SERVICE>_PORT picks other ports)"
+            )
             return 1
         broker = start_broker_if_needed(settings, env, out)
         if not create_topics(settings, stop):

@@ -1,6 +1,6 @@
 """Write a service's next Alembic revision by comparing its models with its migrated schema.
 
-    python -m ops.makemigration <service> "<message>"
+python -m ops.makemigration <service> "<message>"
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ async def migrate_all(settings: Settings, services: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.migrate",
-                                     description="Bring the services' schemas to their newest revision, then exit.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.migrate", description="Bring the services' schemas to their newest revision, then exit."
+    )
     parser.add_argument("services", nargs="*", metavar="service", help=f"any of {', '.join(SERVICES)} (default: all)")
     args = parser.parse_args(argv)
     if unknown := [s for s in args.services if s not in SERVICES]:

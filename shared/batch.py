@@ -62,8 +62,16 @@ def broker_refusal(exc: BaseException, field: str) -> list[dict[str, Any]] | Non
     return [{"field": field, "message": f"refused by the event broker ({type(exc).__name__})"}]
 
 
-async def accept_each(publisher: Publisher, topic: str, items: Sequence[Any], *, name: str, id_field: str,
-                      to_event: Callable[[Any], Envelope], refusal: Refusal = broker_refusal) -> list[ItemResult]:
+async def accept_each(
+    publisher: Publisher,
+    topic: str,
+    items: Sequence[Any],
+    *,
+    name: str,
+    id_field: str,
+    to_event: Callable[[Any], Envelope],
+    refusal: Refusal = broker_refusal,
+) -> list[ItemResult]:
     """Validate each item with `to_event` (pydantic's ValidationError or InvalidInput reject it),
     publish the valid ones, and say per item what the broker has. `name` prefixes fields:
     `responses[3].customer.id`."""
@@ -105,8 +113,10 @@ async def accept_each(publisher: Publisher, topic: str, items: Sequence[Any], *,
 
 def check_size(items: Sequence[Any], limit: int, name: str) -> None:
     if len(items) > limit:
-        raise InvalidInput(f"at most {limit} {name} per batch",
-                           errors=[{"field": name, "message": f"{len(items)} items; the limit is {limit}"}])
+        raise InvalidInput(
+            f"at most {limit} {name} per batch",
+            errors=[{"field": name, "message": f"{len(items)} items; the limit is {limit}"}],
+        )
 
 
 def summary(results: Sequence[ItemResult], name: str) -> tuple[dict[str, Any], dict[str, str] | None]:
@@ -117,9 +127,14 @@ def summary(results: Sequence[ItemResult], name: str) -> tuple[dict[str, Any], d
     items = [r.as_dict() for r in results]
     if not counts[ItemStatus.ACCEPTED]:
         if counts[ItemStatus.UNAVAILABLE]:
-            raise Unavailable(f"the event broker acknowledged none of the batch's {name}; send them again",
-                              retry_after=RETRY_AFTER_S, results=items, **counts)
-        raise InvalidInput(f"none of the batch's {name} is valid",
-                           errors=[e for r in results for e in (r.errors or [])])
+            raise Unavailable(
+                f"the event broker acknowledged none of the batch's {name}; send them again",
+                retry_after=RETRY_AFTER_S,
+                results=items,
+                **counts,
+            )
+        raise InvalidInput(
+            f"none of the batch's {name} is valid", errors=[e for r in results for e in (r.errors or [])]
+        )
     headers = {"Retry-After": str(RETRY_AFTER_S)} if counts[ItemStatus.UNAVAILABLE] else None
     return {**counts, "results": items}, headers

@@ -36,11 +36,14 @@ def kafka_security(settings: Settings) -> dict[str, Any]:
         options["ssl_context"] = create_ssl_context(
             cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None,
             certfile=str(settings.kafka_ssl_certfile) if settings.kafka_ssl_certfile else None,
-            keyfile=str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None)
+            keyfile=str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None,
+        )
     if settings.kafka_security_protocol.startswith("SASL_"):
-        options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
-                       sasl_plain_username=settings.kafka_sasl_username,
-                       sasl_plain_password=settings.kafka_sasl_password)
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password,
+        )
     return options
 
 
@@ -56,8 +59,9 @@ def topic_configs(topic: str, retention_h: float = DEFAULT_RETENTION_H) -> dict[
 
 
 def admin_client(settings: Settings) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000,
-                               **kafka_security(settings))
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000, **kafka_security(settings)
+    )
 
 
 async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -> None:
@@ -66,10 +70,16 @@ async def ensure_topics(settings: Settings, topics: Iterable[str] = Topic.ALL) -
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [NewTopic(t, num_partitions=settings.kafka_partitions,
-                           replication_factor=settings.kafka_replication,
-                           topic_configs=topic_configs(t, settings.topic_retention_h))
-                  for t in topics if t not in existing]
+        wanted = [
+            NewTopic(
+                t,
+                num_partitions=settings.kafka_partitions,
+                replication_factor=settings.kafka_replication,
+                topic_configs=topic_configs(t, settings.topic_retention_h),
+            )
+            for t in topics
+            if t not in existing
+        ]
         if wanted:
             try:
                 await admin.create_topics(wanted)
@@ -157,7 +167,7 @@ class Publisher:
                 futures = [await producer.send(topic, value=v, key=k) for v, k in messages]
                 for future in futures:
                     await future
-        except (asyncio.TimeoutError, KafkaError) as exc:
+        except (TimeoutError, KafkaError) as exc:
             if classify(exc) is Verdict.PERMANENT:
                 raise refused(exc) from exc
             raise Unavailable(f"the event broker did not acknowledge in time ({type(exc).__name__})") from exc
@@ -197,7 +207,7 @@ class Publisher:
                         continue
                     try:
                         sent[i] = await producer.send(topic, value=value, key=key)
-                    except (asyncio.CancelledError, asyncio.TimeoutError):
+                    except (TimeoutError, asyncio.CancelledError):
                         raise
                     except Exception as exc:  # refused before sending: too large, unknown topic, ...
                         outcomes[i] = exc
@@ -205,12 +215,12 @@ class Publisher:
                 for i, future in sent.items():
                     try:
                         await future
-                    except (asyncio.CancelledError, asyncio.TimeoutError):
+                    except (TimeoutError, asyncio.CancelledError):
                         raise
                     except Exception as exc:
                         outcomes[i] = exc
                     waiting.discard(i)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             for i in waiting:
                 future = sent.get(i)
                 if future is not None and future.done() and not future.cancelled():

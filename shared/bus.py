@@ -50,8 +50,7 @@ class MessageBus:
             return
         async with self._uow() as tx:
             fresh = {id(e) for e in await tx.unseen(wanted)}
-            applied = [e for e in wanted
-                       if id(e) in fresh or getattr(self._handlers[e.type], "every_delivery", False)]
+            applied = [e for e in wanted if id(e) in fresh or getattr(self._handlers[e.type], "every_delivery", False)]
             for type_, run in _runs(applied):
                 await self._handlers[type_](tx, run)
 

@@ -27,13 +27,13 @@ from shared.backoff import Backoff
 from shared.broker import Publisher, kafka_security
 from shared.deadletters import Consumed, dead_letter_event
 from shared.errors import PermanentError
-from shared.transient import is_retriable
 from shared.events import Envelope, Topic, decode
 from shared.health import consumer_stall
 from shared.logsafe import describe
 from shared.metrics import CONSUMER_LAG, CONSUMER_RETRIES, CONSUMER_STALLED, EVENTS_CONSUMED, EVENTS_DEADLETTERED
 from shared.publishing import EventRefused
 from shared.settings import Settings
+from shared.transient import is_retriable
 
 log = logging.getLogger("lazo.consumer")
 
@@ -61,8 +61,17 @@ class _Item:
 
 
 class ConsumerRunner(BackgroundTask):
-    def __init__(self, settings: Settings, *, group_id: str, topics: Sequence[str], handle: Handler,
-                 publisher: Publisher, max_records: int = 500, record_dead_letter: RecordDeadLetter | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        group_id: str,
+        topics: Sequence[str],
+        handle: Handler,
+        publisher: Publisher,
+        max_records: int = 500,
+        record_dead_letter: RecordDeadLetter | None = None,
+    ):
         self._settings = settings
         super().__init__()
         self.name = f"consumer-{group_id}"
@@ -83,10 +92,15 @@ class ConsumerRunner(BackgroundTask):
 
     def stall_reason(self) -> str | None:
         """Why this consumer counts as stalled now, or None (shared.health)."""
-        return consumer_stall(time.monotonic(), running=self.running, waiting_on=self.stalled_on,
-                              busy_since=self._busy_since, behind=self.behind, progress_at=self._progress_at,
-                              after_s=self._settings.consumer_stuck_after_s)
-
+        return consumer_stall(
+            time.monotonic(),
+            running=self.running,
+            waiting_on=self.stalled_on,
+            busy_since=self._busy_since,
+            behind=self.behind,
+            progress_at=self._progress_at,
+            after_s=self._settings.consumer_stuck_after_s,
+        )
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -169,7 +183,7 @@ class ConsumerRunner(BackgroundTask):
                     continue
                 # Known after a fetch; never wait here for a position being reset.
                 position = await asyncio.wait_for(consumer.position(tp), 0.05)
-            except (AssertionError, asyncio.TimeoutError, KafkaError):
+            except (TimeoutError, AssertionError, KafkaError):
                 continue
             lag = max(0, highwater - position)
             CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(lag)
@@ -224,8 +238,9 @@ class ConsumerRunner(BackgroundTask):
                     continue
                 if len(items) == 1:
                     # Frames, not the message: it may quote the event's personal data (shared.logsafe).
-                    log.error("%s: event %s failed %d times: %s", self.group_id, items[0].envelope.id, attempt,
-                              describe(exc))
+                    log.error(
+                        "%s: event %s failed %d times: %s", self.group_id, items[0].envelope.id, attempt, describe(exc)
+                    )
                     await self._dead_letter(items[0].record, exc)
                     return
                 break
@@ -234,16 +249,31 @@ class ConsumerRunner(BackgroundTask):
             await self._apply([item])
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
-        consumed = Consumed(topic=record.topic, partition=record.partition, offset=record.offset,
-                            group=self.group_id, key=record.key, value=record.value)
+        consumed = Consumed(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            group=self.group_id,
+            key=record.key,
+            value=record.value,
+        )
         letter_id = await self._record(consumed, exc)
         key = record.key.decode(errors="replace") if record.key else ""
         envelope = dead_letter_event(
-            id=f"{record.topic}/{record.partition}/{record.offset}/{self.group_id}", source=f"/lazo/{self.group_id}",
-            subject=key, original=record.value, max_bytes=self._publisher.max_event_bytes,
-            where={"topic": record.topic, "partition": record.partition, "offset": record.offset,
-                   "consumer_group": self.group_id, "dead_letter_id": letter_id,
-                   "error": f"{type(exc).__name__}: {exc}"[:2000]})
+            id=f"{record.topic}/{record.partition}/{record.offset}/{self.group_id}",
+            source=f"/lazo/{self.group_id}",
+            subject=key,
+            original=record.value,
+            max_bytes=self._publisher.max_event_bytes,
+            where={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "consumer_group": self.group_id,
+                "dead_letter_id": letter_id,
+                "error": f"{type(exc).__name__}: {exc}"[:2000],
+            },
+        )
         backoff = Backoff(0.1, 5.0)
         while True:  # the offset is only committed once the dead letter is safe
             try:
@@ -253,17 +283,30 @@ class ConsumerRunner(BackgroundTask):
                 if isinstance(pub_exc, EventRefused):
                     # Not for an event dead_letter_event fitted; were it so, retrying would halt the
                     # partition for ever. The table has the dead letter.
-                    log.error("%s: dead letter %s refused by the broker (%s)", self.group_id, letter_id or "-",
-                              type(pub_exc).__name__)
+                    log.error(
+                        "%s: dead letter %s refused by the broker (%s)",
+                        self.group_id,
+                        letter_id or "-",
+                        type(pub_exc).__name__,
+                    )
                     break
                 log.warning("%s: dead-letter publish failed (%s); retrying", self.group_id, pub_exc)
                 await backoff.sleep()
         EVENTS_DEADLETTERED.labels(self.group_id).inc()
         # The error's text stays on the dead-letter topic and in the table: it may quote the event's
         # personal data.
-        log.error("%s: dead-lettered %s/%d@%d (%s, %d bytes) as %s; the error and the event are on %s and "
-                  "GET /v1/dead-letters", self.group_id, record.topic, record.partition, record.offset,
-                  type(exc).__name__, len(record.value or b""), letter_id or "-", Topic.DEADLETTER)
+        log.error(
+            "%s: dead-lettered %s/%d@%d (%s, %d bytes) as %s; the error and the event are on %s and "
+            "GET /v1/dead-letters",
+            self.group_id,
+            record.topic,
+            record.partition,
+            record.offset,
+            type(exc).__name__,
+            len(record.value or b""),
+            letter_id or "-",
+            Topic.DEADLETTER,
+        )
 
     async def _record(self, consumed: Consumed, exc: BaseException) -> str | None:
         """Into the service's dead-letter table, before the offset moves on: the database away is
@@ -281,8 +324,14 @@ class ConsumerRunner(BackgroundTask):
                 raise
             except Exception as rec_exc:
                 if not is_retriable(rec_exc):
-                    log.error("%s: could not record dead letter %s/%d@%d: %s", self.group_id, consumed.topic,
-                              consumed.partition, consumed.offset, describe(rec_exc))
+                    log.error(
+                        "%s: could not record dead letter %s/%d@%d: %s",
+                        self.group_id,
+                        consumed.topic,
+                        consumed.partition,
+                        consumed.offset,
+                        describe(rec_exc),
+                    )
                     return None
                 self.stalled_on = type(rec_exc).__name__
                 await backoff.sleep()

@@ -11,7 +11,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import DateTime, TypeDecorator, event, text
@@ -32,13 +32,13 @@ class UtcDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def make_engine(settings: Settings, service: str) -> AsyncEngine:
@@ -66,8 +66,7 @@ def make_engine(settings: Settings, service: str) -> AsyncEngine:
         pool_pre_ping=True,
         hide_parameters=True,
         pool_timeout=5,
-        connect_args={"server_settings": {"search_path": schema}, "timeout": 5,
-                      "command_timeout": 30},
+        connect_args={"server_settings": {"search_path": schema}, "timeout": 5, "command_timeout": 30},
     )
 
 
@@ -153,7 +152,8 @@ def run_alembic_env(target_metadata) -> None:
     from alembic import context
 
     connection = context.config.attributes["connection"]
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
+    )
     with context.begin_transaction():
         context.run_migrations()

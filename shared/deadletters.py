@@ -84,8 +84,11 @@ def error_text(exc: BaseException) -> tuple[str, str]:
         text = str(exc) or name
     else:
         frames = traceback.extract_tb(exc.__traceback__)
-        text = (f"{name} raised at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno} "
-                f"in {frames[-1].name}") if frames else name
+        text = (
+            (f"{name} raised at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno} in {frames[-1].name}")
+            if frames
+            else name
+        )
     return name[:200], text[:MAX_ERROR_CHARS]
 
 
@@ -101,8 +104,9 @@ def event_identity(value: bytes | None) -> tuple[str | None, str | None]:
     return (str(ident)[:255] if ident is not None else None), (str(kind)[:255] if kind is not None else None)
 
 
-def dead_letter_event(*, id: str, source: str, subject: str, where: dict[str, Any], original: bytes | None,
-                      max_bytes: int) -> Envelope:
+def dead_letter_event(
+    *, id: str, source: str, subject: str, where: dict[str, Any], original: bytes | None, max_bytes: int
+) -> Envelope:
     """The `lazo.event.deadlettered` event, always small enough for the broker: with the original
     event when it fits, else without it (`original_omitted`; the service's table keeps it)."""
     # CloudEvents refuses an empty subject, and a poison record may have no key at all.
@@ -155,15 +159,29 @@ class DeadLetters:
     def __init__(self, model: type):
         self.model = model
 
-    def set_aside(self, session: AsyncSession, *, row_id: int, topic: str, key: bytes | None, value: bytes,
-                  exc: BaseException) -> Any:
+    def set_aside(
+        self, session: AsyncSession, *, row_id: int, topic: str, key: bytes | None, value: bytes, exc: BaseException
+    ) -> Any:
         """An outbox row the broker can never take (the caller deletes the row in the same transaction)."""
         error_class, error = error_text(exc)
         event_id, event_type = event_identity(value)
-        letter = self.model(id=uuid.uuid4().hex, kind="outbox", status="pending", topic=topic[:255],
-                            outbox_row_id=row_id, event_id=event_id, event_type=event_type, key=key,
-                            original=value, size=len(value or b""), error_class=error_class, error=error,
-                            replay_attempts=0, created_at=utcnow(), updated_at=utcnow())
+        letter = self.model(
+            id=uuid.uuid4().hex,
+            kind="outbox",
+            status="pending",
+            topic=topic[:255],
+            outbox_row_id=row_id,
+            event_id=event_id,
+            event_type=event_type,
+            key=key,
+            original=value,
+            size=len(value or b""),
+            error_class=error_class,
+            error=error,
+            replay_attempts=0,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
         session.add(letter)
         return letter
 
@@ -173,42 +191,87 @@ class DeadLetters:
         event_id, event_type = event_identity(consumed.value)
         dedupe = consumed.dedupe_key()
         now = utcnow()
-        row = {"id": uuid.uuid4().hex, "kind": "consumer", "status": "pending", "topic": consumed.topic[:255],
-               "partition": consumed.partition, "offset": consumed.offset, "consumer_group": consumed.group[:255],
-               "event_id": event_id, "event_type": event_type, "key": consumed.key, "original": consumed.value,
-               "size": len(consumed.value or b""), "error_class": error_class, "error": error,
-               "dedupe_key": dedupe, "replay_attempts": 0, "created_at": now, "updated_at": now}
+        row = {
+            "id": uuid.uuid4().hex,
+            "kind": "consumer",
+            "status": "pending",
+            "topic": consumed.topic[:255],
+            "partition": consumed.partition,
+            "offset": consumed.offset,
+            "consumer_group": consumed.group[:255],
+            "event_id": event_id,
+            "event_type": event_type,
+            "key": consumed.key,
+            "original": consumed.value,
+            "size": len(consumed.value or b""),
+            "error_class": error_class,
+            "error": error,
+            "dedupe_key": dedupe,
+            "replay_attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
         dialect = postgresql if is_postgres(session.bind) else sqlite
-        await session.execute(dialect.insert(self.model.__table__).values(row)
-                              .on_conflict_do_nothing(index_elements=["dedupe_key"]))
+        await session.execute(
+            dialect.insert(self.model.__table__).values(row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
         return await session.scalar(select(self.model.id).where(self.model.dedupe_key == dedupe))
 
     async def erase(self, session: AsyncSession, customer_id: str) -> int:
         """Erasure: drop the originals (and keys) of the customer's dead letters, keeping where they
         were and why; a replay of one then fails as an empty message. How many were redacted."""
         m = self.model
-        done = await session.execute(update(m).where(m.key == customer_id.encode(), m.original.is_not(None))
-                                     .values(original=None, key=None, updated_at=utcnow()))
+        done = await session.execute(
+            update(m)
+            .where(m.key == customer_id.encode(), m.original.is_not(None))
+            .values(original=None, key=None, updated_at=utcnow())
+        )
         return done.rowcount or 0
 
     async def pending(self, session: AsyncSession) -> int:
         m = self.model
         return await session.scalar(select(func.count()).select_from(m).where(m.status == "pending")) or 0
 
-    async def page(self, session: AsyncSession, *, status: str | None, kind: str | None, event_type: str | None,
-                   limit: int, offset: int) -> tuple[int, list[Any]]:
+    async def page(
+        self,
+        session: AsyncSession,
+        *,
+        status: str | None,
+        kind: str | None,
+        event_type: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[Any]]:
         m = self.model
-        where = [c for c in (m.status == status if status else None, m.kind == kind if kind else None,
-                             m.event_type == event_type if event_type else None) if c is not None]
+        where = [
+            c
+            for c in (
+                m.status == status if status else None,
+                m.kind == kind if kind else None,
+                m.event_type == event_type if event_type else None,
+            )
+            if c is not None
+        ]
         total = await session.scalar(select(func.count()).select_from(m).where(*where)) or 0
         # The list never loads the original bytes: they may be a megabyte each.
         columns = [c for c in m.__table__.c if c.name not in ("original", "key")]
-        rows = (await session.execute(select(*columns).where(*where).order_by(m.created_at.desc(), m.id)
-                                      .limit(limit).offset(offset))).all()
+        rows = (
+            await session.execute(
+                select(*columns).where(*where).order_by(m.created_at.desc(), m.id).limit(limit).offset(offset)
+            )
+        ).all()
         return total, list(rows)
 
-    async def settle(self, session: AsyncSession, letter_id: str, *, status: str, who: str | None,
-                     attempted: bool, error: BaseException | None = None) -> None:
+    async def settle(
+        self,
+        session: AsyncSession,
+        letter_id: str,
+        *,
+        status: str,
+        who: str | None,
+        attempted: bool,
+        error: BaseException | None = None,
+    ) -> None:
         """Record a replay's or discard's outcome on the letter."""
         values: dict[str, Any] = {"updated_at": utcnow()}
         m = self.model

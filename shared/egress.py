@@ -33,11 +33,22 @@ _net = ipaddress.ip_network
 # Reachable only from inside: allowed with the setting.
 _INWARD = tuple(_net(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
 # Instance metadata services (AWS, GCP, Azure, OpenStack; ECS task metadata; Alibaba; Oracle; AWS over IPv6).
-_METADATA = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254"))
-METADATA_HOSTS = frozenset({
-    "metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal",
-    "metadata.azure.internal", "metadata.tencentyun.com", "metadata.platformequinix.com"})
+_METADATA = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254")
+)
+METADATA_HOSTS = frozenset(
+    {
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.internal",
+        "metadata.tencentyun.com",
+        "metadata.platformequinix.com",
+    }
+)
 # Names that only ever mean this machine or its own network (RFC 6761, RFC 6762, RFC 8375, ICANN .internal).
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain", ".lan", ".intranet")
 # Public DNS names known to answer 127.0.0.1 for themselves and every subdomain, and services that
@@ -136,6 +147,7 @@ def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
 
 # --- URLs -----------------------------------------------------------------------------------------
 
+
 def url_problem(url: str, egress: Egress) -> str | None:
     """What is wrong with a URL Lazo is asked to store and call, or None: http(s), a host, no
     credentials in it, and a host the rules allow (names are resolved and vetted again at connect)."""
@@ -201,7 +213,10 @@ def join_url(base: str, *segments: str) -> str:
         parts.append(quote(seg, safe=""))
     origin = httpx.URL(origin_of(base))
     joined = origin.copy_with(raw_path=("/" + "/".join(parts)).encode("ascii"))
-    if (joined.scheme, joined.host, joined.port) != (origin.scheme, origin.host, origin.port) \
-            or joined.query or joined.fragment:
+    if (
+        (joined.scheme, joined.host, joined.port) != (origin.scheme, origin.host, origin.port)
+        or joined.query
+        or joined.fragment
+    ):
         raise UnsafePath("the joined URL left its base")  # pragma: no cover - guarded above
     return str(joined)

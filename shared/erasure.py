@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.bus import Handler
 from shared.contracts.erasure import CustomerErased, CustomerErasureRequested
 from shared.db import is_postgres
-from shared.bus import Handler
 from shared.deadletters import DeadLetters
 from shared.events import Envelope, EventType, Topic, utcnow
 from shared.messaging import Messaging
@@ -56,17 +56,27 @@ def new_pseudonym() -> str:
 
 def erased_event(service: str, request: CustomerErasureRequested, erased: dict[str, int]) -> Envelope:
     # One answer per service and request, however often the request is redelivered.
-    return Envelope.new(id=f"erased:{request.erasure_id}:{service}", type=EventType.CUSTOMER_ERASED,
-                        source=f"/lazo/{service}", subject=request.customer_id,
-                        data=CustomerErased(erasure_id=request.erasure_id, customer_id=request.customer_id,
-                                            service=service, erased=erased, erased_at=utcnow()))
+    return Envelope.new(
+        id=f"erased:{request.erasure_id}:{service}",
+        type=EventType.CUSTOMER_ERASED,
+        source=f"/lazo/{service}",
+        subject=request.customer_id,
+        data=CustomerErased(
+            erasure_id=request.erasure_id,
+            customer_id=request.customer_id,
+            service=service,
+            erased=erased,
+            erased_at=utcnow(),
+        ),
+    )
 
 
 async def drop_unpublished(session: AsyncSession, messaging: Messaging, customer_id: str) -> int:
     """Delete the outbox rows about the customer that no relay is publishing right now."""
     o = messaging.outbox
-    query = select(o.id).where(o.key == customer_id.encode("utf-8", "surrogatepass"),
-                               o.topic.not_in(_NOT_ABOUT_ONE_CUSTOMER))
+    query = select(o.id).where(
+        o.key == customer_id.encode("utf-8", "surrogatepass"), o.topic.not_in(_NOT_ABOUT_ONE_CUSTOMER)
+    )
     if is_postgres(session.bind):
         # A row a relay holds is on its way to the broker already; waiting for it would only hold
         # every consumer of this service (they wait on the tombstones) for a publish timeout.
@@ -77,8 +87,9 @@ async def drop_unpublished(session: AsyncSession, messaging: Messaging, customer
     return len(ids)
 
 
-async def erase_customers(tx: UnitOfWork, guard: ErasureGuard, erase: Erase,
-                          requests: Sequence[CustomerErasureRequested]) -> None:
+async def erase_customers(
+    tx: UnitOfWork, guard: ErasureGuard, erase: Erase, requests: Sequence[CustomerErasureRequested]
+) -> None:
     """Carry out erasure requests in the caller's unit of work (their inbox marks already taken)."""
     if not requests:
         return
@@ -94,8 +105,9 @@ async def erase_customers(tx: UnitOfWork, guard: ErasureGuard, erase: Erase,
         ERASURES_APPLIED.labels(guard.service).inc()
 
 
-async def not_erased(tx: UnitOfWork, guard: ErasureGuard, parsed: Sequence[tuple[Envelope, D]]
-                     ) -> list[tuple[Envelope, D]]:
+async def not_erased(
+    tx: UnitOfWork, guard: ErasureGuard, parsed: Sequence[tuple[Envelope, D]]
+) -> list[tuple[Envelope, D]]:
     """A consumer's (event, data) pairs without those about an erased customer (the event's key or
     the `customer_id` its data names): they would only act on a person who asked to be forgotten.
     Those dropped are recorded (the first delivery of each)."""
@@ -133,5 +145,7 @@ def consume_erasures(runtime: Runtime, erase: Erase, guard: ErasureGuard, track:
         if track is not None:
             await track(tx.session, events)
 
-    runtime.use_bus(f"{runtime.service}-erasure", {EventType.CUSTOMER_ERASURE_REQUESTED: requested,
-                                                   EventType.CUSTOMER_ERASED: answered})
+    runtime.use_bus(
+        f"{runtime.service}-erasure",
+        {EventType.CUSTOMER_ERASURE_REQUESTED: requested, EventType.CUSTOMER_ERASED: answered},
+    )

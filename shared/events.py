@@ -8,7 +8,7 @@ customer's events stay in order on one partition.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -64,19 +64,27 @@ class EventType:
 # Which topic carries each event type (the table in CONTRACT.md).
 _TOPIC_OF = {
     EventType.RESPONSE_RECEIVED: Topic.RESPONSES,
-    EventType.SCORE_COMPUTED: Topic.SCORES, EventType.SCORE_REJECTED: Topic.SCORES,
+    EventType.SCORE_COMPUTED: Topic.SCORES,
+    EventType.SCORE_REJECTED: Topic.SCORES,
     EventType.PROGRAM_CHANGED: Topic.PROGRAMS,
-    EventType.ALERT_RAISED: Topic.ALERTS, EventType.ALERT_HELD_OUT: Topic.ALERTS,
-    EventType.CASE_OPENED: Topic.CASES, EventType.CASE_TRANSITIONED: Topic.CASES,
-    EventType.CASE_OVERDUE: Topic.CASES, EventType.CASE_CLOSED: Topic.CASES,
+    EventType.ALERT_RAISED: Topic.ALERTS,
+    EventType.ALERT_HELD_OUT: Topic.ALERTS,
+    EventType.CASE_OPENED: Topic.CASES,
+    EventType.CASE_TRANSITIONED: Topic.CASES,
+    EventType.CASE_OVERDUE: Topic.CASES,
+    EventType.CASE_CLOSED: Topic.CASES,
     EventType.OUTCOME_RECORDED: Topic.OUTCOMES,
-    EventType.CUSTOMER_ERASURE_REQUESTED: Topic.ERASURES, EventType.CUSTOMER_ERASED: Topic.ERASURES,
+    EventType.CUSTOMER_ERASURE_REQUESTED: Topic.ERASURES,
+    EventType.CUSTOMER_ERASED: Topic.ERASURES,
     EventType.DEADLETTERED: Topic.DEADLETTER,
     EventType.CONTACT_UPSERTED: Topic.CONTACTS,
     EventType.AUDIT_RECORDED: Topic.AUDIT,
-    EventType.SURVEY_DUE: Topic.INVITATIONS, EventType.SURVEY_SUPPRESSED: Topic.INVITATIONS,
-    EventType.SURVEY_REMINDED: Topic.INVITATIONS, EventType.SURVEY_RESPONDED: Topic.INVITATIONS,
-    EventType.SURVEY_EXPIRED: Topic.INVITATIONS, EventType.SURVEY_FOLLOWUP_EXPIRED: Topic.INVITATIONS,
+    EventType.SURVEY_DUE: Topic.INVITATIONS,
+    EventType.SURVEY_SUPPRESSED: Topic.INVITATIONS,
+    EventType.SURVEY_REMINDED: Topic.INVITATIONS,
+    EventType.SURVEY_RESPONDED: Topic.INVITATIONS,
+    EventType.SURVEY_EXPIRED: Topic.INVITATIONS,
+    EventType.SURVEY_FOLLOWUP_EXPIRED: Topic.INVITATIONS,
 }
 
 
@@ -95,7 +103,7 @@ _FORMAT = JSONFormat()
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +118,22 @@ class Envelope:
     data: dict[str, Any]
 
     @classmethod
-    def new(cls, *, id: str, type: str, source: str, subject: str, data: EventData | dict,
-            time: datetime | None = None) -> "Envelope":
+    def new(
+        cls, *, id: str, type: str, source: str, subject: str, data: EventData | dict, time: datetime | None = None
+    ) -> Envelope:
         payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
         return cls(id=id, type=type, source=source, subject=subject, time=time or utcnow(), data=payload)
 
     def to_bytes(self) -> bytes:
         event = CloudEvent(
-            {"id": self.id, "source": self.source, "type": self.type, "subject": self.subject,
-             "time": self.time, "datacontenttype": "application/json"},
+            {
+                "id": self.id,
+                "source": self.source,
+                "type": self.type,
+                "subject": self.subject,
+                "time": self.time,
+                "datacontenttype": "application/json",
+            },
             self.data,
         )
         return ce_kafka.to_structured_event(event, _FORMAT).value
@@ -132,12 +147,15 @@ class Envelope:
             return model.model_validate(self.data)
         except ValidationError as exc:
             # Where and what, never the values: they may be personal data, and this text is logged.
-            where = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}"
-                              for e in exc.errors(include_input=False, include_url=False)[:10])
+            where = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}"
+                for e in exc.errors(include_input=False, include_url=False)[:10]
+            )
             raise PermanentError(f"{self.type} {self.id}: data does not match {model.__name__}: {where}") from None
         except Exception as exc:
-            raise PermanentError(f"{self.type} {self.id}: data does not match {model.__name__} "
-                                 f"({type(exc).__name__})") from None
+            raise PermanentError(
+                f"{self.type} {self.id}: data does not match {model.__name__} ({type(exc).__name__})"
+            ) from None
 
 
 def decode(value: bytes | None) -> Envelope:
@@ -162,5 +180,11 @@ def decode(value: bytes | None) -> Envelope:
         time = datetime.fromisoformat(raw["time"]) if raw.get("time") else utcnow()
     except (TypeError, ValueError) as exc:
         raise PermanentError(f"bad CloudEvent time: {exc}") from exc
-    return Envelope(id=str(raw["id"]), type=str(raw["type"]), source=str(raw["source"]),
-                    subject=str(raw.get("subject") or ""), time=time, data=data)
+    return Envelope(
+        id=str(raw["id"]),
+        type=str(raw["type"]),
+        source=str(raw["source"]),
+        subject=str(raw.get("subject") or ""),
+        time=time,
+        data=data,
+    )

@@ -35,9 +35,13 @@ class TopicFollower(BackgroundTask):
     async def run(self) -> None:
         backoff = Backoff(0.2, 5.0)
         while True:
-            consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers,
-                                        enable_auto_commit=False, auto_offset_reset="earliest",
-                                        fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **kafka_security(self._settings))
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                **kafka_security(self._settings),
+            )
             try:
                 await ensure_topics(self._settings, [self._topic])
                 await consumer.start()

@@ -41,7 +41,7 @@ class GroupCommit:
 
     async def _commit_queued(self) -> None:
         while self._queue:
-            group, self._queue = self._queue[:self._max_group], self._queue[self._max_group:]
+            group, self._queue = self._queue[: self._max_group], self._queue[self._max_group :]
             group = [(w, f) for w, f in group if not f.cancelled()]
             if not group:
                 continue

@@ -13,8 +13,16 @@ def outbox_stuck(oldest_age_s: float, after_s: float) -> bool:
     return oldest_age_s > after_s
 
 
-def consumer_stall(now: float, *, running: bool, waiting_on: str | None, busy_since: float | None,
-                   behind: int, progress_at: float, after_s: float) -> str | None:
+def consumer_stall(
+    now: float,
+    *,
+    running: bool,
+    waiting_on: str | None,
+    busy_since: float | None,
+    behind: int,
+    progress_at: float,
+    after_s: float,
+) -> str | None:
     """Why a consumer counts as stalled, or None. Times are monotonic seconds.
 
     - not connected to the broker (it reconnects by itself meanwhile);

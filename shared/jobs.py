@@ -27,8 +27,16 @@ class LeasedWorker(BackgroundTask):
 
     name = "worker"
 
-    def __init__(self, *, concurrency: int, poll_s: float, timeout_s: float, user_agent: str, egress: Egress,
-                 max_bytes: int = 1 << 20):
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        poll_s: float,
+        timeout_s: float,
+        user_agent: str,
+        egress: Egress,
+        max_bytes: int = 1 << 20,
+    ):
         super().__init__()
         self._concurrency = concurrency
         self._poll_s = poll_s
@@ -57,8 +65,13 @@ class LeasedWorker(BackgroundTask):
         self._wakeup.set()
 
     async def start(self) -> None:
-        self._client = OutboundClient(self._egress, timeout_s=self._timeout_s, user_agent=self._user_agent,
-                                      max_bytes=self._max_bytes, max_connections=max(self._concurrency, 10))
+        self._client = OutboundClient(
+            self._egress,
+            timeout_s=self._timeout_s,
+            user_agent=self._user_agent,
+            max_bytes=self._max_bytes,
+            max_connections=max(self._concurrency, 10),
+        )
         await super().start()
 
     async def stop(self) -> None:
@@ -93,7 +106,7 @@ class LeasedWorker(BackgroundTask):
                 continue  # probably more due right now
             try:
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _guarded(self, item: Any) -> None:

@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
@@ -69,13 +69,13 @@ ATTRIBUTE_KEY_CHARS = 128
 # still bounds the whole response, so the events stay within their budget whatever it says.
 COMMENT_CHARS_CEILING = 20_000
 COMMENT_CHARS_DEFAULT = 5_000
-_INT64 = 2 ** 63
+_INT64 = 2**63
 
 # --- dates -------------------------------------------------------------------------------------
 
 SUBMITTED_EARLIEST_DEFAULT = date(2000, 1, 1)
 SUBMITTED_AHEAD_DEFAULT_H = 24.0
-UTC = timezone.utc
+UTC = UTC
 
 # --- text ------------------------------------------------------------------------------------------
 
@@ -153,12 +153,15 @@ def answer_keys_problem(keys: list[str]) -> str | None:
     bad = [k for k in keys if len(k) > ANSWER_KEY_CHARS or not _ANSWER_KEY.fullmatch(k)]
     if bad:
         shown = ", ".join(repr(k[:40]) for k in bad[:5])
-        return (f"answer keys are lower_snake_case, 1–{ANSWER_KEY_CHARS} characters, like the programmes' "
-                f"questions: {shown}")
+        return (
+            f"answer keys are lower_snake_case, 1–{ANSWER_KEY_CHARS} characters, like the programmes' "
+            f"questions: {shown}"
+        )
     return None
 
 
 # --- free-form JSON (customer attributes) ------------------------------------------------------------
+
 
 def nesting(value: Any) -> int:
     """How deep objects and arrays nest in a JSON value (a scalar: 0). Iterative: no recursion limit."""
@@ -219,6 +222,7 @@ def attributes_problem(value: dict[str, Any]) -> str | None:
 
 # --- events ----------------------------------------------------------------------------------------
 
+
 def event_json_size(value: Any) -> int:
     """Bytes a JSON value takes inside a CloudEvent as Lazo writes one (shared.events: json.dumps,
     non-ASCII as \\u escapes, so a character may take up to 12 bytes)."""
@@ -244,6 +248,7 @@ def oversized(data: Mapping[str, Any], limit: int) -> tuple[int, str] | None:
 
 # --- the window of submission dates --------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SubmissionWindow:
     """When a response may say it was submitted: not before `earliest`, not more than `ahead` after
@@ -253,9 +258,11 @@ class SubmissionWindow:
     ahead: timedelta = timedelta(hours=SUBMITTED_AHEAD_DEFAULT_H)
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "SubmissionWindow":
-        return cls(datetime.combine(settings.submitted_at_earliest, time(), UTC),
-                   timedelta(hours=settings.submitted_at_max_ahead_h))
+    def from_settings(cls, settings: Settings) -> SubmissionWindow:
+        return cls(
+            datetime.combine(settings.submitted_at_earliest, time(), UTC),
+            timedelta(hours=settings.submitted_at_max_ahead_h),
+        )
 
     def problem(self, value: datetime, received: datetime) -> str | None:
         """Why `value` cannot be a submission time of a response received at `received`, or None."""
@@ -279,5 +286,5 @@ class ResponseBounds:
     window: SubmissionWindow = field(default_factory=SubmissionWindow)
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "ResponseBounds":
+    def from_settings(cls, settings: Settings) -> ResponseBounds:
         return cls(settings.max_comment_chars, SubmissionWindow.from_settings(settings))

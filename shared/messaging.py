@@ -74,5 +74,6 @@ class Messaging:
     async def add_all(self, session: AsyncSession, topic: str, envelopes: Sequence[Envelope]) -> None:
         """Write many events to the outbox with one INSERT, in their order, in the caller's transaction."""
         if envelopes:
-            await session.execute(insert(self.outbox),
-                                  [{"topic": topic, "key": e.key, "value": e.to_bytes()} for e in envelopes])
+            await session.execute(
+                insert(self.outbox), [{"topic": topic, "key": e.key, "value": e.to_bytes()} for e in envelopes]
+            )

@@ -39,8 +39,9 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-async def resolve_and_vet(host: str, port: int, egress: Egress, resolver: Resolver,
-                          timeout_s: float | None) -> list[str]:
+async def resolve_and_vet(
+    host: str, port: int, egress: Egress, resolver: Resolver, timeout_s: float | None
+) -> list[str]:
     """The addresses to connect to, every one of them vetted; RefusedTarget when the name or any of
     its addresses is refused (a name that also points inward is not trusted for its other answers)."""
     why = egress.host_refusal(host)
@@ -58,8 +59,9 @@ async def resolve_and_vet(host: str, port: int, egress: Egress, resolver: Resolv
     for address in addresses:
         why = egress.address_refusal(address.split("%", 1)[0])
         if why:
-            raise RefusedTarget(f"refused: {host} resolves to {address}: {why}" if address != host
-                                else f"refused: {why}")
+            raise RefusedTarget(
+                f"refused: {host} resolves to {address}: {why}" if address != host else f"refused: {why}"
+            )
     return addresses
 
 
@@ -71,24 +73,32 @@ class VettingBackend(httpcore.AsyncNetworkBackend):
         self._resolver = resolver
         self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-                          ) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         addresses = await resolve_and_vet(host, port, self._egress, self._resolver, timeout)
         last: Exception | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(address, port, timeout=timeout, local_address=local_address,
-                                                     socket_options=socket_options)
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
         assert last is not None
         raise last
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-                                  ) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         raise RefusedTarget("refused: Lazo makes no calls over Unix sockets")
 
     async def sleep(self, seconds: float) -> None:
@@ -102,9 +112,12 @@ class _VettingTransport(httpx.AsyncHTTPTransport):
     def __init__(self, backend: VettingBackend, ssl_context: ssl.SSLContext, limits: httpx.Limits):
         super().__init__(verify=ssl_context, trust_env=False, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context, max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend)
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
 
 
 @dataclass(frozen=True)
@@ -120,20 +133,42 @@ class Reply:
 
 
 class OutboundClient:
-    def __init__(self, egress: Egress, *, timeout_s: float, user_agent: str, max_bytes: int = 1 << 20,
-                 resolver: Resolver = system_resolver, max_connections: int = 100,
-                 ssl_context: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        egress: Egress,
+        *,
+        timeout_s: float,
+        user_agent: str,
+        max_bytes: int = 1 << 20,
+        resolver: Resolver = system_resolver,
+        max_connections: int = 100,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self.egress = egress
         self.max_bytes = max_bytes
         self._timeout_s = timeout_s
-        transport = _VettingTransport(VettingBackend(egress, resolver), ssl_context or httpx.create_ssl_context(),
-                                      httpx.Limits(max_connections=max_connections, max_keepalive_connections=20))
-        self._http = httpx.AsyncClient(transport=transport, timeout=timeout_s, follow_redirects=False,
-                                       trust_env=False,
-                                       headers={"user-agent": user_agent, "accept-encoding": "identity"})
+        transport = _VettingTransport(
+            VettingBackend(egress, resolver),
+            ssl_context or httpx.create_ssl_context(),
+            httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+        )
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout_s,
+            follow_redirects=False,
+            trust_env=False,
+            headers={"user-agent": user_agent, "accept-encoding": "identity"},
+        )
 
-    async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-                      content: bytes | None = None, max_bytes: int | None = None) -> Reply:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        max_bytes: int | None = None,
+    ) -> Reply:
         """One exchange within the timeout; raises httpx.HTTPError (RefusedTarget included) or
         TimeoutError for what the network or the target does, never more than `max_bytes` read."""
         why = url_problem(url, self.egress)  # and again at connect, for every address the name has then
@@ -173,8 +208,9 @@ async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, boo
     return (body, True) if len(body) <= limit and not inflate.unconsumed_tail else (b"", False)
 
 
-async def target_refusal(url: str, egress: Egress, *, resolver: Resolver = system_resolver,
-                         timeout_s: float = 2.0) -> str | None:
+async def target_refusal(
+    url: str, egress: Egress, *, resolver: Resolver = system_resolver, timeout_s: float = 2.0
+) -> str | None:
     """Why a URL about to be stored must be refused now (its host, or what its name resolves to
     today), or None. A name that cannot be resolved now passes: it is vetted again at each connect."""
     why = url_problem(url, egress)
@@ -182,8 +218,9 @@ async def target_refusal(url: str, egress: Egress, *, resolver: Resolver = syste
         return why
     parsed = httpx.URL(url)
     try:
-        await resolve_and_vet(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), egress,
-                              resolver, timeout_s)
+        await resolve_and_vet(
+            parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), egress, resolver, timeout_s
+        )
     except RefusedTarget as exc:
         return str(exc).removeprefix("refused: ")
     except (httpcore.ConnectError, httpcore.ConnectTimeout):

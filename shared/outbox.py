@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -63,9 +63,17 @@ class _Settlement:
 
 
 class OutboxRelay(BackgroundTask):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox_model: type, publisher: Publisher, *,
-                 service: str = "lazo", dead_letters: DeadLetters | None = None, batch_size: int = 500,
-                 idle_poll_s: float = 1.0):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox_model: type,
+        publisher: Publisher,
+        *,
+        service: str = "lazo",
+        dead_letters: DeadLetters | None = None,
+        batch_size: int = 500,
+        idle_poll_s: float = 1.0,
+    ):
         super().__init__()
         self.name = "outbox-relay"
         self._sessions = sessions
@@ -101,7 +109,7 @@ class OutboxRelay(BackgroundTask):
         async with self._sessions() as session:
             oldest = await session.scalar(select(m.created_at).order_by(m.id).limit(1))
         if oldest is not None and oldest.tzinfo is None:  # SQLite keeps no offset: stored as UTC
-            oldest = oldest.replace(tzinfo=timezone.utc)
+            oldest = oldest.replace(tzinfo=UTC)
         if by_relay or rounds == self._rounds:
             self.oldest_at = oldest
 
@@ -120,7 +128,7 @@ class OutboxRelay(BackgroundTask):
             elif moved < self._batch_size:
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 self._wakeup.clear()
 
@@ -185,8 +193,10 @@ class OutboxRelay(BackgroundTask):
                 if tries < UNCLEAR_ATTEMPTS:
                     raise Unavailable(f"the broker refused an event ({type(exc).__name__}, {tries}×)") from exc
             refused[row.id] = exc
-        return _Settlement(published=[r for r in rows if r.id not in refused],
-                           set_aside=[(r, refused[r.id]) for r in rows if r.id in refused])
+        return _Settlement(
+            published=[r for r in rows if r.id not in refused],
+            set_aside=[(r, refused[r.id]) for r in rows if r.id in refused],
+        )
 
     async def _settle(self, session: AsyncSession, settlement: _Settlement) -> list[tuple[_Row, BaseException, str]]:
         """Delete what was published; move what can never be to the dead letters. The rows this
@@ -202,16 +212,25 @@ class OutboxRelay(BackgroundTask):
             if self._dead_letters is None:
                 moved.append((row, exc, ""))
                 continue
-            letter = self._dead_letters.set_aside(session, row_id=row.id, topic=row.topic, key=row.key,
-                                                  value=row.value, exc=exc)
+            letter = self._dead_letters.set_aside(
+                session, row_id=row.id, topic=row.topic, key=row.key, value=row.value, exc=exc
+            )
             if row.topic != Topic.DEADLETTER:  # a dead letter about a dead letter would never end
                 event = dead_letter_event(
-                    id=f"outbox/{self._service}/{letter.id}", source=f"/lazo/{self._service}",
+                    id=f"outbox/{self._service}/{letter.id}",
+                    source=f"/lazo/{self._service}",
                     subject=(row.key or b"").decode(errors="replace"),
-                    where={"service": self._service, "kind": "outbox", "dead_letter_id": letter.id,
-                           "topic": row.topic, "outbox_row_id": row.id,
-                           "error": f"{letter.error_class}: {letter.error}"},
-                    original=row.value, max_bytes=self._publisher.max_event_bytes)
+                    where={
+                        "service": self._service,
+                        "kind": "outbox",
+                        "dead_letter_id": letter.id,
+                        "topic": row.topic,
+                        "outbox_row_id": row.id,
+                        "error": f"{letter.error_class}: {letter.error}",
+                    },
+                    original=row.value,
+                    max_bytes=self._publisher.max_event_bytes,
+                )
                 session.add(m(topic=Topic.DEADLETTER, key=event.key, value=event.to_bytes(), created_at=utcnow()))
             moved.append((row, exc, letter.id))
         return moved
@@ -231,14 +250,26 @@ class OutboxRelay(BackgroundTask):
             OUTBOX_SET_ASIDE.labels(self._service, row.topic, type(exc).__name__).inc()
             event_id, event_type = event_identity(row.value)
             # Ids, sizes and the error's class: the event and the error's text stay in the table.
-            log.error("outbox row %d set aside as dead letter %s: %s %s on %s, %d bytes (limit %d): %s; "
-                      "the rows behind it go on", row.id, letter_id or "-", event_type, event_id, row.topic,
-                      len(row.value or b""), self._publisher.max_event_bytes, type(exc).__name__)
+            log.error(
+                "outbox row %d set aside as dead letter %s: %s %s on %s, %d bytes (limit %d): %s; "
+                "the rows behind it go on",
+                row.id,
+                letter_id or "-",
+                event_type,
+                event_id,
+                row.topic,
+                len(row.value or b""),
+                self._publisher.max_event_bytes,
+                type(exc).__name__,
+            )
         if moved:
             self.notify()  # their dead-letter events are in the outbox now
 
 
 async def _take_turn(session: AsyncSession) -> bool:
     """The relay's turn among this service's replicas, held until the transaction ends."""
-    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || :what))"),
-                                     {"what": "/outbox-relay"}))
+    return bool(
+        await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || :what))"), {"what": "/outbox-relay"}
+        )
+    )

@@ -10,11 +10,11 @@ the first or last representable instant, which means the same, never overflowing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from shared.errors import InvalidInput
 
-UTC = timezone.utc
+UTC = UTC
 FIRST = datetime.min.replace(tzinfo=UTC)
 LAST = datetime.max.replace(tzinfo=UTC)
 _LONGEST = 64  # an ISO datetime with microseconds and an offset is 32 characters
@@ -45,8 +45,9 @@ def instant(field: str, raw: str) -> tuple[datetime, bool]:
             return datetime.combine(date.fromisoformat(raw), time(), UTC), True
         value = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
     except ValueError:
-        raise _bad(field, f"'{raw[:_LONGEST]}' is not an ISO date (2026-11-20) or datetime "
-                          "(2026-11-20T10:00:00Z)") from None
+        raise _bad(
+            field, f"'{raw[:_LONGEST]}' is not an ISO date (2026-11-20) or datetime (2026-11-20T10:00:00Z)"
+        ) from None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC), False
     try:

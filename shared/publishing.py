@@ -14,13 +14,27 @@ import asyncio
 import enum
 import re
 
-from aiokafka.errors import (BrokerNotAvailableError, BrokerResponseError, ClusterAuthorizationFailedError,
-                             CorruptRecordException, DuplicateSequenceNumber, InvalidProducerEpoch,
-                             InvalidTimestampError, InvalidTopicError, KafkaError, MessageSizeTooLargeError,
-                             OutOfOrderSequenceNumber, PolicyViolationError, RecordListTooLargeError,
-                             RecordTooLargeError, ReplicaNotAvailableError, TopicAuthorizationFailedError,
-                             UnknownProducerId,
-                             UnknownTopicOrPartitionError, UnsupportedForMessageFormatError)
+from aiokafka.errors import (
+    BrokerNotAvailableError,
+    BrokerResponseError,
+    ClusterAuthorizationFailedError,
+    CorruptRecordException,
+    DuplicateSequenceNumber,
+    InvalidProducerEpoch,
+    InvalidTimestampError,
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    PolicyViolationError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    ReplicaNotAvailableError,
+    TopicAuthorizationFailedError,
+    UnknownProducerId,
+    UnknownTopicOrPartitionError,
+    UnsupportedForMessageFormatError,
+)
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from shared.errors import InvalidInput, PayloadTooLarge, Unavailable
@@ -33,14 +47,30 @@ class Verdict(enum.Enum):
 
 
 # The broker refuses the record itself: sent again, it is refused again.
-_PERMANENT = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError, CorruptRecordException,
-              InvalidTopicError, InvalidTimestampError, UnsupportedForMessageFormatError)
+_PERMANENT = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    CorruptRecordException,
+    InvalidTopicError,
+    InvalidTimestampError,
+    UnsupportedForMessageFormatError,
+)
 # Broker errors aiokafka does not mark retriable that are still no fault of the record: the broker
 # or a replica is away, the topic is missing or not allowed (a deployment fault: setting every row
 # aside would empty the outbox instead of waiting for the fix), the producer's state is off.
-_TRANSIENT = (BrokerNotAvailableError, ReplicaNotAvailableError, UnknownTopicOrPartitionError,
-              TopicAuthorizationFailedError, ClusterAuthorizationFailedError, PolicyViolationError,
-              OutOfOrderSequenceNumber, DuplicateSequenceNumber, UnknownProducerId, InvalidProducerEpoch)
+_TRANSIENT = (
+    BrokerNotAvailableError,
+    ReplicaNotAvailableError,
+    UnknownTopicOrPartitionError,
+    TopicAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+    PolicyViolationError,
+    OutOfOrderSequenceNumber,
+    DuplicateSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+)
 
 # Kafka's rule for topic names (kafka.common.internals.Topic): legal characters, at most 249.
 _TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
@@ -74,8 +104,9 @@ def refusal(topic: str, key: bytes | None, value: bytes | None, max_bytes: int) 
         return InvalidTopicError(f"'{topic[:300]}' is not a valid topic name")
     size = record_bytes(key, value)
     if size > max_bytes:
-        return MessageSizeTooLargeError(f"the event is {size} bytes, more than the {max_bytes} allowed "
-                                        f"(LAZO_MAX_EVENT_BYTES)")
+        return MessageSizeTooLargeError(
+            f"the event is {size} bytes, more than the {max_bytes} allowed (LAZO_MAX_EVENT_BYTES)"
+        )
     return None
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db import transaction
-from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
-from shared.transient import is_retriable
-from shared.events import decode
 from shared.deadletters import error_text
+from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
+from shared.events import decode
 from shared.metrics import DEAD_LETTER_REPLAYS
 from shared.publishing import Verdict, classify
+from shared.transient import is_retriable
 
 
 class ReplayFailed(InvalidInput):
@@ -57,8 +57,9 @@ async def replay(runtime: Any, letter_id: str, who: str) -> Any:
         error_class, error = error_text(exc)
         if transient:
             raise Unavailable(f"replay could not run now ({error_class}); retry shortly") from None
-        raise ReplayFailed(f"the event still fails: {error_class}: {error}",
-                           dead_letter=letter_id, error_class=error_class) from None
+        raise ReplayFailed(
+            f"the event still fails: {error_class}: {error}", dead_letter=letter_id, error_class=error_class
+        ) from None
     await _settle(runtime, letter_id, status="replayed", who=who, attempted=True)
     DEAD_LETTER_REPLAYS.labels(runtime.service, letter.kind, "replayed").inc()
     return await find(runtime, letter_id)

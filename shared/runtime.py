@@ -45,8 +45,15 @@ class Runtime:
     """What one service process owns. Use cases get what they need from it explicitly: `uow` (its
     units of work), `settings`, `clock`, `publisher`, and the singletons it was told to `provide`."""
 
-    def __init__(self, service: str, settings: Settings, *, migrations: Path | None = None,
-                 messaging: Messaging | None = None, clock: Clock | None = None):
+    def __init__(
+        self,
+        service: str,
+        settings: Settings,
+        *,
+        migrations: Path | None = None,
+        messaging: Messaging | None = None,
+        clock: Clock | None = None,
+    ):
         self.service = service
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -59,8 +66,11 @@ class Runtime:
         self.sessions: async_sessionmaker[AsyncSession] | None = None
         self.publisher = Publisher(settings, client_id=f"lazo-{service}")
         self.relay: OutboxRelay | None = None
-        self.dead_letters = (DeadLetters(messaging.dead_letters)
-                             if messaging is not None and messaging.dead_letters is not None else None)
+        self.dead_letters = (
+            DeadLetters(messaging.dead_letters)
+            if messaging is not None and messaging.dead_letters is not None
+            else None
+        )
         self.dead_letters_pending: int | None = None
         self._watch: asyncio.Task | None = None
         self.consumers: list[ConsumerRunner] = []
@@ -75,8 +85,15 @@ class Runtime:
         self._checks[name] = check
 
     def add_consumer(self, group_id: str, topics: Sequence[str], handle: Handler, **kw) -> ConsumerRunner:
-        runner = ConsumerRunner(self.settings, group_id=group_id, topics=topics, handle=handle,
-                                publisher=self.publisher, record_dead_letter=self._record_dead_letter, **kw)
+        runner = ConsumerRunner(
+            self.settings,
+            group_id=group_id,
+            topics=topics,
+            handle=handle,
+            publisher=self.publisher,
+            record_dead_letter=self._record_dead_letter,
+            **kw,
+        )
         self.consumers.append(runner)
         return runner
 
@@ -107,8 +124,9 @@ class Runtime:
         async with db.transaction(self.sessions) as session:
             return await self.dead_letters.record_consumed(session, consumed, exc)
 
-    def after_boot(self, start: Callable[[], Awaitable[None]],
-                   stop: Callable[[], Awaitable[None]] | None = None) -> None:
+    def after_boot(
+        self, start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         """Run `start` once the database is migrated; `stop` at shutdown."""
         self._after_boot.append(start)
         if stop:
@@ -120,8 +138,13 @@ class Runtime:
             self.sessions = db.make_sessionmaker(self.engine)
             self.uow.bind(self.sessions)
             if self.messaging is not None:
-                self.relay = OutboxRelay(self.sessions, self.messaging.outbox, self.publisher, service=self.service,
-                                         dead_letters=self.dead_letters)
+                self.relay = OutboxRelay(
+                    self.sessions,
+                    self.messaging.outbox,
+                    self.publisher,
+                    service=self.service,
+                    dead_letters=self.dead_letters,
+                )
                 OUTBOX_OLDEST_AGE.labels(self.service).set_function(self.relay.oldest_age_s)
                 self.uow.on_publish(self.relay.notify)
         await self.publisher.start()
@@ -189,8 +212,11 @@ class Runtime:
         if self.relay is not None:
             age = self.relay.oldest_age_s()
             checks["outbox"] = not outbox_stuck(age, self.settings.outbox_stuck_after_s)
-            details["outbox"] = {"oldest_age_s": round(age, 1), "stuck_after_s": self.settings.outbox_stuck_after_s,
-                                 "set_aside": self.relay.set_aside}
+            details["outbox"] = {
+                "oldest_age_s": round(age, 1),
+                "stuck_after_s": self.settings.outbox_stuck_after_s,
+                "set_aside": self.relay.set_aside,
+            }
         for runner in self.consumers:
             stall = runner.stall_reason()
             checks[f"consumer:{runner.group_id}"] = stall is None

@@ -29,7 +29,7 @@ class SecretBox:
         self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SecretBox":
+    def from_settings(cls, settings: Settings) -> SecretBox:
         if settings.secrets_key:
             return cls([k.strip() for k in settings.secrets_key.split(",") if k.strip()])
         return cls([_dev_key(settings.var_dir)])

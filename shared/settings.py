@@ -25,13 +25,16 @@ class Settings(BaseSettings):
     @classmethod
     def env_names(cls) -> frozenset[str]:
         """The environment variables Settings reads."""
-        return frozenset(name for field_name, field in cls.model_fields.items()
-                         for name in (getattr(field.validation_alias, "choices", None)
-                                      or (f"{cls.model_config['env_prefix']}{field_name.upper()}",)))
+        return frozenset(
+            name
+            for field_name, field in cls.model_fields.items()
+            for name in (
+                getattr(field.validation_alias, "choices", None)
+                or (f"{cls.model_config['env_prefix']}{field_name.upper()}",)
+            )
+        )
 
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
-    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
     # Apache Kafka supports idempotent producers; the embedded Tansu broker does not
     # (no InitProducerId), so `make run` and the tests switch it off.
     kafka_idempotence: bool = True
@@ -43,9 +46,11 @@ class Settings(BaseSettings):
     # (aiokafka's names; docs/operations.md, "Securing the broker"). PLAINTEXT only on a private
     # development network; SASL_SSL (SCRAM) or SSL with a client certificate (mTLS) in production.
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
-        "PLAINTEXT", validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL"))
+        "PLAINTEXT", validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL")
+    )
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
-        None, validation_alias=AliasChoices("KAFKA_SASL_MECHANISM"))
+        None, validation_alias=AliasChoices("KAFKA_SASL_MECHANISM")
+    )
     kafka_sasl_username: str | None = Field(None, validation_alias=AliasChoices("KAFKA_SASL_USERNAME"))
     kafka_sasl_password: str | None = Field(None, validation_alias=AliasChoices("KAFKA_SASL_PASSWORD"))
     kafka_ssl_cafile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_CAFILE"))
@@ -175,11 +180,17 @@ class Settings(BaseSettings):
     oidc_allow_private: bool = False
 
     @model_validator(mode="after")
-    def _kafka_security_is_complete(self) -> "Settings":
+    def _kafka_security_is_complete(self) -> Settings:
         if self.kafka_security_protocol.startswith("SASL_"):
-            missing = [name for name, value in (("KAFKA_SASL_MECHANISM", self.kafka_sasl_mechanism),
-                                                ("KAFKA_SASL_USERNAME", self.kafka_sasl_username),
-                                                ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password)) if not value]
+            missing = [
+                name
+                for name, value in (
+                    ("KAFKA_SASL_MECHANISM", self.kafka_sasl_mechanism),
+                    ("KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+                    ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password),
+                )
+                if not value
+            ]
             if missing:
                 raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs {', '.join(missing)}")
         if self.oidc_issuer and not self.oidc_audience:
@@ -218,4 +229,3 @@ class Settings(BaseSettings):
             return self.database_url
         self.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
-

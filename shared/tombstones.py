@@ -58,7 +58,7 @@ class CustomerDigest:
             raise ValueError("at least one erasure key is needed")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "CustomerDigest":
+    def from_settings(cls, settings: Settings) -> CustomerDigest:
         if settings.erasure_key:
             return cls(k.strip() for k in settings.erasure_key.split(",") if k.strip())
         return cls([_dev_key(settings.var_dir)])
@@ -158,25 +158,36 @@ class ErasureGuard:
         if not ids:
             return set()
         by_digest = {d: c for c in ids for d in self.digest.every(c)}
-        found = await session.scalars(select(self._tombstone.customer_digest)
-                                      .where(self._tombstone.customer_digest.in_(by_digest)))
+        found = await session.scalars(
+            select(self._tombstone.customer_digest).where(self._tombstone.customer_digest.in_(by_digest))
+        )
         return {by_digest[d] for d in found}
 
     async def record(self, session: AsyncSession, envelopes: Iterable[Envelope], action: str) -> None:
         """Keep a trace of events erased on arrival: their ids and types, never their content."""
-        rows = {e.id: {"event_id": e.id[:200], "event_type": e.type[:100], "action": action, "at": utcnow()}
-                for e in envelopes}
+        rows = {
+            e.id: {"event_id": e.id[:200], "event_type": e.type[:100], "action": action, "at": utcnow()}
+            for e in envelopes
+        }
         if not rows:
             return
-        known = set(await session.scalars(select(self._arrival.event_id)
-                                          .where(self._arrival.event_id.in_([r["event_id"] for r in rows.values()]))))
+        known = set(
+            await session.scalars(
+                select(self._arrival.event_id).where(self._arrival.event_id.in_([r["event_id"] for r in rows.values()]))
+            )
+        )
         fresh = [r for r in rows.values() if r["event_id"] not in known]
         if fresh:
             await session.execute(insert(self._arrival), fresh)
         for row in rows.values():
             EVENTS_ERASED_ON_ARRIVAL.labels(self.service, row["event_type"], action).inc()
-            log.info("%s: event %s (%s) is about an erased customer: %s on arrival", self.service,
-                     row["event_id"], row["event_type"], action)
+            log.info(
+                "%s: event %s (%s) is about an erased customer: %s on arrival",
+                self.service,
+                row["event_id"],
+                row["event_type"],
+                action,
+            )
 
 
 def main(argv: list[str]) -> int:

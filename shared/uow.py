@@ -14,9 +14,8 @@ When it commits, and only then, it wakes the outbox relay and whatever else aske
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,8 +32,9 @@ Hook = Callable[[], None]
 class UnitOfWork:
     """One transaction. Enter it with `async with`; leave it normally to commit, by an error to roll back."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], messaging: Messaging | None,
-                 on_publish: Sequence[Hook] = ()):
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], messaging: Messaging | None, on_publish: Sequence[Hook] = ()
+    ):
         self._sessions = sessions
         self._messaging = messaging
         self._on_publish = on_publish
@@ -44,7 +44,7 @@ class UnitOfWork:
         self._tx: AbstractAsyncContextManager[AsyncSession] | None = None
         self.session: AsyncSession
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self._tx = db.transaction(self._sessions)
         self.session = await self._tx.__aenter__()
         return self

@@ -24,5 +24,11 @@ def field_path(loc: tuple | list) -> str:
 
 
 def validation_errors(errors: list[dict[str, Any]], prefix: tuple = ()) -> list[dict[str, Any]]:
-    return [{"field": field_path(tuple(prefix) + tuple(e.get("loc", ()))), "message": e.get("msg", "invalid"),
-             "type": e.get("type")} for e in errors]
+    return [
+        {
+            "field": field_path(tuple(prefix) + tuple(e.get("loc", ()))),
+            "message": e.get("msg", "invalid"),
+            "type": e.get("type"),
+        }
+        for e in errors
+    ]

@@ -77,11 +77,14 @@ def check_teams(message: dict) -> dict:
         if kind == "TextBlock":
             assert isinstance(element["text"], str) and element["text"]
         elif kind == "RichTextBlock":  # 1.2+
-            assert element["inlines"] and all(r["type"] == "TextRun" and isinstance(r["text"], str)
-                                              for r in element["inlines"])
+            assert element["inlines"] and all(
+                r["type"] == "TextRun" and isinstance(r["text"], str) for r in element["inlines"]
+            )
         elif kind == "FactSet":
-            assert element["facts"] and all(set(f) == {"title", "value"} and isinstance(f["title"], str)
-                                            and isinstance(f["value"], str) for f in element["facts"])
+            assert element["facts"] and all(
+                set(f) == {"title", "value"} and isinstance(f["title"], str) and isinstance(f["value"], str)
+                for f in element["facts"]
+            )
         else:
             raise AssertionError(f"element {kind} is not one Lazo documents")
     for action in card.get("actions", []):

@@ -16,12 +16,16 @@ from pathlib import Path
 
 import httpx
 
-from ops.embedded_broker import EmbeddedBroker, free_port
 from shared.settings import SERVICES
+from ops.embedded_broker import EmbeddedBroker, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYS = {"ingest": "test-ingest-key", "agent": "test-agent-key", "manager": "test-manager-key",
-        "admin": "test-admin-key"}
+KEYS = {
+    "ingest": "test-ingest-key",
+    "agent": "test-agent-key",
+    "manager": "test-manager-key",
+    "admin": "test-admin-key",
+}
 
 
 class ServiceProcess:
@@ -36,10 +40,15 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServiceProcess":
+    def start(self) -> ServiceProcess:
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", f"services.{self.name}"], env=self.env,
-                                        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -83,8 +92,13 @@ class ServiceProcess:
 
 
 class System:
-    def __init__(self, workdir: Path, services=SERVICES, extra_env: dict[str, str] | None = None,
-                 service_env: dict[str, dict[str, str]] | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        services=SERVICES,
+        extra_env: dict[str, str] | None = None,
+        service_env: dict[str, dict[str, str]] | None = None,
+    ):
         """`service_env`: per-service additions to the environment (e.g. one service's
         DATABASE_URL through a fault-injecting proxy)."""
         self.workdir = workdir
@@ -94,22 +108,24 @@ class System:
         self.database_url = os.environ.get("TEST_DATABASE_URL")
         env = {k: v for k, v in os.environ.items() if not k.startswith("LAZO_")}
         env.pop("DATABASE_URL", None)
-        env.update({
-            "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
-            "LAZO_KAFKA_IDEMPOTENCE": "false",
-            "LAZO_KAFKA_PARTITIONS": "4",
-            "LAZO_VAR_DIR": str(workdir / "var"),
-            "LAZO_API_KEYS": ",".join(f"{k}:{r}" for r, k in KEYS.items()),
-            "LAZO_SCHEMA_PREFIX": self.schema_prefix,
-            "LAZO_PUBLISH_TIMEOUT_S": "3",
-            "LAZO_LOG_LEVEL": "INFO",
-            # The tests' contact centres and platform APIs are servers on 127.0.0.1; a test of the
-            # refusals passes extra_env={"LAZO_ALLOW_PRIVATE_TARGETS": "false"}.
-            "LAZO_ALLOW_PRIVATE_TARGETS": "true",
-            # Test only: local receivers stand in for hooks.slack.com and Teams workflow hosts.
-            "LAZO_TEST_CHAT_LOOPBACK": "true",
-            "PYTHONPATH": str(ROOT),
-        })
+        env.update(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
+                "LAZO_KAFKA_IDEMPOTENCE": "false",
+                "LAZO_KAFKA_PARTITIONS": "4",
+                "LAZO_VAR_DIR": str(workdir / "var"),
+                "LAZO_API_KEYS": ",".join(f"{k}:{r}" for r, k in KEYS.items()),
+                "LAZO_SCHEMA_PREFIX": self.schema_prefix,
+                "LAZO_PUBLISH_TIMEOUT_S": "3",
+                "LAZO_LOG_LEVEL": "INFO",
+                # The tests' contact centres and platform APIs are servers on 127.0.0.1; a test of the
+                # refusals passes extra_env={"LAZO_ALLOW_PRIVATE_TARGETS": "false"}.
+                "LAZO_ALLOW_PRIVATE_TARGETS": "true",
+                # Test only: local receivers stand in for hooks.slack.com and Teams workflow hosts.
+                "LAZO_TEST_CHAT_LOOPBACK": "true",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         env.update(extra_env or {})
@@ -119,7 +135,8 @@ class System:
         env.update({f"LAZO_{name.upper()}_PORT": str(port) for name, port in ports.items()})
         self.services: dict[str, ServiceProcess] = {
             name: ServiceProcess(name, {**env, **(service_env or {}).get(name, {})}, port, workdir)
-            for name, port in ports.items()}
+            for name, port in ports.items()
+        }
         try:
             for proc in self.services.values():
                 proc.start()

@@ -49,11 +49,17 @@ class OpenIdProvider:
             def do_GET(self):
                 path, _, query = self.path.partition("?")
                 if path == "/.well-known/openid-configuration":
-                    self.answer(200, {"issuer": outer.issuer, "jwks_uri": f"{outer.issuer}/jwks",
-                                      "authorization_endpoint": f"{outer.issuer}/authorize",
-                                      "token_endpoint": f"{outer.issuer}/token",
-                                      "code_challenge_methods_supported": ["S256"],
-                                      "id_token_signing_alg_values_supported": ["RS256"]})
+                    self.answer(
+                        200,
+                        {
+                            "issuer": outer.issuer,
+                            "jwks_uri": f"{outer.issuer}/jwks",
+                            "authorization_endpoint": f"{outer.issuer}/authorize",
+                            "token_endpoint": f"{outer.issuer}/token",
+                            "code_challenge_methods_supported": ["S256"],
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                        },
+                    )
                 elif path == "/jwks":
                     with outer._lock:
                         outer.jwks_hits += 1
@@ -65,9 +71,13 @@ class OpenIdProvider:
                     self.send_error(404)
 
             def authorize(self, q: dict) -> None:
-                if (q.get("response_type") != "code" or q.get("client_id") != outer.client_id
-                        or q.get("code_challenge_method") != "S256" or not q.get("code_challenge")
-                        or urlsplit(q.get("redirect_uri", "")).hostname != "127.0.0.1"):
+                if (
+                    q.get("response_type") != "code"
+                    or q.get("client_id") != outer.client_id
+                    or q.get("code_challenge_method") != "S256"
+                    or not q.get("code_challenge")
+                    or urlsplit(q.get("redirect_uri", "")).hostname != "127.0.0.1"
+                ):
                     self.answer(400, {"error": "invalid_request"})
                     return
                 code = secrets.token_urlsafe(16)
@@ -83,21 +93,33 @@ class OpenIdProvider:
                 if self.path != "/token":
                     self.send_error(404)
                     return
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers.get("content-length", 0)))
-                                                     .decode()).items()}
+                form = {
+                    k: v[0]
+                    for k, v in parse_qs(self.rfile.read(int(self.headers.get("content-length", 0))).decode()).items()
+                }
                 with outer._lock:
                     grant = outer.codes.pop(form.get("code", ""), None)  # a code works once
                 verifier = form.get("code_verifier", "").encode()
                 challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=").decode()
-                if (grant is None or form.get("grant_type") != "authorization_code"
-                        or form.get("client_id") != outer.client_id or form.get("redirect_uri") != grant["redirect_uri"]
-                        or challenge != grant["challenge"]):
+                if (
+                    grant is None
+                    or form.get("grant_type") != "authorization_code"
+                    or form.get("client_id") != outer.client_id
+                    or form.get("redirect_uri") != grant["redirect_uri"]
+                    or challenge != grant["challenge"]
+                ):
                     self.answer(400, {"error": "invalid_grant"})
                     return
                 claims = dict(outer.login_as)
                 outer.tokens_issued += 1
-                self.answer(200, {"access_token": outer.token(claims.pop("lazo_role", None), **claims),
-                                  "token_type": "Bearer", "expires_in": 600})
+                self.answer(
+                    200,
+                    {
+                        "access_token": outer.token(claims.pop("lazo_role", None), **claims),
+                        "token_type": "Bearer",
+                        "expires_in": 600,
+                    },
+                )
 
             def log_message(self, *args):
                 pass
@@ -123,20 +145,27 @@ class OpenIdProvider:
         public = jwt.algorithms.RSAAlgorithm.to_jwk(self.keys[kid].public_key())
         return {**json.loads(public), "kid": kid, "use": "sig", "alg": "RS256"}
 
-    def token(self, role: str | None = "agent", *, sub: str = "ana@cx.example", kid: str | None = None,
-              **claims) -> str:
+    def token(
+        self, role: str | None = "agent", *, sub: str = "ana@cx.example", kid: str | None = None, **claims
+    ) -> str:
         now = int(time.time())
         body = {"iss": self.issuer, "aud": AUDIENCE, "sub": sub, "iat": now, "exp": now + 600, **claims}
         if role is not None:
             body["lazo_role"] = role
         kid = kid or self.current
-        return jwt.encode({k: v for k, v in body.items() if v is not None}, self.keys[kid], algorithm="RS256",
-                          headers={"kid": kid})
+        return jwt.encode(
+            {k: v for k, v in body.items() if v is not None}, self.keys[kid], algorithm="RS256", headers={"kid": kid}
+        )
 
     def env(self, **extra: str) -> dict[str, str]:
         """What a service needs to trust this provider (and the dashboard to sign in with it)."""
-        return {"LAZO_OIDC_ISSUER": self.issuer, "LAZO_OIDC_AUDIENCE": AUDIENCE,
-                "LAZO_OIDC_ALLOW_PRIVATE": "true", "LAZO_OIDC_DASHBOARD_CLIENT_ID": self.client_id, **extra}
+        return {
+            "LAZO_OIDC_ISSUER": self.issuer,
+            "LAZO_OIDC_AUDIENCE": AUDIENCE,
+            "LAZO_OIDC_ALLOW_PRIVATE": "true",
+            "LAZO_OIDC_DASHBOARD_CLIENT_ID": self.client_id,
+            **extra,
+        }
 
     def close(self) -> None:
         self.server.shutdown()

@@ -38,10 +38,14 @@ class Tap:
         self._task: asyncio.Task | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
-    async def start(self) -> "Tap":
+    async def start(self) -> Tap:
         # Short fetch waits: Tansu answers a fetch only when the wait expires.
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
-                                          auto_offset_reset="earliest", fetch_max_wait_ms=50)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,
+        )
         await self._consumer.start()
         tps = []
         for topic in self._topics:
@@ -69,13 +73,20 @@ class Tap:
         return out
 
     def matching(self, type: str | None = None, **data: Any) -> list[Envelope]:
-        return [e for e in self.events if (type is None or e.type == type)
-                and all(e.data.get(k) == v for k, v in data.items())]
+        return [
+            e
+            for e in self.events
+            if (type is None or e.type == type) and all(e.data.get(k) == v for k, v in data.items())
+        ]
 
-    async def wait_for(self, type: str | None = None, count: int = 1, timeout: float = 30.0,
-                       **data: Any) -> list[Envelope]:
-        return await poll(lambda: (m := self.matching(type, **data)) and len(m) >= count and m,
-                          timeout=timeout, what=f"{count}× {type} {data}")
+    async def wait_for(
+        self, type: str | None = None, count: int = 1, timeout: float = 30.0, **data: Any
+    ) -> list[Envelope]:
+        return await poll(
+            lambda: (m := self.matching(type, **data)) and len(m) >= count and m,
+            timeout=timeout,
+            what=f"{count}× {type} {data}",
+        )
 
     async def stop(self) -> None:
         if self._task:

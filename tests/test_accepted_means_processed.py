@@ -13,8 +13,12 @@ from tests.support import poll
 
 
 def response(rid: str, customer: str, **over) -> dict:
-    body = {"response_id": rid, "customer": {"id": customer}, "touchpoint": "web",
-            "answers": {"experience": 8, "worth": 8, "recommend": 8}}
+    body = {
+        "response_id": rid,
+        "customer": {"id": customer},
+        "touchpoint": "web",
+        "answers": {"experience": 8, "worth": 8, "recommend": 8},
+    }
     return {**body, **over}
 
 
@@ -69,10 +73,12 @@ async def test_an_outcome_corrected_and_corrected_back_ends_as_first_reported(sy
     a = {"customer_id": customer, "renewed": True, "date": "2026-10-31", "revenue": 100.0}
     b = {**a, "renewed": False, "revenue": 0.0}
     async with system.client("casework", "ingest") as crm, system.client("casework", "agent") as agent:
+
         async def stored(expected: dict, event_id: str):
             items = (await agent.get("/v1/outcomes", params={"customer_id": customer})).json()["items"]
-            return (items and items[0]["renewed"] == expected["renewed"] and items[0]["event_id"] == event_id
-                    and items[0])
+            return (
+                items and items[0]["renewed"] == expected["renewed"] and items[0]["event_id"] == event_id and items[0]
+            )
 
         first = (await crm.post("/v1/outcomes", json=a)).json()
         await poll(lambda: stored(a, first["event_id"]), timeout=60, what="A stored")
@@ -117,8 +123,10 @@ async def test_a_batch_says_per_item_what_the_broker_has(system, tap, uid):
         await t.wait_for(EventType.RESPONSE_RECEIVED, response_id=f"r-batch{i}-{uid}")
     async with system.client("scoring", "agent") as scoring:
         for i in range(3):
+
             async def scored(i=i):
                 r = await scoring.get(f"/v1/responses/r-batch{i}-{uid}")
                 return r.status_code == 200 and r.json()
+
             # Sent twice (once unacknowledged), scored once, and no conflict: a retry is harmless.
             assert (await poll(scored, timeout=60, what="each item scored"))["conflict"] is None

@@ -64,8 +64,16 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
         subs = {}
         # The Slack channel reads English, the Teams one Spanish (each subscription says).
         for fmt, receiver, language in (("slack", slack, "en"), ("teams", teams, "es")):
-            r = await m.post("/v1/subscriptions", json={"url": receiver.url, "format": fmt, "language": language,
-                                                        "event_types": ["lazo.alert.raised"], "programs": [program]})
+            r = await m.post(
+                "/v1/subscriptions",
+                json={
+                    "url": receiver.url,
+                    "format": fmt,
+                    "language": language,
+                    "event_types": ["lazo.alert.raised"],
+                    "programs": [program],
+                },
+            )
             assert r.status_code == 201, r.text
             sub = r.json()
             # The webhook URL is the credential: shown by its origin only.
@@ -77,9 +85,16 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
             event = score(f"r-{uid}", f"C-{uid}", program, 2.0, comment="Nadie me devolvió la llamada <!channel>")
             # As scoring's analyzer describes the comment: the alert carries it to the chat message.
             event.data["comment_analysis"] = {
-                "language": "es", "sentiment": -0.7, "polarity": "negative", "emotion": "rechazo",
-                "causes": [{"key": "responsiveness", "evidence": "nadie me devolvió la llamada",
-                            "polarity": "negative"}], "keyphrases": ["llamada"], "analyzer": "test/1"}
+                "language": "es",
+                "sentiment": -0.7,
+                "polarity": "negative",
+                "emotion": "rechazo",
+                "causes": [
+                    {"key": "responsiveness", "evidence": "nadie me devolvió la llamada", "polarity": "negative"}
+                ],
+                "keyphrases": ["llamada"],
+                "analyzer": "test/1",
+            }
             await (await producer.send(Topic.SCORES, value=event.to_bytes(), key=event.key))
         finally:
             await producer.stop()
@@ -102,9 +117,17 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
     message = json.loads(body)
     check_slack(message)
     texts = "\n".join(slack_texts(message))
-    for part in ("Ana (C-", "IEC 2.0", "Nunca Más", "Nadie me devolvió la llamada <!channel>",
-                 "at or below the programme's threshold", "Emotion: Rechazo", "Causes: responsiveness",
-                 "“nadie me devolvió la llamada”", "Open the case"):
+    for part in (
+        "Ana (C-",
+        "IEC 2.0",
+        "Nunca Más",
+        "Nadie me devolvió la llamada <!channel>",
+        "at or below the programme's threshold",
+        "Emotion: Rechazo",
+        "Causes: responsiveness",
+        "“nadie me devolvió la llamada”",
+        "Open the case",
+    ):
         assert part in texts, part
     assert message["blocks"][-2]["elements"][0]["url"] == link
     assert "lazo-signature" not in headers  # no secret was given: Slack does not check one
@@ -118,6 +141,7 @@ async def test_slack_and_teams_get_their_messages_with_retries_and_a_delivery_lo
 
     # The link resolves: casework finds the case that took the alert (the dashboard asks the same).
     async with system.client("casework", "agent") as casework:
+
         async def case_of_alert():
             return (await casework.get("/v1/cases", params={"alert_id": alert["alert_id"]})).json()["items"]
 
@@ -135,8 +159,15 @@ async def test_chat_subscriptions_are_refused_off_their_platforms(system, uid):
             ({"url": "https://example.com/services/T/B/x", "format": "slack"}, "url", "hooks.slack.com"),
             ({"url": "https://hooks.slack.com/services/T/B/x", "format": "teams"}, "url", "Teams workflow"),
             ({"url": "http://127.0.0.1:9/not-a-webhook", "format": "slack"}, "url", "/services/"),
-            ({"url": "https://hooks.slack.com/services/T/B/x", "format": "slack",
-              "event_types": ["lazo.alert.held_out"]}, "event_types", "lazo.alert.raised only"),
+            (
+                {
+                    "url": "https://hooks.slack.com/services/T/B/x",
+                    "format": "slack",
+                    "event_types": ["lazo.alert.held_out"],
+                },
+                "event_types",
+                "lazo.alert.raised only",
+            ),
             ({"url": "https://cc.example.com/lazo"}, "secret", "required for format cloudevents"),
             ({"url": "https://hooks.slack.com/services/T/B/x", "format": "email"}, "format", ""),
         ]
@@ -146,6 +177,12 @@ async def test_chat_subscriptions_are_refused_off_their_platforms(system, uid):
             errors = r.json()["errors"]
             assert [e["field"] for e in errors] == [field] and words in errors[0]["message"], errors
     async with system.client("alerts", "agent") as agent:
-        r = await agent.post("/v1/subscriptions", json={"url": "https://hooks.slack.com/services/T/B/x",
-                                                        "format": "slack", "event_types": ["lazo.alert.raised"]})
+        r = await agent.post(
+            "/v1/subscriptions",
+            json={
+                "url": "https://hooks.slack.com/services/T/B/x",
+                "format": "slack",
+                "event_types": ["lazo.alert.raised"],
+            },
+        )
         assert r.status_code == 403

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -18,19 +18,42 @@ from shared.events import Envelope, EventType, Topic
 from services.alerts.domain.signing import verify_signature
 from tests.support import poll, raw_producer
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 RAISED, HELD_OUT = EventType.ALERT_RAISED, EventType.ALERT_HELD_OUT
 SECRET = "contact-center-shared-secret"
 
 
-def score(rid: str, customer: str, program: str, iec: float, *, comment: str | None = None,
-          previous_iec: float | None = None, at: datetime = T0, event_id: str | None = None) -> Envelope:
+def score(
+    rid: str,
+    customer: str,
+    program: str,
+    iec: float,
+    *,
+    comment: str | None = None,
+    previous_iec: float | None = None,
+    at: datetime = T0,
+    event_id: str | None = None,
+) -> Envelope:
     segment = "nunca_mas" if iec < 5 else "funcional" if iec < 7 else "pasivo" if iec < 9 else "wow"
-    data = ScoreComputed(response_id=rid, customer_id=customer, customer={"email": "ana@example.com", "name": "Ana"},
-                         program=program, touchpoint="contact_center", submitted_at=at, iec=iec, segment=segment,
-                         previous_iec=previous_iec, comment=comment)
-    return Envelope.new(id=event_id or f"score:{rid}", type=EventType.SCORE_COMPUTED, source="/lazo/scoring",
-                        subject=customer, data=data)
+    data = ScoreComputed(
+        response_id=rid,
+        customer_id=customer,
+        customer={"email": "ana@example.com", "name": "Ana"},
+        program=program,
+        touchpoint="contact_center",
+        submitted_at=at,
+        iec=iec,
+        segment=segment,
+        previous_iec=previous_iec,
+        comment=comment,
+    )
+    return Envelope.new(
+        id=event_id or f"score:{rid}",
+        type=EventType.SCORE_COMPUTED,
+        source="/lazo/scoring",
+        subject=customer,
+        data=data,
+    )
 
 
 @pytest.fixture
@@ -54,9 +77,11 @@ async def alerts(client, **params) -> dict:
 
 async def wait_alerts(client, count: int, timeout: float = 60, **params) -> list[dict]:
     """Poll until the filter finds at least `count` alerts; returns them (newest first)."""
+
     async def _check():
         page = await alerts(client, limit=500, **params)
         return page["items"] if page["total"] >= count else None
+
     return await poll(_check, timeout=timeout, interval=0.2, what=f"{count} alerts {params}")
 
 
@@ -86,7 +111,7 @@ class Endpoint:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/lazo/events"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "Endpoint":
+    def __enter__(self) -> Endpoint:
         self._thread.start()
         return self
 
@@ -103,17 +128,33 @@ async def test_rules_have_defaults_and_are_validated(system, uid):
     async with system.client("alerts", "agent") as agent, system.client("alerts", "manager") as manager:
         r = await agent.get(path)
         assert r.status_code == 200, r.text
-        assert r.json() == {"program": f"rules-{uid}", "threshold": 6, "comment_selects": True, "drop_points": None,
-                            "cooldown_days": 7, "control_share": 0.0, "emotions": [], "causes": [],
-                            "contradiction_selects": True, "updated_at": None, "updated_by": None}
+        assert r.json() == {
+            "program": f"rules-{uid}",
+            "threshold": 6,
+            "comment_selects": True,
+            "drop_points": None,
+            "cooldown_days": 7,
+            "control_share": 0.0,
+            "emotions": [],
+            "causes": [],
+            "contradiction_selects": True,
+            "updated_at": None,
+            "updated_by": None,
+        }
         assert (await agent.put(path, json={"threshold": 5})).status_code == 403
         r = await manager.put(path, json={"threshold": 5, "drop_points": 2.5, "cooldown_days": 0})
         assert r.status_code == 200, r.text
         body = (await agent.get(path)).json()
         assert (body["threshold"], body["drop_points"], body["cooldown_days"], body["control_share"]) == (5, 2.5, 0, 0)
         assert body["updated_by"].startswith("manager:") and body["updated_at"]
-        for field, bad in {"control_share": 1.5, "threshold": 0, "drop_points": -1, "cooldown_days": "soon",
-                           "comment_selects": "perhaps", "bogus": 1}.items():
+        for field, bad in {
+            "control_share": 1.5,
+            "threshold": 0,
+            "drop_points": -1,
+            "cooldown_days": "soon",
+            "comment_selects": "perhaps",
+            "bogus": 1,
+        }.items():
             r = await manager.put(path, json={field: bad})
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
             assert [e["field"] for e in r.json()["errors"]] == [field], r.json()
@@ -133,16 +174,31 @@ async def test_each_rule_fires_and_reasons_list_every_one(system, tap, produce, 
     async with system.client("alerts", "manager") as m:
         assert (await m.put(f"/v1/programs/{program}/alert-rules", json={"drop_points": 2})).status_code == 200
     await produce(
-        score(f"r1-{uid}", c(1), program, 6.0),                                    # at the threshold
+        score(f"r1-{uid}", c(1), program, 6.0),  # at the threshold
         score(f"r2-{uid}", c(2), program, 9.3, comment="Nadie me devolvió la llamada"),
-        score(f"r3-{uid}", c(3), program, 7.5, previous_iec=10.0),                 # dropped 2.5 points
+        score(f"r3-{uid}", c(3), program, 7.5, previous_iec=10.0),  # dropped 2.5 points
         score(f"r4-{uid}", c(4), program, 3.0, comment="Fatal", previous_iec=9.0),  # all three
-        score(f"r5-{uid}", c(5), program, 6.5, comment="   ", previous_iec=7.0),   # nothing fires
-        Envelope.new(id=f"rej:{uid}", type=EventType.SCORE_REJECTED, source="/lazo/scoring", subject=c(6),
-                     data={"response_id": f"r6-{uid}", "customer_id": c(6), "program": program,
-                           "submitted_at": T0.isoformat(), "reason": "missing answers: worth"}),
-        Envelope.new(id=f"odd:{uid}", type="lazo.score.recomputed", source="/elsewhere", subject=c(6),
-                     data={"response_id": f"r6x-{uid}", "customer_id": c(6), "iec": 1}),
+        score(f"r5-{uid}", c(5), program, 6.5, comment="   ", previous_iec=7.0),  # nothing fires
+        Envelope.new(
+            id=f"rej:{uid}",
+            type=EventType.SCORE_REJECTED,
+            source="/lazo/scoring",
+            subject=c(6),
+            data={
+                "response_id": f"r6-{uid}",
+                "customer_id": c(6),
+                "program": program,
+                "submitted_at": T0.isoformat(),
+                "reason": "missing answers: worth",
+            },
+        ),
+        Envelope.new(
+            id=f"odd:{uid}",
+            type="lazo.score.recomputed",
+            source="/elsewhere",
+            subject=c(6),
+            data={"response_id": f"r6x-{uid}", "customer_id": c(6), "iec": 1},
+        ),
         # behind the ignored ones on the same key (partition): once these are in, those were read
         score(f"r5b-{uid}", c(5), program, 2.0, at=T0 + timedelta(days=30)),
         score(f"r6b-{uid}", c(6), program, 2.0),
@@ -150,9 +206,13 @@ async def test_each_rule_fires_and_reasons_list_every_one(system, tap, produce, 
     async with system.client("alerts", "agent") as agent:
         items = await wait_alerts(agent, 6, program=program)
         assert {a["response_id"]: a["reasons"] for a in items} == {
-            f"r1-{uid}": ["iec_at_or_below_threshold"], f"r2-{uid}": ["comment"], f"r3-{uid}": ["iec_drop"],
+            f"r1-{uid}": ["iec_at_or_below_threshold"],
+            f"r2-{uid}": ["comment"],
+            f"r3-{uid}": ["iec_drop"],
             f"r4-{uid}": ["iec_at_or_below_threshold", "comment", "iec_drop"],
-            f"r5b-{uid}": ["iec_at_or_below_threshold"], f"r6b-{uid}": ["iec_at_or_below_threshold"]}
+            f"r5b-{uid}": ["iec_at_or_below_threshold"],
+            f"r6b-{uid}": ["iec_at_or_below_threshold"],
+        }
         four = next(a for a in items if a["response_id"] == f"r4-{uid}")
         assert four["customer"] == {"email": "ana@example.com", "name": "Ana"} and four["previous_iec"] == 9.0
         assert four["comment"] == "Fatal" and four["touchpoint"] == "contact_center" and not four["control_group"]
@@ -175,8 +235,11 @@ async def test_each_rule_fires_and_reasons_list_every_one(system, tap, produce, 
         assert len(page["items"]) == 2 and page["total"] == 6
         raised = [a["raised_at"] for a in (await alerts(agent, program=program))["items"]]
         assert raised == sorted(raised, reverse=True)
-        for params, field in (({"reason": "bad_mood"}, "reason"), ({"from": "yesterday"}, "from"),
-                              ({"limit": 0}, "limit")):
+        for params, field in (
+            ({"reason": "bad_mood"}, "reason"),
+            ({"from": "yesterday"}, "from"),
+            ({"limit": 0}, "limit"),
+        ):
             r = await agent.get("/v1/alerts", params=params)
             assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
         assert (await agent.get(f"/v1/alerts/{four['alert_id']}")).json()["response_id"] == f"r4-{uid}"
@@ -187,14 +250,20 @@ async def test_each_rule_fires_and_reasons_list_every_one(system, tap, produce, 
 async def test_a_malformed_score_is_dead_lettered_and_the_stream_goes_on(system, tap, produce, uid):
     customer = f"C-{uid}"
     t = await tap(Topic.DEADLETTER)
-    bad = Envelope.new(id=f"score:bad-{uid}", type=EventType.SCORE_COMPUTED, source="/lazo/scoring", subject=customer,
-                       data={"response_id": f"bad-{uid}", "customer_id": customer, "iec": "very low"})
+    bad = Envelope.new(
+        id=f"score:bad-{uid}",
+        type=EventType.SCORE_COMPUTED,
+        source="/lazo/scoring",
+        subject=customer,
+        data={"response_id": f"bad-{uid}", "customer_id": customer, "iec": "very low"},
+    )
     await produce(bad, score(f"r1-{uid}", customer, f"dl-{uid}", 2.0))  # the good one behind it, same key
     async with system.client("alerts", "agent") as agent:
         [alert] = await wait_alerts(agent, 1, customer_id=customer)
     assert alert["response_id"] == f"r1-{uid}"
-    [dead] = await t.wait_for(EventType.DEADLETTERED, consumer_group="alerts", topic=Topic.SCORES,
-                              original=json.loads(bad.to_bytes()))
+    [dead] = await t.wait_for(
+        EventType.DEADLETTERED, consumer_group="alerts", topic=Topic.SCORES, original=json.loads(bad.to_bytes())
+    )
     assert "ScoreComputed" in dead.data["error"]
 
 
@@ -209,9 +278,11 @@ async def test_cooldown_attaches_later_responses_to_the_alert(system, tap, produ
         score(f"r5-{uid}", customer, program, 1.0, at=T0 + timedelta(days=10)),
     )
     async with system.client("alerts", "agent") as agent:
+
         async def _settled():
             page = await alerts(agent, customer_id=customer)
             return page["items"] if page["total"] == 2 and page["items"][0]["attached_responses"] else None
+
         newest, first = await poll(_settled, timeout=60, interval=0.2, what="two alerts, the newest with attachments")
     assert (first["response_id"], newest["response_id"]) == (f"r1-{uid}", f"r4-{uid}")
     [attached] = first["attached_responses"]
@@ -248,9 +319,11 @@ async def test_duplicated_score_events_raise_one_alert(system, tap, produce, uid
     # on the same key behind the duplicates, within the cool-down: attaches once they were all read
     await produce(score(f"r2-{uid}", customer, program, 3.0, at=T0 + timedelta(days=1)))
     async with system.client("alerts", "agent") as agent:
+
         async def _attached():
             page = await alerts(agent, customer_id=customer)
             return page if page["total"] and page["items"][0]["attached_responses"] else None
+
         page = await poll(_attached, timeout=60, interval=0.2, what="the follow-up attached")
     assert page["total"] == 1
     [alert] = page["items"]
@@ -263,8 +336,10 @@ async def test_push_delivery_is_signed_and_retried_until_it_succeeds(system, pro
     program = f"push-{uid}"
     with Endpoint(fail_first=2) as endpoint:
         async with system.client("alerts", "manager") as m:
-            r = await m.post("/v1/subscriptions", json={"url": endpoint.url, "secret": SECRET,
-                                                        "event_types": [RAISED], "programs": [program]})
+            r = await m.post(
+                "/v1/subscriptions",
+                json={"url": endpoint.url, "secret": SECRET, "event_types": [RAISED], "programs": [program]},
+            )
             assert r.status_code == 201, r.text
             sub = r.json()
             assert "secret" not in sub and r.headers["location"] == f"/v1/subscriptions/{sub['id']}"
@@ -274,6 +349,7 @@ async def test_push_delivery_is_signed_and_retried_until_it_succeeds(system, pro
                 async def _delivered():
                     page = (await m.get(f"/v1/subscriptions/{sub['id']}/deliveries")).json()
                     return page["items"] if page["total"] and page["items"][0]["status"] == "delivered" else None
+
                 [delivery] = await poll(_delivered, timeout=60, interval=0.2, what="delivered")
             finally:
                 assert (await m.delete(f"/v1/subscriptions/{sub['id']}")).status_code == 204
@@ -304,8 +380,15 @@ async def test_an_unreachable_endpoint_is_retried_with_the_error_recorded(system
 
     program = f"down-{uid}"
     async with system.client("alerts", "manager") as m:
-        r = await m.post("/v1/subscriptions", json={"url": f"http://127.0.0.1:{free_port()}/nobody-home",
-                                                    "secret": SECRET, "event_types": [RAISED], "programs": [program]})
+        r = await m.post(
+            "/v1/subscriptions",
+            json={
+                "url": f"http://127.0.0.1:{free_port()}/nobody-home",
+                "secret": SECRET,
+                "event_types": [RAISED],
+                "programs": [program],
+            },
+        )
         sub = r.json()["id"]
         try:
             await produce(score(f"r1-{uid}", f"C-{uid}", program, 2.0))
@@ -313,6 +396,7 @@ async def test_an_unreachable_endpoint_is_retried_with_the_error_recorded(system
             async def _retried():
                 page = (await m.get(f"/v1/subscriptions/{sub}/deliveries")).json()
                 return page["items"] if page["total"] and page["items"][0]["attempt_count"] >= 2 else None
+
             [delivery] = await poll(_retried, timeout=60, interval=0.2, what="two failed attempts")
         finally:
             assert (await m.delete(f"/v1/subscriptions/{sub}")).status_code == 204
@@ -327,8 +411,12 @@ async def test_subscriptions_are_validated_and_for_managers(system, uid):
         assert (await agent.post("/v1/subscriptions", json=good)).status_code == 403
         assert (await agent.get("/v1/subscriptions")).status_code == 403
     async with system.client("alerts", "manager") as m:
-        for field, bad in {"url": "ftp://cc.example.com", "secret": "short", "event_types": ["lazo.case.opened"],
-                           "programs": ["no spaces"]}.items():
+        for field, bad in {
+            "url": "ftp://cc.example.com",
+            "secret": "short",
+            "event_types": ["lazo.case.opened"],
+            "programs": ["no spaces"],
+        }.items():
             r = await m.post("/v1/subscriptions", json={**good, field: bad})
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
             assert r.json()["errors"][0]["field"].split("[")[0].split(".")[0] == field, r.json()

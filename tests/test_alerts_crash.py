@@ -23,8 +23,15 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(system, tap, produce
     expected = {f"r{i}-{uid}" for i in range(2 * PER_PHASE)}
     with Endpoint() as endpoint:
         async with system.client("alerts", "manager") as m:
-            r = await m.post("/v1/subscriptions", json={"url": endpoint.url, "secret": SECRET,
-                                                        "event_types": [EventType.ALERT_RAISED], "programs": [program]})
+            r = await m.post(
+                "/v1/subscriptions",
+                json={
+                    "url": endpoint.url,
+                    "secret": SECRET,
+                    "event_types": [EventType.ALERT_RAISED],
+                    "programs": [program],
+                },
+            )
             assert r.status_code == 201, r.text
             sub = r.json()["id"]
         try:
@@ -33,13 +40,16 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(system, tap, produce
                 await poll(lambda: _total(agent, program), timeout=60, interval=0.05, what="first alerts")
             system["alerts"].kill()
             # the stream goes on while alerts is down
-            await produce(*(score(f"r{i}-{uid}", f"C{i}-{uid}", program, 3.0)
-                            for i in range(PER_PHASE, 2 * PER_PHASE)))
+            await produce(*(score(f"r{i}-{uid}", f"C{i}-{uid}", program, 3.0) for i in range(PER_PHASE, 2 * PER_PHASE)))
             system["alerts"].start().wait_ready()
 
             async with system.client("alerts", "agent") as agent:
-                await poll(lambda: _total(agent, program, 2 * PER_PHASE), timeout=120, interval=0.5,
-                           what="every alert after the restart")
+                await poll(
+                    lambda: _total(agent, program, 2 * PER_PHASE),
+                    timeout=120,
+                    interval=0.5,
+                    what="every alert after the restart",
+                )
                 page = await alerts(agent, program=program, limit=500)
             assert page["total"] == 2 * PER_PHASE
             assert {a["response_id"] for a in page["items"]} == expected  # one alert per selected response
@@ -54,13 +64,17 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(system, tap, produce
             assert {e.id for e in events} == alert_event_ids
 
             # every push was made at least once (receivers dedupe on the CloudEvent id)
-            await poll(lambda: endpoint.event_ids() >= alert_event_ids, timeout=90, interval=0.5,
-                       what="every alert pushed")
+            await poll(
+                lambda: endpoint.event_ids() >= alert_event_ids, timeout=90, interval=0.5, what="every alert pushed"
+            )
             async with system.client("alerts", "manager") as m:
+
                 async def _all_delivered():
-                    page = (await m.get(f"/v1/subscriptions/{sub}/deliveries",
-                                        params={"status": "delivered", "limit": 1})).json()
+                    page = (
+                        await m.get(f"/v1/subscriptions/{sub}/deliveries", params={"status": "delivered", "limit": 1})
+                    ).json()
                     return page["total"] == 2 * PER_PHASE
+
                 await poll(_all_delivered, timeout=60, interval=0.5, what="every delivery marked delivered")
         finally:
             async with system.client("alerts", "manager") as m:

@@ -22,14 +22,23 @@ async def test_reads_of_personal_data_and_changes_are_recorded_without_personal_
     audit_topic = await tap(Topic.AUDIT)
     customer = f"ana.{uid}@example.com"
     async with system.client("ingest", "ingest") as ingest:
-        r = await ingest.post("/v1/responses", json={
-            "response_id": f"audit-{uid}", "program": "default", "touchpoint": "web",
-            "customer": {"id": customer, "email": customer, "name": "Ana Pérez"},
-            "answers": {"experience": 9, "worth": 9, "recommend": 9}})
+        r = await ingest.post(
+            "/v1/responses",
+            json={
+                "response_id": f"audit-{uid}",
+                "program": "default",
+                "touchpoint": "web",
+                "customer": {"id": customer, "email": customer, "name": "Ana Pérez"},
+                "answers": {"experience": 9, "worth": 9, "recommend": 9},
+            },
+        )
         assert r.status_code == 202, r.text
     async with system.client("scoring", "agent") as agent:
-        await poll(lambda: _found(agent, f"/v1/customers/{quote(customer, safe='')}"), timeout=30,
-                   what="the customer in scoring")
+        await poll(
+            lambda: _found(agent, f"/v1/customers/{quote(customer, safe='')}"),
+            timeout=30,
+            what="the customer in scoring",
+        )
     async with system.client("casework", "manager") as manager:  # a manager changes a programme's SLA
         r = await manager.put(f"/v1/programs/audit-{uid}/sla", json={"first_contact_hours": 8, "close_days": 5})
         assert r.status_code in (200, 201), r.text
@@ -40,21 +49,29 @@ async def test_reads_of_personal_data_and_changes_are_recorded_without_personal_
 
     async def trail() -> list[dict] | None:
         found = await records(system, customer_id=customer)
-        return found if {(r["service"], r["kind"]) for r in found} >= {("scoring", "read"), ("casework", "read")} \
-            else None
+        return (
+            found if {(r["service"], r["kind"]) for r in found} >= {("scoring", "read"), ("casework", "read")} else None
+        )
 
     about_her = await poll(trail, timeout=30, what="the reads of the customer in the audit trail")
     read = next(r for r in about_her if r["service"] == "scoring")
     assert read["route"] == "/v1/customers/{customer_id:path}" and read["method"] == "GET"
     assert read["actor"].startswith("agent:") and read["role"] == "agent" and read["status"] == 200
     assert read["client"] == "127.0.0.1" and len(read["customer_digests"]) == 1
-    change = await poll(lambda: _one(records(system, kind="change", service="casework"),
-                                     lambda r: r["resource"].get("program") == f"audit-{uid}"),
-                        timeout=30, what="the SLA change in the audit trail")
+    change = await poll(
+        lambda: _one(
+            records(system, kind="change", service="casework"), lambda r: r["resource"].get("program") == f"audit-{uid}"
+        ),
+        timeout=30,
+        what="the SLA change in the audit trail",
+    )
     assert change["method"] == "PUT" and change["role"] == "manager" and change["route"] == "/v1/programs/{program}/sla"
     # The agent's read of an SLA (no personal data) left no record.
-    assert not [r for r in await records(system, service="casework", kind="read")
-                if r["resource"].get("program") == f"audit-{uid}"]
+    assert not [
+        r
+        for r in await records(system, service="casework", kind="read")
+        if r["resource"].get("program") == f"audit-{uid}"
+    ]
     # Nothing personal in the trail, nor on the topic a SIEM reads.
     for text in [str(about_her), *(e.to_bytes().decode() for e in audit_topic.events)]:
         assert customer not in text and "Ana" not in text and "P\\u00e9rez" not in text and "Pérez" not in text

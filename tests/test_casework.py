@@ -15,24 +15,56 @@ STATES = ["open", "contacted", "analysing", "responded", "closed", "unreachable"
 
 # -- the inputs, as the alerts and scoring services publish them --------------------------------
 
-def alert(alert_id: str, customer: str, *, program: str = "default", held_out: bool = False, iec: float = 3.0,
-          event_id: str | None = None, raised_at: datetime | None = None) -> Envelope:
-    data = {"alert_id": alert_id, "customer_id": customer, "customer": {"email": "ana@example.com", "name": "Ana"},
-            "program": program, "response_id": f"r-{alert_id}", "iec": iec, "segment": "nunca_mas",
-            "reasons": ["iec_at_or_below_threshold", "comment"], "comment": "Nadie me devolvió la llamada",
-            "touchpoint": "contact_center", "raised_at": (raised_at or utcnow()).isoformat(),
-            "control_group": held_out}
-    return Envelope.new(id=event_id or f"alert:{alert_id}", source="/lazo/alerts", subject=customer, data=data,
-                        type=EventType.ALERT_HELD_OUT if held_out else EventType.ALERT_RAISED)
+
+def alert(
+    alert_id: str,
+    customer: str,
+    *,
+    program: str = "default",
+    held_out: bool = False,
+    iec: float = 3.0,
+    event_id: str | None = None,
+    raised_at: datetime | None = None,
+) -> Envelope:
+    data = {
+        "alert_id": alert_id,
+        "customer_id": customer,
+        "customer": {"email": "ana@example.com", "name": "Ana"},
+        "program": program,
+        "response_id": f"r-{alert_id}",
+        "iec": iec,
+        "segment": "nunca_mas",
+        "reasons": ["iec_at_or_below_threshold", "comment"],
+        "comment": "Nadie me devolvió la llamada",
+        "touchpoint": "contact_center",
+        "raised_at": (raised_at or utcnow()).isoformat(),
+        "control_group": held_out,
+    }
+    return Envelope.new(
+        id=event_id or f"alert:{alert_id}",
+        source="/lazo/alerts",
+        subject=customer,
+        data=data,
+        type=EventType.ALERT_HELD_OUT if held_out else EventType.ALERT_RAISED,
+    )
 
 
-def score(response_id: str, customer: str, iec: float, *, program: str = "default",
-          case_id: str | None = None) -> Envelope:
+def score(
+    response_id: str, customer: str, iec: float, *, program: str = "default", case_id: str | None = None
+) -> Envelope:
     # Follow-ups in these tests score high and carry no comment, so no alert rule fires on them.
-    data = {"response_id": response_id, "customer_id": customer, "program": program,
-            "submitted_at": utcnow().isoformat(), "iec": iec, "segment": "pasivo", "case_id": case_id}
-    return Envelope.new(id=f"score:{response_id}", type=EventType.SCORE_COMPUTED, source="/lazo/scoring",
-                        subject=customer, data=data)
+    data = {
+        "response_id": response_id,
+        "customer_id": customer,
+        "program": program,
+        "submitted_at": utcnow().isoformat(),
+        "iec": iec,
+        "segment": "pasivo",
+        "case_id": case_id,
+    }
+    return Envelope.new(
+        id=f"score:{response_id}", type=EventType.SCORE_COMPUTED, source="/lazo/scoring", subject=customer, data=data
+    )
 
 
 @pytest.fixture
@@ -87,6 +119,7 @@ async def walk_to_responded(client, case_id: str) -> None:
 
 # -- opening -----------------------------------------------------------------------------------
 
+
 async def test_an_alert_opens_a_case_and_publishes_it(system, tap, produce, agent, uid):
     t = await tap(Topic.CASES)
     await produce(Topic.ALERTS, alert(f"A-{uid}", f"C-{uid}"))
@@ -99,7 +132,11 @@ async def test_an_alert_opens_a_case_and_publishes_it(system, tap, produce, agen
     assert timedelta(hours=47) < due - opened_at <= timedelta(hours=48)  # default SLA, from the alert
     [entry] = case["timeline"]
     assert (entry["type"], entry["to"], entry["alert_id"], entry["response_id"]) == (
-        "opened", "open", f"A-{uid}", f"r-A-{uid}")
+        "opened",
+        "open",
+        f"A-{uid}",
+        f"r-A-{uid}",
+    )
     assert "Nadie me devolvió la llamada" in entry["note"]
     [event] = await t.wait_for(EventType.CASE_OPENED, case_id=case["case_id"])
     assert event.id == f"{case['case_id']}:1" and event.subject == f"C-{uid}"
@@ -110,8 +147,13 @@ async def test_later_and_duplicate_alerts_land_in_the_one_case(system, produce, 
     customer = f"C-{uid}"
     first = alert(f"A1-{uid}", customer)
     # Same event twice, the same alert under another event id, then a new alert (one partition: in order).
-    await produce(Topic.ALERTS, first, first, alert(f"A1-{uid}", customer, event_id=f"again:{uid}"),
-                  alert(f"A2-{uid}", customer, iec=2.0))
+    await produce(
+        Topic.ALERTS,
+        first,
+        first,
+        alert(f"A1-{uid}", customer, event_id=f"again:{uid}"),
+        alert(f"A2-{uid}", customer, iec=2.0),
+    )
     case = await the_case(agent, customer)
     case = await detail_when(agent, case["case_id"], lambda b: len(b["timeline"]) >= 2, "the second alert")
     assert [e["type"] for e in case["timeline"]] == ["opened", "alert_added"]
@@ -141,7 +183,11 @@ async def test_a_new_alert_puts_an_unreachable_case_back_in_the_queue(system, pr
     await produce(Topic.ALERTS, alert(f"A2-{uid}", customer))
     case = await detail_when(agent, case_id, lambda b: b["status"] == "open", "the case reopened")
     assert [(e["type"], e["to"]) for e in case["timeline"]] == [
-        ("opened", "open"), ("transitioned", "unreachable"), ("alert_added", None), ("transitioned", "open")]
+        ("opened", "open"),
+        ("transitioned", "unreachable"),
+        ("alert_added", None),
+        ("transitioned", "open"),
+    ]
     assert case["timeline"][-1]["alert_id"] == f"A2-{uid}"
 
 
@@ -162,6 +208,7 @@ async def test_an_alert_after_the_response_confirms_the_case_and_opens_the_next(
 
 # -- working the case --------------------------------------------------------------------------
 
+
 async def test_the_loop_walked_to_a_confirmed_close(system, tap, produce, agent, uid):
     t = await tap(Topic.CASES)
     await produce(Topic.ALERTS, alert(f"A-{uid}", f"C-{uid}"))
@@ -170,21 +217,27 @@ async def test_the_loop_walked_to_a_confirmed_close(system, tap, produce, agent,
     assert contacted["first_contact_at"] and contacted["owner"] == "billing" and contacted["cause"] == "double charge"
     await move(agent, case_id, "analysing")
     await move(agent, case_id, "responded", note="refund issued", owner="billing-2")
-    r = await agent.post(f"/v1/cases/{case_id}/confirmation",
-                         json={"solved": True, "current_feeling": 8, "note": "happy now"})
+    r = await agent.post(
+        f"/v1/cases/{case_id}/confirmation", json={"solved": True, "current_feeling": 8, "note": "happy now"}
+    )
     assert r.status_code == 200, r.text
     case = r.json()
     assert case["status"] == "closed" and case["current_feeling"] == 8 and case["closed_at"]
     assert case["owner"] == "billing-2" and case["allowed"] == []
     steps = [(e["type"], e["from"], e["to"]) for e in case["timeline"]]
-    assert steps == [("opened", None, "open"), ("transitioned", "open", "contacted"),
-                     ("transitioned", "contacted", "analysing"), ("transitioned", "analysing", "responded"),
-                     ("closed", "responded", "closed")]
+    assert steps == [
+        ("opened", None, "open"),
+        ("transitioned", "open", "contacted"),
+        ("transitioned", "contacted", "analysing"),
+        ("transitioned", "analysing", "responded"),
+        ("closed", "responded", "closed"),
+    ]
     assert all(e["by"].startswith("agent:") for e in case["timeline"][1:])
     assert case["timeline"][1]["note"] == "called" and case["timeline"][-1]["current_feeling"] == 8
     events = await t.wait_for(count=5, case_id=case_id)
     assert [e.type for e in events] == [EventType.CASE_OPENED] + [EventType.CASE_TRANSITIONED] * 3 + [
-        EventType.CASE_CLOSED]
+        EventType.CASE_CLOSED
+    ]
     assert [e.id for e in events] == [f"{case_id}:{n}" for n in range(1, 6)]
     assert events[-1].data["current_feeling"] == 8
     r = await agent.post(f"/v1/cases/{case_id}/transitions", json={"to": "analysing"})
@@ -214,8 +267,12 @@ async def test_not_solved_and_the_refusals(system, produce, agent, uid):
     r = await agent.post(f"{url}/confirmation", json={"solved": False, "current_feeling": 4, "note": "still charged"})
     assert r.status_code == 200 and r.json()["status"] == "analysing"
     last = r.json()["timeline"][-1]
-    assert (last["from"], last["to"], last["solved"], last["note"]) == ("responded", "analysing", False,
-                                                                        "still charged")
+    assert (last["from"], last["to"], last["solved"], last["note"]) == (
+        "responded",
+        "analysing",
+        False,
+        "still charged",
+    )
     unreachable = await move(agent, case_id, "unreachable", note="no answer in three days")
     assert unreachable["allowed"] == ["contacted"] and unreachable["unreachable_at"]
     back = await move(agent, case_id, "contacted", cause="double charge")
@@ -242,6 +299,7 @@ async def test_keys_and_roles(system, agent, uid):
 
 
 # -- confirmation by follow-up survey ----------------------------------------------------------
+
 
 async def test_a_follow_up_naming_the_case_closes_it_with_its_iec(system, tap, produce, agent, uid):
     t = await tap(Topic.CASES)
@@ -275,6 +333,7 @@ async def test_a_follow_up_from_the_customer_closes_the_responded_case(system, p
 
 
 # -- SLAs --------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def fast_sla_clock(system):

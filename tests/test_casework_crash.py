@@ -47,6 +47,7 @@ async def test_a_killed_casework_loses_and_doubles_nothing(system, tap, uid):
         return len(case["alerts"]) == ROUNDS + (case["customer_id"] == customers[0])
 
     async with system.client("casework", "agent") as c:
+
         async def all_taken():
             cases = {}
             for customer in customers:

@@ -13,8 +13,14 @@ NUNCA_MAS = {"experience": 2, "worth": 3, "recommend": 1}
 
 
 def response(rid: str, customer: str, answers: dict, comment: str | None, **over) -> dict:
-    return {"response_id": rid, "customer": {"id": customer, "email": "ana@example.com", "name": "Ana"},
-            "touchpoint": "contact_center", "answers": answers, "comment": comment, **over}
+    return {
+        "response_id": rid,
+        "customer": {"id": customer, "email": "ana@example.com", "name": "Ana"},
+        "touchpoint": "contact_center",
+        "answers": answers,
+        "comment": comment,
+        **over,
+    }
 
 
 async def post(system, *bodies: dict) -> None:
@@ -26,17 +32,27 @@ async def post(system, *bodies: dict) -> None:
 
 async def scored(system, rid: str) -> dict:
     async with system.client("scoring", "agent") as c:
+
         async def _get():
             r = await c.get(f"/v1/responses/{rid}")
             return r.status_code == 200 and r.json()
+
         return await poll(_get, timeout=60, what=f"response {rid} scored")
 
 
 async def program(system, name: str) -> None:
     """A programme of the test's own (its alert rules and taxonomy are the test's), known to ingest."""
     async with system.client("scoring", "admin") as admin:
-        r = await admin.put(f"/v1/programs/{name}", json={"questions": [
-            {"key": "experience"}, {"key": "worth"}, {"key": "recommend", "scale": {"min": 0, "max": 10}}]})
+        r = await admin.put(
+            f"/v1/programs/{name}",
+            json={
+                "questions": [
+                    {"key": "experience"},
+                    {"key": "worth"},
+                    {"key": "recommend", "scale": {"min": 0, "max": 10}},
+                ]
+            },
+        )
         assert r.status_code in (200, 201), r.text
     probe = response(f"probe-{name}", "C-probe", WOW, None, program=name)
 
@@ -50,8 +66,11 @@ async def program(system, name: str) -> None:
 async def test_a_spanish_comment_is_analysed_and_travels_with_the_score_and_the_alert(system, tap, uid):
     scores, alerts = await tap(Topic.SCORES), await tap(Topic.ALERTS)
     comment = "La factura llegó mal y nadie me devolvió la llamada, estoy harto"
-    await post(system, response(f"ca1-{uid}", f"C-ca-{uid}", NUNCA_MAS, comment),
-               response(f"ca2-{uid}", f"C-ca2-{uid}", WOW, None))
+    await post(
+        system,
+        response(f"ca1-{uid}", f"C-ca-{uid}", NUNCA_MAS, comment),
+        response(f"ca2-{uid}", f"C-ca2-{uid}", WOW, None),
+    )
 
     body = await scored(system, f"ca1-{uid}")
     analysis = body["comment_analysis"]
@@ -79,19 +98,22 @@ async def test_rules_select_on_the_comments_emotion_and_on_a_comment_contradicti
     await program(system, name)
     async with system.client("alerts", "manager") as manager:
         # Neither the score nor a comment as such selects anyone here: only what the comment says.
-        r = await manager.put(f"/v1/programs/{name}/alert-rules",
-                              json={"threshold": 1, "comment_selects": False, "emotions": ["extasis"],
-                                    "cooldown_days": 0})
+        r = await manager.put(
+            f"/v1/programs/{name}/alert-rules",
+            json={"threshold": 1, "comment_selects": False, "emotions": ["extasis"], "cooldown_days": 0},
+        )
         assert r.status_code == 200 and r.json()["emotions"] == ["extasis"], r.text
         bad = await manager.put(f"/v1/programs/{name}/alert-rules", json={"emotions": ["furia"]})
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("emotions"), bad.text
     alerts = await tap(Topic.ALERTS)
-    await post(system,
-               response(f"e1-{uid}", f"C-e1-{uid}", WOW, "¡Me encanta! El mejor servicio, se lo digo a todo el mundo",
-                        program=name),
-               response(f"e2-{uid}", f"C-e2-{uid}", WOW, "Lo detesto, es una estafa, me voy a la competencia",
-                        program=name),
-               response(f"e3-{uid}", f"C-e3-{uid}", WOW, "Todo correcto", program=name))
+    await post(
+        system,
+        response(
+            f"e1-{uid}", f"C-e1-{uid}", WOW, "¡Me encanta! El mejor servicio, se lo digo a todo el mundo", program=name
+        ),
+        response(f"e2-{uid}", f"C-e2-{uid}", WOW, "Lo detesto, es una estafa, me voy a la competencia", program=name),
+        response(f"e3-{uid}", f"C-e3-{uid}", WOW, "Todo correcto", program=name),
+    )
     [delighted] = await alerts.wait_for(EventType.ALERT_RAISED, response_id=f"e1-{uid}")
     assert delighted.data["reasons"] == ["emotion"] and delighted.data["comment_analysis"]["emotion"] == "extasis"
     [surprise] = await alerts.wait_for(EventType.ALERT_RAISED, response_id=f"e2-{uid}")
@@ -106,7 +128,6 @@ async def test_rules_select_on_the_comments_emotion_and_on_a_comment_contradicti
     assert [a["response_id"] for a in items] == [f"e4-{uid}"]
 
 
-
 async def test_admins_change_a_programmes_causes_and_reanalyse_its_history(system, uid):
     name = f"tax-{uid}"
     await program(system, name)
@@ -116,8 +137,11 @@ async def test_admins_change_a_programmes_causes_and_reanalyse_its_history(syste
     assert [c["key"] for c in before["causes"]] == ["delivery"]
 
     path = f"/v1/programs/{name}/taxonomy"
-    coverage = {"key": "loyalty_points", "names": {"es": "Puntos", "en": "Loyalty points"},
-                "cues": {"es": ["puntos de fidelidad", "mis puntos"], "en": ["loyalty points", "reward*"]}}
+    coverage = {
+        "key": "loyalty_points",
+        "names": {"es": "Puntos", "en": "Loyalty points"},
+        "cues": {"es": ["puntos de fidelidad", "mis puntos"], "en": ["loyalty points", "reward*"]},
+    }
     async with system.client("scoring", "admin") as admin, system.client("scoring", "agent") as agent:
         default = (await agent.get(path)).json()
         assert default["version"] == 1 and len(default["causes"]) == 10 and default["updated_by"] is None
@@ -155,6 +179,7 @@ async def test_admins_change_a_programmes_causes_and_reanalyse_its_history(syste
         async def finished():
             body = (await admin.get(r.headers["location"])).json()
             return body["status"] == "completed" and body
+
         done = await poll(finished, timeout=60, what="re-analysis completed")
         assert done["done"] == done["total"] == 2 and done["finished_at"]
         after = (await agent.get(f"/v1/responses/t1-{uid}")).json()["comment_analysis"]
@@ -167,14 +192,19 @@ async def test_a_case_shows_the_suggested_causes_and_the_agent_confirms_or_picks
     name = f"case-{uid}"
     await program(system, name)
     comment = "La factura llegó mal y nadie me devolvió la llamada"
-    await post(system, response(f"k1-{uid}", f"C-k1-{uid}", NUNCA_MAS, comment, program=name),
-               response(f"k2-{uid}", f"C-k2-{uid}", NUNCA_MAS, comment, program=name),
-               response(f"k3-{uid}", f"C-k3-{uid}", NUNCA_MAS, None, program=name))
+    await post(
+        system,
+        response(f"k1-{uid}", f"C-k1-{uid}", NUNCA_MAS, comment, program=name),
+        response(f"k2-{uid}", f"C-k2-{uid}", NUNCA_MAS, comment, program=name),
+        response(f"k3-{uid}", f"C-k3-{uid}", NUNCA_MAS, None, program=name),
+    )
     async with system.client("casework", "agent") as agent:
+
         async def case_of(customer: str):
             async def found():
                 items = (await agent.get("/v1/cases", params={"customer_id": customer})).json()["items"]
                 return items and items[0]
+
             return await poll(found, timeout=60, what=f"case of {customer}")
 
         first, second, plain = [await case_of(f"C-{k}-{uid}") for k in ("k1", "k2", "k3")]
@@ -184,18 +214,25 @@ async def test_a_case_shows_the_suggested_causes_and_the_agent_confirms_or_picks
         assert plain["suggested_causes"] == [] and plain["suggestion_kept"] is None
 
         # Confirming a suggestion: the key stands for the cause; picking another key, with a note.
-        r = await agent.post(f"/v1/cases/{first['case_id']}/transitions",
-                             json={"to": "contacted", "cause_key": "billing"})
+        r = await agent.post(
+            f"/v1/cases/{first['case_id']}/transitions", json={"to": "contacted", "cause_key": "billing"}
+        )
         assert r.status_code == 200, r.text
         assert (r.json()["cause"], r.json()["cause_key"], r.json()["suggestion_kept"]) == ("billing", "billing", True)
-        r = await agent.post(f"/v1/cases/{second['case_id']}/transitions",
-                             json={"to": "contacted", "cause_key": "price", "cause": "la subida de tarifa"})
+        r = await agent.post(
+            f"/v1/cases/{second['case_id']}/transitions",
+            json={"to": "contacted", "cause_key": "price", "cause": "la subida de tarifa"},
+        )
         assert (r.json()["cause"], r.json()["suggestion_kept"]) == ("la subida de tarifa", False)
-        bad = await agent.post(f"/v1/cases/{plain['case_id']}/transitions",
-                               json={"to": "contacted", "cause_key": "Not A Key"})
+        bad = await agent.post(
+            f"/v1/cases/{plain['case_id']}/transitions", json={"to": "contacted", "cause_key": "Not A Key"}
+        )
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cause_key", bad.text
-        assert (await agent.post(f"/v1/cases/{plain['case_id']}/transitions",
-                                 json={"to": "contacted", "cause_key": "billing"})).json()["suggestion_kept"] is None
+        assert (
+            await agent.post(
+                f"/v1/cases/{plain['case_id']}/transitions", json={"to": "contacted", "cause_key": "billing"}
+            )
+        ).json()["suggestion_kept"] is None
     async with system.client("casework", "manager") as manager:
         kpis = (await manager.get("/v1/kpis", params={"program": name})).json()
     assert kpis["suggestions"] == {"chosen": 2, "kept": 1, "kept_share": 0.5}
@@ -205,11 +242,13 @@ async def test_comment_kpis_emotion_mix_cause_counts_and_drivers(system, uid):
     name = f"kpi-{uid}"
     await program(system, name)
     billing = "La factura llegó mal otra vez, estoy harto"
-    await post(system,
-               response(f"q1-{uid}", f"C-q1-{uid}", NUNCA_MAS, billing, program=name),
-               response(f"q2-{uid}", f"C-q2-{uid}", NUNCA_MAS, billing, program=name, touchpoint="web"),
-               response(f"q3-{uid}", f"C-q3-{uid}", WOW, "¡Me encanta! Lo mejor", program=name),
-               response(f"q4-{uid}", f"C-q4-{uid}", WOW, None, program=name))
+    await post(
+        system,
+        response(f"q1-{uid}", f"C-q1-{uid}", NUNCA_MAS, billing, program=name),
+        response(f"q2-{uid}", f"C-q2-{uid}", NUNCA_MAS, billing, program=name, touchpoint="web"),
+        response(f"q3-{uid}", f"C-q3-{uid}", WOW, "¡Me encanta! Lo mejor", program=name),
+        response(f"q4-{uid}", f"C-q4-{uid}", WOW, None, program=name),
+    )
     for k in ("q1", "q2", "q3", "q4"):
         await scored(system, f"{k}-{uid}")
     async with system.client("scoring", "agent") as c:
@@ -233,9 +272,15 @@ async def test_comment_kpis_emotion_mix_cause_counts_and_drivers(system, uid):
         view = (await c.get("/v1/kpis/drivers", params={"program": name})).json()
 
         # Emerging themes: what low-IEC comments no cause covers keep talking about.
-        await post(system, *(response(f"th{i}-{uid}", f"C-th{i}-{uid}", NUNCA_MAS, text, program=name)
-                             for i, text in enumerate(["El roaming en Portugal fue un desastre",
-                                                       "Otra vez problemas con el roaming en Portugal, fatal"])))
+        await post(
+            system,
+            *(
+                response(f"th{i}-{uid}", f"C-th{i}-{uid}", NUNCA_MAS, text, program=name)
+                for i, text in enumerate(
+                    ["El roaming en Portugal fue un desastre", "Otra vez problemas con el roaming en Portugal, fatal"]
+                )
+            ),
+        )
         for i in range(2):
             await scored(system, f"th{i}-{uid}")
         found = (await c.get("/v1/kpis/themes", params={"program": name})).json()

@@ -41,8 +41,9 @@ async def test_the_dead_letter_counts_the_page_shows_come_from_every_service(sys
         assert "/v1/dead-letters" in (await anon.get("/dashboard/app.js")).text
     for name in SERVICES:
         async with system.client(name, "admin") as admin:
-            r = await admin.get("/v1/dead-letters", params={"status": "pending", "limit": 1},
-                                headers={"Origin": origin})
+            r = await admin.get(
+                "/v1/dead-letters", params={"status": "pending", "limit": 1}, headers={"Origin": origin}
+            )
             assert r.status_code == 200 and isinstance(r.json()["total"], int), (name, r.text)
             assert r.headers["access-control-allow-origin"] == origin
         async with system.client(name, "manager") as manager:  # an admin's read: the page says so

@@ -28,8 +28,7 @@ ANSWERS = {"experience": 3, "worth": 4, "recommend": 5}
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     env = {"LAZO_MAX_EVENT_BYTES": str(LIMIT), "LAZO_OUTBOX_STUCK_AFTER_S": str(STUCK_AFTER_S)}
-    sys_ = System(tmp_path_factory.mktemp("deadletters"), services=("ingest", "scoring"),
-                  service_env={"scoring": env})
+    sys_ = System(tmp_path_factory.mktemp("deadletters"), services=("ingest", "scoring"), service_env={"scoring": env})
     yield sys_
     sys_.close()
 
@@ -48,8 +47,13 @@ async def taps(small):
 
 
 def response(rid: str, customer: str, comment: str, email: str = "ana@example.com") -> dict:
-    return {"response_id": rid, "customer": {"id": customer, "email": email, "name": "Ana"},
-            "touchpoint": "web", "answers": ANSWERS, "comment": comment}
+    return {
+        "response_id": rid,
+        "customer": {"id": customer, "email": email, "name": "Ana"},
+        "touchpoint": "web",
+        "answers": ANSWERS,
+        "comment": comment,
+    }
 
 
 def too_large_comment(email: str) -> str:
@@ -66,16 +70,22 @@ async def post(system, *bodies: dict) -> None:
 
 async def metric(client, name: str, **labels: str) -> float:
     text = (await client.get("/metrics")).text
-    return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
-               if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 async def letter_of(client, event_id: str, **filters: str) -> dict:
     """The dead letter of an event, once listed."""
+
     async def _find():
         r = await client.get("/v1/dead-letters", params={"limit": 500, **filters})
         assert r.status_code == 200, r.text
         return next((i for i in r.json()["items"] if i["event_id"] == event_id), None)
+
     return await poll(_find, timeout=60, what=f"a dead letter of {event_id}")
 
 
@@ -88,11 +98,19 @@ async def test_an_event_the_broker_can_never_take_is_set_aside_and_the_rows_behi
     email = f"big.{uid}@example.com"
     customer, other = f"C-{uid}", f"D-{uid}"
     async with small.client("scoring", "admin") as scoring:
-        before = await metric(scoring, "lazo_outbox_set_aside_total", service="scoring", topic=Topic.SCORES,
-                              error="MessageSizeTooLargeError")
-        await post(small, response(f"big-{uid}", customer, too_large_comment(email), email),
-                   response(f"after-{uid}", customer, "La web no funciona"),
-                   response(f"other-{uid}", other, "Todo bien"))
+        before = await metric(
+            scoring,
+            "lazo_outbox_set_aside_total",
+            service="scoring",
+            topic=Topic.SCORES,
+            error="MessageSizeTooLargeError",
+        )
+        await post(
+            small,
+            response(f"big-{uid}", customer, too_large_comment(email), email),
+            response(f"after-{uid}", customer, "La web no funciona"),
+            response(f"other-{uid}", other, "Todo bien"),
+        )
 
         # The rows behind it, of the same customer and of another, are published.
         await scores.wait_for(EventType.SCORE_COMPUTED, response_id=f"after-{uid}", timeout=60)
@@ -101,8 +119,9 @@ async def test_an_event_the_broker_can_never_take_is_set_aside_and_the_rows_behi
         assert (await scoring.get(f"/v1/responses/big-{uid}")).json()["status"] == "scored"  # nothing lost
 
         # Listed over HTTP, without the event; read one, with it.
-        item = await letter_of(scoring, f"score:big-{uid}", kind="outbox", status="pending",
-                               type=EventType.SCORE_COMPUTED)
+        item = await letter_of(
+            scoring, f"score:big-{uid}", kind="outbox", status="pending", type=EventType.SCORE_COMPUTED
+        )
         assert item["topic"] == Topic.SCORES and item["error_class"] == "MessageSizeTooLargeError"
         assert item["size"] > LIMIT and str(LIMIT) in item["error"] and item["replay_attempts"] == 0
         assert "original" not in item and email not in str(item)
@@ -116,14 +135,27 @@ async def test_an_event_the_broker_can_never_take_is_set_aside_and_the_rows_behi
         assert event.data["original_bytes"] == item["size"] and event.data["kind"] == "outbox"
 
         # The metric moved; /readyz stays ready (nothing is stuck) and shows it.
-        assert await metric(scoring, "lazo_outbox_set_aside_total", service="scoring", topic=Topic.SCORES,
-                            error="MessageSizeTooLargeError") >= before + 1
+        assert (
+            await metric(
+                scoring,
+                "lazo_outbox_set_aside_total",
+                service="scoring",
+                topic=Topic.SCORES,
+                error="MessageSizeTooLargeError",
+            )
+            >= before + 1
+        )
 
         async def shown():
             r = await scoring.get("/readyz")
             body = r.json()
-            return (r.status_code == 200 and body["details"]["outbox"]["set_aside"] >= 1
-                    and (body["details"]["dead_letters"]["pending"] or 0) >= 1 and body)
+            return (
+                r.status_code == 200
+                and body["details"]["outbox"]["set_aside"] >= 1
+                and (body["details"]["dead_letters"]["pending"] or 0) >= 1
+                and body
+            )
+
         body = await poll(shown, timeout=30, what="/readyz showing the set-aside row")
         assert body["checks"]["outbox"] is True and body["failing"] == []
 
@@ -142,8 +174,11 @@ async def test_a_poisoned_consumer_is_dead_lettered_then_replayed_once_the_cause
     comment = f"Llamadme al 600 {uid[:6]}"
     async with small.client("scoring", "admin") as scoring:
         async with refused_insert(small, "scoring", "responses", "response_id", f"poison-{uid}") as remove:
-            await post(small, response(f"poison-{uid}", customer, comment, email),
-                       response(f"next-{uid}", customer, "Otra vez"))
+            await post(
+                small,
+                response(f"poison-{uid}", customer, comment, email),
+                response(f"next-{uid}", customer, "Otra vez"),
+            )
             await scores.wait_for(EventType.SCORE_COMPUTED, response_id=f"next-{uid}", timeout=60)  # moved on
 
             item = await letter_of(scoring, f"poison-{uid}", kind="consumer", status="pending")
@@ -188,6 +223,7 @@ async def test_an_unreadable_event_cannot_be_replayed_and_is_discarded(small, ui
     finally:
         await producer.stop()
     async with small.client("scoring", "admin") as scoring:
+
         async def mine():
             r = await scoring.get("/v1/dead-letters", params={"kind": "consumer", "limit": 500})
             found = []
@@ -197,6 +233,7 @@ async def test_an_unreadable_event_cannot_be_replayed_and_is_discarded(small, ui
                     if uid.encode() in base64.b64decode(detail["original_base64"] or ""):
                         found.append(detail)
             return len(found) == 2 and found
+
         letters = await poll(mine, timeout=60, what="both unreadable events dead-lettered")
         assert {d["key"] for d in letters} == {f"C-{uid}", None}
         for letter in letters:
@@ -215,9 +252,14 @@ async def test_an_unreadable_event_cannot_be_replayed_and_is_discarded(small, ui
 
         async def caught_up():  # the lag per partition, as the consumer measures it, back to zero
             text = (await scoring.get("/metrics")).text
-            lags = [s for f in text_string_to_metric_families(text) for s in f.samples
-                    if s.name == "lazo_consumer_lag" and s.labels["group"] == "scoring"]
+            lags = [
+                s
+                for f in text_string_to_metric_families(text)
+                for s in f.samples
+                if s.name == "lazo_consumer_lag" and s.labels["group"] == "scoring"
+            ]
             return lags and all(s.value == 0 for s in lags) and lags
+
         lags = await poll(caught_up, timeout=30, what="the scoring group's lag at zero")
         assert {s.labels["topic"] for s in lags} == {Topic.RESPONSES}
         assert (await scoring.get("/readyz")).json()["details"]["consumer:scoring"]["behind"] == 0
@@ -240,6 +282,7 @@ async def test_a_stuck_outbox_turns_readyz_503_naming_it_and_recovers(small, uid
                 r = await scoring.get("/readyz", timeout=30)
                 body = r.json()
                 return r.status_code == 503 and "outbox" in body["failing"] and body
+
             body = await poll(stuck, timeout=60, interval=0.5, what="/readyz naming the stuck outbox")
             # The age is shown rounded to 0.1 s.
             assert body["checks"]["outbox"] is False and body["details"]["outbox"]["oldest_age_s"] >= STUCK_AFTER_S
@@ -250,6 +293,7 @@ async def test_a_stuck_outbox_turns_readyz_503_naming_it_and_recovers(small, uid
         async def ready():
             r = await scoring.get("/readyz", timeout=30)
             return r.status_code == 200 and r.json()
+
         body = await poll(ready, timeout=90, interval=0.5, what="/readyz ready again")
         assert body["details"]["outbox"]["oldest_age_s"] <= STUCK_AFTER_S
 

@@ -23,9 +23,9 @@ import yaml
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from ops.embedded_broker import EmbeddedBroker, free_port
 from shared.events import Topic
 from shared.settings import SERVICES, Settings
+from ops.embedded_broker import EmbeddedBroker, free_port
 from tests.harness import drop_schemas
 from tests.support import poll
 
@@ -38,8 +38,9 @@ K8S = ROOT / "deploy" / "k8s"
 # Every name Settings reads from the environment.
 SETTINGS_ENV = Settings.env_names()
 # What else Lazo's image may be given: the Python runtime's and pip's own switches.
-RUNTIME_ENV = frozenset({"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_DISABLE_PIP_VERSION_CHECK",
-                         "PIP_NO_CACHE_DIR"})
+RUNTIME_ENV = frozenset(
+    {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_CACHE_DIR"}
+)
 # Third-party images configured through their documented variables.
 THIRD_PARTY_ENV = {
     "apache/kafka": lambda name: name.startswith("KAFKA_") or name == "CLUSTER_ID",
@@ -71,6 +72,7 @@ def port_of(module: str) -> int | None:
 
 
 # --- docker-compose.yml ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
@@ -118,7 +120,9 @@ def test_compose_publishes_no_broker_or_database_and_has_no_default_password(com
     kafka = compose["services"]["kafka"]["environment"]
     assert "localhost" not in kafka["KAFKA_ADVERTISED_LISTENERS"]
     assert set(kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].replace(",", " ").split()) == {
-        "PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"}, "a PLAINTEXT listener beyond the services' own"
+        "PLAINTEXT:PLAINTEXT",
+        "CONTROLLER:PLAINTEXT",
+    }, "a PLAINTEXT listener beyond the services' own"
     text = COMPOSE.read_text()
     required = {m.group(1) for m in PASSTHROUGH.finditer(text) if m.group(2) == ":?"}
     assert required == COMPOSE_REQUIRED
@@ -135,8 +139,9 @@ def test_compose_publishes_no_broker_or_database_and_has_no_default_password(com
                 if secret and passed.group(2) == ":-":
                     assert passed.group(3) == "", f"{name}: {key} defaults {passed.group(1)} to a value"
     # .env.example names what must be set; .env itself is never committed.
-    example = {line.split("=", 1)[0].lstrip("# ").strip() for line in ENV_EXAMPLE.read_text().splitlines()
-               if "=" in line}
+    example = {
+        line.split("=", 1)[0].lstrip("# ").strip() for line in ENV_EXAMPLE.read_text().splitlines() if "=" in line
+    }
     assert COMPOSE_REQUIRED <= example
     assert ".env" in (ROOT / ".gitignore").read_text().split()
 
@@ -153,8 +158,7 @@ def test_compose_healthchecks_probe_readyz_on_each_service_port(compose):
 
 
 def test_compose_has_two_scoring_replicas_in_one_group(compose):
-    scoring = {n: s for n, s in lazo_services(compose).items()
-               if modules_run_by(s["command"]) == ["services.scoring"]}
+    scoring = {n: s for n, s in lazo_services(compose).items() if modules_run_by(s["command"]) == ["services.scoring"]}
     assert len(scoring) == 2
     # Same settings (hence the same consumer group, database schema and topics); different host ports.
     first, second = scoring.values()
@@ -179,10 +183,14 @@ def test_compose_limits_resources_and_orders_start_up(compose):
 
 # --- deploy/Dockerfile -------------------------------------------------------------------------
 
+
 def dockerfile_instructions() -> list[tuple[str, str]]:
     text = DOCKERFILE.read_text().replace("\\\n", " ")
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip())
-            for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip())
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def dockerfile_env() -> dict[str, str]:
@@ -218,10 +226,10 @@ def test_dockerfile_runs_a_real_module_as_a_non_root_user():
 
 # --- deploy/k8s --------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def manifests() -> dict[str, list[dict]]:
-    return {path.name: [d for d in yaml.safe_load_all(path.read_text()) if d]
-            for path in sorted(K8S.glob("*.yaml"))}
+    return {path.name: [d for d in yaml.safe_load_all(path.read_text()) if d] for path in sorted(K8S.glob("*.yaml"))}
 
 
 def objects(manifests: dict[str, list[dict]], kind: str) -> dict[str, dict]:
@@ -234,8 +242,9 @@ def containers(pod_spec: dict) -> list[dict]:
 
 def test_k8s_manifests_are_complete_and_namespaced(manifests):
     kustomization = manifests["kustomization.yaml"][0]
-    assert sorted(kustomization["resources"]) == sorted(n for n in manifests if n not in
-                                                         ("kustomization.yaml", "secret.example.yaml"))
+    assert sorted(kustomization["resources"]) == sorted(
+        n for n in manifests if n not in ("kustomization.yaml", "secret.example.yaml")
+    )
     for name, docs in manifests.items():
         for doc in docs:
             assert doc.get("apiVersion") and doc.get("kind"), name
@@ -248,8 +257,11 @@ def test_k8s_manifests_are_complete_and_namespaced(manifests):
 def mounted(manifests: dict[str, list[dict]]) -> set[str]:
     """ConfigMaps and Secrets mounted as files (a CA certificate), not read as settings."""
     pods = [d["spec"]["template"]["spec"] for kind in ("Deployment", "Job") for d in objects(manifests, kind).values()]
-    return {v.get("secret", {}).get("secretName") or v.get("configMap", {}).get("name")
-            for pod in pods for v in pod.get("volumes", [])} - {None}
+    return {
+        v.get("secret", {}).get("secretName") or v.get("configMap", {}).get("name")
+        for pod in pods
+        for v in pod.get("volumes", [])
+    } - {None}
 
 
 def test_k8s_config_names_only_settings(manifests):
@@ -262,8 +274,10 @@ def test_k8s_config_names_only_settings(manifests):
                 continue
             keys = set(obj.get("data", {})) | set(obj.get("stringData", {}))
             assert keys and not keys - SETTINGS_ENV, f"{kind} {name}: {sorted(keys - SETTINGS_ENV)}"
-    pods = [d["spec"]["template"]["spec"] for d in [*objects(manifests, "Deployment").values(),
-                                                    *objects(manifests, "Job").values()]]
+    pods = [
+        d["spec"]["template"]["spec"]
+        for d in [*objects(manifests, "Deployment").values(), *objects(manifests, "Job").values()]
+    ]
     for pod in pods:
         for c in containers(pod):
             refs = c.get("envFrom", [])
@@ -305,8 +319,12 @@ def test_k8s_pods_reach_kafka_over_tls_each_as_its_own_principal(manifests):
 def test_k8s_pods_run_real_modules_as_non_root(manifests):
     var_dir = dockerfile_env()["LAZO_VAR_DIR"]
     jobs = objects(manifests, "Job")
-    job_modules = [m for job in jobs.values() for c in containers(job["spec"]["template"]["spec"])
-                   for m in modules_run_by(c["command"])]
+    job_modules = [
+        m
+        for job in jobs.values()
+        for c in containers(job["spec"]["template"]["spec"])
+        for m in modules_run_by(c["command"])
+    ]
     assert job_modules == ["ops.provision", "ops.migrate"]
     for kind in ("Deployment", "Job"):
         for name, obj in objects(manifests, kind).items():
@@ -348,6 +366,7 @@ def test_k8s_probes_and_services_use_each_service_port(manifests):
 
 # --- docs/operations.md --------------------------------------------------------------------------
 
+
 def test_the_topic_plan_covers_every_topic():
     plan = (ROOT / "docs" / "operations.md").read_text()
     missing = [t for t in Topic.ALL if f"`{t}`" not in plan]
@@ -355,6 +374,7 @@ def test_the_topic_plan_covers_every_topic():
 
 
 # --- the image's entry points, run from what the image holds ---------------------------------
+
 
 @pytest.fixture
 def image(tmp_path):
@@ -373,9 +393,18 @@ def image(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAZO_") and k != "DATABASE_URL"}
     env.update(dockerfile_env())
     prefix = f"d{uuid.uuid4().hex[:8]}_"
-    env.update({"PYTHONPATH": str(site), "LAZO_HOST": "127.0.0.1", "LAZO_VAR_DIR": str(app / "var"),
-                "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "LAZO_KAFKA_IDEMPOTENCE": "false",
-                "LAZO_KAFKA_PARTITIONS": "3", "LAZO_SCHEMA_PREFIX": prefix, "LAZO_LOG_LEVEL": "WARNING"})
+    env.update(
+        {
+            "PYTHONPATH": str(site),
+            "LAZO_HOST": "127.0.0.1",
+            "LAZO_VAR_DIR": str(app / "var"),
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+            "LAZO_KAFKA_IDEMPOTENCE": "false",
+            "LAZO_KAFKA_PARTITIONS": "3",
+            "LAZO_SCHEMA_PREFIX": prefix,
+            "LAZO_LOG_LEVEL": "WARNING",
+        }
+    )
     database_url = os.environ.get("TEST_DATABASE_URL")
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -389,8 +418,9 @@ def image(tmp_path):
 
 
 def run_in(image: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=image["app"], env=image["env"], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, *args], cwd=image["app"], env=image["env"], capture_output=True, text=True, timeout=timeout
+    )
 
 
 async def topic_settings(bootstrap: str) -> tuple[dict[str, int], dict[str, str]]:
@@ -427,8 +457,13 @@ async def test_the_images_entry_points_run(image):
     logs = {name: open(image["app"] / f"{name}.log", "wb") for name in SERVICES}
     try:
         for name in SERVICES:
-            procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=image["app"],
-                                           env=image["env"], stdout=logs[name], stderr=subprocess.STDOUT)
+            procs[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"],
+                cwd=image["app"],
+                env=image["env"],
+                stdout=logs[name],
+                stderr=subprocess.STDOUT,
+            )
         async with httpx.AsyncClient(timeout=5) as client:
             for name in SERVICES:
                 base = f"http://127.0.0.1:{image['env'][f'LAZO_{name.upper()}_PORT']}"
@@ -444,8 +479,9 @@ async def test_the_images_entry_points_run(image):
                 assert (await client.get(f"{base}/healthz")).status_code == 200
             # the key provision generated is the one the services accept
             scoring = f"http://127.0.0.1:{image['env']['LAZO_SCORING_PORT']}"
-            missing = await client.get(f"{scoring}/v1/customers/nobody-{uuid.uuid4().hex[:6]}",
-                                       headers={"Authorization": f"Bearer {key}"})
+            missing = await client.get(
+                f"{scoring}/v1/customers/nobody-{uuid.uuid4().hex[:6]}", headers={"Authorization": f"Bearer {key}"}
+            )
             assert missing.status_code == 404, missing.text
         for proc in procs.values():  # SIGTERM, as docker stop and Kubernetes send it
             proc.send_signal(signal.SIGTERM)

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ops.embedded_broker import answers, free_port
 from shared.settings import SERVICES
+from ops.embedded_broker import answers, free_port
 from tests.harness import ROOT, drop_schemas
 from tests.support import poll
 
@@ -28,15 +28,25 @@ class DevRun:
         self.lines: list[str] = []
         self.database_url = os.environ.get("TEST_DATABASE_URL")
         self.schema_prefix = f"d{uuid.uuid4().hex[:8]}_"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("LAZO_") and k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("LAZO_") and k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
+        }
         env.update({f"LAZO_{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
-        env.update(KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{self.broker_port}", LAZO_VAR_DIR=str(self.var),
-                   PYTHONPATH=str(ROOT))
+        env.update(
+            KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{self.broker_port}", LAZO_VAR_DIR=str(self.var), PYTHONPATH=str(ROOT)
+        )
         if self.database_url:
             env.update(DATABASE_URL=self.database_url, LAZO_SCHEMA_PREFIX=self.schema_prefix)
-        self.process = subprocess.Popen([sys.executable, "-m", "ops.devrun"], cwd=ROOT, env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ops.devrun"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -99,15 +109,24 @@ async def test_make_run_starts_everything_and_ctrl_c_stops_it(devrun, uid):
     await poll(devrun.all_ready, timeout=180, interval=0.5, what="the four services' /readyz")
     key = (devrun.var / "api-key").read_text().strip()
     # The summary ends with a ready-to-paste curl carrying the key.
-    await poll(lambda: "Lazo is running" in devrun.output and f"Authorization: Bearer {key}" in devrun.output,
-               timeout=30, what="the summary with the key")
+    await poll(
+        lambda: "Lazo is running" in devrun.output and f"Authorization: Bearer {key}" in devrun.output,
+        timeout=30,
+        what="the summary with the key",
+    )
     assert f"development API key (admin): {key}" in devrun.output
     for name in SERVICES:  # one stream, each line saying whose it is
         assert any(line.startswith(f"[{name}]") for line in devrun.lines), name
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{devrun.ports['ingest']}", timeout=15) as c:
-        r = await c.post("/v1/responses", headers={"Authorization": f"Bearer {key}"},
-                         json={"response_id": f"r-{uid}", "customer": {"id": f"C-{uid}"},
-                               "answers": {"experience": 8, "worth": 9, "recommend": 9}})
+        r = await c.post(
+            "/v1/responses",
+            headers={"Authorization": f"Bearer {key}"},
+            json={
+                "response_id": f"r-{uid}",
+                "customer": {"id": f"C-{uid}"},
+                "answers": {"experience": 8, "worth": 9, "recommend": 9},
+            },
+        )
     assert r.status_code == 202, r.text
 
     devrun.process.send_signal(signal.SIGINT)

@@ -6,9 +6,13 @@ from shared.events import EventType, Topic
 
 
 def response(rid: str, customer: str = "C-1", **over):
-    body = {"response_id": rid, "customer": {"id": customer, "email": "ana@example.com", "name": "Ana"},
-            "touchpoint": "contact_center", "answers": {"experience": 3, "worth": 4, "recommend": 5},
-            "comment": "Nadie me devolvió la llamada"}
+    body = {
+        "response_id": rid,
+        "customer": {"id": customer, "email": "ana@example.com", "name": "Ana"},
+        "touchpoint": "contact_center",
+        "answers": {"experience": 3, "worth": 4, "recommend": 5},
+        "comment": "Nadie me devolvió la llamada",
+    }
     body.update(over)
     return body
 
@@ -93,8 +97,9 @@ async def test_ops_routes(system):
 
 async def test_problems_answer_in_the_language_the_request_asks_for(system):
     async with system.client("ingest", "ingest") as ingest:
-        spanish = await ingest.post("/v1/responses", json={"program": "default"},
-                                    headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"})
+        spanish = await ingest.post(
+            "/v1/responses", json={"program": "default"}, headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
+        )
         english = await ingest.post("/v1/responses", json={"program": "default"})
     assert spanish.status_code == english.status_code == 422
     assert spanish.headers["content-language"] == "es" and english.headers["content-language"] == "en"

@@ -37,15 +37,19 @@ def provider():
 def casework(provider, tmp_path_factory):
     # A short refetch interval, so that the rotation below is seen within the test's deadline.
     keys = ",".join(f"{key}:{role}" for role, key in KEYS.items()) + f",{TEAM_KEY}:agent@web"
-    system = System(tmp_path_factory.mktemp("oidc"), services=("casework",),
-                    extra_env=provider.env(LAZO_OIDC_JWKS_REFRESH_MIN_S="0.5", LAZO_API_KEYS=keys))
+    system = System(
+        tmp_path_factory.mktemp("oidc"),
+        services=("casework",),
+        extra_env=provider.env(LAZO_OIDC_JWKS_REFRESH_MIN_S="0.5", LAZO_API_KEYS=keys),
+    )
     yield system
     system.close()
 
 
 def call(system: System, token: str, method: str = "GET", path: str = "/v1/cases", **kwargs) -> httpx.Response:
-    return httpx.request(method, system.url("casework") + path, headers={"Authorization": f"Bearer {token}"},
-                         timeout=15, **kwargs)
+    return httpx.request(
+        method, system.url("casework") + path, headers={"Authorization": f"Bearer {token}"}, timeout=15, **kwargs
+    )
 
 
 def b64(data: dict | bytes) -> str:
@@ -63,8 +67,13 @@ def test_an_agent_token_reads_and_a_manager_token_acts_under_its_subject(casewor
     assert call(casework, provider.token("agent")).status_code == 200
     denied = call(casework, provider.token("agent"), "PUT", "/v1/programs/sso/sla", json={"close_days": 9})
     assert denied.status_code == 403, denied.text
-    done = call(casework, provider.token("manager", sub="marta@cx.example"), "PUT", "/v1/programs/sso/sla",
-                json={"close_days": 9})
+    done = call(
+        casework,
+        provider.token("manager", sub="marta@cx.example"),
+        "PUT",
+        "/v1/programs/sso/sla",
+        json={"close_days": 9},
+    )
     assert done.status_code == 200, done.text
     assert done.json()["updated_by"] == "manager:marta@cx.example"
     # API keys keep working beside tokens.
@@ -88,8 +97,11 @@ def test_tokens_that_do_not_prove_themselves_are_401(casework, provider):
     claims = {"iss": provider.issuer, "aud": AUDIENCE, "sub": "mallory", "exp": 4_102_444_800, "lazo_role": "admin"}
     unsigned = f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': provider.current})}.{b64(claims)}."
     assert_401(call(casework, unsigned), "'none' is not accepted")
-    public_pem = provider.keys[provider.current].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        provider.keys[provider.current]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT', 'kid': provider.current})}.{b64(claims)}"
     mac = b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
     assert_401(call(casework, f"{signing_input}.{mac}"), "'HS256' is not accepted")
@@ -101,8 +113,9 @@ async def test_a_rotated_key_is_fetched_when_a_token_names_it(casework, provider
     before = provider.jwks_hits
     provider.rotate()
     token = provider.token("agent")
-    await poll(lambda: call(casework, token).status_code == 200, timeout=20, interval=0.2,
-               what="the new key to be fetched")
+    await poll(
+        lambda: call(casework, token).status_code == 200, timeout=20, interval=0.2, what="the new key to be fetched"
+    )
     assert provider.jwks_hits > before
 
 
@@ -114,8 +127,9 @@ async def test_the_provider_on_loopback_needs_the_explicit_setting(provider, tmp
     client = OutboundClient(Egress(allow_private=False), timeout_s=5, user_agent="test")
     hits = provider.jwks_hits
     try:
-        documents = ProviderDocuments(config.__class__(**{**config.__dict__, "jwks_url": provider.issuer + "/jwks"}),
-                                      client)
+        documents = ProviderDocuments(
+            config.__class__(**{**config.__dict__, "jwks_url": provider.issuer + "/jwks"}), client
+        )
         with pytest.raises(RefusedTarget):
             await documents.jwks()
     finally:
@@ -131,8 +145,9 @@ async def test_an_agent_held_to_its_teams_lists_and_works_only_their_cases(casew
     producer = await raw_producer(casework.broker.bootstrap)
     try:
         for name, customer in customers.items():
-            await producer.send_and_wait(Topic.ALERTS, alert(f"a-{name}-{uid}", customer, program=program).to_bytes(),
-                                         key=customer.encode())
+            await producer.send_and_wait(
+                Topic.ALERTS, alert(f"a-{name}-{uid}", customer, program=program).to_bytes(), key=customer.encode()
+            )
     finally:
         await producer.stop()
     manager = provider.token("manager", sub="marta@cx.example")
@@ -145,8 +160,13 @@ async def test_an_agent_held_to_its_teams_lists_and_works_only_their_cases(casew
     found = await poll(lambda: len(cases(manager)) == 3 and cases(manager), timeout=60, what="three cases")
     ids = {name: found[customer]["case_id"] for name, customer in customers.items()}
     for name in ("billing", "web"):  # a manager hands two of them to teams; the third stays unassigned
-        r = call(casework, manager, "POST", f"/v1/cases/{ids[name]}/transitions",
-                 json={"to": "contacted", "cause": "called", "owner": name})
+        r = call(
+            casework,
+            manager,
+            "POST",
+            f"/v1/cases/{ids[name]}/transitions",
+            json={"to": "contacted", "cause": "called", "owner": name},
+        )
         assert r.status_code == 200, r.text
 
     # Ana signs in with her company account: her token says she is an agent of the billing team.
@@ -162,8 +182,9 @@ async def test_an_agent_held_to_its_teams_lists_and_works_only_their_cases(casew
         assert r.status_code == 404, r.text
     worked = call(casework, ana, "POST", f"/v1/cases/{ids['billing']}/transitions", json={"to": "analysing"})
     assert worked.status_code == 200 and worked.json()["timeline"][-1]["by"] == "agent:ana@cx.example"
-    handed = call(casework, ana, "POST", f"/v1/cases/{ids['billing']}/transitions",
-                  json={"to": "responded", "owner": "web"})
+    handed = call(
+        casework, ana, "POST", f"/v1/cases/{ids['billing']}/transitions", json={"to": "responded", "owner": "web"}
+    )
     assert handed.status_code == 422 and handed.json()["errors"][0]["field"] == "owner", handed.text
 
     # A key can be held to teams too (LAZO_API_KEYS key:agent@web); managers and team-less agents see all.

@@ -92,6 +92,7 @@ def resolver_of(table: dict[str, list[str]]):
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         answer = table[host]
         return answer.pop(0) if answer and isinstance(answer[0], list) else answer
+
     return resolve
 
 
@@ -101,8 +102,9 @@ def client(allow_private: bool = False, **kw) -> OutboundClient:
 
 async def test_loopback_and_names_resolving_inward_are_refused_before_anything_is_sent(servers):
     server = servers()
-    http = client(resolver=resolver_of({"cc.example.com": ["127.0.0.1"], "twice.example.com": ["93.184.216.34",
-                                                                                                 "10.0.0.7"]}))
+    http = client(
+        resolver=resolver_of({"cc.example.com": ["127.0.0.1"], "twice.example.com": ["93.184.216.34", "10.0.0.7"]})
+    )
     try:
         for host in ("127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "cc.example.com", "twice.example.com"):
             with pytest.raises(RefusedTarget) as refused:
@@ -140,8 +142,13 @@ async def test_a_name_vetted_when_stored_is_vetted_again_at_connect_dns_rebindin
 async def test_metadata_targets_are_refused_even_with_private_targets_allowed():
     http = client(allow_private=True, resolver=resolver_of({"meta.example.com": ["169.254.169.254"]}))
     try:
-        for url in ("http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/computeMetadata/v1/",
-                    "http://[fd00:ec2::254]/", "http://meta.example.com/", "http://[::ffff:169.254.169.254]/"):
+        for url in (
+            "http://169.254.169.254/latest/meta-data/",
+            "http://metadata.google.internal/computeMetadata/v1/",
+            "http://[fd00:ec2::254]/",
+            "http://meta.example.com/",
+            "http://[::ffff:169.254.169.254]/",
+        ):
             with pytest.raises(RefusedTarget):
                 await http.request("GET", url)
     finally:
@@ -198,6 +205,7 @@ def stream(total: int, declare: bool):
         chunk = b"x" * (256 << 10)
         while handler.owner.sent < total:
             handler.owner.write(handler, chunk)
+
     return answer
 
 
@@ -267,17 +275,24 @@ def _certificate(tmp_path, name: str) -> tuple[str, str]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(cert_path), str(key_path)
 
 

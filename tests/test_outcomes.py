@@ -10,8 +10,14 @@ from shared.events import Envelope, EventType, Topic, utcnow
 from tests.support import poll, raw_producer
 
 
-def body(customer: str, *, on: str = "2025-10-31", renewed: bool = True, revenue: float | None = 1200.0,
-         program: str = "default") -> dict:
+def body(
+    customer: str,
+    *,
+    on: str = "2025-10-31",
+    renewed: bool = True,
+    revenue: float | None = 1200.0,
+    program: str = "default",
+) -> dict:
     out = {"customer_id": customer, "program": program, "renewed": renewed, "date": on}
     return out | ({"revenue": revenue} if revenue is not None else {})
 
@@ -44,11 +50,20 @@ async def test_an_outcome_is_published_then_stored(system, tap, crm, agent, uid)
     assert accepted["status"] == "accepted" and accepted["customer_id"] == f"C-{uid}"
     [event] = await t.wait_for(EventType.OUTCOME_RECORDED, customer_id=f"C-{uid}")
     assert event.id == accepted["event_id"] and event.subject == f"C-{uid}" and event.source == "/lazo/casework"
-    assert event.data == {"customer_id": f"C-{uid}", "program": "default", "renewed": True, "date": "2025-10-31",
-                          "revenue": 1200.0}
+    assert event.data == {
+        "customer_id": f"C-{uid}",
+        "program": "default",
+        "renewed": True,
+        "date": "2025-10-31",
+        "revenue": 1200.0,
+    }
     [stored] = await outcomes_of(agent, f"C-{uid}")
     assert (stored["date"], stored["renewed"], stored["revenue"], stored["event_id"]) == (
-        "2025-10-31", True, 1200.0, accepted["event_id"])
+        "2025-10-31",
+        True,
+        1200.0,
+        accepted["event_id"],
+    )
 
 
 async def test_a_retry_changes_nothing_a_correction_replaces_and_the_newest_date_leads(system, crm, agent, uid):
@@ -63,15 +78,21 @@ async def test_a_retry_changes_nothing_a_correction_replaces_and_the_newest_date
     assert row["revenue"] == 0 and row["event_id"] == fixed.json()["event_id"]
     assert (await crm.post("/v1/outcomes", json=body(customer, on="2025-11-30", revenue=None))).status_code == 202
     rows = await outcomes_of(agent, customer, lambda items: len(items) == 2)
-    assert [(o["date"], o["renewed"], o["revenue"]) for o in rows] == [("2025-11-30", True, None),
-                                                                       ("2025-10-31", False, 0)]
+    assert [(o["date"], o["renewed"], o["revenue"]) for o in rows] == [
+        ("2025-11-30", True, None),
+        ("2025-10-31", False, 0),
+    ]
 
 
 async def test_a_batch_answers_per_item(system, crm, agent, uid):
     tomorrow_but_one = (utcnow().date() + timedelta(days=2)).isoformat()
-    items = [body(f"C1-{uid}"), {"customer_id": f"C2-{uid}", "renewed": True},
-             body(f"C3-{uid}", on=tomorrow_but_one), body(f"C4-{uid}", renewed=False, revenue=None),
-             "not an object"]
+    items = [
+        body(f"C1-{uid}"),
+        {"customer_id": f"C2-{uid}", "renewed": True},
+        body(f"C3-{uid}", on=tomorrow_but_one),
+        body(f"C4-{uid}", renewed=False, revenue=None),
+        "not an object",
+    ]
     r = await crm.post("/v1/outcomes:batch", json={"outcomes": items})
     assert r.status_code == 202, r.text
     out = r.json()
@@ -89,11 +110,17 @@ async def test_a_batch_answers_per_item(system, crm, agent, uid):
     assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "outcomes"
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"renewed": None}, "renewed"), ({"date": "31/10/2026"}, "date"), ({"revenue": -5}, "revenue"),
-    ({"customer_id": ""}, "customer_id"), ({"program": "a b"}, "program"),
-    ({"date": (date.today() + timedelta(days=3)).isoformat()}, "date"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"renewed": None}, "renewed"),
+        ({"date": "31/10/2026"}, "date"),
+        ({"revenue": -5}, "revenue"),
+        ({"customer_id": ""}, "customer_id"),
+        ({"program": "a b"}, "program"),
+        ({"date": (date.today() + timedelta(days=3)).isoformat()}, "date"),
+    ],
+)
 async def test_invalid_outcomes_are_problem_json_naming_the_field(system, crm, uid, change, field):
     r = await crm.post("/v1/outcomes", json=body(f"C-{uid}") | change)
     assert r.status_code == 422, r.text
@@ -104,10 +131,20 @@ async def test_invalid_outcomes_are_problem_json_naming_the_field(system, crm, u
 async def test_a_crm_can_produce_the_event_itself_and_poison_is_dead_lettered(system, tap, agent, uid):
     dead = await tap(Topic.DEADLETTER)
     customer = f"C-{uid}"
-    good = Envelope.new(id=f"crm-{uid}", type=EventType.OUTCOME_RECORDED, source="/crm", subject=customer,
-                        data={"customer_id": customer, "renewed": False, "date": "2025-09-30"})
-    bad = Envelope.new(id=f"crm-bad-{uid}", type=EventType.OUTCOME_RECORDED, source="/crm", subject=customer,
-                       data={"customer_id": customer, "renewed": "perhaps", "date": "2025-09-30"})
+    good = Envelope.new(
+        id=f"crm-{uid}",
+        type=EventType.OUTCOME_RECORDED,
+        source="/crm",
+        subject=customer,
+        data={"customer_id": customer, "renewed": False, "date": "2025-09-30"},
+    )
+    bad = Envelope.new(
+        id=f"crm-bad-{uid}",
+        type=EventType.OUTCOME_RECORDED,
+        source="/crm",
+        subject=customer,
+        data={"customer_id": customer, "renewed": "perhaps", "date": "2025-09-30"},
+    )
     producer = await raw_producer(system.broker.bootstrap)
     try:
         for e in (bad, good, good):  # the good one twice: a redelivery
@@ -116,8 +153,7 @@ async def test_a_crm_can_produce_the_event_itself_and_poison_is_dead_lettered(sy
         await producer.stop()
     [row] = await outcomes_of(agent, customer)
     assert (row["program"], row["renewed"], row["revenue"], row["event_id"]) == ("default", False, None, f"crm-{uid}")
-    [letter] = await dead.wait_for(EventType.DEADLETTERED, consumer_group="casework", topic=Topic.OUTCOMES,
-                                   timeout=60)
+    [letter] = await dead.wait_for(EventType.DEADLETTERED, consumer_group="casework", topic=Topic.OUTCOMES, timeout=60)
     assert letter.data["original"]["id"] == f"crm-bad-{uid}" and "OutcomeRecorded" in letter.data["error"]
 
 

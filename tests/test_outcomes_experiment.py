@@ -15,6 +15,7 @@ TREATED, CONTROL = 30, 30
 
 async def cases_of(client, program: str, count: int) -> dict[str, dict]:
     """customer id -> case, once the programme has `count` cases."""
+
     async def _all():
         body = (await client.get("/v1/cases", params={"program": program, "limit": 500})).json()
         return body["items"] if body["total"] >= count else None
@@ -48,8 +49,10 @@ async def test_treated_against_control_with_counts_interval_revenue_and_verdict(
     treated = [f"T{i}-{uid}" for i in range(TREATED)]
     control = [f"K{i}-{uid}" for i in range(CONTROL)]
     idle, both, never = f"I-{uid}", f"B-{uid}", f"N-{uid}"
-    await produce(*[alert(f"A-{c}", c, program=program) for c in [*treated, idle, both]],
-                  *[alert(f"A-{c}", c, program=program, held_out=True) for c in control])
+    await produce(
+        *[alert(f"A-{c}", c, program=program) for c in [*treated, idle, both]],
+        *[alert(f"A-{c}", c, program=program, held_out=True) for c in control],
+    )
     async with system.client("casework", "admin") as admin:
         cases = await cases_of(admin, program, TREATED + CONTROL + 2)
         assert {cases[c]["status"] for c in control} == {"control"}
@@ -57,28 +60,52 @@ async def test_treated_against_control_with_counts_interval_revenue_and_verdict(
             await move(admin, cases[c]["case_id"], "contacted", cause="precio", owner="retention")
         # `both`: a worked case closed, then a held-out alert opens a control case (control share raised).
         await walk_to_responded(admin, cases[both]["case_id"])
-        r = await admin.post(f"/v1/cases/{cases[both]['case_id']}/confirmation",
-                             json={"solved": True, "current_feeling": 8})
+        r = await admin.post(
+            f"/v1/cases/{cases[both]['case_id']}/confirmation", json={"solved": True, "current_feeling": 8}
+        )
         assert r.status_code == 200, r.text
         await produce(alert(f"A2-{both}", both, program=program, held_out=True))
         await poll(lambda: _statuses(admin, both, program, {"closed", "control"}), timeout=60, what="a control case")
 
         # Treated: 28 of 30 renew; control: 24 of 30. Revenue for some. One treated customer first
         # lapsed, then renewed on a later date: their latest outcome counts.
-        outcomes = [{"customer_id": c, "program": program, "renewed": i >= 2, "date": "2025-06-30",
-                     "revenue": (1100.0 if i >= 2 else 0.0) if i < 10 else None} for i, c in enumerate(treated)]
+        outcomes = [
+            {
+                "customer_id": c,
+                "program": program,
+                "renewed": i >= 2,
+                "date": "2025-06-30",
+                "revenue": (1100.0 if i >= 2 else 0.0) if i < 10 else None,
+            }
+            for i, c in enumerate(treated)
+        ]
         outcomes.append({"customer_id": treated[2], "program": program, "renewed": False, "date": "2025-01-31"})
-        outcomes += [{"customer_id": c, "program": program, "renewed": i >= 6, "date": "2025-06-30",
-                      "revenue": (1000.0 if i >= 6 else 0.0) if i < 10 else None} for i, c in enumerate(control)]
-        outcomes += [{"customer_id": c, "program": program, "renewed": False, "date": "2025-06-30"}
-                     for c in (idle, both, never)]
+        outcomes += [
+            {
+                "customer_id": c,
+                "program": program,
+                "renewed": i >= 6,
+                "date": "2025-06-30",
+                "revenue": (1000.0 if i >= 6 else 0.0) if i < 10 else None,
+            }
+            for i, c in enumerate(control)
+        ]
+        outcomes += [
+            {"customer_id": c, "program": program, "renewed": False, "date": "2025-06-30"} for c in (idle, both, never)
+        ]
         async with system.client("casework", "ingest") as crm:
             r = await crm.post("/v1/outcomes:batch", json={"outcomes": outcomes})
             assert r.status_code == 202 and r.json()["accepted"] == len(outcomes), r.text
 
-        body = await experiment_when(admin, program, lambda b: b["others"]["with_outcome"] == 1
-                                     and b["treated"]["with_outcome"] == TREATED
-                                     and b["control"]["with_outcome"] == CONTROL)
+        body = await experiment_when(
+            admin,
+            program,
+            lambda b: (
+                b["others"]["with_outcome"] == 1
+                and b["treated"]["with_outcome"] == TREATED
+                and b["control"]["with_outcome"] == CONTROL
+            ),
+        )
     t, k = body["treated"], body["control"]
     assert (t["customers"], t["renewed"], k["customers"], k["renewed"]) == (TREATED, 28, CONTROL, 24)
     assert t["renewal_rate"] == pytest.approx(100 * 28 / 30) and k["renewal_rate"] == pytest.approx(80.0)
@@ -109,5 +136,9 @@ async def test_an_experiment_without_data_says_so(system, uid):
     body = r.json()
     assert body["treated"]["with_outcome"] == body["control"]["with_outcome"] == 0
     assert body["treated"]["renewal_rate"] is None and body["difference"] == {
-        "points": None, "ci95": None, "method": "newcombe_hybrid_score", "revenue_lift_percent": None}
+        "points": None,
+        "ci95": None,
+        "method": "newcombe_hybrid_score",
+        "revenue_lift_percent": None,
+    }
     assert body["conclusion"] == "not_enough_data" and body["verdict"].startswith("Not enough data yet")

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from demo.simulator import Config, simulate
 from shared.settings import SERVICES
+from demo.simulator import Config, simulate
 from tests.harness import KEYS
 
 
 async def test_the_simulator_fills_the_experiment_and_the_kpis(system, uid):
     program = f"sim-{uid}"
     lines: list[str] = []
-    config = Config(urls={s: system.url(s) for s in SERVICES}, keys=dict(KEYS), program=program, customers=40,
-                    months=2, control_share=0.5, work_share=1.0, pace=0, seed=7, timeout=90)
+    config = Config(
+        urls={s: system.url(s) for s in SERVICES},
+        keys=dict(KEYS),
+        program=program,
+        customers=40,
+        months=2,
+        control_share=0.5,
+        work_share=1.0,
+        pace=0,
+        seed=7,
+        timeout=90,
+    )
     report = await simulate(config, say=lines.append)
     assert report.customers == 40 and report.responses > 0 and report.outcomes == 40
     treated, control = report.experiment["treated"], report.experiment["control"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,9 +13,13 @@ from tests.support import poll, raw_producer
 
 
 def response(rid: str, customer: str, answers: dict | None = None, **over) -> dict:
-    body = {"response_id": rid, "customer": {"id": customer, "email": "ana@example.com", "name": "Ana"},
-            "touchpoint": "contact_center", "answers": answers or {"experience": 5, "worth": 6, "recommend": 6},
-            "comment": "Nadie me devolvió la llamada"}
+    body = {
+        "response_id": rid,
+        "customer": {"id": customer, "email": "ana@example.com", "name": "Ana"},
+        "touchpoint": "contact_center",
+        "answers": answers or {"experience": 5, "worth": 6, "recommend": 6},
+        "comment": "Nadie me devolvió la llamada",
+    }
     body.update(over)
     return body
 
@@ -30,9 +34,11 @@ async def post(system, *bodies: dict) -> None:
 async def outcome(system, rid: str, timeout: float = 60) -> dict:
     """The response as scoring reports it, once scoring has seen it."""
     async with system.client("scoring", "agent") as c:
+
         async def _get():
             r = await c.get(f"/v1/responses/{rid}")
             return r.status_code == 200 and r.json()
+
         return await poll(_get, timeout=timeout, what=f"response {rid} scored")
 
 
@@ -71,13 +77,21 @@ async def test_a_response_is_scored_stored_and_published(system, tap, uid):
 async def test_a_customers_iec_is_their_latest_by_submission_time(system, uid):
     customer = f"C-{uid}"
     # Arrival order differs from submission order.
-    await post(system,
-               response(f"jan3-{uid}", customer, {"experience": 2, "worth": 2, "recommend": 2},
-                        submitted_at="2026-01-03T09:00:00Z"),
-               response(f"jan1-{uid}", customer, {"experience": 9, "worth": 9, "recommend": 9},
-                        submitted_at="2026-01-01T09:00:00Z"),
-               response(f"jan2-{uid}", customer, {"experience": 7, "worth": 7, "recommend": 7},
-                        submitted_at="2026-01-02T09:00:00+01:00"))
+    await post(
+        system,
+        response(
+            f"jan3-{uid}", customer, {"experience": 2, "worth": 2, "recommend": 2}, submitted_at="2026-01-03T09:00:00Z"
+        ),
+        response(
+            f"jan1-{uid}", customer, {"experience": 9, "worth": 9, "recommend": 9}, submitted_at="2026-01-01T09:00:00Z"
+        ),
+        response(
+            f"jan2-{uid}",
+            customer,
+            {"experience": 7, "worth": 7, "recommend": 7},
+            submitted_at="2026-01-02T09:00:00+01:00",
+        ),
+    )
     await outcome(system, f"jan2-{uid}")
     async with system.client("scoring", "agent") as c:
         body = (await c.get(f"/v1/customers/{customer}")).json()
@@ -106,9 +120,12 @@ async def test_a_response_missing_an_answer_is_kept_unscored_and_rejected(system
 async def test_a_repeated_response_id_is_scored_once(system, tap, uid):
     t = await tap(Topic.SCORES)
     customer = f"C-{uid}"
-    await post(system, response(f"d-{uid}", customer),
-               response(f"d-{uid}", customer, {"experience": 1, "worth": 1, "recommend": 1}),
-               response(f"after-{uid}", customer))
+    await post(
+        system,
+        response(f"d-{uid}", customer),
+        response(f"d-{uid}", customer, {"experience": 1, "worth": 1, "recommend": 1}),
+        response(f"after-{uid}", customer),
+    )
     await t.wait_for(EventType.SCORE_COMPUTED, response_id=f"after-{uid}")  # same partition, so d- is done
     await post(system, response(f"d-{uid}", customer))  # and again, once it is stored
     await post(system, response(f"last-{uid}", customer))
@@ -123,13 +140,21 @@ async def test_a_repeated_response_id_is_scored_once(system, tap, uid):
 async def test_poison_events_are_dead_lettered_and_do_not_block_the_partition(system, tap, uid):
     t = await tap(Topic.DEADLETTER)
     key = f"C-{uid}".encode()
-    good = ResponseReceived(response_id=f"good-{uid}", customer=Customer(id=f"C-{uid}"),
-                            submitted_at=datetime.now(timezone.utc), received_at=datetime.now(timezone.utc),
-                            answers={"experience": 7, "worth": 7, "recommend": 7})
-    bad_data = Envelope.new(id=f"bad-{uid}", type=EventType.RESPONSE_RECEIVED, source="/test",
-                            subject=f"C-{uid}", data={"response_id": f"bad-{uid}", "answers": "lots"})
-    ok = Envelope.new(id=f"good-{uid}", type=EventType.RESPONSE_RECEIVED, source="/test", subject=f"C-{uid}",
-                      data=good)
+    good = ResponseReceived(
+        response_id=f"good-{uid}",
+        customer=Customer(id=f"C-{uid}"),
+        submitted_at=datetime.now(UTC),
+        received_at=datetime.now(UTC),
+        answers={"experience": 7, "worth": 7, "recommend": 7},
+    )
+    bad_data = Envelope.new(
+        id=f"bad-{uid}",
+        type=EventType.RESPONSE_RECEIVED,
+        source="/test",
+        subject=f"C-{uid}",
+        data={"response_id": f"bad-{uid}", "answers": "lots"},
+    )
+    ok = Envelope.new(id=f"good-{uid}", type=EventType.RESPONSE_RECEIVED, source="/test", subject=f"C-{uid}", data=good)
     producer = await raw_producer(system.broker.bootstrap)
     try:
         for value in (b"\x00not json at all", bad_data.to_bytes(), ok.to_bytes()):
@@ -137,24 +162,36 @@ async def test_poison_events_are_dead_lettered_and_do_not_block_the_partition(sy
     finally:
         await producer.stop()
     assert (await outcome(system, f"good-{uid}"))["iec"] == 7
-    letters = await poll(lambda: len(ls := [e for e in t.events if e.subject == f"C-{uid}"
-                                            and e.data.get("consumer_group") == "scoring"]) >= 2 and ls,
-                         what="two dead letters")
+    letters = await poll(
+        lambda: (
+            len(ls := [e for e in t.events if e.subject == f"C-{uid}" and e.data.get("consumer_group") == "scoring"])
+            >= 2
+            and ls
+        ),
+        what="two dead letters",
+    )
     assert len(letters) == 2
     assert any("base64" in (e.data["original"] or {}) for e in letters)
-    assert any((e.data["original"] or {}).get("id") == f"bad-{uid}" and "ResponseReceived" in e.data["error"]
-               for e in letters)
+    assert any(
+        (e.data["original"] or {}).get("id") == f"bad-{uid}" and "ResponseReceived" in e.data["error"] for e in letters
+    )
     async with system.client("scoring", "agent") as c:
         assert (await c.get(f"/v1/responses/bad-{uid}")).status_code == 404
 
 
 async def test_a_response_for_an_unknown_programme_is_not_scored(system, uid):
     # Ingest refuses unknown programmes; an event from elsewhere may still name one.
-    data = ResponseReceived(response_id=f"u-{uid}", program=f"gone-{uid}", customer=Customer(id=f"C-{uid}"),
-                            submitted_at=datetime.now(timezone.utc), received_at=datetime.now(timezone.utc),
-                            answers={"experience": 7, "worth": 7, "recommend": 7})
-    envelope = Envelope.new(id=f"u-{uid}", type=EventType.RESPONSE_RECEIVED, source="/test", subject=f"C-{uid}",
-                            data=data)
+    data = ResponseReceived(
+        response_id=f"u-{uid}",
+        program=f"gone-{uid}",
+        customer=Customer(id=f"C-{uid}"),
+        submitted_at=datetime.now(UTC),
+        received_at=datetime.now(UTC),
+        answers={"experience": 7, "worth": 7, "recommend": 7},
+    )
+    envelope = Envelope.new(
+        id=f"u-{uid}", type=EventType.RESPONSE_RECEIVED, source="/test", subject=f"C-{uid}", data=data
+    )
     producer = await raw_producer(system.broker.bootstrap)
     try:
         await producer.send_and_wait(Topic.RESPONSES, value=envelope.to_bytes(), key=envelope.key)
@@ -167,9 +204,13 @@ async def test_a_response_for_an_unknown_programme_is_not_scored(system, uid):
 async def test_programmes_are_defined_announced_and_score_what_comes_after(system, tap, uid):
     t = await tap(Topic.PROGRAMS)
     name = f"nps-{uid}"
-    definition = {"questions": [{"key": "experience", "scale": {"min": 1, "max": 5}},
-                                {"key": "worth"},
-                                {"key": "recommend", "scale": {"min": 0, "max": 10}, "weight": 2}]}
+    definition = {
+        "questions": [
+            {"key": "experience", "scale": {"min": 1, "max": 5}},
+            {"key": "worth"},
+            {"key": "recommend", "scale": {"min": 0, "max": 10}, "weight": 2},
+        ]
+    }
     async with system.client("scoring", "admin") as admin:
         programs = (await admin.get("/v1/programs")).json()["programs"]
         assert "default" in [p["program"] for p in programs]
@@ -206,16 +247,32 @@ async def _accepted(client: httpx.AsyncClient, body: dict) -> bool:
     return r.status_code == 202
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"questions": [{"key": "experience"}, {"key": "worth"}]}, "questions"),
-    ({"questions": [{"key": "experience", "scale": {"min": 10, "max": 1}}, {"key": "worth"}, {"key": "recommend"}]},
-     "questions[0].scale"),
-    ({"questions": [{"key": k} for k in ("experience", "worth", "recommend")],
-      "bands": {"funcional": 8, "pasivo": 7, "wow": 9}}, "bands"),
-    ({"program": "another", "questions": [{"key": k} for k in ("experience", "worth", "recommend")]}, "program"),
-    ({"questions": [{"key": k} for k in ("experience", "worth", "recommend")], "colour": "red"}, "colour"),
-    ({}, "questions"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"questions": [{"key": "experience"}, {"key": "worth"}]}, "questions"),
+        (
+            {
+                "questions": [
+                    {"key": "experience", "scale": {"min": 10, "max": 1}},
+                    {"key": "worth"},
+                    {"key": "recommend"},
+                ]
+            },
+            "questions[0].scale",
+        ),
+        (
+            {
+                "questions": [{"key": k} for k in ("experience", "worth", "recommend")],
+                "bands": {"funcional": 8, "pasivo": 7, "wow": 9},
+            },
+            "bands",
+        ),
+        ({"program": "another", "questions": [{"key": k} for k in ("experience", "worth", "recommend")]}, "program"),
+        ({"questions": [{"key": k} for k in ("experience", "worth", "recommend")], "colour": "red"}, "colour"),
+        ({}, "questions"),
+    ],
+)
 async def test_invalid_programmes_are_problem_json_naming_the_field(system, uid, body, field):
     async with system.client("scoring", "admin") as admin:
         r = await admin.put(f"/v1/programs/bad-{uid}", json=body)
@@ -234,8 +291,10 @@ async def test_kpis_are_aggregated_per_population_and_period(system, uid):
         "2026-03-04": {"experience": 5, "worth": 6, "recommend": 6},
         "2026-03-05": {"experience": 5, "recommend": 2},
     }
-    bodies = [response(f"k{i}-{uid}", f"C{i}-{uid}", a, touchpoint=tp, submitted_at=f"{day}T12:00:00Z")
-              for i, (day, a) in enumerate(answers.items())]
+    bodies = [
+        response(f"k{i}-{uid}", f"C{i}-{uid}", a, touchpoint=tp, submitted_at=f"{day}T12:00:00Z")
+        for i, (day, a) in enumerate(answers.items())
+    ]
     await post(system, *bodies)
     for b in bodies:
         await outcome(system, b["response_id"])
@@ -249,8 +308,11 @@ async def test_kpis_are_aggregated_per_population_and_period(system, uid):
         # recommend 1, 8, 10, 6, 2 on 1–10 -> NPS points 0, 8, 10, 6, 1
         assert k["nps"] == {"score": pytest.approx(-40.0), "promoters": 1, "passives": 1, "detractors": 3, "count": 5}
 
-        k = (await c.get("/v1/kpis", params={"touchpoint": tp, "program": "default",
-                                             "from": "2026-03-02", "to": "2026-03-03"})).json()
+        k = (
+            await c.get(
+                "/v1/kpis", params={"touchpoint": tp, "program": "default", "from": "2026-03-02", "to": "2026-03-03"}
+            )
+        ).json()
         assert (k["count"], k["not_scored"]) == (2, 0)
         assert k["segments"] == {"nunca_mas": 0, "funcional": 0, "pasivo": 1, "wow": 1}
         k = (await c.get("/v1/kpis", params={"touchpoint": tp, "from": "2026-03-04T12:00:00Z"})).json()

@@ -15,14 +15,18 @@ BATCH = 20
 
 
 def response(rid: str, customer: str, i: int, touchpoint: str) -> dict:
-    return {"response_id": rid, "customer": {"id": customer}, "touchpoint": touchpoint,
-            "answers": {"experience": 1 + i % 10, "worth": 1 + (i * 3) % 10, "recommend": 1 + (i * 7) % 10}}
+    return {
+        "response_id": rid,
+        "customer": {"id": customer},
+        "touchpoint": touchpoint,
+        "answers": {"experience": 1 + i % 10, "worth": 1 + (i * 3) % 10, "recommend": 1 + (i * 7) % 10},
+    }
 
 
 async def post_in_batches(system, bodies: list[dict]) -> None:
     async with system.client("ingest", "ingest") as c:
         for start in range(0, len(bodies), BATCH):
-            r = await c.post("/v1/responses:batch", json={"responses": bodies[start:start + BATCH]})
+            r = await c.post("/v1/responses:batch", json={"responses": bodies[start : start + BATCH]})
             assert r.status_code == 202 and r.json()["rejected"] == 0, r.text
 
 
@@ -42,17 +46,18 @@ async def test_killed_mid_stream_scoring_loses_nothing_and_scores_each_response_
     announced_before = len([e for e in t.events if e.id == "program:default:v1"])
 
     scoring = system["scoring"]
-    first_half = asyncio.create_task(post_in_batches(system, bodies[:N // 2]))
+    first_half = asyncio.create_task(post_in_batches(system, bodies[: N // 2]))
     try:
         # Kill as soon as scoring has scored something: the first half is still streaming in,
         # and the second half has not been sent at all.
-        scored_at_kill = await poll(lambda: _positive(scored_count(system, tp)), timeout=120,
-                                    interval=0.01, what="first scores")
+        scored_at_kill = await poll(
+            lambda: _positive(scored_count(system, tp)), timeout=120, interval=0.01, what="first scores"
+        )
         scoring.kill()
         assert 0 < scored_at_kill < N
         await first_half
         # The rest arrives while scoring is down, with repeats of responses already stored.
-        await post_in_batches(system, bodies[N // 2:] + bodies[:50])
+        await post_in_batches(system, bodies[N // 2 :] + bodies[:50])
     finally:
         if not first_half.done():
             first_half.cancel()
@@ -63,10 +68,12 @@ async def test_killed_mid_stream_scoring_loses_nothing_and_scores_each_response_
 
     # Every response is scored, through the API...
     async with system.client("scoring", "agent") as c:
+
         async def status(rid: str) -> str:
             return (await c.get(f"/v1/responses/{rid}")).json()["status"]
+
         for chunk in range(0, N, 50):
-            statuses = await asyncio.gather(*(status(b["response_id"]) for b in bodies[chunk:chunk + 50]))
+            statuses = await asyncio.gather(*(status(b["response_id"]) for b in bodies[chunk : chunk + 50]))
             assert set(statuses) == {"scored"}
 
     # ...and on the topic exactly one score event per response: a republication after the crash
@@ -86,8 +93,11 @@ async def test_killed_mid_stream_scoring_loses_nothing_and_scores_each_response_
     assert not [e for e in t.matching(EventType.SCORE_REJECTED) if e.data["response_id"] in ids]
 
     # The restarted service announced its programmes again.
-    await poll(lambda: len([e for e in t.events if e.id == "program:default:v1"]) > announced_before,
-               timeout=60, what="programmes republished at start-up")
+    await poll(
+        lambda: len([e for e in t.events if e.id == "program:default:v1"]) > announced_before,
+        timeout=60,
+        what="programmes republished at start-up",
+    )
 
 
 async def _positive(count) -> int | None:

@@ -13,21 +13,21 @@ from __future__ import annotations
 import os
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert, text
 
+from shared.db import make_engine, make_sessionmaker, migrate
+from shared.periods import Period
+from shared.settings import Settings
 from services.scoring import kpis, repository
 from services.scoring.app import MIGRATIONS
 from services.scoring.domain.kpis import day_tallies
 from services.scoring.erasure import erase
 from services.scoring.models import Response
-from shared.db import make_engine, make_sessionmaker, migrate
-from shared.periods import Period
-from shared.settings import Settings
 
-UTC = timezone.utc
+UTC = UTC
 PROGRAMS = ("default", "retail", "b2b")
 TOUCHPOINTS = ("web", "store", "contact_center", None)
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -40,29 +40,40 @@ def responses(rng: random.Random, prefix: str, n: int) -> list[dict]:
         iec = round(rng.uniform(1, 10), 9) if scored else None
         if scored and rng.random() < 0.05:
             iec = rng.choice([1.0, 2.0, 9.999999999, 10.0])  # the distribution's bin edges
-        rows.append({
-            "response_id": f"{prefix}-{i}", "customer_id": f"{prefix}-c{i % 40}",
-            "program": rng.choice(PROGRAMS), "program_version": 1, "touchpoint": rng.choice(TOUCHPOINTS),
-            # Any second of 70 days, in any offset: days cut at UTC midnight, whatever the offset.
-            "submitted_at": (START + timedelta(seconds=rng.randrange(70 * 86400))).astimezone(
-                timezone(timedelta(hours=rng.choice([-5, 0, 2, 9])))),
-            "status": "scored" if scored else "not_scored", "iec": iec,
-            "segment": rng.choice(["nunca_mas", "funcional", "pasivo", "wow"]) if scored else None,
-            "reason": None if scored else "missing answers",
-            "recommend_0_10": rng.choice([None, *range(11)]),
-            "ces": rng.choice([None, round(rng.uniform(1, 7), 9)]),
-            "csat": rng.choice([None, round(rng.uniform(1, 5), 9), 4.0]),
-            "answers": {"experience": 5}, "comment": "hola" if rng.random() < 0.3 else None,
-            "scored_at": START,
-        })
+        rows.append(
+            {
+                "response_id": f"{prefix}-{i}",
+                "customer_id": f"{prefix}-c{i % 40}",
+                "program": rng.choice(PROGRAMS),
+                "program_version": 1,
+                "touchpoint": rng.choice(TOUCHPOINTS),
+                # Any second of 70 days, in any offset: days cut at UTC midnight, whatever the offset.
+                "submitted_at": (START + timedelta(seconds=rng.randrange(70 * 86400))).astimezone(
+                    timezone(timedelta(hours=rng.choice([-5, 0, 2, 9])))
+                ),
+                "status": "scored" if scored else "not_scored",
+                "iec": iec,
+                "segment": rng.choice(["nunca_mas", "funcional", "pasivo", "wow"]) if scored else None,
+                "reason": None if scored else "missing answers",
+                "recommend_0_10": rng.choice([None, *range(11)]),
+                "ces": rng.choice([None, round(rng.uniform(1, 7), 9)]),
+                "csat": rng.choice([None, round(rng.uniform(1, 5), 9), 4.0]),
+                "answers": {"experience": 5},
+                "comment": "hola" if rng.random() < 0.3 else None,
+                "scored_at": START,
+            }
+        )
     return rows
 
 
 @pytest.fixture
 async def sessions(tmp_path):
     url = os.environ.get("TEST_DATABASE_URL")
-    settings = (Settings(database_url=url, schema_prefix=f"kd{uuid.uuid4().hex[:6]}_") if url
-                else Settings(var_dir=tmp_path, database_url=None))
+    settings = (
+        Settings(database_url=url, schema_prefix=f"kd{uuid.uuid4().hex[:6]}_")
+        if url
+        else Settings(var_dir=tmp_path, database_url=None)
+    )
     rng = random.Random(11)
     # History stored before the tallies existed: the migration that adds them fills them.
     await migrate(settings, "scoring", MIGRATIONS, revision="0006_comments")
@@ -111,15 +122,25 @@ async def assert_tallies_equal_rows(made) -> int:
         for period in periods():
             for program, touchpoint in FILTERS:
                 kept = await kpis.kpis(session, program=program, touchpoint=touchpoint, period=period)
-                counted = await kpis.kpis(session, program=program, touchpoint=touchpoint, period=period,
-                                          from_rows=True)
+                counted = await kpis.kpis(
+                    session, program=program, touchpoint=touchpoint, period=period, from_rows=True
+                )
                 assert kept == counted, (period, program, touchpoint)
                 compared += kept["count"] + kept["not_scored"]
                 for width in ("day", "week", "month"):
-                    kw = dict(width=width, program=program, touchpoint=touchpoint, period=period,
-                              latest=START + timedelta(days=80))
-                    assert await kpis.series(session, **kw) == await kpis.series(session, **kw, from_rows=True), \
-                        (width, period, program, touchpoint)
+                    kw = dict(
+                        width=width,
+                        program=program,
+                        touchpoint=touchpoint,
+                        period=period,
+                        latest=START + timedelta(days=80),
+                    )
+                    assert await kpis.series(session, **kw) == await kpis.series(session, **kw, from_rows=True), (
+                        width,
+                        period,
+                        program,
+                        touchpoint,
+                    )
     return compared
 
 
@@ -136,8 +157,17 @@ async def test_after_an_erasure_the_tallies_still_equal_the_rows(sessions):
 
 def test_a_batchs_tallies_are_cut_at_utc_midnight_whatever_the_offset():
     at = datetime(2026, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))  # 04:30 UTC on 2 March
-    row = {"program": "p", "touchpoint": None, "submitted_at": at, "status": "scored", "iec": 7.5,
-           "segment": "pasivo", "recommend_0_10": 8, "ces": None, "csat": 4.0}
+    row = {
+        "program": "p",
+        "touchpoint": None,
+        "submitted_at": at,
+        "status": "scored",
+        "iec": 7.5,
+        "segment": "pasivo",
+        "recommend_0_10": 8,
+        "ces": None,
+        "csat": 4.0,
+    }
     tallies = day_tallies([row, {**row, "iec": 10.0, "submitted_at": at - timedelta(hours=5)}])
     assert set(tallies) == {("p", "", datetime(2026, 3, 2).date()), ("p", "", datetime(2026, 3, 1).date())}
     late = tallies[("p", "", datetime(2026, 3, 2).date())]

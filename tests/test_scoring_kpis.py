@@ -12,10 +12,15 @@ import pytest
 from tests.support import poll
 
 # A programme asking CES (1–7) and CSAT (1–5) beside the IEC, with `recommend` on NPS's 0–10.
-DEFINITION = {"questions": [{"key": "experience"}, {"key": "worth"},
-                            {"key": "recommend", "scale": {"min": 0, "max": 10}},
-                            {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0},
-                            {"key": "csat", "scale": {"min": 1, "max": 5}, "weight": 0}]}
+DEFINITION = {
+    "questions": [
+        {"key": "experience"},
+        {"key": "worth"},
+        {"key": "recommend", "scale": {"min": 0, "max": 10}},
+        {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0},
+        {"key": "csat", "scale": {"min": 1, "max": 5}, "weight": 0},
+    ]
+}
 
 # id: (touchpoint, submitted_at, answers). IEC = mean of experience, worth and recommend mapped
 # from 0–10 onto 1–10 (1 + 0.9 r); NPS point = recommend.
@@ -24,8 +29,11 @@ RESPONSES = {
     "r2": ("web", "2026-01-06T10:00:00Z", {"experience": 8, "worth": 8, "recommend": 10, "ces": 2, "csat": 4}),
     "r3": ("sales", "2026-01-20T10:00:00Z", {"experience": 10, "worth": 10, "recommend": 10, "ces": 1, "csat": 5}),
     "r4": ("sales", "2026-02-03T10:00:00Z", {"experience": 9, "worth": 9, "recommend": 10, "csat": 5}),
-    "r5": ("contact_center", "2026-02-10T10:00:00Z", {"experience": 5, "worth": 6, "recommend": 5, "ces": 7,
-                                                      "csat": 2}),
+    "r5": (
+        "contact_center",
+        "2026-02-10T10:00:00Z",
+        {"experience": 5, "worth": 6, "recommend": 5, "ces": 7, "csat": 2},
+    ),
     "r6": ("contact_center", "2026-02-11T10:00:00Z", {"experience": 3, "recommend": 7, "ces": 5, "csat": 3}),
     "r7": (None, "2026-02-12T10:00:00Z", {"experience": 7, "worth": 7, "recommend": 6}),
 }
@@ -38,8 +46,14 @@ def approx(value):
 
 
 def body(rid: str, program: str, touchpoint: str | None, submitted_at: str, answers: dict) -> dict:
-    return {"response_id": rid, "program": program, "customer": {"id": f"C-{rid}"}, "touchpoint": touchpoint,
-            "submitted_at": submitted_at, "answers": answers}
+    return {
+        "response_id": rid,
+        "program": program,
+        "customer": {"id": f"C-{rid}"},
+        "touchpoint": touchpoint,
+        "submitted_at": submitted_at,
+        "answers": answers,
+    }
 
 
 async def _accepted(client: httpx.AsyncClient, payload: dict) -> bool:
@@ -80,26 +94,40 @@ async def test_a_programmes_kpis(system, program):
     assert (k["iec"]["min"], k["iec"]["max"]) == (approx(5 / 3), 10)
     assert k["iec"]["distribution"] == {str(p): int(p in (1, 5, 6, 8, 9, 10)) for p in range(1, 11)}
     assert k["segments"] == {"nunca_mas": 1, "funcional": 2, "pasivo": 1, "wow": 2}
-    assert k["segment_shares"] == {"nunca_mas": approx(1 / 6), "funcional": approx(2 / 6),
-                                   "pasivo": approx(1 / 6), "wow": approx(2 / 6)}
+    assert k["segment_shares"] == {
+        "nunca_mas": approx(1 / 6),
+        "funcional": approx(2 / 6),
+        "pasivo": approx(1 / 6),
+        "wow": approx(2 / 6),
+    }
     # recommend 0, 10, 10, 10, 5, 7, 6: the unscored r6 counts for NPS too
     assert k["nps"] == {"score": 0.0, "promoters": 3, "passives": 1, "detractors": 3, "count": 7}
     assert k["bai"] == {"score": approx(100 / 6), "defenders": 2, "critics": 1, "count": 6}
     assert k["ces"] == {"mean": approx(21 / 5), "count": 5, "scale": {"min": 1, "max": 7}}
-    assert k["csat"] == {"mean": approx(20 / 6), "count": 6, "satisfied": 3, "satisfied_share": 0.5,
-                         "scale": {"min": 1, "max": 5}}
+    assert k["csat"] == {
+        "mean": approx(20 / 6),
+        "count": 6,
+        "satisfied": 3,
+        "satisfied_share": 0.5,
+        "scale": {"min": 1, "max": 5},
+    }
     # r7 has no touchpoint: in every figure above, in none of these.
-    assert k["touchpoints"] == [{"touchpoint": "contact_center", "count": 1, "iec_mean": approx(CONTACT_CENTER)},
-                                {"touchpoint": "sales", "count": 2, "iec_mean": approx(SALES)},
-                                {"touchpoint": "web", "count": 2, "iec_mean": approx(WEB)}]
+    assert k["touchpoints"] == [
+        {"touchpoint": "contact_center", "count": 1, "iec_mean": approx(CONTACT_CENTER)},
+        {"touchpoint": "sales", "count": 2, "iec_mean": approx(SALES)},
+        {"touchpoint": "web", "count": 2, "iec_mean": approx(WEB)},
+    ]
     assert k["consistency"]["score"] == approx(1 - pstdev([CONTACT_CENTER, SALES, WEB]) / 4.5)
     assert k["consistency"]["compared"] == 3 and "standard deviation" in k["consistency"]["method"]
 
 
 async def test_kpis_per_touchpoint_and_period(system, program):
     async with system.client("scoring", "manager") as c:
-        k = (await c.get("/v1/kpis", params={"program": program, "touchpoint": "web",
-                                             "from": "2026-01-06", "to": "2026-01-31"})).json()
+        k = (
+            await c.get(
+                "/v1/kpis", params={"program": program, "touchpoint": "web", "from": "2026-01-06", "to": "2026-01-31"}
+            )
+        ).json()
     assert (k["count"], k["not_scored"], k["iec"]["mean"]) == (1, 0, approx(26 / 3))
     assert k["segments"] == {"nunca_mas": 0, "funcional": 0, "pasivo": 1, "wow": 0}
     assert k["ces"] == {"mean": 2, "count": 1, "scale": {"min": 1, "max": 7}}
@@ -134,27 +162,60 @@ async def test_a_monthly_series(system, program):
 
 async def test_a_series_spans_its_period_with_quiet_buckets_as_zero(system, program):
     async with system.client("scoring", "manager") as c:
-        months = (await c.get("/v1/kpis/series", params={"program": program, "bucket": "month",
-                                                          "from": "2025-12-01", "to": "2026-03-31"})).json()
-        weeks = (await c.get("/v1/kpis/series", params={"program": program, "bucket": "week",
-                                                         "from": "2026-01-05", "to": "2026-01-18"})).json()
-        days = (await c.get("/v1/kpis/series", params={"program": program, "bucket": "day", "touchpoint": "web",
-                                                        "from": "2026-01-05", "to": "2026-01-07"})).json()
+        months = (
+            await c.get(
+                "/v1/kpis/series",
+                params={"program": program, "bucket": "month", "from": "2025-12-01", "to": "2026-03-31"},
+            )
+        ).json()
+        weeks = (
+            await c.get(
+                "/v1/kpis/series",
+                params={"program": program, "bucket": "week", "from": "2026-01-05", "to": "2026-01-18"},
+            )
+        ).json()
+        days = (
+            await c.get(
+                "/v1/kpis/series",
+                params={
+                    "program": program,
+                    "bucket": "day",
+                    "touchpoint": "web",
+                    "from": "2026-01-05",
+                    "to": "2026-01-07",
+                },
+            )
+        ).json()
     assert [(p["start"][:10], p["count"]) for p in months] == [
-        ("2025-12-01", 0), ("2026-01-01", 3), ("2026-02-01", 3), ("2026-03-01", 0)]
+        ("2025-12-01", 0),
+        ("2026-01-01", 3),
+        ("2026-02-01", 3),
+        ("2026-03-01", 0),
+    ]
     quiet = months[0]
     assert quiet["iec_mean"] is None and quiet["nps"]["score"] is None and quiet["bai"]["score"] is None
     assert quiet["ces"] == {"mean": None, "count": 0, "scale": {"min": 1, "max": 7}}  # the programme asks it
     assert [(p["start"][:10], p["count"]) for p in weeks] == [("2026-01-05", 2), ("2026-01-12", 0)]  # Mondays
     assert [(p["start"][:10], p["count"], p["iec_mean"]) for p in days] == [
-        ("2026-01-05", 1, approx(IEC["r1"])), ("2026-01-06", 1, approx(IEC["r2"])), ("2026-01-07", 0, None)]
+        ("2026-01-05", 1, approx(IEC["r1"])),
+        ("2026-01-06", 1, approx(IEC["r2"])),
+        ("2026-01-07", 0, None),
+    ]
 
 
 async def test_ces_and_csat_appear_only_where_asked_or_answered(system, uid):
     tp = f"tp-{uid}"
     async with system.client("ingest", "ingest") as c:
-        r = await c.post("/v1/responses", json=body(f"d-{uid}", "default", tp, "2026-01-05T10:00:00Z",
-                                                    {"experience": 7, "worth": 7, "recommend": 7, "csat": 5}))
+        r = await c.post(
+            "/v1/responses",
+            json=body(
+                f"d-{uid}",
+                "default",
+                tp,
+                "2026-01-05T10:00:00Z",
+                {"experience": 7, "worth": 7, "recommend": 7, "csat": 5},
+            ),
+        )
         assert r.status_code == 202, r.text
     async with system.client("scoring", "agent") as c:
         k = await poll(lambda: _scored_at(c, tp), timeout=60, what="the response scored")
@@ -170,12 +231,15 @@ async def _scored_at(client: httpx.AsyncClient, touchpoint: str) -> dict | None:
     return k if k["count"] == 1 else None
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"bucket": "hour"}, "bucket"),
-    ({"bucket": "day", "from": "2000-01-01", "to": "2026-01-01"}, "bucket"),  # more than 1000 buckets
-    ({"bucket": "week", "from": "last monday"}, "from"),
-    ({"bucket": "month", "from": "2026-02-01", "to": "2026-01-01"}, "to"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"bucket": "hour"}, "bucket"),
+        ({"bucket": "day", "from": "2000-01-01", "to": "2026-01-01"}, "bucket"),  # more than 1000 buckets
+        ({"bucket": "week", "from": "last monday"}, "from"),
+        ({"bucket": "month", "from": "2026-02-01", "to": "2026-01-01"}, "to"),
+    ],
+)
 async def test_a_bad_series_request_is_problem_json_naming_the_parameter(system, params, field):
     async with system.client("scoring", "manager") as c:
         r = await c.get("/v1/kpis/series", params=params)

@@ -5,7 +5,7 @@ one-click unsubscribe headers, the invitation's id as Message-ID; the reminder o
 from __future__ import annotations
 
 import email
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 
 import pytest
@@ -15,7 +15,7 @@ from ops.embedded_broker import free_port
 from tests.harness import System
 from tests.support import poll
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class Inbox:
@@ -39,10 +39,17 @@ def inbox():
 @pytest.fixture(scope="module")
 def mailing(tmp_path_factory, inbox):
     _, port = inbox
-    sys_ = System(tmp_path_factory.mktemp("smtp"), services=("surveys",),
-                  extra_env={"LAZO_SURVEYS_CLOCK": "manual", "LAZO_PLANNER_EVERY_S": "3600",
-                             "LAZO_SMTP_URL": f"smtp+plain://127.0.0.1:{port}", "LAZO_SMTP_FROM": "iec@lazo.test",
-                             "LAZO_SURVEYS_PUBLIC_URL": "https://surveys.lazo.test"})
+    sys_ = System(
+        tmp_path_factory.mktemp("smtp"),
+        services=("surveys",),
+        extra_env={
+            "LAZO_SURVEYS_CLOCK": "manual",
+            "LAZO_PLANNER_EVERY_S": "3600",
+            "LAZO_SMTP_URL": f"smtp+plain://127.0.0.1:{port}",
+            "LAZO_SMTP_FROM": "iec@lazo.test",
+            "LAZO_SURVEYS_PUBLIC_URL": "https://surveys.lazo.test",
+        },
+    )
     yield sys_
     sys_.close()
 
@@ -51,12 +58,27 @@ async def test_invitations_and_reminders_go_out_by_email_once(mailing, inbox, ui
     box, _ = inbox
     customer = f"{uid}-mail"
     async with mailing.client("surveys", "manager") as api:
-        r = await api.post("/v1/contacts", json={"customer_id": customer, "email": "ana@example.com", "name": "Ana",
-                                                 "locale": "en", "customer_since": "2027-05-10"})
+        r = await api.post(
+            "/v1/contacts",
+            json={
+                "customer_id": customer,
+                "email": "ana@example.com",
+                "name": "Ana",
+                "locale": "en",
+                "customer_since": "2027-05-10",
+            },
+        )
         assert r.status_code == 200, r.text
-        r = await api.put(f"/v1/programs/m{uid}/survey-plan", json={
-            "link_template": "https://forms.example.com/s?t={token}", "channel": "email",
-            "anchor": "0 days after customer_since", "reminder_after_days": 3, "expire_after_days": 10})
+        r = await api.put(
+            f"/v1/programs/m{uid}/survey-plan",
+            json={
+                "link_template": "https://forms.example.com/s?t={token}",
+                "channel": "email",
+                "anchor": "0 days after customer_since",
+                "reminder_after_days": 3,
+                "expire_after_days": 10,
+            },
+        )
         assert r.status_code == 200, r.text
 
         async def round_at(moment: datetime) -> dict:

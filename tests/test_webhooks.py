@@ -42,8 +42,12 @@ def formbricks_headers(body: bytes, at: float | None = None, msg_id: str = "msg_
     ts = str(int(time.time() if at is None else at))
     signed = f"{msg_id}.{ts}.".encode() + body
     sig = base64.b64encode(hmac.new(base64.b64decode(WHSEC[6:]), signed, hashlib.sha256).digest()).decode()
-    return {"webhook-id": msg_id, "webhook-timestamp": ts, "webhook-signature": f"v1,{sig}",
-            "content-type": "application/json"}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": ts,
+        "webhook-signature": f"v1,{sig}",
+        "content-type": "application/json",
+    }
 
 
 def typeform_payload(uid: str, customer: str, **hidden: str) -> dict:
@@ -54,15 +58,33 @@ def typeform_payload(uid: str, customer: str, **hidden: str) -> dict:
     return payload
 
 
-TYPEFORM_MAPPING = {"customer_id": "hidden.customer_id", "email": "hidden.email", "name": "hidden.name",
-                    "case_id": "hidden.case_id", "comment": "comment", "touchpoint": {"value": "web"},
-                    "answers": {"experience": "experience", "worth": "worth",
-                                "recommend": {"field": "recommend", "scale": {"min": 0, "max": 10}}}}
+TYPEFORM_MAPPING = {
+    "customer_id": "hidden.customer_id",
+    "email": "hidden.email",
+    "name": "hidden.name",
+    "case_id": "hidden.case_id",
+    "comment": "comment",
+    "touchpoint": {"value": "web"},
+    "answers": {
+        "experience": "experience",
+        "worth": "worth",
+        "recommend": {"field": "recommend", "scale": {"min": 0, "max": 10}},
+    },
+}
 
 
 async def create_source(client, platform: str, source_id: str, credentials: dict, mapping: dict, **extra) -> dict:
-    r = await client.post("/v1/sources", json={"id": source_id, "platform": platform, "program": "default",
-                                                "credentials": credentials, "mapping": mapping, **extra})
+    r = await client.post(
+        "/v1/sources",
+        json={
+            "id": source_id,
+            "platform": platform,
+            "program": "default",
+            "credentials": credentials,
+            "mapping": mapping,
+            **extra,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -84,34 +106,58 @@ async def test_sources_are_admin_only_and_never_show_their_secrets(system, uid):
         listed = (await admin.get("/v1/sources")).json()
         assert got == src and src in listed and secret not in json.dumps(listed)
 
-        again = await admin.post("/v1/sources", json={"id": f"tf-{uid}", "platform": "typeform",
-                                                       "credentials": {"secret": secret}, "mapping": TYPEFORM_MAPPING})
+        again = await admin.post(
+            "/v1/sources",
+            json={
+                "id": f"tf-{uid}",
+                "platform": "typeform",
+                "credentials": {"secret": secret},
+                "mapping": TYPEFORM_MAPPING,
+            },
+        )
         assert again.status_code == 409
-        bad = await admin.post("/v1/sources", json={"platform": "surveymonkey", "program": "nope",
-                                                     "credentials": {"client_id": "a"}, "mapping": TYPEFORM_MAPPING})
+        bad = await admin.post(
+            "/v1/sources",
+            json={
+                "platform": "surveymonkey",
+                "program": "nope",
+                "credentials": {"client_id": "a"},
+                "mapping": TYPEFORM_MAPPING,
+            },
+        )
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
         fields = {e["field"] for e in bad.json()["errors"]}
         assert {"credentials.client_secret", "credentials.access_token", "program"} <= fields
-        bad = await admin.post("/v1/sources", json={"platform": "typeform", "credentials": {"secret": "x"},
-                                                     "mapping": {"customer_id": {"field": "a", "value": "b"}}})
+        bad = await admin.post(
+            "/v1/sources",
+            json={
+                "platform": "typeform",
+                "credentials": {"secret": "x"},
+                "mapping": {"customer_id": {"field": "a", "value": "b"}},
+            },
+        )
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("mapping.customer_id")
 
         # Changing the mapping keeps the secret: the old signature still verifies.
         app_mapping = {**TYPEFORM_MAPPING, "touchpoint": {"value": "app"}}
-        changed = await admin.put(f"/v1/sources/tf-{uid}", json={"platform": "typeform", "program": "default",
-                                                                 "mapping": app_mapping})
+        changed = await admin.put(
+            f"/v1/sources/tf-{uid}", json={"platform": "typeform", "program": "default", "mapping": app_mapping}
+        )
         assert changed.status_code == 200 and changed.json()["mapping"]["touchpoint"] == {"value": "app"}
         body = body_of(typeform_payload(uid, f"C-{uid}"))
-        r = await admin.post(f"/v1/webhooks/typeform/default?source=tf-{uid}", content=body,
-                             headers=typeform_headers(secret, body))
+        r = await admin.post(
+            f"/v1/webhooks/typeform/default?source=tf-{uid}", content=body, headers=typeform_headers(secret, body)
+        )
         assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
 
-        assert (await admin.put(f"/v1/sources/tf-{uid}", json={"platform": "tally", "mapping": TYPEFORM_MAPPING})
-                ).status_code == 422
+        assert (
+            await admin.put(f"/v1/sources/tf-{uid}", json={"platform": "tally", "mapping": TYPEFORM_MAPPING})
+        ).status_code == 422
         assert (await admin.delete(f"/v1/sources/tf-{uid}")).status_code == 204
         assert (await admin.get(f"/v1/sources/tf-{uid}")).status_code == 404
-        r = await admin.post(f"/v1/webhooks/typeform/default?source=tf-{uid}", content=body,
-                             headers=typeform_headers(secret, body))
+        r = await admin.post(
+            f"/v1/webhooks/typeform/default?source=tf-{uid}", content=body, headers=typeform_headers(secret, body)
+        )
         assert r.status_code == 404
     async with system.client("ingest", "ingest") as ingestor:
         assert (await ingestor.get("/v1/sources")).status_code == 403
@@ -140,8 +186,11 @@ async def test_typeform_valid_tampered_unsigned_and_replayed(system, tap, uid):
         assert data["submitted_at"].startswith("2026-11-20T10:00:02")
 
         tampered = body.replace(b'"number": 3', b'"number": 9')
-        for headers, content in [(typeform_headers(secret, body), tampered), ({}, body),
-                                 (typeform_headers("another-secret", body), body)]:
+        for headers, content in [
+            (typeform_headers(secret, body), tampered),
+            ({}, body),
+            (typeform_headers("another-secret", body), body),
+        ]:
             r = await platform.post(url, content=content, headers=headers)
             assert r.status_code == 401, r.text
             assert r.headers["content-type"] == "application/problem+json"
@@ -159,8 +208,11 @@ async def test_typeform_valid_tampered_unsigned_and_replayed(system, tap, uid):
         assert r.json() == {"status": "accepted", "response_id": f"tf-{uid}:tok-{uid}-2"}
         await t.wait_for(EventType.RESPONSE_RECEIVED, response_id=f"tf-{uid}:tok-{uid}-2")
         assert len(t.matching(EventType.RESPONSE_RECEIVED, response_id=f"tf-{uid}:tok-{uid}")) == 1
-        assert not t.matching(EventType.RESPONSE_RECEIVED, answers={"experience": 9, "worth": 4, "recommend": 5.5},
-                              response_id=f"tf-{uid}:tok-{uid}")
+        assert not t.matching(
+            EventType.RESPONSE_RECEIVED,
+            answers={"experience": 9, "worth": 4, "recommend": 5.5},
+            response_id=f"tf-{uid}:tok-{uid}",
+        )
 
         # Without ?source= the programme's only Typeform source is used; with two, the URL must say which.
         async with system.client("ingest", "admin") as admin:
@@ -168,18 +220,29 @@ async def test_typeform_valid_tampered_unsigned_and_replayed(system, tap, uid):
         r = await platform.post("/v1/webhooks/typeform/default", content=body, headers=typeform_headers(secret, body))
         assert r.status_code == 409 and "?source=" in r.json()["detail"]
         assert (await platform.post(f"/v1/webhooks/nosuch/default?source=tf-{uid}", content=body)).status_code == 404
-        assert (await platform.post(f"/v1/webhooks/typeform/other?source=tf-{uid}", content=body,
-                                    headers=typeform_headers(secret, body))).status_code == 404
-        r = await platform.post(url, content=body_of({"event_type": "form_partial_response"}),
-                                headers=typeform_headers(secret, body_of({"event_type": "form_partial_response"})))
+        assert (
+            await platform.post(
+                f"/v1/webhooks/typeform/other?source=tf-{uid}", content=body, headers=typeform_headers(secret, body)
+            )
+        ).status_code == 404
+        r = await platform.post(
+            url,
+            content=body_of({"event_type": "form_partial_response"}),
+            headers=typeform_headers(secret, body_of({"event_type": "form_partial_response"})),
+        )
         assert r.status_code == 200 and r.json()["status"] == "ignored"
 
 
 async def test_tally_signed_response(system, tap, uid):
     t = await tap(Topic.RESPONSES)
     secret = f"tally-{uid}"
-    mapping = {"customer_id": "customer_id", "touchpoint": "touchpoint", "email": "Email", "comment": "Anything else?",
-               "answers": {"experience": "question_3E1Bvd", "worth": "question_w4Q6Ek", "recommend": "question_3jZaa3"}}
+    mapping = {
+        "customer_id": "customer_id",
+        "touchpoint": "touchpoint",
+        "email": "Email",
+        "comment": "Anything else?",
+        "answers": {"experience": "question_3E1Bvd", "worth": "question_w4Q6Ek", "recommend": "question_3jZaa3"},
+    }
     async with system.client("ingest", "admin") as admin:
         await create_source(admin, "tally", f"tally-{uid}", {"secret": secret}, mapping)
     payload = load("tally_form_response.json")
@@ -201,14 +264,20 @@ async def test_tally_signed_response(system, tap, uid):
 
 async def test_formbricks_standard_webhooks_with_timestamp_tolerance(system, tap, uid):
     t = await tap(Topic.RESPONSES)
-    mapping = {"customer_id": "contact.userId", "email": "contactAttributes.email",
-               "name": "contactAttributes.firstName", "touchpoint": "touchpoint", "case_id": "case_id",
-               "comment": "txt9c3",
-               "answers": {"experience": "exp8q1", "worth": "wrt4k7", "recommend": "nps2m5"}}
+    mapping = {
+        "customer_id": "contact.userId",
+        "email": "contactAttributes.email",
+        "name": "contactAttributes.firstName",
+        "touchpoint": "touchpoint",
+        "case_id": "case_id",
+        "comment": "txt9c3",
+        "answers": {"experience": "exp8q1", "worth": "wrt4k7", "recommend": "nps2m5"},
+    }
     async with system.client("ingest", "admin") as admin:
         await create_source(admin, "formbricks", f"fb-{uid}", {"secret": WHSEC}, mapping)
-        bad = await admin.post("/v1/sources", json={"platform": "formbricks", "credentials": {"secret": "plain"},
-                                                     "mapping": mapping})
+        bad = await admin.post(
+            "/v1/sources", json={"platform": "formbricks", "credentials": {"secret": "plain"}, "mapping": mapping}
+        )
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "credentials.secret"
     payload = load("formbricks_response_finished.json")
     payload["data"]["id"] = f"resp-{uid}"
@@ -240,11 +309,18 @@ async def test_formbricks_standard_webhooks_with_timestamp_tolerance(system, tap
 
 
 GOOGLE_MAPPING = {
-    "response_id": "response_id", "submitted_at": "submitted_at", "customer_id": 'answers["Customer number"]',
-    "email": "respondent_email", "comment": 'answers["Anything else?"]', "touchpoint": {"value": "shop"},
-    "answers": {"experience": 'answers["Do I remember my contacts with the company as positive experiences?"]',
-                "worth": 'answers["Is it worth being a customer of the company?"]',
-                "recommend": 'answers["Would I recommend the company to a colleague or friend?"]'}}
+    "response_id": "response_id",
+    "submitted_at": "submitted_at",
+    "customer_id": 'answers["Customer number"]',
+    "email": "respondent_email",
+    "comment": 'answers["Anything else?"]',
+    "touchpoint": {"value": "shop"},
+    "answers": {
+        "experience": 'answers["Do I remember my contacts with the company as positive experiences?"]',
+        "worth": 'answers["Is it worth being a customer of the company?"]',
+        "recommend": 'answers["Would I recommend the company to a colleague or friend?"]',
+    },
+}
 
 
 async def test_generic_json_with_a_token_or_an_hmac(system, tap, uid):
@@ -253,8 +329,10 @@ async def test_generic_json_with_a_token_or_an_hmac(system, tap, uid):
         src = await create_source(admin, "generic", f"gf-{uid}", {"token": f"token-gf-{uid}"}, GOOGLE_MAPPING)
         assert f"token-gf-{uid}" not in json.dumps(src)
         await create_source(admin, "generic", f"gh-{uid}", {"secret": f"hmac-secret-{uid}"}, GOOGLE_MAPPING)
-        no_id = await admin.post("/v1/sources", json={"platform": "generic", "credentials": {"token": "t" * 16},
-                                                       "mapping": {"customer_id": "a"}})
+        no_id = await admin.post(
+            "/v1/sources",
+            json={"platform": "generic", "credentials": {"token": "t" * 16}, "mapping": {"customer_id": "a"}},
+        )
         assert no_id.status_code == 422 and no_id.json()["errors"][0]["field"] == "mapping.response_id"
     payload = load("generic_google_forms.json")
     payload["response_id"] = f"g-{uid}"
@@ -293,8 +371,11 @@ async def test_generic_json_with_a_token_or_an_hmac(system, tap, uid):
 async def test_mapping_errors_are_quarantined_then_replayed_after_the_fix(system, tap, uid):
     t = await tap(Topic.RESPONSES)
     secret = f"tf-q-secret-{uid}"
-    broken = {**TYPEFORM_MAPPING, "customer_id": "hidden.client_id",
-              "answers": {"experience": "channel", "worth": "worth", "recommend": "recommend"}}
+    broken = {
+        **TYPEFORM_MAPPING,
+        "customer_id": "hidden.client_id",
+        "answers": {"experience": "channel", "worth": "worth", "recommend": "recommend"},
+    }
     async with system.client("ingest", "admin") as admin:
         await create_source(admin, "typeform", f"tfq-{uid}", {"secret": secret}, broken)
         payload = typeform_payload(uid, f"C-{uid}")
@@ -314,7 +395,11 @@ async def test_mapping_errors_are_quarantined_then_replayed_after_the_fix(system
 
         [held] = await quarantined(admin, f"tfq-{uid}")
         assert (held["id"], held["stage"], held["deliveries"], held["delivery_key"]) == (
-            out["quarantine_id"], "mapping", 1, f"tok-{uid}")
+            out["quarantine_id"],
+            "mapping",
+            1,
+            f"tok-{uid}",
+        )
         assert "customer.id" in held["reason"]
         one = (await admin.get(f"/v1/quarantine/{held['id']}")).json()
         assert one["document"]["form_response"]["token"] == f"tok-{uid}"
@@ -325,8 +410,10 @@ async def test_mapping_errors_are_quarantined_then_replayed_after_the_fix(system
         r = await admin.post(f"/v1/quarantine/{held['id']}:replay")
         assert r.status_code == 422  # still broken: it stays held
 
-        fixed = {**TYPEFORM_MAPPING,
-                 "answers": {"experience": "experience", "worth": "worth", "recommend": "recommend"}}
+        fixed = {
+            **TYPEFORM_MAPPING,
+            "answers": {"experience": "experience", "worth": "worth", "recommend": "recommend"},
+        }
         r = await admin.put(f"/v1/sources/tfq-{uid}", json={"platform": "typeform", "mapping": fixed})
         assert r.status_code == 200, r.text
         r = await admin.post(f"/v1/sources/tfq-{uid}:dry-run", json=payload)
@@ -354,8 +441,9 @@ async def test_answers_outside_the_programmes_scale_are_quarantined(system, uid)
     body = body_of(payload)
     async with system.client("ingest", "admin") as admin:
         await create_source(admin, "typeform", f"tfs-{uid}", {"secret": secret}, mapping)
-        r = await admin.post(f"/v1/webhooks/typeform/default?source=tfs-{uid}", content=body,
-                             headers=typeform_headers(secret, body))
+        r = await admin.post(
+            f"/v1/webhooks/typeform/default?source=tfs-{uid}", content=body, headers=typeform_headers(secret, body)
+        )
         assert r.json()["status"] == "quarantined"
         [err] = r.json()["errors"]
         assert (err["field"], err["path"]) == ("answers.recommend", "recommend") and "scale" in err["message"]

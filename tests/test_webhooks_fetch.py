@@ -73,10 +73,18 @@ def api():
     server.close()
 
 
-SM_MAPPING = {"customer_id": "custom_variables.customer_id", "touchpoint": "custom_variables.touchpoint",
-              "email": "contact.email", "name": "contact.first_name", "comment": "667461693",
-              "answers": {"experience": "667461690", "worth": "667461691",
-                          "recommend": {"field": "667461692", "scale": {"min": 0, "max": 10}}}}
+SM_MAPPING = {
+    "customer_id": "custom_variables.customer_id",
+    "touchpoint": "custom_variables.touchpoint",
+    "email": "contact.email",
+    "name": "contact.first_name",
+    "comment": "667461693",
+    "answers": {
+        "experience": "667461690",
+        "worth": "667461691",
+        "recommend": {"field": "667461692", "scale": {"min": 0, "max": 10}},
+    },
+}
 SM_TYPE = "application/vnd.surveymonkey.response.v1+json"
 
 
@@ -126,14 +134,18 @@ async def test_surveymonkey_acknowledges_then_fetches_the_answers(system, tap, a
         r = await platform.post(url, content=body, headers=signed)
         assert r.status_code == 202 and r.json() == {"status": "fetching"}, r.text
         updated = json.dumps(sm_event(uid, 2, "response_updated")).encode()
-        r = await platform.post(url, content=updated,
-                                headers=sm_headers(creds["client_id"], creds["client_secret"], updated))
+        r = await platform.post(
+            url, content=updated, headers=sm_headers(creds["client_id"], creds["client_secret"], updated)
+        )
         assert r.status_code == 200 and r.json()["status"] == "ignored"
 
     [event] = await t.wait_for(EventType.RESPONSE_RECEIVED, response_id=f"sm-{uid}:{rid}", timeout=60)
     assert event.data["answers"] == {"experience": 3, "worth": 5, "recommend": 3.7}
     assert (event.data["customer"]["id"], event.data["customer"]["email"], event.data["touchpoint"]) == (
-        f"C-{uid}", "ana@example.com", "support")
+        f"C-{uid}",
+        "ana@example.com",
+        "support",
+    )
     assert event.data["comment"] == "Tardaron una semana en contestar"
     fetched = [h for p, h in api.requests if p == f"/v3/surveys/S{uid}/responses/{rid}/details"]
     assert len(fetched) == 2 and all(h["authorization"] == f"Bearer token-{uid}" for h in fetched)
@@ -148,8 +160,11 @@ async def test_surveymonkey_mapping_error_is_replayed_from_the_fetched_response(
         await create_source(admin, "surveymonkey", f"smq-{uid}", creds, broken, api_base_url=api.url)
         rid = sm_serve(api, uid)
         body = json.dumps(sm_event(uid)).encode()
-        r = await admin.post(f"/v1/webhooks/surveymonkey/default?source=smq-{uid}", content=body,
-                             headers=sm_headers(creds["client_id"], creds["client_secret"], body))
+        r = await admin.post(
+            f"/v1/webhooks/surveymonkey/default?source=smq-{uid}",
+            content=body,
+            headers=sm_headers(creds["client_id"], creds["client_secret"], body),
+        )
         assert r.status_code == 202
         [held] = await poll(lambda: quarantined(admin, f"smq-{uid}"), timeout=60, what="the quarantined response")
         assert held["stage"] == "mapping" and held["errors"][0]["field"] == "customer.id"
@@ -159,8 +174,9 @@ async def test_surveymonkey_mapping_error_is_replayed_from_the_fetched_response(
         # The dry run takes the fetched documents, as kept in quarantine.
         r = await admin.post(f"/v1/sources/smq-{uid}:dry-run", json=document)
         assert r.status_code == 422 and r.json()["errors"][0]["path"] == "custom_variables.client"
-        r = await admin.put(f"/v1/sources/smq-{uid}", json={"platform": "surveymonkey", "mapping": SM_MAPPING,
-                                                            "api_base_url": api.url})
+        r = await admin.put(
+            f"/v1/sources/smq-{uid}", json={"platform": "surveymonkey", "mapping": SM_MAPPING, "api_base_url": api.url}
+        )
         assert r.status_code == 200, r.text
         fetches = len(api.requests)
         r = await admin.post(f"/v1/quarantine/{held['id']}:replay")
@@ -169,10 +185,14 @@ async def test_surveymonkey_mapping_error_is_replayed_from_the_fetched_response(
     await t.wait_for(EventType.RESPONSE_RECEIVED, response_id=f"smq-{uid}:{rid}")
 
 
-QUALTRICS_MAPPING = {"customer_id": "customer_id", "touchpoint": "touchpoint", "email": "RecipientEmail",
-                     "name": "RecipientFirstName", "comment": "QID4_TEXT",
-                     "answers": {"experience": "QID1", "worth": "QID2",
-                                 "recommend": {"field": "QID3", "scale": {"min": 0, "max": 10}}}}
+QUALTRICS_MAPPING = {
+    "customer_id": "customer_id",
+    "touchpoint": "touchpoint",
+    "email": "RecipientEmail",
+    "name": "RecipientFirstName",
+    "comment": "QID4_TEXT",
+    "answers": {"experience": "QID1", "worth": "QID2", "recommend": {"field": "QID3", "scale": {"min": 0, "max": 10}}},
+}
 
 
 def qualtrics_body(uid: str, shared_key: str, *, tamper: bool = False) -> bytes:
@@ -199,8 +219,9 @@ async def test_qualtrics_event_subscription_fetches_the_response(system, tap, ap
     api.tokens["qualtrics"] = creds["api_token"]
     qualtrics_serve(api, uid)
     async with system.client("ingest", "admin") as admin:
-        missing = await admin.post("/v1/sources", json={"platform": "qualtrics", "credentials": creds,
-                                                         "mapping": QUALTRICS_MAPPING})
+        missing = await admin.post(
+            "/v1/sources", json={"platform": "qualtrics", "credentials": creds, "mapping": QUALTRICS_MAPPING}
+        )
         assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "api_base_url"
         await create_source(admin, "qualtrics", f"qx-{uid}", creds, QUALTRICS_MAPPING, api_base_url=api.url)
     url = f"/v1/webhooks/qualtrics/default?source=qx-{uid}"
@@ -218,7 +239,8 @@ async def test_qualtrics_event_subscription_fetches_the_response(system, tap, ap
     assert event.data["answers"] == {"experience": 2, "worth": 4, "recommend": 3.7}
     assert (event.data["customer"]["id"], event.data["touchpoint"]) == (f"C-{uid}", "contact_center")
     assert [h["x-api-token"] for p, h in api.requests if p == f"/API/v3/surveys/SV_{uid}/responses/R_{uid}"] == [
-        f"qtoken-{uid}"]
+        f"qtoken-{uid}"
+    ]
 
 
 async def test_a_refused_fetch_is_quarantined_and_replayed_once_the_token_is_fixed(system, tap, api, uid):
@@ -228,16 +250,24 @@ async def test_a_refused_fetch_is_quarantined_and_replayed_once_the_token_is_fix
     qualtrics_serve(api, uid)
     async with system.client("ingest", "admin") as admin:
         await create_source(admin, "qualtrics", f"qy-{uid}", creds, QUALTRICS_MAPPING, api_base_url=api.url)
-        r = await admin.post(f"/v1/webhooks/qualtrics/default?source=qy-{uid}",
-                             content=qualtrics_body(uid, creds["shared_key"]),
-                             headers={"content-type": "application/x-www-form-urlencoded"})
+        r = await admin.post(
+            f"/v1/webhooks/qualtrics/default?source=qy-{uid}",
+            content=qualtrics_body(uid, creds["shared_key"]),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         assert r.status_code == 202
         # A 401 is not retried: the webhook waits in quarantine for the fixed token.
         [held] = await poll(lambda: quarantined(admin, f"qy-{uid}"), timeout=60, what="the refused fetch")
         assert held["stage"] == "fetch" and "HTTP 401" in held["reason"] and held["delivery_key"] == f"R_{uid}"
-        r = await admin.put(f"/v1/sources/qy-{uid}", json={
-            "platform": "qualtrics", "mapping": QUALTRICS_MAPPING, "api_base_url": api.url,
-            "credentials": {"shared_key": creds["shared_key"], "api_token": f"fresh-{uid}"}})
+        r = await admin.put(
+            f"/v1/sources/qy-{uid}",
+            json={
+                "platform": "qualtrics",
+                "mapping": QUALTRICS_MAPPING,
+                "api_base_url": api.url,
+                "credentials": {"shared_key": creds["shared_key"], "api_token": f"fresh-{uid}"},
+            },
+        )
         assert r.status_code == 200 and "fresh" not in r.text
         r = await admin.post(f"/v1/quarantine/{held['id']}:replay")
         assert r.status_code == 202 and r.json()["status"] == "fetching", r.text

@@ -19,8 +19,12 @@ async def test_webhooks_are_acknowledged_during_a_broker_outage_and_published_af
     async with system.client("ingest", None) as platform:
         system.broker.pause()
         try:
-            r = await platform.post(f"/v1/webhooks/typeform/default?source=tfo-{uid}", content=body,
-                                    headers=typeform_headers(secret, body), timeout=30)
+            r = await platform.post(
+                f"/v1/webhooks/typeform/default?source=tfo-{uid}",
+                content=body,
+                headers=typeform_headers(secret, body),
+                timeout=30,
+            )
             assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
         finally:
             system.broker.resume()

@@ -15,10 +15,25 @@ from collections import Counter, defaultdict
 FIELDS = {"id", "text", "language", "polarity", "emotion", "causes", "difficulty"}
 POLARITIES = ("negative", "neutral", "positive")
 EMOTIONS = ("rechazo", "decadencia", "indiferencia", "disfrutable", "extasis")
-EMOTION_POLARITY = {"rechazo": "negative", "decadencia": "negative", "indiferencia": "neutral",
-                    "disfrutable": "positive", "extasis": "positive"}
-CAUSES = ("billing", "price", "product_quality", "usability", "responsiveness", "staff_attitude",
-          "staff_knowledge", "sales_promise", "digital_channels", "delivery")
+EMOTION_POLARITY = {
+    "rechazo": "negative",
+    "decadencia": "negative",
+    "indiferencia": "neutral",
+    "disfrutable": "positive",
+    "extasis": "positive",
+}
+CAUSES = (
+    "billing",
+    "price",
+    "product_quality",
+    "usability",
+    "responsiveness",
+    "staff_attitude",
+    "staff_knowledge",
+    "sales_promise",
+    "digital_channels",
+    "delivery",
+)
 DIFFICULTIES = ("plain", "hard")
 
 

@@ -34,8 +34,12 @@ def make_runtime(settings: Settings, box: SecretBox) -> Runtime:
     policy = RetryPolicy(base_s=settings.delivery_backoff_s, max_age=timedelta(hours=settings.delivery_max_age_h))
     dispatcher = Dispatcher(runtime.uow, policy, box, timeout_s=settings.delivery_timeout_s, egress=egress)
     runtime.after_boot(dispatcher.start, dispatcher.stop)
-    runtime.use_bus(CONSUMER_GROUP, handlers.table(guard, runtime.clock, dashboard_url=settings.dashboard_link_base(),
-                                                   pushes_due=dispatcher.notify))
+    runtime.use_bus(
+        CONSUMER_GROUP,
+        handlers.table(
+            guard, runtime.clock, dashboard_url=settings.dashboard_link_base(), pushes_due=dispatcher.notify
+        ),
+    )
     runtime.use_bus(f"{SERVICE}-erasure", handlers.erasure_table(guard))
     return runtime
 
@@ -44,6 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # At once, not at start-up: a key that cannot be read (or made) stops the service before it serves.
     box = SecretBox.from_settings(settings)
-    return build_app(SERVICE, settings, routers=[alerts.router, rules.router, subscriptions.router, export.router],
-                     make_runtime=partial(make_runtime, box=box),
-                     description="Detractor alerts: selection rules, cool-down, control group, push delivery.")
+    return build_app(
+        SERVICE,
+        settings,
+        routers=[alerts.router, rules.router, subscriptions.router, export.router],
+        make_runtime=partial(make_runtime, box=box),
+        description="Detractor alerts: selection rules, cool-down, control group, push delivery.",
+    )

@@ -32,8 +32,8 @@ from shared.egress import Egress
 from shared.events import utcnow
 from shared.jobs import LeasedWorker
 from shared.outbound import RefusedTarget
-from shared.uow import UnitsOfWork
 from shared.sealing import SealError, SecretBox
+from shared.uow import UnitsOfWork
 from services.alerts import repository
 from services.alerts.domain.chat import CLOUDEVENTS
 from services.alerts.domain.retry import RetryPolicy
@@ -75,11 +75,25 @@ class Outcome:
 class Dispatcher(LeasedWorker):
     name = "delivery-dispatcher"
 
-    def __init__(self, uow: UnitsOfWork, policy: RetryPolicy, box: SecretBox, *, timeout_s: float,
-                 egress: Egress, concurrency: int = 16):
+    def __init__(
+        self,
+        uow: UnitsOfWork,
+        policy: RetryPolicy,
+        box: SecretBox,
+        *,
+        timeout_s: float,
+        egress: Egress,
+        concurrency: int = 16,
+    ):
         # Without a wake-up, look for due retries at least this often.
-        super().__init__(concurrency=concurrency, poll_s=min(1.0, policy.base_s), timeout_s=timeout_s,
-                         user_agent="lazo-alerts/1", egress=egress, max_bytes=ANSWER_BYTES)
+        super().__init__(
+            concurrency=concurrency,
+            poll_s=min(1.0, policy.base_s),
+            timeout_s=timeout_s,
+            user_agent="lazo-alerts/1",
+            egress=egress,
+            max_bytes=ANSWER_BYTES,
+        )
         self._uow = uow
         self._box = box
         self._policy = policy
@@ -105,8 +119,9 @@ class Dispatcher(LeasedWorker):
         now = utcnow()
         saturated = [sub for sub, n in self._busy.items() if n >= self._per_subscription]
         async with self._uow() as tx:
-            due = await repository.due_deliveries(tx.session, now=now, limit=limit, excluding=saturated,
-                                                  skip_locked=is_postgres(tx.session.bind))
+            due = await repository.due_deliveries(
+                tx.session, now=now, limit=limit, excluding=saturated, skip_locked=is_postgres(tx.session.bind)
+            )
             taken: list[_Due] = []
             room = Counter({sub: self._per_subscription - n for sub, n in self._busy.items()})
             for delivery, url, sealed, fmt in due:
@@ -114,8 +129,18 @@ class Dispatcher(LeasedWorker):
                     continue  # left for a later round, unleased
                 room[delivery.subscription_id] -= 1
                 delivery.next_attempt_at = now + self._lease
-                taken.append(_Due(delivery.id, delivery.subscription_id, url, sealed, fmt, delivery.body,
-                                  delivery.attempt_count + 1, delivery.created_at))
+                taken.append(
+                    _Due(
+                        delivery.id,
+                        delivery.subscription_id,
+                        url,
+                        sealed,
+                        fmt,
+                        delivery.body,
+                        delivery.attempt_count + 1,
+                        delivery.created_at,
+                    )
+                )
             return taken
 
     async def post(self, url: str, secret: str | None, body: bytes, content_type: str = CONTENT_TYPE) -> Outcome:
@@ -152,23 +177,39 @@ class Dispatcher(LeasedWorker):
             # retried: the operator may yet restart with the right key
             outcome = Outcome(None, "the subscription's secret cannot be opened with LAZO_SECRETS_KEY", 0.0)
         else:
-            outcome = await self.post(item.url, secret, item.body,
-                                      CONTENT_TYPE if item.format == CLOUDEVENTS else CHAT_CONTENT_TYPE)
+            outcome = await self.post(
+                item.url, secret, item.body, CONTENT_TYPE if item.format == CLOUDEVENTS else CHAT_CONTENT_TYPE
+            )
         now = utcnow()
-        next_at = None if outcome.ok or outcome.permanent else self._policy.next_attempt(item.attempt,
-                                                                                         item.created_at, now)
-        status = (DeliveryStatus.DELIVERED if outcome.ok
-                  else DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED)
+        next_at = (
+            None if outcome.ok or outcome.permanent else self._policy.next_attempt(item.attempt, item.created_at, now)
+        )
+        status = (
+            DeliveryStatus.DELIVERED if outcome.ok else DeliveryStatus.PENDING if next_at else DeliveryStatus.FAILED
+        )
         try:
             async with self._uow() as tx:
                 recorded = await repository.record_attempt(
-                    tx.session, item.id, status=status, attempt=item.attempt, at=now, next_at=next_at,
-                    status_code=outcome.status_code, error=outcome.error, duration_ms=outcome.duration_ms)
+                    tx.session,
+                    item.id,
+                    status=status,
+                    attempt=item.attempt,
+                    at=now,
+                    next_at=next_at,
+                    status_code=outcome.status_code,
+                    error=outcome.error,
+                    duration_ms=outcome.duration_ms,
+                )
             if not recorded:
                 return  # cancelled meanwhile
         except Exception as exc:  # the lease expires and the delivery is tried again
             log.warning("could not record delivery %s: %s", item.id, exc)
             return
         if status == DeliveryStatus.FAILED:
-            log.warning("delivery %s of subscription %s failed for good after %d attempt(s): %s", item.id,
-                        item.subscription_id, item.attempt, outcome.error)
+            log.warning(
+                "delivery %s of subscription %s failed for good after %d attempt(s): %s",
+                item.id,
+                item.subscription_id,
+                item.attempt,
+                outcome.error,
+            )

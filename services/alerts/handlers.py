@@ -32,8 +32,9 @@ from services.alerts.models import AttachedResponse, Delivery, DeliveryStatus
 from services.alerts.service import _new_alert, alert_event, delivery_body
 
 
-def table(guard: ErasureGuard, clock: Clock, *, dashboard_url: str,
-          pushes_due: Callable[[], None]) -> dict[str, Handler]:
+def table(
+    guard: ErasureGuard, clock: Clock, *, dashboard_url: str, pushes_due: Callable[[], None]
+) -> dict[str, Handler]:
     """`pushes_due`: wakes the delivery worker once a batch that wrote deliveries has committed."""
     return {EventType.SCORE_COMPUTED: partial(take_scores, guard, clock, dashboard_url, pushes_due)}
 
@@ -48,13 +49,20 @@ def parse_score(envelope: Envelope) -> ScoreComputed:
     try:
         as_utc(score.submitted_at)
     except OverflowError:
-        raise PermanentError(f"{envelope.type} {envelope.id}: submitted_at is outside the dates Lazo can "
-                             "store") from None
+        raise PermanentError(
+            f"{envelope.type} {envelope.id}: submitted_at is outside the dates Lazo can store"
+        ) from None
     return score
 
 
-async def take_scores(guard: ErasureGuard, clock: Clock, dashboard_url: str, pushes_due: Callable[[], None],
-                      tx: UnitOfWork, events: Sequence[Envelope]) -> None:
+async def take_scores(
+    guard: ErasureGuard,
+    clock: Clock,
+    dashboard_url: str,
+    pushes_due: Callable[[], None],
+    tx: UnitOfWork,
+    events: Sequence[Envelope],
+) -> None:
     """The score of a customer erased meanwhile is erased on arrival: no alert, no push (acting on
     it could only contact a person who asked to be forgotten), and a record that it came."""
     session = tx.session
@@ -72,17 +80,34 @@ async def take_scores(guard: ErasureGuard, clock: Clock, dashboard_url: str, pus
         batch.known.add(score.response_id)
         submitted_at = as_utc(score.submitted_at)
         prior = batch.prior(score.customer_id, score.program)
-        decision = decide(batch.rules(score.program), program=score.program, customer_id=score.customer_id,
-                          iec=score.iec, comment=score.comment, previous_iec=score.previous_iec,
-                          submitted_at=submitted_at, prior=prior, segment=score.segment,
-                          analysis=score.comment_analysis)
+        decision = decide(
+            batch.rules(score.program),
+            program=score.program,
+            customer_id=score.customer_id,
+            iec=score.iec,
+            comment=score.comment,
+            previous_iec=score.previous_iec,
+            submitted_at=submitted_at,
+            prior=prior,
+            segment=score.segment,
+            analysis=score.comment_analysis,
+        )
         if not decision.selected:
             continue
         if decision.attach_to is not None:
-            session.add(AttachedResponse(
-                response_id=score.response_id, alert_id=decision.attach_to, iec=score.iec,
-                segment=score.segment, reasons=",".join(decision.reasons), comment=score.comment,
-                touchpoint=score.touchpoint, submitted_at=submitted_at, attached_at=now))
+            session.add(
+                AttachedResponse(
+                    response_id=score.response_id,
+                    alert_id=decision.attach_to,
+                    iec=score.iec,
+                    segment=score.segment,
+                    reasons=",".join(decision.reasons),
+                    comment=score.comment,
+                    touchpoint=score.touchpoint,
+                    submitted_at=submitted_at,
+                    attached_at=now,
+                )
+            )
             continue
         alert = _new_alert(score, decision, submitted_at, now)
         session.add(alert)
@@ -91,13 +116,23 @@ async def take_scores(guard: ErasureGuard, clock: Clock, dashboard_url: str, pus
         raised.append(envelope)
         subscribers = await batch.subscribers(envelope.type, alert.program)
         if subscribers:
-            bodies = {(fmt, lang): delivery_body(fmt, envelope, dashboard_url, lang)
-                      for fmt, lang in {(s.format, s.language) for s in subscribers}}
+            bodies = {
+                (fmt, lang): delivery_body(fmt, envelope, dashboard_url, lang)
+                for fmt, lang in {(s.format, s.language) for s in subscribers}
+            }
             for sub in subscribers:
-                session.add(Delivery(subscription_id=sub.id, event_id=envelope.id, event_type=envelope.type,
-                                     body=bodies[sub.format, sub.language], status=DeliveryStatus.PENDING,
-                                     attempt_count=0,
-                                     created_at=now, next_attempt_at=now))
+                session.add(
+                    Delivery(
+                        subscription_id=sub.id,
+                        event_id=envelope.id,
+                        event_type=envelope.type,
+                        body=bodies[sub.format, sub.language],
+                        status=DeliveryStatus.PENDING,
+                        attempt_count=0,
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
+                )
             pushes = True
     await tx.publish_all(Topic.ALERTS, raised)
     if pushes:

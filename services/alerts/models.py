@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UtcDateTime
-from shared.messaging import AutoId
 from shared.house_tables import house_tables
+from shared.messaging import AutoId
 
 
 class Base(DeclarativeBase):
@@ -63,8 +62,9 @@ class Alert(Base):
     # What scoring read in the comment (shared.contracts.scores.CommentAnalysis), carried on.
     comment_analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
-    attached: Mapped[list["AttachedResponse"]] = relationship(
-        back_populates="alert", order_by="AttachedResponse.submitted_at", lazy="raise")
+    attached: Mapped[list[AttachedResponse]] = relationship(
+        back_populates="alert", order_by="AttachedResponse.submitted_at", lazy="raise"
+    )
 
     __table_args__ = (
         Index("ix_alerts_customer_program_submitted", "customer_id", "program", "submitted_at"),
@@ -135,7 +135,7 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
-    attempts: Mapped[list["DeliveryAttempt"]] = relationship(order_by="DeliveryAttempt.id", lazy="raise")
+    attempts: Mapped[list[DeliveryAttempt]] = relationship(order_by="DeliveryAttempt.id", lazy="raise")
 
     __table_args__ = (
         UniqueConstraint("subscription_id", "event_id", name="uq_deliveries_subscription_event"),

@@ -64,22 +64,30 @@ class AlertFilter:
 async def list_alerts(session: AsyncSession, where: AlertFilter, *, limit: int, offset: int) -> tuple[list[Alert], int]:
     total = await session.scalar(where.apply(select(func.count()).select_from(Alert)))
     page = await session.scalars(
-        where.apply(select(Alert)).options(selectinload(Alert.attached))
-        .order_by(Alert.raised_at.desc(), Alert.submitted_at.desc(), Alert.alert_id.desc()).limit(limit).offset(offset))
+        where.apply(select(Alert))
+        .options(selectinload(Alert.attached))
+        .order_by(Alert.raised_at.desc(), Alert.submitted_at.desc(), Alert.alert_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return list(page), int(total or 0)
 
 
 async def get_alert(session: AsyncSession, alert_id: str) -> Alert:
-    alert = await session.scalar(select(Alert).where(Alert.alert_id == alert_id)
-                                 .options(selectinload(Alert.attached)))
+    alert = await session.scalar(select(Alert).where(Alert.alert_id == alert_id).options(selectinload(Alert.attached)))
     if alert is None:
         raise NotFound(f"no alert '{alert_id}'")
     return alert
 
 
 async def list_subscriptions(session: AsyncSession) -> list[Subscription]:
-    return list(await session.scalars(select(Subscription).where(Subscription.deleted_at.is_(None))
-                                      .order_by(Subscription.created_at, Subscription.id)))
+    return list(
+        await session.scalars(
+            select(Subscription)
+            .where(Subscription.deleted_at.is_(None))
+            .order_by(Subscription.created_at, Subscription.id)
+        )
+    )
 
 
 async def get_subscription(session: AsyncSession, subscription_id: str) -> Subscription:
@@ -89,22 +97,37 @@ async def get_subscription(session: AsyncSession, subscription_id: str) -> Subsc
     return sub
 
 
-async def list_deliveries(session: AsyncSession, subscription_id: str, *, status: str | None, limit: int,
-                          offset: int) -> tuple[list[Delivery], int]:
+async def list_deliveries(
+    session: AsyncSession, subscription_id: str, *, status: str | None, limit: int, offset: int
+) -> tuple[list[Delivery], int]:
     await get_subscription(session, subscription_id)
     where = [Delivery.subscription_id == subscription_id]
     if status is not None:
         where.append(Delivery.status == status)
     total = await session.scalar(select(func.count()).select_from(Delivery).where(*where))
-    page = await session.scalars(select(Delivery).where(*where).options(selectinload(Delivery.attempts))
-                                 .order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit).offset(offset))
+    page = await session.scalars(
+        select(Delivery)
+        .where(*where)
+        .options(selectinload(Delivery.attempts))
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return list(page), int(total or 0)
 
 
 # -- export ------------------------------------------------------------------------------------
 
-async def export_page(session: AsyncSession, *, program: str | None, start: datetime | None,
-                      end: datetime | None, after: tuple[datetime, str] | None, limit: int) -> list[dict[str, Any]]:
+
+async def export_page(
+    session: AsyncSession,
+    *,
+    program: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
     """The next `limit` alerts raised in the period (and programme), in (raised_at, alert_id) order
     after `after` (keyset: every page costs the same however deep into the export)."""
     query = select(*(c for c in Alert.__table__.columns))

@@ -34,38 +34,64 @@ def alert_id_for(response_id: str) -> str:
 
 def alert_event(alert: Alert) -> Envelope:
     data = AlertRaised(
-        alert_id=alert.alert_id, customer_id=alert.customer_id,
+        alert_id=alert.alert_id,
+        customer_id=alert.customer_id,
         customer=CustomerContact(email=alert.customer_email, name=alert.customer_name),
-        program=alert.program, response_id=alert.response_id, iec=alert.iec, segment=alert.segment,
-        reasons=alert.reasons.split(","), comment=alert.comment, touchpoint=alert.touchpoint,
-        raised_at=alert.raised_at, previous_iec=alert.previous_iec, control_group=alert.control_group,
+        program=alert.program,
+        response_id=alert.response_id,
+        iec=alert.iec,
+        segment=alert.segment,
+        reasons=alert.reasons.split(","),
+        comment=alert.comment,
+        touchpoint=alert.touchpoint,
+        raised_at=alert.raised_at,
+        previous_iec=alert.previous_iec,
+        control_group=alert.control_group,
         comment_analysis=alert.comment_analysis,
     )
     kind = EventType.ALERT_HELD_OUT if alert.control_group else EventType.ALERT_RAISED
-    return Envelope.new(id=f"alert:{alert.alert_id}", type=kind, source=SOURCE, subject=alert.customer_id,
-                        data=data, time=alert.raised_at)
+    return Envelope.new(
+        id=f"alert:{alert.alert_id}",
+        type=kind,
+        source=SOURCE,
+        subject=alert.customer_id,
+        data=data,
+        time=alert.raised_at,
+    )
 
 
 def delivery_body(fmt: str, envelope: Envelope, dashboard_url: str, language: str = "en") -> bytes:
     """What a subscription in `fmt` (and, for a chat message, `language`) is sent for an alert event."""
     if fmt in chat.CHAT_FORMATS:
-        return chat.render(fmt, envelope.data, chat.case_link(dashboard_url, str(envelope.data.get("alert_id"))),
-                           language)
+        return chat.render(
+            fmt, envelope.data, chat.case_link(dashboard_url, str(envelope.data.get("alert_id"))), language
+        )
     return envelope.to_bytes()
 
 
 def _new_alert(score: ScoreComputed, decision: Decision, submitted_at: datetime, now: datetime) -> Alert:
     return Alert(
-        alert_id=alert_id_for(score.response_id), response_id=score.response_id, customer_id=score.customer_id,
-        customer_email=score.customer.email, customer_name=score.customer.name, program=score.program,
-        touchpoint=score.touchpoint, iec=score.iec, segment=score.segment, previous_iec=score.previous_iec,
-        reasons=",".join(decision.reasons), comment=score.comment, submitted_at=submitted_at, raised_at=now,
+        alert_id=alert_id_for(score.response_id),
+        response_id=score.response_id,
+        customer_id=score.customer_id,
+        customer_email=score.customer.email,
+        customer_name=score.customer.name,
+        program=score.program,
+        touchpoint=score.touchpoint,
+        iec=score.iec,
+        segment=score.segment,
+        previous_iec=score.previous_iec,
+        reasons=",".join(decision.reasons),
+        comment=score.comment,
+        submitted_at=submitted_at,
+        raised_at=now,
         control_group=decision.control_group,
         comment_analysis=score.comment_analysis.model_dump(mode="json") if score.comment_analysis else None,
     )
 
 
 # --- rules -------------------------------------------------------------------------------------
+
 
 async def put_rules(uow: UnitsOfWork, program: str, rules: AlertRules, who: str) -> AlertRuleSet:
     """Replace a programme's rules; they apply to responses selected from now on."""
@@ -81,12 +107,30 @@ async def put_rules(uow: UnitsOfWork, program: str, rules: AlertRules, who: str)
 
 # --- subscriptions -----------------------------------------------------------------------------
 
-async def subscribe(uow: UnitsOfWork, box: SecretBox, *, url: str, secret: str | None, event_types: list[str],
-                    programs: list[str] | None, who: str, fmt: str = chat.CLOUDEVENTS,
-                    language: str = "en") -> Subscription:
-    sub = Subscription(id=f"sub_{secrets.token_hex(8)}", url=url, secret_sealed=box.seal({"secret": secret}),
-                       event_types=event_types, programs=programs, format=fmt, language=language, created_at=utcnow(),
-                       created_by=who)
+
+async def subscribe(
+    uow: UnitsOfWork,
+    box: SecretBox,
+    *,
+    url: str,
+    secret: str | None,
+    event_types: list[str],
+    programs: list[str] | None,
+    who: str,
+    fmt: str = chat.CLOUDEVENTS,
+    language: str = "en",
+) -> Subscription:
+    sub = Subscription(
+        id=f"sub_{secrets.token_hex(8)}",
+        url=url,
+        secret_sealed=box.seal({"secret": secret}),
+        event_types=event_types,
+        programs=programs,
+        format=fmt,
+        language=language,
+        created_at=utcnow(),
+        created_by=who,
+    )
     async with uow() as tx:
         tx.session.add(sub)
     return sub

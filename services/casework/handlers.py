@@ -73,8 +73,9 @@ def erasure_table(guard: ErasureGuard) -> dict[str, Handler]:
     return {EventType.CUSTOMER_ERASURE_REQUESTED: erasure_handler(repository.erase, guard)}
 
 
-async def _not_erased(tx: UnitOfWork, guard: ErasureGuard, events: Sequence[Envelope],
-                      parse: Callable[[Envelope], D]) -> list[tuple[Envelope, D]]:
+async def _not_erased(
+    tx: UnitOfWork, guard: ErasureGuard, events: Sequence[Envelope], parse: Callable[[Envelope], D]
+) -> list[tuple[Envelope, D]]:
     """The run's events parsed (a poison event fails the run: nothing is written), without those about
     an erased customer: no case opened or fed, no confirmation, no outcome."""
     return await not_erased(tx, guard, [(env, parse(env)) for env in events])
@@ -82,11 +83,14 @@ async def _not_erased(tx: UnitOfWork, guard: ErasureGuard, events: Sequence[Enve
 
 # -- the planner's follow-ups ----------------------------------------------------------------
 
+
 async def take_expired_follow_ups(guard: ErasureGuard, tx: UnitOfWork, events: Sequence[Envelope]) -> None:
     """The survey planner's follow-up for a case expired unanswered: the case's timeline says so."""
-    expired = [(env, data) for env, data in await _not_erased(tx, guard, events,
-                                                              lambda env: env.parse(SurveyInvitation))
-               if data.case_id]
+    expired = [
+        (env, data)
+        for env, data in await _not_erased(tx, guard, events, lambda env: env.parse(SurveyInvitation))
+        if data.case_id
+    ]
     if not expired:
         return
     repo = CaseRepository(tx.session)
@@ -101,6 +105,7 @@ async def take_expired_follow_ups(guard: ErasureGuard, tx: UnitOfWork, events: S
 
 
 # -- alerts -----------------------------------------------------------------------------------
+
 
 def alert_note(alert: AlertRaised) -> str:
     note = f"alert {alert.alert_id}: IEC {alert.iec:.1f} ({alert.segment}); reasons: {', '.join(alert.reasons)}"
@@ -124,8 +129,9 @@ async def take_alerts(guard: ErasureGuard, clock: Clock, tx: UnitOfWork, events:
     now = clock.now()
     repo = CaseRepository(tx.session)
     taken = await repo.alerts_taken({a.alert_id for _, a in alerts})
-    active: Active = {(c.customer_id, c.program): c
-                      for c in await repo.load(customers={a.customer_id for _, a in alerts})}
+    active: Active = {
+        (c.customer_id, c.program): c for c in await repo.load(customers={a.customer_id for _, a in alerts})
+    }
     slas = await repo.slas({a.program for _, a in alerts})
     published: list[Envelope] = []
     for env, alert in alerts:
@@ -137,8 +143,9 @@ async def take_alerts(guard: ErasureGuard, clock: Clock, tx: UnitOfWork, events:
     await save(tx, repo, published)
 
 
-def _take_alert(repo: CaseRepository, active: Active, sla: Sla, alert: AlertRaised, *, held_out: bool,
-                now: datetime) -> list[Envelope]:
+def _take_alert(
+    repo: CaseRepository, active: Active, sla: Sla, alert: AlertRaised, *, held_out: bool, now: datetime
+) -> list[Envelope]:
     """Open a case for the alert, or add it to the customer's case that is not closed yet.
 
     An alert arriving while the case awaits confirmation comes from the customer's newest
@@ -150,21 +157,44 @@ def _take_alert(repo: CaseRepository, active: Active, sla: Sla, alert: AlertRais
     raised_at = as_utc(alert.raised_at)
     case = active.get(key)
     if case and case.status is Status.RESPONDED and case.responded_at and raised_at >= case.responded_at:
-        case.confirm(solved=True, current_feeling=alert.iec, at=now, by=BY_SURVEY, response_id=alert.response_id,
-                     note=f"the customer answered a survey after the response (alert {alert.alert_id})")
+        case.confirm(
+            solved=True,
+            current_feeling=alert.iec,
+            at=now,
+            by=BY_SURVEY,
+            response_id=alert.response_id,
+            note=f"the customer answered a survey after the response (alert {alert.alert_id})",
+        )
         published += collect(repo, case)
         case = None
     if case is not None:
-        case.add_alert(alert_id=alert.alert_id, response_id=alert.response_id, at=now, by=BY_ALERTS,
-                       held_out=held_out, note=alert_note(alert))
+        case.add_alert(
+            alert_id=alert.alert_id,
+            response_id=alert.response_id,
+            at=now,
+            by=BY_ALERTS,
+            held_out=held_out,
+            note=alert_note(alert),
+        )
     else:
         # The customer has been waiting since the alert, not since casework read it.
         since = min(raised_at, now)
-        case = Case.open(case_id=case_id_for(alert.alert_id), customer_id=alert.customer_id, program=alert.program,
-                         control=held_out, at=now, first_contact_due=sla.first_contact_due(since),
-                         close_due=sla.close_due(since), alert_id=alert.alert_id, response_id=alert.response_id,
-                         by=BY_ALERTS, customer_email=alert.customer.email, customer_name=alert.customer.name,
-                         note=alert_note(alert), suggested_causes=suggested_causes(alert))
+        case = Case.open(
+            case_id=case_id_for(alert.alert_id),
+            customer_id=alert.customer_id,
+            program=alert.program,
+            control=held_out,
+            at=now,
+            first_contact_due=sla.first_contact_due(since),
+            close_due=sla.close_due(since),
+            alert_id=alert.alert_id,
+            response_id=alert.response_id,
+            by=BY_ALERTS,
+            customer_email=alert.customer.email,
+            customer_name=alert.customer.name,
+            note=alert_note(alert),
+            suggested_causes=suggested_causes(alert),
+        )
         repo.opened(case)
         active[key] = case
     published += collect(repo, case)
@@ -173,6 +203,7 @@ def _take_alert(repo: CaseRepository, active: Active, sla: Sla, alert: AlertRais
 
 
 # -- scored follow-ups ------------------------------------------------------------------------
+
 
 async def take_scores(guard: ErasureGuard, clock: Clock, tx: UnitOfWork, events: Sequence[Envelope]) -> None:
     """A scored response may confirm a case: the one it names, or the customer's responded case.
@@ -201,8 +232,11 @@ async def take_scores(guard: ErasureGuard, clock: Clock, tx: UnitOfWork, events:
                 # The response itself is scored and kept; only its link to a case is wrong. Counted and
                 # logged (without the customer: a log line carries no personal data), not dead-lettered.
                 FOLLOW_UPS_UNMATCHED.inc()
-                log.info("follow-up %s names case %s, which is not a case of its customer; no case to confirm",
-                         score.response_id, score.case_id)
+                log.info(
+                    "follow-up %s names case %s, which is not a case of its customer; no case to confirm",
+                    score.response_id,
+                    score.case_id,
+                )
                 continue
         else:
             case = responded.get(key)
@@ -210,8 +244,14 @@ async def take_scores(guard: ErasureGuard, clock: Clock, tx: UnitOfWork, events:
             if case is None or (case.responded_at and as_utc(score.submitted_at) < case.responded_at):
                 continue
         if case.status is Status.RESPONDED:
-            case.confirm(solved=True, current_feeling=score.iec, at=now, by=BY_SURVEY, response_id=score.response_id,
-                         note=f"confirmed by follow-up survey {score.response_id}")
+            case.confirm(
+                solved=True,
+                current_feeling=score.iec,
+                at=now,
+                by=BY_SURVEY,
+                response_id=score.response_id,
+                note=f"confirmed by follow-up survey {score.response_id}",
+            )
             if responded.get((case.customer_id, case.program)) is case:
                 del responded[(case.customer_id, case.program)]
         elif case.status is Status.CLOSED:
@@ -224,6 +264,7 @@ async def take_scores(guard: ErasureGuard, clock: Clock, tx: UnitOfWork, events:
 
 # -- renewal outcomes -------------------------------------------------------------------------
 
+
 def parse_outcome(envelope: Envelope, *, earliest: date | None = None) -> OutcomeRecorded:
     """The outcome an event carries; a malformed or out-of-range one is poison (dead-letter)."""
     outcome = envelope.parse(OutcomeRecorded)
@@ -232,7 +273,8 @@ def parse_outcome(envelope: Envelope, *, earliest: date | None = None) -> Outcom
     return outcome
 
 
-async def take_outcomes(guard: ErasureGuard, clock: Clock, earliest: date, tx: UnitOfWork,
-                        events: Sequence[Envelope]) -> None:
+async def take_outcomes(
+    guard: ErasureGuard, clock: Clock, earliest: date, tx: UnitOfWork, events: Sequence[Envelope]
+) -> None:
     outcomes = await _not_erased(tx, guard, events, partial(parse_outcome, earliest=earliest))
     await repository.store_outcomes(tx.session, [(env.id, o) for env, o in outcomes], now=clock.now())

@@ -52,8 +52,14 @@ class CaseRow(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         # One case not yet closed per customer and programme (control and unreachable included).
-        Index("uq_cases_one_active", "customer_id", "program", unique=True,
-              sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
+        Index(
+            "uq_cases_one_active",
+            "customer_id",
+            "program",
+            unique=True,
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
+        ),
         # The KPIs and the experiment read one programme's cases (by period, by customer).
         Index("ix_cases_program_opened_at", "program", "opened_at"),
     )

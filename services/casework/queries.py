@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case as sql_case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.casework.domain.case import WORKING, Breach, Status
@@ -62,10 +63,15 @@ async def list_cases(session: AsyncSession, q: CaseQuery, now: datetime) -> tupl
     if q.alert_id is not None:
         where.append(CaseRow.case_id.in_(select(CaseAlertRow.case_id).where(CaseAlertRow.alert_id == q.alert_id)))
     total = await session.scalar(select(func.count()).select_from(CaseRow).where(*where))
-    rows = (await session.scalars(
-        select(CaseRow).where(*where)
-        .order_by(sql_case((is_overdue, 0), else_=1), CaseRow.opened_at.desc(), CaseRow.case_id)
-        .limit(q.limit).offset(q.offset))).all()
+    rows = (
+        await session.scalars(
+            select(CaseRow)
+            .where(*where)
+            .order_by(sql_case((is_overdue, 0), else_=1), CaseRow.opened_at.desc(), CaseRow.case_id)
+            .limit(q.limit)
+            .offset(q.offset)
+        )
+    ).all()
     return total or 0, list(rows)
 
 
@@ -76,13 +82,21 @@ async def case_of(session: AsyncSession, case_id: str, scope: TeamScope = EVERY_
 
 
 async def timeline_of(session: AsyncSession, case_id: str) -> list[TimelineRow]:
-    return list((await session.scalars(
-        select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.seq))).all())
+    return list(
+        (
+            await session.scalars(select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.seq))
+        ).all()
+    )
 
 
 async def alerts_of(session: AsyncSession, case_id: str) -> list[CaseAlertRow]:
-    return list((await session.scalars(
-        select(CaseAlertRow).where(CaseAlertRow.case_id == case_id).order_by(CaseAlertRow.raised_at))).all())
+    return list(
+        (
+            await session.scalars(
+                select(CaseAlertRow).where(CaseAlertRow.case_id == case_id).order_by(CaseAlertRow.raised_at)
+            )
+        ).all()
+    )
 
 
 async def sla_of(session: AsyncSession, program: str) -> tuple[Sla, ProgramSlaRow | None]:
@@ -96,8 +110,9 @@ async def outcomes_of(session: AsyncSession, customer_id: str, program: str | No
     query = select(OutcomeRow).where(OutcomeRow.customer_id == customer_id)
     if program is not None:
         query = query.where(OutcomeRow.program == program)
-    return list((await session.scalars(
-        query.order_by(OutcomeRow.on.desc(), OutcomeRow.program).limit(OUTCOMES_SHOWN))).all())
+    return list(
+        (await session.scalars(query.order_by(OutcomeRow.on.desc(), OutcomeRow.program).limit(OUTCOMES_SHOWN))).all()
+    )
 
 
 @dataclass(frozen=True)
@@ -129,20 +144,32 @@ class AuditQuery:
         return where
 
 
-async def audit_records(session: AsyncSession, query: AuditQuery, *, limit: int, offset: int
-                        ) -> tuple[list[AuditRow], int]:
+async def audit_records(
+    session: AsyncSession, query: AuditQuery, *, limit: int, offset: int
+) -> tuple[list[AuditRow], int]:
     """Newest first, with the total matching."""
     where = query.conditions()
     total = await session.scalar(select(func.count()).select_from(AuditRow).where(*where))
-    rows = (await session.scalars(select(AuditRow).where(*where)
-                                  .order_by(AuditRow.at.desc(), AuditRow.audit_id).limit(limit).offset(offset))).all()
+    rows = (
+        await session.scalars(
+            select(AuditRow).where(*where).order_by(AuditRow.at.desc(), AuditRow.audit_id).limit(limit).offset(offset)
+        )
+    ).all()
     return list(rows), int(total or 0)
 
 
 # -- export ------------------------------------------------------------------------------------
 
-async def export_page(session: AsyncSession, *, program: str | None, start: datetime | None,
-                      end: datetime | None, after: tuple[datetime, str] | None, limit: int) -> list[dict[str, Any]]:
+
+async def export_page(
+    session: AsyncSession,
+    *,
+    program: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
     """The next `limit` cases opened in the period (and programme), in (opened_at, case_id) order
     after `after` (keyset: every page costs the same), each with its `timeline` rows in order:
     two queries a page."""
@@ -160,12 +187,17 @@ async def export_page(session: AsyncSession, *, program: str | None, start: date
     rows = (await session.scalars(query.order_by(CaseRow.opened_at, CaseRow.case_id).limit(limit))).all()
     timelines: dict[str, list[dict[str, Any]]] = {r.case_id: [] for r in rows}
     if rows:
-        entries = await session.scalars(select(TimelineRow).where(TimelineRow.case_id.in_(list(timelines)))
-                                        .order_by(TimelineRow.case_id, TimelineRow.seq))
+        entries = await session.scalars(
+            select(TimelineRow)
+            .where(TimelineRow.case_id.in_(list(timelines)))
+            .order_by(TimelineRow.case_id, TimelineRow.seq)
+        )
         for entry in entries:
             timelines[entry.case_id].append({c.key: getattr(entry, c.key) for c in TimelineRow.__table__.columns})
-    return [{**{c.key: getattr(r, c.key) for c in CaseRow.__table__.columns}, "timeline": timelines[r.case_id]}
-            for r in rows]
+    return [
+        {**{c.key: getattr(r, c.key) for c in CaseRow.__table__.columns}, "timeline": timelines[r.case_id]}
+        for r in rows
+    ]
 
 
 def _first_day_from(moment: datetime) -> date:
@@ -177,9 +209,15 @@ def _first_day_from(moment: datetime) -> date:
     return day + timedelta(days=1) if day < date.max else day  # the calendar's last day: held there
 
 
-async def export_outcomes_page(session: AsyncSession, *, program: str | None, start: datetime | None,
-                               end: datetime | None, after: tuple[date, str, str] | None,
-                               limit: int) -> list[dict[str, Any]]:
+async def export_outcomes_page(
+    session: AsyncSession,
+    *,
+    program: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    after: tuple[date, str, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
     """The next `limit` renewal outcomes dated in the period, in (date, program, customer_id) order
     (their key) after `after`: keyset pages, as for cases."""
     query = select(*(c for c in OutcomeRow.__table__.columns))
@@ -191,8 +229,9 @@ async def export_outcomes_page(session: AsyncSession, *, program: str | None, st
         query = query.where(OutcomeRow.on < _first_day_from(end))
     if after is not None:
         on, prog, customer = after
-        same_day_after = or_(OutcomeRow.program > prog,
-                             and_(OutcomeRow.program == prog, OutcomeRow.customer_id > customer))
+        same_day_after = or_(
+            OutcomeRow.program > prog, and_(OutcomeRow.program == prog, OutcomeRow.customer_id > customer)
+        )
         query = query.where(OutcomeRow.on >= on, or_(OutcomeRow.on > on, same_day_after))
     rows = await session.execute(query.order_by(OutcomeRow.on, OutcomeRow.program, OutcomeRow.customer_id).limit(limit))
     return [{("on" if k == "date" else k): v for k, v in row._mapping.items()} for row in rows]

@@ -44,12 +44,23 @@ def _columns(case: Case) -> dict[str, Any]:
 
 
 def _timeline_row(case_id: str, change: CaseChange) -> dict[str, Any]:
-    return {"case_id": case_id, "seq": change.seq, "kind": change.kind.value, "at": change.at, "by": change.by,
-            "from_status": change.from_status and change.from_status.value,
-            "to_status": change.to_status and change.to_status.value,
-            "note": change.note, "cause": change.cause, "owner": change.owner, "alert_id": change.alert_id,
-            "response_id": change.response_id, "current_feeling": change.current_feeling, "solved": change.solved,
-            "overdue": change.overdue and change.overdue.value}
+    return {
+        "case_id": case_id,
+        "seq": change.seq,
+        "kind": change.kind.value,
+        "at": change.at,
+        "by": change.by,
+        "from_status": change.from_status and change.from_status.value,
+        "to_status": change.to_status and change.to_status.value,
+        "note": change.note,
+        "cause": change.cause,
+        "owner": change.owner,
+        "alert_id": change.alert_id,
+        "response_id": change.response_id,
+        "current_feeling": change.current_feeling,
+        "solved": change.solved,
+        "overdue": change.overdue and change.overdue.value,
+    }
 
 
 class CaseRepository:
@@ -68,15 +79,23 @@ class CaseRepository:
     async def get(self, case_id: str) -> Case | None:
         return next(iter(await self.load(case_ids=[case_id])), None)
 
-    async def load(self, *, case_ids: Collection[str] = (), customers: Collection[str] = (),
-                   statuses: Collection[Status] | None = None) -> list[Case]:
+    async def load(
+        self,
+        *,
+        case_ids: Collection[str] = (),
+        customers: Collection[str] = (),
+        statuses: Collection[Status] | None = None,
+    ) -> list[Case]:
         """The cases named, and the cases of these customers (in `statuses`, or not closed): one query."""
         wanted = []
         if case_ids:
             wanted.append(CaseRow.case_id.in_(set(case_ids)))
         if customers:
-            status = (CaseRow.status.in_([s.value for s in statuses]) if statuses is not None
-                      else CaseRow.status != Status.CLOSED.value)
+            status = (
+                CaseRow.status.in_([s.value for s in statuses])
+                if statuses is not None
+                else CaseRow.status != Status.CLOSED.value
+            )
             wanted.append(and_(CaseRow.customer_id.in_(set(customers)), status))
         if not wanted:
             return []
@@ -91,23 +110,30 @@ class CaseRepository:
         """Which of these alerts a case took already (re-sent under another event id)."""
         if not alert_ids:
             return set()
-        return set(await self.session.scalars(select(CaseAlertRow.alert_id)
-                                              .where(CaseAlertRow.alert_id.in_(set(alert_ids)))))
+        return set(
+            await self.session.scalars(select(CaseAlertRow.alert_id).where(CaseAlertRow.alert_id.in_(set(alert_ids))))
+        )
 
     async def slas(self, programs: Collection[str]) -> dict[str, Sla]:
         """Each programme's SLA; the defaults for a programme without one."""
-        rows = (await self.session.scalars(select(ProgramSlaRow)
-                                           .where(ProgramSlaRow.program.in_(set(programs))))).all()
+        rows = (await self.session.scalars(select(ProgramSlaRow).where(ProgramSlaRow.program.in_(set(programs))))).all()
         stored = {r.program: Sla(r.first_contact_hours, r.close_days) for r in rows}
         return {p: stored.get(p, Sla()) for p in programs}
 
     async def breach_candidates(self, now: datetime, limit: int) -> list[str]:
         """Cases in breach whose breach is not recorded yet (the SLA watch records it once)."""
         conditions = overdue_conditions(now)
-        query = (select(CaseRow.case_id).where(or_(
-            and_(conditions[Breach.FIRST_CONTACT], CaseRow.first_contact_overdue_at.is_(None)),
-            and_(conditions[Breach.CLOSE], CaseRow.close_overdue_at.is_(None)),
-        )).order_by(CaseRow.opened_at).limit(limit))
+        query = (
+            select(CaseRow.case_id)
+            .where(
+                or_(
+                    and_(conditions[Breach.FIRST_CONTACT], CaseRow.first_contact_overdue_at.is_(None)),
+                    and_(conditions[Breach.CLOSE], CaseRow.close_overdue_at.is_(None)),
+                )
+            )
+            .order_by(CaseRow.opened_at)
+            .limit(limit)
+        )
         if is_postgres(self.session.bind):
             # Replicas share the work: each case is recorded by whoever locks it.
             query = query.with_for_update(skip_locked=True)
@@ -126,10 +152,18 @@ class CaseRepository:
         self._timeline.extend(_timeline_row(case.case_id, change) for change in changes)
         return changes
 
-    def link_alert(self, alert_id: str, case_id: str, response_id: str | None, held_out: bool,
-                   raised_at: datetime) -> None:
-        self._alerts.append({"alert_id": alert_id, "case_id": case_id, "response_id": response_id,
-                             "held_out": held_out, "raised_at": raised_at})
+    def link_alert(
+        self, alert_id: str, case_id: str, response_id: str | None, held_out: bool, raised_at: datetime
+    ) -> None:
+        self._alerts.append(
+            {
+                "alert_id": alert_id,
+                "case_id": case_id,
+                "response_id": response_id,
+                "held_out": held_out,
+                "raised_at": raised_at,
+            }
+        )
 
     async def flush(self) -> None:
         """Write everything collected. Changed cases first: a case closed here frees its customer's
@@ -141,8 +175,9 @@ class CaseRepository:
         if self._changed:
             await self.session.flush()  # an UPDATE per case, each checking its version
         if self._opened:
-            await self.session.execute(insert(CaseRow.__table__), [{**_columns(c), "version": _FIRST_VERSION}
-                                                         for c in self._opened.values()])
+            await self.session.execute(
+                insert(CaseRow.__table__), [{**_columns(c), "version": _FIRST_VERSION} for c in self._opened.values()]
+            )
         if self._timeline:
             await self.session.execute(insert(TimelineRow.__table__), self._timeline)
         if self._alerts:
@@ -160,21 +195,33 @@ class CaseRepository:
         row.updated_at, row.updated_by = now, by
 
 
-async def store_outcomes(session: AsyncSession, reports: Sequence[tuple[str, OutcomeRecorded]], *,
-                         now: datetime) -> None:
+async def store_outcomes(
+    session: AsyncSession, reports: Sequence[tuple[str, OutcomeRecorded]], *, now: datetime
+) -> None:
     """Upsert (event id, outcome) reports: one row per customer, programme and date; the last report wins."""
     latest = latest_per_key(reports)
     if not latest:
         return
-    rows = [{"program": o.program, "customer_id": o.customer_id, "date": o.date, "renewed": o.renewed,
-             "revenue": o.revenue, "event_id": event_id, "recorded_at": now} for event_id, o in latest]
+    rows = [
+        {
+            "program": o.program,
+            "customer_id": o.customer_id,
+            "date": o.date,
+            "renewed": o.renewed,
+            "revenue": o.revenue,
+            "event_id": event_id,
+            "recorded_at": now,
+        }
+        for event_id, o in latest
+    ]
     dialect = postgresql if is_postgres(session.bind) else sqlite
     statement = dialect.insert(OutcomeRow.__table__).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["program", "customer_id", "date"],
         set_={name: statement.excluded[name] for name in ("renewed", "revenue", "event_id", "recorded_at")},
         # The event id covers the content: the same report again leaves the row (and recorded_at) alone.
-        where=OutcomeRow.__table__.c.event_id != statement.excluded.event_id)
+        where=OutcomeRow.__table__.c.event_id != statement.excluded.event_id,
+    )
     await session.execute(statement)
 
 
@@ -182,10 +229,23 @@ async def store_audit_records(session: AsyncSession, records: Sequence[AuditReco
     """Append audit records; one already kept (the same id delivered again) stays as it was."""
     if not records:
         return
-    rows = [{"audit_id": r.audit_id, "at": r.at, "service": r.service, "kind": r.kind, "actor": r.actor,
-             "role": r.role, "method": r.method, "route": r.route, "resource": r.resource,
-             "customer_digests": " ".join(r.customer_digests), "status": r.status, "client": r.client}
-            for r in records]
+    rows = [
+        {
+            "audit_id": r.audit_id,
+            "at": r.at,
+            "service": r.service,
+            "kind": r.kind,
+            "actor": r.actor,
+            "role": r.role,
+            "method": r.method,
+            "route": r.route,
+            "resource": r.resource,
+            "customer_digests": " ".join(r.customer_digests),
+            "status": r.status,
+            "client": r.client,
+        }
+        for r in records
+    ]
     dialect = postgresql if is_postgres(session.bind) else sqlite
     await session.execute(dialect.insert(AuditRow.__table__).values(rows).on_conflict_do_nothing())
 
@@ -207,19 +267,36 @@ async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict
         # The version moves on: an agent's change read before the erasure fails its optimistic lock
         # instead of writing the contact back from what it read.
         cases = await session.execute(
-            update(CaseRow).where(CaseRow.customer_id == customer_id)
-            .values(customer_id=pseudonym, customer_email=None, customer_name=None, cause=None,
-                    suggested_causes=None, version=CaseRow.version + 1)
-            .execution_options(synchronize_session=False))
+            update(CaseRow)
+            .where(CaseRow.customer_id == customer_id)
+            .values(
+                customer_id=pseudonym,
+                customer_email=None,
+                customer_name=None,
+                cause=None,
+                suggested_causes=None,
+                version=CaseRow.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
         notes = await session.execute(
-            update(TimelineRow).where(TimelineRow.case_id.in_(case_ids), TimelineRow.note.is_not(None))
-            .values(note=None).execution_options(synchronize_session=False))
+            update(TimelineRow)
+            .where(TimelineRow.case_id.in_(case_ids), TimelineRow.note.is_not(None))
+            .values(note=None)
+            .execution_options(synchronize_session=False)
+        )
         causes = await session.execute(
-            update(TimelineRow).where(TimelineRow.case_id.in_(case_ids), TimelineRow.cause.is_not(None))
-            .values(cause=None).execution_options(synchronize_session=False))
+            update(TimelineRow)
+            .where(TimelineRow.case_id.in_(case_ids), TimelineRow.cause.is_not(None))
+            .values(cause=None)
+            .execution_options(synchronize_session=False)
+        )
         counts.update(cases=cases.rowcount or 0, notes=notes.rowcount or 0, causes=causes.rowcount or 0)
     outcomes = await session.execute(
-        update(OutcomeRow).where(OutcomeRow.customer_id == customer_id)
-        .values(customer_id=pseudonym).execution_options(synchronize_session=False))
+        update(OutcomeRow)
+        .where(OutcomeRow.customer_id == customer_id)
+        .values(customer_id=pseudonym)
+        .execution_options(synchronize_session=False)
+    )
     counts["outcomes"] = outcomes.rowcount or 0
     return counts

@@ -36,8 +36,12 @@ BY_ALERTS = "lazo:alerts"  # a case opened or fed by an alert
 BY_SURVEY = "lazo:survey"  # a follow-up survey response
 BY_SLA = "lazo:sla"  # the SLA clock
 
-PUBLISHED = {Kind.OPENED: EventType.CASE_OPENED, Kind.TRANSITIONED: EventType.CASE_TRANSITIONED,
-             Kind.CLOSED: EventType.CASE_CLOSED, Kind.OVERDUE: EventType.CASE_OVERDUE}
+PUBLISHED = {
+    Kind.OPENED: EventType.CASE_OPENED,
+    Kind.TRANSITIONED: EventType.CASE_TRANSITIONED,
+    Kind.CLOSED: EventType.CASE_CLOSED,
+    Kind.OVERDUE: EventType.CASE_OVERDUE,
+}
 
 _CASE_IDS = uuid.UUID("5b0f3c36-8d7e-4f4a-9a51-1c0de0ca5e00")
 
@@ -50,21 +54,35 @@ def case_id_for(alert_id: str) -> str:
 def case_event(case: Case, change: CaseChange, type_: str) -> Envelope:
     """The CloudEvent of one change: its id is the timeline position, unique per case event."""
     data = CaseEvent(
-        case_id=case.case_id, customer_id=case.customer_id, program=case.program,
+        case_id=case.case_id,
+        customer_id=case.customer_id,
+        program=case.program,
         status=(change.to_status or case.status).value,
         previous_status=change.from_status.value if change.from_status else None,
-        owner=case.owner, cause=change.cause or case.cause, note=change.note, by=change.by, at=change.at,
-        alert_id=change.alert_id, current_feeling=change.current_feeling,
-        overdue=change.overdue.value if change.overdue else None, response_id=change.response_id)
-    return Envelope.new(id=f"{case.case_id}:{change.seq}", type=type_, source=SOURCE, subject=case.customer_id,
-                        data=data, time=change.at)
+        owner=case.owner,
+        cause=change.cause or case.cause,
+        note=change.note,
+        by=change.by,
+        at=change.at,
+        alert_id=change.alert_id,
+        current_feeling=change.current_feeling,
+        overdue=change.overdue.value if change.overdue else None,
+        response_id=change.response_id,
+    )
+    return Envelope.new(
+        id=f"{case.case_id}:{change.seq}",
+        type=type_,
+        source=SOURCE,
+        subject=case.customer_id,
+        data=data,
+        time=change.at,
+    )
 
 
 def collect(repo: CaseRepository, case: Case) -> list[Envelope]:
     """What the aggregate collected: its timeline entries to the repository, and the events to
     publish (call it after each change, so each event shows the case as that change left it)."""
-    return [case_event(case, change, type_) for change in repo.collect(case)
-            if (type_ := PUBLISHED.get(change.kind))]
+    return [case_event(case, change, type_) for change in repo.collect(case) if (type_ := PUBLISHED.get(change.kind))]
 
 
 async def save(tx: UnitOfWork, repo: CaseRepository, events: Sequence[Envelope]) -> None:
@@ -73,6 +91,7 @@ async def save(tx: UnitOfWork, repo: CaseRepository, events: Sequence[Envelope])
 
 
 # -- agents' requests -------------------------------------------------------------------------
+
 
 @asynccontextmanager
 async def _agent_work(uow: UnitsOfWork) -> AsyncIterator[tuple[UnitOfWork, CaseRepository]]:
@@ -91,9 +110,19 @@ async def _existing(repo: CaseRepository, case_id: str, scope: TeamScope = EVERY
     return case
 
 
-async def transition(uow: UnitsOfWork, case_id: str, *, to: str, by: str, now: datetime,
-                     note: str | None = None, cause: str | None = None, owner: str | None = None,
-                     cause_key: str | None = None, scope: TeamScope = EVERY_CASE) -> None:
+async def transition(
+    uow: UnitsOfWork,
+    case_id: str,
+    *,
+    to: str,
+    by: str,
+    now: datetime,
+    note: str | None = None,
+    cause: str | None = None,
+    owner: str | None = None,
+    cause_key: str | None = None,
+    scope: TeamScope = EVERY_CASE,
+) -> None:
     async with _agent_work(uow) as (tx, repo):
         case = await _existing(repo, case_id, scope)
         why = scope.assignment_problem(owner) if owner is not None else None
@@ -103,9 +132,17 @@ async def transition(uow: UnitsOfWork, case_id: str, *, to: str, by: str, now: d
         await save(tx, repo, collect(repo, case))
 
 
-async def confirm(uow: UnitsOfWork, case_id: str, *, solved: bool, by: str, now: datetime,
-                  current_feeling: float | None = None, note: str | None = None,
-                  scope: TeamScope = EVERY_CASE) -> None:
+async def confirm(
+    uow: UnitsOfWork,
+    case_id: str,
+    *,
+    solved: bool,
+    by: str,
+    now: datetime,
+    current_feeling: float | None = None,
+    note: str | None = None,
+    scope: TeamScope = EVERY_CASE,
+) -> None:
     async with _agent_work(uow) as (tx, repo):
         case = await _existing(repo, case_id, scope)
         case.confirm(solved=solved, current_feeling=current_feeling, note=note, at=now, by=by)
@@ -119,6 +156,7 @@ async def put_sla(uow: UnitsOfWork, program: str, sla: Sla, *, by: str, now: dat
 
 
 # -- the SLA clock ----------------------------------------------------------------------------
+
 
 async def record_breaches(uow: UnitsOfWork, *, now: datetime, batch: int = 200) -> int:
     """Record (and publish, via the outbox) each new SLA breach once; the number recorded."""
@@ -141,17 +179,25 @@ async def record_breaches(uow: UnitsOfWork, *, now: datetime, batch: int = 200) 
 
 # -- renewal outcomes, reported by a CRM ------------------------------------------------------
 
+
 def outcome_event(outcome: OutcomeRecorded, *, now: datetime, earliest: date | None = None) -> Envelope:
     """The `lazo.outcome.recorded` event of an outcome, or InvalidInput naming the field at fault."""
     if error := date_error(outcome.date, now.date(), earliest):
         raise InvalidInput(f"date: {error}", errors=[{"field": "date", "message": error}])
     data = OutcomeRecorded.model_validate(outcome.model_dump())
-    return Envelope.new(id=outcome_event_id(data), type=EventType.OUTCOME_RECORDED, source=SOURCE,
-                        subject=data.customer_id, data=data, time=now)
+    return Envelope.new(
+        id=outcome_event_id(data),
+        type=EventType.OUTCOME_RECORDED,
+        source=SOURCE,
+        subject=data.customer_id,
+        data=data,
+        time=now,
+    )
 
 
-async def accept_outcome(publisher: Publisher, outcome: OutcomeRecorded, *, now: datetime,
-                         earliest: date | None = None) -> Envelope:
+async def accept_outcome(
+    publisher: Publisher, outcome: OutcomeRecorded, *, now: datetime, earliest: date | None = None
+) -> Envelope:
     """Publish the outcome (casework's consumer is the one writer of the outcomes table, whichever
     way a CRM reports); returns once the broker acknowledged it."""
     envelope = outcome_event(outcome, now=now, earliest=earliest)
@@ -164,10 +210,16 @@ async def accept_outcome(publisher: Publisher, outcome: OutcomeRecorded, *, now:
     return envelope
 
 
-async def accept_outcomes(publisher: Publisher, items: Sequence[Any], *, now: datetime,
-                          earliest: date | None = None) -> list[ItemResult]:
+async def accept_outcomes(
+    publisher: Publisher, items: Sequence[Any], *, now: datetime, earliest: date | None = None
+) -> list[ItemResult]:
     """Validate each item on its own and publish every valid one; each result says what the broker
     has (shared.batch)."""
-    return await accept_each(publisher, Topic.OUTCOMES, items, name="outcomes", id_field="customer_id",
-                             to_event=lambda raw: outcome_event(OutcomeIn.model_validate(raw), now=now,
-                                                                earliest=earliest))
+    return await accept_each(
+        publisher,
+        Topic.OUTCOMES,
+        items,
+        name="outcomes",
+        id_field="customer_id",
+        to_event=lambda raw: outcome_event(OutcomeIn.model_validate(raw), now=now, earliest=earliest),
+    )

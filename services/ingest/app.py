@@ -41,16 +41,19 @@ def make_runtime(settings: Settings, box: SecretBox) -> Runtime:
     catalog = runtime.provide(ProgramCatalog())
     bounds = runtime.provide(ResponseBounds.from_settings(settings))
     egress = Egress(settings.allow_private_targets)
-    intake = runtime.provide(service.Intake(runtime.uow, catalog, box, egress,
-                                            bounds, erased=guard))
+    intake = runtime.provide(service.Intake(runtime.uow, catalog, box, egress, bounds, erased=guard))
     follower = TopicFollower(settings, Topic.PROGRAMS, catalog.apply)
     runtime.after_boot(follower.start, follower.stop)
     runtime.add_check("programs", follower.caught_up.is_set)
     fetcher = FetchWorker(runtime.uow, intake, egress=egress, max_bytes=settings.outbound_max_bytes)
     runtime.after_boot(fetcher.start, fetcher.stop)
     window_h = settings.webhook_replay_window_h
-    replays = Every("ingest-replay-window", service.replay_sweep_every_s(window_h),
-                    partial(service.forget_old_deliveries, runtime.uow, window_h), log)
+    replays = Every(
+        "ingest-replay-window",
+        service.replay_sweep_every_s(window_h),
+        partial(service.forget_old_deliveries, runtime.uow, window_h),
+        log,
+    )
     runtime.after_boot(replays.start, replays.stop)
     runtime.use_bus(f"{SERVICE}-erasure", handlers.erasure_table(guard))
     return runtime
@@ -60,9 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # At once, not at start-up: a key that cannot be read (or made) stops the service before it serves.
     box = SecretBox.from_settings(settings)
-    return build_app(SERVICE, settings,
-                     routers=[responses.router, webhooks.router, sources.router, quarantine.router],
-                     make_runtime=partial(make_runtime, box=box), rate_limited=True,
-                     description="Accepts survey responses: canonical JSON, and survey platforms' own webhooks "
-                                 "(Typeform, Tally, Formbricks, SurveyMonkey, Qualtrics, generic JSON) verified "
-                                 "by their signatures and mapped by configuration.")
+    return build_app(
+        SERVICE,
+        settings,
+        routers=[responses.router, webhooks.router, sources.router, quarantine.router],
+        make_runtime=partial(make_runtime, box=box),
+        rate_limited=True,
+        description="Accepts survey responses: canonical JSON, and survey platforms' own webhooks "
+        "(Typeform, Tally, Formbricks, SurveyMonkey, Qualtrics, generic JSON) verified "
+        "by their signatures and mapped by configuration.",
+    )

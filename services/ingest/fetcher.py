@@ -25,9 +25,9 @@ from services.ingest import platform_api, queries, repository
 from services.ingest.domain.fetching import FetchFailure, next_attempt
 from services.ingest.domain.mapping import ADAPTERS
 from services.ingest.domain.platforms import PLATFORMS
-from services.ingest.platform_api import base_url_problem
 from services.ingest.metrics import FETCHES
 from services.ingest.models import Source
+from services.ingest.platform_api import base_url_problem
 from services.ingest.service import Intake
 
 log = logging.getLogger("lazo.ingest.fetcher")
@@ -45,10 +45,25 @@ class _Claimed:
 class FetchWorker(LeasedWorker):
     name = "webhook-fetcher"
 
-    def __init__(self, uow: UnitsOfWork, intake: Intake, *, egress: Egress, max_bytes: int, timeout_s: float = 10.0,
-                 concurrency: int = 8, poll_s: float = 1.0):
-        super().__init__(concurrency=concurrency, poll_s=poll_s, timeout_s=timeout_s, user_agent="lazo-ingest/1",
-                         egress=egress, max_bytes=max_bytes)
+    def __init__(
+        self,
+        uow: UnitsOfWork,
+        intake: Intake,
+        *,
+        egress: Egress,
+        max_bytes: int,
+        timeout_s: float = 10.0,
+        concurrency: int = 8,
+        poll_s: float = 1.0,
+    ):
+        super().__init__(
+            concurrency=concurrency,
+            poll_s=poll_s,
+            timeout_s=timeout_s,
+            user_agent="lazo-ingest/1",
+            egress=egress,
+            max_bytes=max_bytes,
+        )
         self._uow = uow
         self._intake = intake
         self._lease = timedelta(seconds=4 * timeout_s + 10)  # two GETs, each with its timeout, and slack
@@ -58,8 +73,9 @@ class FetchWorker(LeasedWorker):
     async def claim(self, limit: int) -> list[_Claimed]:
         now = utcnow()
         async with self._uow() as tx:
-            jobs = await repository.claim_fetch_jobs(tx.session, now=now, until=now + self._lease, limit=limit,
-                                                     skip_locked=is_postgres(tx.session.bind))
+            jobs = await repository.claim_fetch_jobs(
+                tx.session, now=now, until=now + self._lease, limit=limit, skip_locked=is_postgres(tx.session.bind)
+            )
             return [_Claimed(j.id, j.source_id, j.delivery_key, j.event, j.attempts) for j in jobs]
 
     async def work(self, job: _Claimed) -> None:
@@ -94,8 +110,9 @@ class FetchWorker(LeasedWorker):
             raise FetchFailure(400, f"the source's api_base_url is refused: {problem}; fix the source, then replay")
         survey_id, response_id = ids
         if source.platform == "surveymonkey":
-            return await platform_api.fetch_surveymonkey(self._client, base, credentials, survey_id, response_id,
-                                                         self._surveys)
+            return await platform_api.fetch_surveymonkey(
+                self._client, base, credentials, survey_id, response_id, self._surveys
+            )
         return await platform_api.fetch_qualtrics(self._client, base, credentials, survey_id, response_id)
 
     async def _failed(self, source: Source, job: _Claimed, event: Any, failure: FetchFailure) -> None:
@@ -103,13 +120,21 @@ class FetchWorker(LeasedWorker):
         when = next_attempt(failure, attempt, utcnow())
         if when is None:
             FETCHES.labels(source.platform, "gave_up").inc()
-            log.warning("fetch for %s response %s gave up after %d attempt(s): %s", source.id, job.key, attempt,
-                        failure)
-            await self._intake.give_up_fetch(source, job.id, job.key, event,
-                                             f"fetch failed after {attempt} attempt(s): {failure}")
+            log.warning(
+                "fetch for %s response %s gave up after %d attempt(s): %s", source.id, job.key, attempt, failure
+            )
+            await self._intake.give_up_fetch(
+                source, job.id, job.key, event, f"fetch failed after {attempt} attempt(s): {failure}"
+            )
             return
         FETCHES.labels(source.platform, "retry").inc()
-        log.info("fetch for %s response %s failed (%s); attempt %d at %s", source.id, job.key, failure,
-                 attempt + 1, when.isoformat())
+        log.info(
+            "fetch for %s response %s failed (%s); attempt %d at %s",
+            source.id,
+            job.key,
+            failure,
+            attempt + 1,
+            when.isoformat(),
+        )
         async with self._uow() as tx:
             await repository.retry_fetch_job(tx.session, job.id, attempts=attempt, at=when, error=str(failure))

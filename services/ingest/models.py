@@ -11,8 +11,8 @@ from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
-from shared.messaging import AutoId
 from shared.house_tables import house_tables
+from shared.messaging import AutoId
 
 
 class Base(DeclarativeBase):

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 
 from shared.egress import Egress, UnsafePath, host_of, join_url, origin_problem
-from shared.ttlcache import TtlCache
 from shared.outbound import OutboundClient, RefusedTarget, Reply
+from shared.ttlcache import TtlCache
 from services.ingest.domain.fetching import FetchFailure
 from services.ingest.domain.mapping.surveymonkey import outline
 from services.ingest.domain.platforms import Platform
@@ -48,8 +48,10 @@ def base_url_problem(platform: Platform, url: str, egress: Egress) -> str | None
         return None
     if host in platform.api_hosts or (platform.api_domain and _under(host, platform.api_domain)):
         return None if url.lower().startswith("https://") else "must be https"
-    allowed = list(platform.api_hosts) or [f"<datacenter>.{platform.api_domain}",
-                                           f"<organisation>.<datacenter>.{platform.api_domain}"]
+    allowed = list(platform.api_hosts) or [
+        f"<datacenter>.{platform.api_domain}",
+        f"<organisation>.<datacenter>.{platform.api_domain}",
+    ]
     return f"not a {platform.name} API host: use https://{' or https://'.join(allowed)}"
 
 
@@ -69,8 +71,7 @@ def _retry_after(reply: Reply) -> float | None:
         return None
 
 
-async def _get_json(client: OutboundClient, base_url: str, path: list[str], headers: dict[str, str],
-                    what: str) -> Any:
+async def _get_json(client: OutboundClient, base_url: str, path: list[str], headers: dict[str, str], what: str) -> Any:
     try:
         url = join_url(base_url, *path)
     except UnsafePath as exc:
@@ -97,7 +98,8 @@ def _shaped(document: Any, what: str, *, list_key: str | None = None, dict_key: 
     """The document, if it is an object with the key the platform always sends."""
     ok = isinstance(document, dict) and (
         (list_key is not None and isinstance(document.get(list_key), list))
-        or (dict_key is not None and isinstance(document.get(dict_key), dict)))
+        or (dict_key is not None and isinstance(document.get(dict_key), dict))
+    )
     if not ok:
         key = list_key or dict_key
         raise FetchFailure(NOT_SHAPED, f"{what}: the answer is not the platform's document (no '{key}')")
@@ -109,28 +111,40 @@ def survey_cache() -> TtlCache[Any]:
     return TtlCache(300.0, size=256)
 
 
-async def fetch_surveymonkey(client: OutboundClient, base_url: str, credentials: dict[str, str],
-                             survey_id: str, response_id: str, cache: TtlCache[Any]) -> dict[str, Any]:
+async def fetch_surveymonkey(
+    client: OutboundClient,
+    base_url: str,
+    credentials: dict[str, str],
+    survey_id: str,
+    response_id: str,
+    cache: TtlCache[Any],
+) -> dict[str, Any]:
     """`GET /v3/surveys/{id}/responses/{rid}/details` plus the survey's definition (for choice ids)."""
     headers = {"Authorization": f"Bearer {credentials['access_token']}", "Accept": "application/json"}
     survey_path = ["v3", "surveys", survey_id]
     what = "SurveyMonkey response details"
-    response = _shaped(await _get_json(client, base_url, [*survey_path, "responses", response_id, "details"],
-                                       headers, what), what, list_key="pages")
+    response = _shaped(
+        await _get_json(client, base_url, [*survey_path, "responses", response_id, "details"], headers, what),
+        what,
+        list_key="pages",
+    )
     survey = cache.get((base_url, survey_id))
     if survey is None:
         what = "SurveyMonkey survey details"
-        survey = outline(_shaped(await _get_json(client, base_url, [*survey_path, "details"], headers, what),
-                                 what, list_key="pages"))
+        survey = outline(
+            _shaped(await _get_json(client, base_url, [*survey_path, "details"], headers, what), what, list_key="pages")
+        )
         cache.put((base_url, survey_id), survey)
     return {"response": response, "survey": survey}
 
 
-async def fetch_qualtrics(client: OutboundClient, base_url: str, credentials: dict[str, str],
-                          survey_id: str, response_id: str) -> dict[str, Any]:
+async def fetch_qualtrics(
+    client: OutboundClient, base_url: str, credentials: dict[str, str], survey_id: str, response_id: str
+) -> dict[str, Any]:
     """`GET /API/v3/surveys/{SurveyID}/responses/{ResponseID}` with the account's API token."""
     headers = {"X-API-TOKEN": credentials["api_token"], "Accept": "application/json"}
     what = "Qualtrics response"
-    document = await _get_json(client, base_url, ["API", "v3", "surveys", survey_id, "responses", response_id],
-                               headers, what)
+    document = await _get_json(
+        client, base_url, ["API", "v3", "surveys", survey_id, "responses", response_id], headers, what
+    )
     return {"response": {"result": _shaped(document, what, dict_key="result")["result"]}}

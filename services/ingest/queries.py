@@ -28,8 +28,13 @@ async def for_webhook(session: AsyncSession, platform: str, program: str, source
         if source is None or source.deleted_at is not None or source.platform != platform or source.program != program:
             raise NotFound(f"no {platform} source '{source_id}' for programme '{program}'")
         return source
-    found = list(await session.scalars(select(Source).where(
-        Source.platform == platform, Source.program == program, Source.deleted_at.is_(None)).limit(2)))
+    found = list(
+        await session.scalars(
+            select(Source)
+            .where(Source.platform == platform, Source.program == program, Source.deleted_at.is_(None))
+            .limit(2)
+        )
+    )
     if not found:
         raise NotFound(f"no {platform} source for programme '{program}'")
     if len(found) > 1:
@@ -42,8 +47,9 @@ async def source_of(session: AsyncSession, source_id: str) -> Source | None:
     return await session.get(Source, source_id)
 
 
-async def quarantine(session: AsyncSession, *, source: str | None, status: str | None, limit: int,
-                     offset: int) -> tuple[int, list[QuarantinedPayload]]:
+async def quarantine(
+    session: AsyncSession, *, source: str | None, status: str | None, limit: int, offset: int
+) -> tuple[int, list[QuarantinedPayload]]:
     """Quarantined payloads, newest first, and how many match."""
     q = QuarantinedPayload
     where = []
@@ -52,8 +58,9 @@ async def quarantine(session: AsyncSession, *, source: str | None, status: str |
     if status:
         where.append(q.status == status)
     total = await session.scalar(select(func.count()).select_from(q).where(*where))
-    rows = await session.scalars(select(q).where(*where).order_by(q.received_at.desc(), q.id)
-                                 .limit(limit).offset(offset))
+    rows = await session.scalars(
+        select(q).where(*where).order_by(q.received_at.desc(), q.id).limit(limit).offset(offset)
+    )
     return total or 0, list(rows)
 
 

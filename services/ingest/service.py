@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping as MappingABC
+from collections.abc import AsyncIterator, Callable
+from collections.abc import Mapping as MappingABC
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,15 +43,14 @@ from shared.uow import UnitOfWork, UnitsOfWork
 from services.ingest import queries, repository
 from services.ingest.domain import platforms
 from services.ingest.domain.mapping import ADAPTERS, Mapping, MappingError, map_document, platform_response_id
-from services.ingest.domain.platforms import (PLATFORMS, UnreadablePayload, credential_errors,
-                                              stored_credentials)
+from services.ingest.domain.platforms import PLATFORMS, UnreadablePayload, credential_errors, stored_credentials
 from services.ingest.domain.programs import ProgramCatalog
 from services.ingest.domain.response import ResponseIn, scale_errors
 from services.ingest.domain.signatures import SignatureError
 from services.ingest.domain.webhooks import FORMBRICKS_TEST_BYTES, Outcome, body_key, is_formbricks_test
 from services.ingest.metrics import WEBHOOKS
-from services.ingest.platform_api import base_url_problem
 from services.ingest.models import QuarantineStage, QuarantineStatus, Source
+from services.ingest.platform_api import base_url_problem
 
 log = logging.getLogger("lazo.ingest.webhooks")
 
@@ -66,15 +66,17 @@ def bounds_errors(response: ResponseIn, bounds: ResponseBounds, now) -> list[dic
     """The tunable bounds (Settings): the comment's length, the window of submission dates."""
     errors = []
     if response.comment is not None and len(response.comment) > bounds.comment_chars:
-        errors.append({"field": "comment", "message": f"{len(response.comment)} characters; "
-                                                      f"at most {bounds.comment_chars}"})
+        errors.append(
+            {"field": "comment", "message": f"{len(response.comment)} characters; at most {bounds.comment_chars}"}
+        )
     if response.submitted_at is not None and (problem := bounds.window.problem(response.submitted_at, now)):
         errors.append({"field": "submitted_at", "message": problem})
     return errors
 
 
-def to_event(response: ResponseIn, catalog: ProgramCatalog, *, source: str | None = None,
-             bounds: ResponseBounds = DEFAULT_BOUNDS) -> Envelope:
+def to_event(
+    response: ResponseIn, catalog: ProgramCatalog, *, source: str | None = None, bounds: ResponseBounds = DEFAULT_BOUNDS
+) -> Envelope:
     """The `lazo.response.received` event for a response, or InvalidInput naming the fields at fault
     (ResponseTooLarge when the response as a whole is more than the pipeline carries)."""
     now = utcnow()
@@ -88,21 +90,35 @@ def to_event(response: ResponseIn, catalog: ProgramCatalog, *, source: str | Non
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
     submitted_at = as_utc(response.submitted_at) if response.submitted_at else now
     data = ResponseReceived(
-        response_id=response.response_id, program=response.program,
+        response_id=response.response_id,
+        program=response.program,
         customer=Customer(**response.customer.model_dump()),
-        submitted_at=submitted_at, received_at=now, touchpoint=response.touchpoint,
-        answers=response.answers, comment=response.comment, case_id=response.case_id, source=source,
+        submitted_at=submitted_at,
+        received_at=now,
+        touchpoint=response.touchpoint,
+        answers=response.answers,
+        comment=response.comment,
+        case_id=response.case_id,
+        source=source,
         invitation_token=response.invitation_token,
     ).model_dump(mode="json")
     data["digest"] = content_digest(data, submitted_at_given=response.submitted_at is not None)
     if too_big := limits.oversized(data, limits.RESPONSE_MAX_BYTES):
         size, part = too_big
-        message = (f"the response takes {size} bytes as an event; at most {limits.RESPONSE_MAX_BYTES} "
-                   f"(its largest part is '{part}')")
+        message = (
+            f"the response takes {size} bytes as an event; at most {limits.RESPONSE_MAX_BYTES} "
+            f"(its largest part is '{part}')"
+        )
         raise ResponseTooLarge(message, errors=[{"field": part, "message": message}])
     # The response id is the event id: a platform's retry is the same event to every consumer.
-    return Envelope.new(id=response.response_id, type=EventType.RESPONSE_RECEIVED, source=SOURCE,
-                        subject=response.customer.id, data=data, time=now)
+    return Envelope.new(
+        id=response.response_id,
+        type=EventType.RESPONSE_RECEIVED,
+        source=SOURCE,
+        subject=response.customer.id,
+        data=data,
+        time=now,
+    )
 
 
 def _refused(exc: BaseException | None, field: str) -> InvalidInput | None:
@@ -110,19 +126,25 @@ def _refused(exc: BaseException | None, field: str) -> InvalidInput | None:
     if not is_permanent(exc):
         return None
     if isinstance(refused(exc), EventTooLarge):
-        return ResponseTooLarge("the broker refuses an event this large",
-                                errors=[{"field": field, "message": "too large for the event broker"}])
-    return InvalidInput("the broker refuses this event as invalid",
-                        errors=[{"field": field, "message": f"refused by the event broker ({type(exc).__name__})"}])
+        return ResponseTooLarge(
+            "the broker refuses an event this large",
+            errors=[{"field": field, "message": "too large for the event broker"}],
+        )
+    return InvalidInput(
+        "the broker refuses this event as invalid",
+        errors=[{"field": field, "message": f"refused by the event broker ({type(exc).__name__})"}],
+    )
 
 
-async def accept(publisher: Publisher, catalog: ProgramCatalog, response: ResponseIn,
-                 bounds: ResponseBounds = DEFAULT_BOUNDS) -> Envelope:
+async def accept(
+    publisher: Publisher, catalog: ProgramCatalog, response: ResponseIn, bounds: ResponseBounds = DEFAULT_BOUNDS
+) -> Envelope:
     envelope = to_event(response, catalog, bounds=bounds)
     [outcome] = await publisher.publish_each(Topic.RESPONSES, [(envelope.to_bytes(), envelope.key)])
     if outcome is not None:
         raise _refused(outcome, "body") or Unavailable(
-            f"the event broker did not acknowledge in time ({type(outcome).__name__})", retry_after=RETRY_AFTER_S)
+            f"the event broker did not acknowledge in time ({type(outcome).__name__})", retry_after=RETRY_AFTER_S
+        )
     return envelope
 
 
@@ -131,19 +153,34 @@ def _item_refusal(exc: BaseException, where: str) -> list[dict[str, Any]] | None
     return refused.errors if refused is not None else None
 
 
-async def accept_batch(publisher: Publisher, catalog: ProgramCatalog, items: list[dict[str, Any]],
-                       bounds: ResponseBounds = DEFAULT_BOUNDS) -> list[ItemResult]:
+async def accept_batch(
+    publisher: Publisher, catalog: ProgramCatalog, items: list[dict[str, Any]], bounds: ResponseBounds = DEFAULT_BOUNDS
+) -> list[ItemResult]:
     """Validate each item on its own and publish every valid one; each result says what the broker
     has (shared.batch)."""
-    return await accept_each(publisher, Topic.RESPONSES, items, name="responses", id_field="response_id",
-                             to_event=lambda raw: to_event(ResponseIn.model_validate(raw), catalog, bounds=bounds),
-                             refusal=_item_refusal)
+    return await accept_each(
+        publisher,
+        Topic.RESPONSES,
+        items,
+        name="responses",
+        id_field="response_id",
+        to_event=lambda raw: to_event(ResponseIn.model_validate(raw), catalog, bounds=bounds),
+        refusal=_item_refusal,
+    )
 
 
 # -- webhook sources (role admin) ------------------------------------------------------------
 
-def _check(platform: str, program: str, credentials: dict[str, str] | None, api_base_url: str | None,
-           mapping: Mapping, catalog: ProgramCatalog, egress: Egress) -> None:
+
+def _check(
+    platform: str,
+    program: str,
+    credentials: dict[str, str] | None,
+    api_base_url: str | None,
+    mapping: Mapping,
+    catalog: ProgramCatalog,
+    egress: Egress,
+) -> None:
     spec = PLATFORMS[platform]
     errors: list[dict[str, Any]] = []
     if api_base_url is not None:
@@ -177,8 +214,15 @@ class KnownSource:
 class Intake:
     """The webhook use cases and the sources' (which the webhook path keeps in memory for a moment)."""
 
-    def __init__(self, uow: UnitsOfWork, catalog: ProgramCatalog, box: SecretBox, egress: Egress,
-                 bounds: ResponseBounds = DEFAULT_BOUNDS, erased: ErasureGuard | None = None):
+    def __init__(
+        self,
+        uow: UnitsOfWork,
+        catalog: ProgramCatalog,
+        box: SecretBox,
+        egress: Egress,
+        bounds: ResponseBounds = DEFAULT_BOUNDS,
+        erased: ErasureGuard | None = None,
+    ):
         self._uow = uow
         self.catalog = catalog
         self.box = box
@@ -206,35 +250,66 @@ class Intake:
 
     # --- sources (role admin) ------------------------------------------------------------------
 
-    async def create_source(self, *, source_id: str | None, platform: str, program: str, name: str | None,
-                            credentials: dict[str, str], api_base_url: str | None, mapping: Mapping,
-                            who: str) -> Source:
+    async def create_source(
+        self,
+        *,
+        source_id: str | None,
+        platform: str,
+        program: str,
+        name: str | None,
+        credentials: dict[str, str],
+        api_base_url: str | None,
+        mapping: Mapping,
+        who: str,
+    ) -> Source:
         _check(platform, program, credentials, api_base_url, mapping, self.catalog, self.egress)
         kept = stored_credentials(PLATFORMS[platform], credentials)
         now = utcnow()
-        source = Source(id=source_id or f"{platform}-{secrets.token_hex(4)}", platform=platform, program=program,
-                        name=name, mapping=mapping.model_dump(mode="json", exclude_none=True),
-                        credentials_sealed=self.box.seal(kept), credential_names=sorted(credentials),
-                        api_base_url=origin_of(api_base_url) if api_base_url else None, created_at=now,
-                        created_by=who, updated_at=now, updated_by=who)
+        source = Source(
+            id=source_id or f"{platform}-{secrets.token_hex(4)}",
+            platform=platform,
+            program=program,
+            name=name,
+            mapping=mapping.model_dump(mode="json", exclude_none=True),
+            credentials_sealed=self.box.seal(kept),
+            credential_names=sorted(credentials),
+            api_base_url=origin_of(api_base_url) if api_base_url else None,
+            created_at=now,
+            created_by=who,
+            updated_at=now,
+            updated_by=who,
+        )
         try:
             async with self._uow() as tx:
                 tx.session.add(source)
         except IntegrityError:
-            raise Conflict(f"a source '{source.id}' already exists (ids are not reused, even after deletion)",
-                           errors=[{"field": "id", "message": "already taken"}]) from None
+            raise Conflict(
+                f"a source '{source.id}' already exists (ids are not reused, even after deletion)",
+                errors=[{"field": "id", "message": "already taken"}],
+            ) from None
         self.sources.forget()
         return source
 
-    async def update_source(self, source_id: str, *, platform: str, program: str, name: str | None,
-                            credentials: dict[str, str] | None, api_base_url: str | None, mapping: Mapping,
-                            who: str) -> Source:
+    async def update_source(
+        self,
+        source_id: str,
+        *,
+        platform: str,
+        program: str,
+        name: str | None,
+        credentials: dict[str, str] | None,
+        api_base_url: str | None,
+        mapping: Mapping,
+        who: str,
+    ) -> Source:
         """Replace a source's settings. Credentials left out are kept as they are."""
         async with self._uow() as tx:
             source = await queries.live(tx.session, source_id)
             if platform != source.platform:
-                raise InvalidInput("a source's platform cannot change; create another source",
-                                   errors=[{"field": "platform", "message": f"this source is {source.platform}"}])
+                raise InvalidInput(
+                    "a source's platform cannot change; create another source",
+                    errors=[{"field": "platform", "message": f"this source is {source.platform}"}],
+                )
             _check(platform, program, credentials, api_base_url, mapping, self.catalog, self.egress)
             if credentials is not None:
                 source.credentials_sealed = self.box.seal(stored_credentials(PLATFORMS[platform], credentials))
@@ -273,8 +348,15 @@ class Intake:
             raise
         return None
 
-    async def receive(self, platform: str, program: str, source_id: str | None, body: bytes,
-                      headers: MappingABC[str, str], client: str = "?") -> Outcome:
+    async def receive(
+        self,
+        platform: str,
+        program: str,
+        source_id: str | None,
+        body: bytes,
+        headers: MappingABC[str, str],
+        client: str = "?",
+    ) -> Outcome:
         if platform not in PLATFORMS:
             raise NotFound(f"unknown platform '{platform}'; one of {sorted(PLATFORMS)}")
         if platform == "formbricks" and is_formbricks_test(body):
@@ -294,11 +376,18 @@ class Intake:
         try:
             payload = platforms.parse(PLATFORMS[platform], body)
         except UnreadablePayload as exc:
-            outcome = await self._hold_now(source, body_key(body), QuarantineStage.PAYLOAD,
-                                           body.decode("utf-8", errors="replace"), str(exc))
+            outcome = await self._hold_now(
+                source, body_key(body), QuarantineStage.PAYLOAD, body.decode("utf-8", errors="replace"), str(exc)
+            )
         else:
-            outcome = await self.process(source, payload, fallback_key=body_key(body), raw=body, mapping=known.mapping,
-                                         event_id=platforms.event_id(PLATFORMS[platform], payload))
+            outcome = await self.process(
+                source,
+                payload,
+                fallback_key=body_key(body),
+                raw=body,
+                mapping=known.mapping,
+                event_id=platforms.event_id(PLATFORMS[platform], payload),
+            )
         WEBHOOKS.labels(platform, outcome.status).inc()
         return outcome
 
@@ -317,8 +406,17 @@ class Intake:
             self.sources.put(key, known)
         return known
 
-    async def process(self, source: Source, payload: Any, *, fallback_key: str, raw: bytes | None = None,
-                      who: str | None = None, mapping: Mapping | None = None, event_id: str | None = None) -> Outcome:
+    async def process(
+        self,
+        source: Source,
+        payload: Any,
+        *,
+        fallback_key: str,
+        raw: bytes | None = None,
+        who: str | None = None,
+        mapping: Mapping | None = None,
+        event_id: str | None = None,
+    ) -> Outcome:
         """A verified payload: ignore it, queue its fetch, or map it. `event_id`: the platform's id of
         this delivery, refused if it was received before."""
         spec, adapter = PLATFORMS[source.platform], ADAPTERS[source.platform]
@@ -329,8 +427,9 @@ class Intake:
             ids = adapter.fetch_ids(payload)
             if ids is None:
                 document = raw.decode("utf-8", errors="replace") if raw is not None else json.dumps(payload)
-                return await self._hold_now(source, fallback_key, QuarantineStage.PAYLOAD, document,
-                                            "the event names no survey and response id")
+                return await self._hold_now(
+                    source, fallback_key, QuarantineStage.PAYLOAD, document, "the event names no survey and response id"
+                )
             await self.enqueue_fetch(source, ids[1], payload)
             return Outcome("fetching")
         mapping = mapping or Mapping.model_validate(source.mapping)
@@ -339,14 +438,22 @@ class Intake:
 
     # --- mapping and its outcome ----------------------------------------------------------------
 
-    def map(self, source: Source, document: Any, mapping: Mapping | None = None
-            ) -> tuple[ResponseIn, Envelope] | MappingError:
+    def map(
+        self, source: Source, document: Any, mapping: Mapping | None = None
+    ) -> tuple[ResponseIn, Envelope] | MappingError:
         mapping = mapping or Mapping.model_validate(source.mapping)
         try:
-            response = map_document(source.platform, document, mapping, source_id=source.id,
-                                    program=source.program, definition=self.catalog.get(source.program))
-            return response, to_event(response, self.catalog, source=f"{source.platform}/{source.id}",
-                                      bounds=self.bounds)
+            response = map_document(
+                source.platform,
+                document,
+                mapping,
+                source_id=source.id,
+                program=source.program,
+                definition=self.catalog.get(source.program),
+            )
+            return response, to_event(
+                response, self.catalog, source=f"{source.platform}/{source.id}", bounds=self.bounds
+            )
         except MappingError as exc:
             return exc
         except InvalidInput as exc:  # the programme's checks (scales, unknown programme), the bounds
@@ -357,9 +464,18 @@ class Intake:
                 errors.append({"field": e["field"], "path": (ref.field or "") if ref else "", "message": e["message"]})
             return MappingError(errors)
 
-    async def settle(self, source: Source, document: Any, key: str, *, who: str | None = None,
-                     job_id: int | None = None, delivered: bool = True, mapping: Mapping | None = None,
-                     event_id: str | None = None) -> Outcome:
+    async def settle(
+        self,
+        source: Source,
+        document: Any,
+        key: str,
+        *,
+        who: str | None = None,
+        job_id: int | None = None,
+        delivered: bool = True,
+        mapping: Mapping | None = None,
+        event_id: str | None = None,
+    ) -> Outcome:
         """Map and commit the result: the response to the outbox, or the document to quarantine. A
         delivery whose `event_id` was settled before is a replay: answered `duplicate`, nothing changes."""
         result = self.map(source, document, mapping)
@@ -367,15 +483,27 @@ class Intake:
         async def write(tx: UnitOfWork) -> Outcome:
             s = tx.session
             if event_id is not None and (seen := await repository.delivery(s, source.id, event_id)):
-                return Outcome("duplicate", response_id=seen.response_id, quarantine_id=seen.quarantine_id,
-                               reason=f"this delivery (event id {event_id}) was received before "
-                                      f"({seen.status}); nothing was done again")
+                return Outcome(
+                    "duplicate",
+                    response_id=seen.response_id,
+                    quarantine_id=seen.quarantine_id,
+                    reason=f"this delivery (event id {event_id}) was received before "
+                    f"({seen.status}); nothing was done again",
+                )
             if job_id is not None:
                 await repository.drop_fetch_job(s, job_id)
             if isinstance(result, MappingError):
-                qid = await repository.hold(s, self.erased, source, key, QuarantineStage.MAPPING,
-                                            json.dumps(document), result.summary, result.errors,
-                                            delivered=delivered)
+                qid = await repository.hold(
+                    s,
+                    self.erased,
+                    source,
+                    key,
+                    QuarantineStage.MAPPING,
+                    json.dumps(document),
+                    result.summary,
+                    result.errors,
+                    delivered=delivered,
+                )
                 if event_id is not None:
                     repository.remember_delivery(s, source.id, event_id, "quarantined", quarantine_id=qid)
                 return Outcome("quarantined", quarantine_id=qid, reason=result.summary, errors=result.errors)
@@ -395,8 +523,9 @@ class Intake:
                     raise
                 continue
             if outcome.status == "duplicate":
-                log.info("%s delivery %s for source %s received again: not processed", source.platform,
-                         event_id, source.id)
+                log.info(
+                    "%s delivery %s for source %s received again: not processed", source.platform, event_id, source.id
+                )
             return outcome
         raise AssertionError("unreachable")
 
@@ -426,8 +555,17 @@ class Intake:
     async def give_up_fetch(self, source: Source, job_id: int, key: str, event: Any, reason: str) -> None:
         async with self._write() as tx:
             await repository.drop_fetch_job(tx.session, job_id)
-            await repository.hold(tx.session, self.erased, source, key, QuarantineStage.FETCH,
-                                  json.dumps({"event": event}), reason, None, delivered=False)
+            await repository.hold(
+                tx.session,
+                self.erased,
+                source,
+                key,
+                QuarantineStage.FETCH,
+                json.dumps({"event": event}),
+                reason,
+                None,
+                delivered=False,
+            )
 
     # --- quarantine and dry runs ---------------------------------------------------------------------
 
@@ -458,10 +596,15 @@ class Intake:
             try:
                 payload = platforms.parse(PLATFORMS[source.platform], row.document.encode())
             except UnreadablePayload as exc:
-                return Outcome("quarantined", quarantine_id=row.id, reason=str(exc),
-                               errors=[{"field": "body", "path": "", "message": str(exc)}])
-            outcome = await self.process(source, payload, fallback_key=row.delivery_key, raw=row.document.encode(),
-                                         who=who)
+                return Outcome(
+                    "quarantined",
+                    quarantine_id=row.id,
+                    reason=str(exc),
+                    errors=[{"field": "body", "path": "", "message": str(exc)}],
+                )
+            outcome = await self.process(
+                source, payload, fallback_key=row.delivery_key, raw=row.document.encode(), who=who
+            )
         else:
             outcome = await self.settle(source, json.loads(row.document), row.delivery_key, who=who, delivered=False)
         if outcome.status in ("accepted", "fetching", "ignored") and outcome.quarantine_id != row.id:
@@ -487,6 +630,7 @@ class Intake:
 
 
 # -- the replay window of webhook deliveries --------------------------------------------------
+
 
 def replay_sweep_every_s(window_h: float, at_most_s: float = 3600.0) -> float:
     """How often deliveries older than the window are forgotten: hourly, or four times per window."""

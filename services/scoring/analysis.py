@@ -11,10 +11,16 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.scoring.domain.comments import (DEFAULT_TAXONOMY, CommentAnalysis, CommentAnalyzer, LexiconAnalyzer,
-                                              Taxonomy, builtin_analyzer)
-from services.scoring.metrics import COMMENT_ANALYSIS_FAILURES
 from shared.settings import Settings
+from services.scoring.domain.comments import (
+    DEFAULT_TAXONOMY,
+    CommentAnalysis,
+    CommentAnalyzer,
+    LexiconAnalyzer,
+    Taxonomy,
+    builtin_analyzer,
+)
+from services.scoring.metrics import COMMENT_ANALYSIS_FAILURES
 
 log = logging.getLogger("lazo.scoring.analysis")
 
@@ -84,8 +90,11 @@ class Analysis:
             result = self.analyzer.analyze(text, taxonomy)
         except Exception as exc:  # a plugged-in analyzer's failure must not stop scoring
             COMMENT_ANALYSIS_FAILURES.inc()
-            log.warning("comment analyzer %s failed (%s); the response is scored without analysis",
-                        getattr(self.analyzer, "label", "?"), type(exc).__name__)
+            log.warning(
+                "comment analyzer %s failed (%s); the response is scored without analysis",
+                getattr(self.analyzer, "label", "?"),
+                type(exc).__name__,
+            )
             return None
         if result is None or not isinstance(result, CommentAnalysis):
             if result is not None:
@@ -95,7 +104,13 @@ class Analysis:
             return result
         active = {c.key for c in taxonomy.active}
         if any(c.key not in active for c in result.causes):  # only the programme's active causes
-            result = CommentAnalysis(result.language, result.sentiment, result.polarity, result.emotion,
-                                     tuple(c for c in result.causes if c.key in active), result.keyphrases,
-                                     result.analyzer)
+            result = CommentAnalysis(
+                result.language,
+                result.sentiment,
+                result.polarity,
+                result.emotion,
+                tuple(c for c in result.causes if c.key in active),
+                result.keyphrases,
+                result.analyzer,
+            )
         return result

@@ -37,7 +37,18 @@ def make_runtime(settings: Settings) -> Runtime:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return build_app("scoring", settings, routers=[customers.router, erasure_api.router, responses.router,
-                                                   kpis.router, programs.router, taxonomy.router, export.router],
-                     make_runtime=make_runtime,
-                     description="Scores survey responses (IEC, segment), owns survey programmes, reports KPIs.")
+    return build_app(
+        "scoring",
+        settings,
+        routers=[
+            customers.router,
+            erasure_api.router,
+            responses.router,
+            kpis.router,
+            programs.router,
+            taxonomy.router,
+            export.router,
+        ],
+        make_runtime=make_runtime,
+        description="Scores survey responses (IEC, segment), owns survey programmes, reports KPIs.",
+    )

@@ -19,8 +19,11 @@ def responses(guard: ErasureGuard, window: SubmissionWindow, analysis: Analysis)
     """Group `scoring`: responses to score (and their comments to analyse)."""
     # Every delivery: a redelivered response changes nothing, but other content under its id is a
     # conflict to record (service.score_responses tells them apart with tx.is_new).
-    return {EventType.RESPONSE_RECEIVED: every_delivery(partial(service.score_responses, guard=guard, window=window,
-                                                                analysis=analysis))}
+    return {
+        EventType.RESPONSE_RECEIVED: every_delivery(
+            partial(service.score_responses, guard=guard, window=window, analysis=analysis)
+        )
+    }
 
 
 def erasures(guard: ErasureGuard) -> Mapping[str, Handler]:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, Float, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.events import utcnow
 from shared.db import UtcDateTime
+from shared.events import utcnow
 from shared.house_tables import house_tables
 
 

@@ -13,13 +13,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.programs import ProgramDefinition
+from shared.db import is_postgres
 from shared.errors import Conflict
 from shared.events import utcnow
 from services.scoring.domain.comments import Taxonomy as TaxonomyValue
 from services.scoring.domain.kpis import DayKey, DayTally
-from services.scoring.models import (DISTRIBUTION_COLUMNS, SEGMENT_COLUMNS, JobStatus, KpiDay, Program,
-                                     ReanalysisJob, Response, ResponseCause, Taxonomy)
-from shared.db import is_postgres
+from services.scoring.models import (
+    DISTRIBUTION_COLUMNS,
+    SEGMENT_COLUMNS,
+    JobStatus,
+    KpiDay,
+    Program,
+    ReanalysisJob,
+    Response,
+    ResponseCause,
+    Taxonomy,
+)
 
 
 async def add_responses(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -32,13 +41,26 @@ async def add_responses(session: AsyncSession, rows: list[dict[str, Any]]) -> No
 def _day_values(key: DayKey, kept: DayTally) -> dict[str, Any]:
     program, touchpoint, day = key
     t = kept.tally
-    return {"program": program, "touchpoint": touchpoint, "day": day, "scored": t.scored,
-            "not_scored": t.not_scored, "iec_nano": kept.iec_nano, "iec_min": t.iec_min,
-            "iec_max": t.iec_max, **dict(zip(SEGMENT_COLUMNS, t.segments)),
-            **dict(zip(DISTRIBUTION_COLUMNS, t.distribution)), "promoters": t.promoters,
-            "passives": t.passives, "detractors": t.detractors, "ces_count": t.ces_count,
-            "ces_nano": kept.ces_nano, "csat_count": t.csat_count, "csat_nano": kept.csat_nano,
-            "csat_satisfied": t.csat_satisfied}
+    return {
+        "program": program,
+        "touchpoint": touchpoint,
+        "day": day,
+        "scored": t.scored,
+        "not_scored": t.not_scored,
+        "iec_nano": kept.iec_nano,
+        "iec_min": t.iec_min,
+        "iec_max": t.iec_max,
+        **dict(zip(SEGMENT_COLUMNS, t.segments)),
+        **dict(zip(DISTRIBUTION_COLUMNS, t.distribution)),
+        "promoters": t.promoters,
+        "passives": t.passives,
+        "detractors": t.detractors,
+        "ces_count": t.ces_count,
+        "ces_nano": kept.ces_nano,
+        "csat_count": t.csat_count,
+        "csat_nano": kept.csat_nano,
+        "csat_satisfied": t.csat_satisfied,
+    }
 
 
 async def add_kpi_days(session: AsyncSession, tallies: dict[DayKey, DayTally]) -> None:
@@ -73,40 +95,56 @@ async def replace_analyses(session: AsyncSession, columns: list[dict[str, Any]],
         return
     ids = [c["response_id"] for c in columns]
     await session.execute(update(Response), columns)  # bulk UPDATE by primary key
-    await session.execute(delete(ResponseCause).where(ResponseCause.response_id.in_(ids))
-                          .execution_options(synchronize_session=False))
+    await session.execute(
+        delete(ResponseCause).where(ResponseCause.response_id.in_(ids)).execution_options(synchronize_session=False)
+    )
     await add_causes(session, causes)
 
 
-async def start_job(session: AsyncSession, job_id: str, program: str, *, total: int, who: str,
-                    now: datetime) -> ReanalysisJob:
+async def start_job(
+    session: AsyncSession, job_id: str, program: str, *, total: int, who: str, now: datetime
+) -> ReanalysisJob:
     """A new re-analysis of the programme; one still running for it is superseded (the newer one
     covers everything it would have)."""
     await session.execute(
-        update(ReanalysisJob).where(ReanalysisJob.program == program, ReanalysisJob.status == JobStatus.RUNNING)
-        .values(status=JobStatus.SUPERSEDED, finished_at=now).execution_options(synchronize_session=False))
-    job = ReanalysisJob(job_id=job_id, program=program, status=JobStatus.RUNNING, total=total, done=0,
-                        requested_at=now, requested_by=who[:100])
+        update(ReanalysisJob)
+        .where(ReanalysisJob.program == program, ReanalysisJob.status == JobStatus.RUNNING)
+        .values(status=JobStatus.SUPERSEDED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    job = ReanalysisJob(
+        job_id=job_id,
+        program=program,
+        status=JobStatus.RUNNING,
+        total=total,
+        done=0,
+        requested_at=now,
+        requested_by=who[:100],
+    )
     session.add(job)
     await session.flush()
     return job
 
 
-async def save_taxonomy(session: AsyncSession, program: str, taxonomy: TaxonomyValue, *, replaces: int | None,
-                        who: str) -> Taxonomy:
+async def save_taxonomy(
+    session: AsyncSession, program: str, taxonomy: TaxonomyValue, *, replaces: int | None, who: str
+) -> Taxonomy:
     """Store a programme's new taxonomy; compare-and-set on the version read before (None: none
     stored yet), so of two concurrent edits the second is told (Conflict)."""
     definition = taxonomy.to_dict()
     if replaces is not None:
         done = await session.execute(
-            update(Taxonomy).where(Taxonomy.program == program, Taxonomy.version == replaces)
+            update(Taxonomy)
+            .where(Taxonomy.program == program, Taxonomy.version == replaces)
             .values(version=taxonomy.version, definition=definition, updated_at=utcnow(), updated_by=who)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         if done.rowcount != 1:
             raise Conflict(f"the taxonomy of '{program}' changed meanwhile; read it again and retry")
         return await session.get(Taxonomy, program, populate_existing=True)
-    row = Taxonomy(program=program, version=taxonomy.version, definition=definition, updated_at=utcnow(),
-                   updated_by=who)
+    row = Taxonomy(
+        program=program, version=taxonomy.version, definition=definition, updated_at=utcnow(), updated_by=who
+    )
     session.add(row)
     try:
         await session.flush()
@@ -118,22 +156,27 @@ async def save_taxonomy(session: AsyncSession, program: str, taxonomy: TaxonomyV
 async def record_conflict(session: AsyncSession, response_id: str, digest: str, now: datetime) -> int:
     """Count other content under a kept response's id; a redelivery of that same content counts once."""
     done = await session.execute(
-        update(Response).where(Response.response_id == response_id,
-                               or_(Response.conflict_digest.is_(None), Response.conflict_digest != digest))
+        update(Response)
+        .where(
+            Response.response_id == response_id,
+            or_(Response.conflict_digest.is_(None), Response.conflict_digest != digest),
+        )
         .values(conflicts=Response.conflicts + 1, conflict_digest=digest, conflict_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return done.rowcount
 
 
-async def save_program(session: AsyncSession, definition: ProgramDefinition, *, replaces: int | None,
-                       who: str) -> None:
+async def save_program(session: AsyncSession, definition: ProgramDefinition, *, replaces: int | None, who: str) -> None:
     """Store a programme's new definition. `replaces`: the version read before (None: a new one).
     Compare-and-set on the version: of two concurrent changes, the second is told (Conflict)."""
     name, stored = definition.program, definition.model_dump(mode="json")
     if replaces is not None:
         done = await session.execute(
-            update(Program).where(Program.name == name, Program.version == replaces)
-            .values(version=definition.version, definition=stored, updated_at=utcnow(), updated_by=who))
+            update(Program)
+            .where(Program.name == name, Program.version == replaces)
+            .values(version=definition.version, definition=stored, updated_at=utcnow(), updated_by=who)
+        )
         if done.rowcount != 1:
             raise Conflict(f"programme '{name}' changed meanwhile; read it again and retry")
         return

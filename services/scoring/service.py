@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.backoff import Backoff
@@ -40,10 +40,16 @@ SOURCE = "/lazo/scoring"
 
 # --- programmes ----------------------------------------------------------------------------
 
+
 def program_changed(definition: ProgramDefinition) -> Envelope:
     # The same version is the same event, however often it is republished.
-    return Envelope.new(id=f"program:{definition.program}:v{definition.version}", type=EventType.PROGRAM_CHANGED,
-                        source=SOURCE, subject=definition.program, data=ProgramChanged(definition=definition))
+    return Envelope.new(
+        id=f"program:{definition.program}:v{definition.version}",
+        type=EventType.PROGRAM_CHANGED,
+        source=SOURCE,
+        subject=definition.program,
+        data=ProgramChanged(definition=definition),
+    )
 
 
 async def change_program(uow: UnitsOfWork, name: str, body: dict[str, Any], who: str) -> tuple[ProgramDefinition, bool]:
@@ -75,21 +81,25 @@ async def republish_programs(uow: UnitsOfWork) -> None:
 
 # --- taxonomies and re-analysis ------------------------------------------------------------------
 
-async def change_taxonomy(uow: UnitsOfWork, program: str, edit: Callable[[Taxonomy], Taxonomy],
-                          who: str) -> tuple[Taxonomy, StoredTaxonomy]:
+
+async def change_taxonomy(
+    uow: UnitsOfWork, program: str, edit: Callable[[Taxonomy], Taxonomy], who: str
+) -> tuple[Taxonomy, StoredTaxonomy]:
     """Apply one edit (domain/taxonomies.py) to a programme's taxonomy; it tags the comments scored
     from now on (a re-analysis brings the stored ones up to date)."""
     async with uow() as tx:
         await queries.existing_program(tx.session, program)
         current, row = await queries.taxonomy(tx.session, program)
         changed = edit(current)
-        stored = await repository.save_taxonomy(tx.session, program, changed, replaces=row.version if row else None,
-                                                who=who)
+        stored = await repository.save_taxonomy(
+            tx.session, program, changed, replaces=row.version if row else None, who=who
+        )
     return changed, stored
 
 
-async def start_reanalysis(uow: UnitsOfWork, analysis: Analysis, program: str, who: str, *,
-                           wake: Callable[[], None]) -> dict[str, Any]:
+async def start_reanalysis(
+    uow: UnitsOfWork, analysis: Analysis, program: str, who: str, *, wake: Callable[[], None]
+) -> dict[str, Any]:
     """A job re-analysing every stored comment of the programme with its current taxonomy and the
     configured analyzer, run in the background (reanalysis.py); one still running is superseded."""
     if not analysis.enabled:
@@ -97,8 +107,9 @@ async def start_reanalysis(uow: UnitsOfWork, analysis: Analysis, program: str, w
     async with uow() as tx:
         await queries.existing_program(tx.session, program)
         total = await queries.comments_to_reanalyse(tx.session, program)
-        job = await repository.start_job(tx.session, f"reanalysis-{uuid.uuid4().hex[:24]}", program, total=total,
-                                         who=who, now=utcnow())
+        job = await repository.start_job(
+            tx.session, f"reanalysis-{uuid.uuid4().hex[:24]}", program, total=total, who=who, now=utcnow()
+        )
         tx.after_commit(wake)
         return queries.job_view(job)
 
@@ -115,9 +126,10 @@ async def reanalyse_next(uow: UnitsOfWork, analysis: Analysis, *, size: int) -> 
         taxonomy = analysis.taxonomy(job.program, stored.get(job.program))
         analyses = await analysis.analyze_all([(r.comment, taxonomy) for r in rows])
         await repository.replace_analyses(
-            tx.session, [{"response_id": r.response_id} | analysis_columns(a, taxonomy.version)
-                         for r, a in zip(rows, analyses)],
-            [c for r, a in zip(rows, analyses) for c in cause_rows(r.response_id, a)])
+            tx.session,
+            [{"response_id": r.response_id} | analysis_columns(a, taxonomy.version) for r, a in zip(rows, analyses)],
+            [c for r, a in zip(rows, analyses) for c in cause_rows(r.response_id, a)],
+        )
         # New comments arriving meanwhile are analysed as they are scored: the total stays the one counted.
         job.done = min(job.total, job.done + len(rows))
         if rows:
@@ -128,6 +140,7 @@ async def reanalyse_next(uow: UnitsOfWork, analysis: Analysis, *, size: int) -> 
 
 
 # --- scoring ---------------------------------------------------------------------------------
+
 
 def _received(env: Envelope, window: SubmissionWindow, now: datetime) -> ResponseReceived:
     """The response an event carries; poison (dead-lettered, never silently dropped) when it breaks
@@ -141,8 +154,9 @@ def _received(env: Envelope, window: SubmissionWindow, now: datetime) -> Respons
     return response
 
 
-async def score_responses(tx: UnitOfWork, envelopes: Sequence[Envelope], *, guard: ErasureGuard,
-                          window: SubmissionWindow, analysis: Analysis) -> None:
+async def score_responses(
+    tx: UnitOfWork, envelopes: Sequence[Envelope], *, guard: ErasureGuard, window: SubmissionWindow, analysis: Analysis
+) -> None:
     """Handler of `lazo.response.received`, given every delivery (ingest's event id is the response
     id, so other content under a response id comes under an event id seen before): store and score
     the batch's new responses, and record conflicts of reused response ids.
@@ -175,22 +189,39 @@ async def score_responses(tx: UnitOfWork, envelopes: Sequence[Envelope], *, guar
         await guard.record(session, [envelope_of[k] for k in unpublished], Action.PSEUDONYMISED)
     if batch:
         responses = [_pseudonymised(r) if k in unpublished else r for k, (r, _) in batch.items()]
-        await _score(tx, responses, {rid: d for rid, (_, d) in batch.items()}, now, analysis,
-                     until=now + window.ahead, unpublished=unpublished)
+        await _score(
+            tx,
+            responses,
+            {rid: d for rid, (_, d) in batch.items()},
+            now,
+            analysis,
+            until=now + window.ahead,
+            unpublished=unpublished,
+        )
     conflicts = 0
     for response_id, digest in repeats:
         first = batch[response_id][1] if response_id in batch else kept.get(response_id)
-        if first is not None and digest != first and await repository.record_conflict(session, response_id,
-                                                                                        digest, now):
-            log.warning("response %s received again with different content; the first content is kept",
-                        response_id)
+        if (
+            first is not None
+            and digest != first
+            and await repository.record_conflict(session, response_id, digest, now)
+        ):
+            log.warning("response %s received again with different content; the first content is kept", response_id)
             conflicts += 1
     if conflicts:
         tx.after_commit(lambda: RESPONSE_CONFLICTS.inc(conflicts))
 
 
-async def _score(tx: UnitOfWork, responses: list[ResponseReceived], digests: dict[str, str],
-                 now: datetime, analysis: Analysis, *, until: datetime, unpublished: set[str]) -> None:
+async def _score(
+    tx: UnitOfWork,
+    responses: list[ResponseReceived],
+    digests: dict[str, str],
+    now: datetime,
+    analysis: Analysis,
+    *,
+    until: datetime,
+    unpublished: set[str],
+) -> None:
     session = tx.session
     names = {r.program for r in responses}
     programs = await queries.load_programs(session, names)
@@ -207,8 +238,11 @@ async def _score(tx: UnitOfWork, responses: list[ResponseReceived], digests: dic
         submitted_at = _utc(response.submitted_at)
         if assessment.scored and (previous is None or submitted_at >= previous[1]):
             latest[response.customer.id] = (assessment.iec, submitted_at)
-        rows.append(_row(response, assessment, now) | {"digest": digests[response.response_id]}
-                    | analysis_columns(analysed, taxonomy.version))
+        rows.append(
+            _row(response, assessment, now)
+            | {"digest": digests[response.response_id]}
+            | analysis_columns(analysed, taxonomy.version)
+        )
         causes += cause_rows(response.response_id, analysed)
         outcomes.append(_outcome(response, assessment, previous[0] if previous else None, now, analysed))
     await repository.add_responses(session, rows)
@@ -227,17 +261,28 @@ def _pseudonymised(response: ResponseReceived) -> ResponseReceived:
 
 def _utc(value: datetime) -> datetime:
     # A producer that omits the offset means UTC (as ingest assumes); keeps times comparable.
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _row(response: ResponseReceived, a: Assessment, now: datetime) -> dict[str, Any]:
     return {
-        "response_id": response.response_id, "customer_id": response.customer.id, "program": response.program,
-        "program_version": a.program_version, "touchpoint": response.touchpoint,
-        "submitted_at": response.submitted_at, "status": a.status, "iec": a.iec, "segment": a.segment,
-        "reason": a.reason, "recommend_0_10": a.recommend_0_10, "ces": a.ces, "csat": a.csat,
+        "response_id": response.response_id,
+        "customer_id": response.customer.id,
+        "program": response.program,
+        "program_version": a.program_version,
+        "touchpoint": response.touchpoint,
+        "submitted_at": response.submitted_at,
+        "status": a.status,
+        "iec": a.iec,
+        "segment": a.segment,
+        "reason": a.reason,
+        "recommend_0_10": a.recommend_0_10,
+        "ces": a.ces,
+        "csat": a.csat,
         "answers": response.answers,
-        "comment": response.comment, "case_id": response.case_id, "scored_at": now,
+        "comment": response.comment,
+        "case_id": response.case_id,
+        "scored_at": now,
     }
 
 
@@ -249,30 +294,51 @@ def analysis_columns(analysed: CommentAnalysis | None, taxonomy_version: int) ->
 
 
 def cause_rows(response_id: str, analysed: CommentAnalysis | None) -> list[dict[str, str]]:
-    return [{"response_id": response_id, "key": c.key, "polarity": c.polarity}
-            for c in (analysed.causes if analysed else ())]
+    return [
+        {"response_id": response_id, "key": c.key, "polarity": c.polarity}
+        for c in (analysed.causes if analysed else ())
+    ]
 
 
-def _outcome(response: ResponseReceived, a: Assessment, previous_iec: float | None, now: datetime,
-             analysed: CommentAnalysis | None = None) -> Envelope:
+def _outcome(
+    response: ResponseReceived,
+    a: Assessment,
+    previous_iec: float | None,
+    now: datetime,
+    analysed: CommentAnalysis | None = None,
+) -> Envelope:
     """`lazo.score.computed` or `lazo.score.rejected`; its id is the response's, so a
     republication is the same event to every consumer."""
     if a.scored:
         data = ScoreComputed(
-            response_id=response.response_id, customer_id=response.customer.id,
+            response_id=response.response_id,
+            customer_id=response.customer.id,
             customer=CustomerContact(email=response.customer.email, name=response.customer.name),
-            program=response.program, touchpoint=response.touchpoint, submitted_at=response.submitted_at,
-            iec=a.iec, segment=a.segment, previous_iec=previous_iec, comment=response.comment,
-            case_id=response.case_id, answers=response.answers, invitation_token=response.invitation_token,
+            program=response.program,
+            touchpoint=response.touchpoint,
+            submitted_at=response.submitted_at,
+            iec=a.iec,
+            segment=a.segment,
+            previous_iec=previous_iec,
+            comment=response.comment,
+            case_id=response.case_id,
+            answers=response.answers,
+            invitation_token=response.invitation_token,
         ).model_dump(mode="json")
         # Validated already (domain/comments CommentAnalysis checks every field): put in as it is,
         # rather than through the contract's model and back, which cost as much as half an analysis.
         data["comment_analysis"] = analysed.to_dict() if analysed else None
         type_ = EventType.SCORE_COMPUTED
     else:
-        data = ScoreRejected(response_id=response.response_id, customer_id=response.customer.id,
-                             program=response.program, submitted_at=response.submitted_at,
-                             reason=a.reason, missing=a.missing)
+        data = ScoreRejected(
+            response_id=response.response_id,
+            customer_id=response.customer.id,
+            program=response.program,
+            submitted_at=response.submitted_at,
+            reason=a.reason,
+            missing=a.missing,
+        )
         type_ = EventType.SCORE_REJECTED
-    return Envelope.new(id=f"score:{response.response_id}", type=type_, source=SOURCE,
-                        subject=response.customer.id, data=data, time=now)
+    return Envelope.new(
+        id=f"score:{response.response_id}", type=type_, source=SOURCE, subject=response.customer.id, data=data, time=now
+    )

@@ -48,8 +48,12 @@ def make_runtime(settings: Settings) -> Runtime:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return build_app("surveys", settings, make_runtime=make_runtime,
-                     routers=[contacts.router, plans.router, invitations.router, unsubscribe.router, export.router],
-                     description="The survey planner: contacts, monthly plans per programme, invitations with "
-                                 "signed links, contact rules, reminders, expiry, and the follow-up that closes "
-                                 "each case.")
+    return build_app(
+        "surveys",
+        settings,
+        make_runtime=make_runtime,
+        routers=[contacts.router, plans.router, invitations.router, unsubscribe.router, export.router],
+        description="The survey planner: contacts, monthly plans per programme, invitations with "
+        "signed links, contact rules, reminders, expiry, and the follow-up that closes "
+        "each case.",
+    )

@@ -18,19 +18,30 @@ ERASED = "cancelled: the customer was erased"
 
 async def erase(session: AsyncSession, customer_id: str, pseudonym: str) -> dict[str, int]:
     contacts = await session.execute(delete(ContactRow).where(ContactRow.customer_id == customer_id))
-    ids = list(await session.scalars(select(InvitationRow.invitation_id)
-                                     .where(InvitationRow.customer_id == customer_id)))
+    ids = list(
+        await session.scalars(select(InvitationRow.invitation_id).where(InvitationRow.customer_id == customer_id))
+    )
     counts = {"contacts": contacts.rowcount or 0, "invitations": len(ids), "sends": 0, "cancelled_sends": 0}
     await session.execute(delete(OpenCaseRow).where(OpenCaseRow.customer_id == customer_id))
     if not ids:
         return counts
-    await session.execute(update(InvitationRow).where(InvitationRow.invitation_id.in_(ids))
-                          .values(customer_id=pseudonym).execution_options(synchronize_session=False))
+    await session.execute(
+        update(InvitationRow)
+        .where(InvitationRow.invitation_id.in_(ids))
+        .values(customer_id=pseudonym)
+        .execution_options(synchronize_session=False)
+    )
     cancelled = await session.execute(
-        update(SendRow).where(SendRow.invitation_id.in_(ids), SendRow.status == "pending")
+        update(SendRow)
+        .where(SendRow.invitation_id.in_(ids), SendRow.status == "pending")
         .values(status="cancelled", next_attempt_at=None, last_error=ERASED)
-        .execution_options(synchronize_session=False))
-    scrubbed = await session.execute(update(SendRow).where(SendRow.invitation_id.in_(ids)).values(body="")
-                                     .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
+    scrubbed = await session.execute(
+        update(SendRow)
+        .where(SendRow.invitation_id.in_(ids))
+        .values(body="")
+        .execution_options(synchronize_session=False)
+    )
     counts.update(sends=scrubbed.rowcount or 0, cancelled_sends=cancelled.rowcount or 0)
     return counts

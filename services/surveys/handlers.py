@@ -70,8 +70,9 @@ def handlers(guard: ErasureGuard, clock: Clock, keys: TokenKeys) -> dict[str, Ha
     async def contacts(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
         parsed = [_contact(e) for e in events]
         _, gone = await erased(tx, events, [c.customer_id for c in parsed])
-        await repo.upsert_contacts(tx.session, [c for e, c in zip(events, parsed)
-                                                if not {e.subject, c.customer_id} & gone], clock.now())
+        await repo.upsert_contacts(
+            tx.session, [c for e, c in zip(events, parsed) if not {e.subject, c.customer_id} & gone], clock.now()
+        )
 
     async def cases(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
         parsed = [e.parse(CaseEvent) for e in events]
@@ -79,13 +80,19 @@ def handlers(guard: ErasureGuard, clock: Clock, keys: TokenKeys) -> dict[str, Ha
         for envelope, case in zip(events, parsed):
             if {envelope.subject, case.customer_id} & gone:
                 continue
-            await repo.track_case(tx.session, case_id=case.case_id, customer_id=case.customer_id,
-                                  program=case.program, status=case.status)
+            await repo.track_case(
+                tx.session, case_id=case.case_id, customer_id=case.customer_id, program=case.program, status=case.status
+            )
             if envelope.type == EventType.CASE_TRANSITIONED and case.status == "responded":
-                if not await service.invite_follow_up(tx, case_id=case.case_id, customer_id=case.customer_id,
-                                                      program=case.program, now=clock.now()):
-                    log.info("no follow-up for case %s: invited already, or no survey plan for programme %s "
-                             "nor for 'default'", case.case_id, case.program)
+                if not await service.invite_follow_up(
+                    tx, case_id=case.case_id, customer_id=case.customer_id, program=case.program, now=clock.now()
+                ):
+                    log.info(
+                        "no follow-up for case %s: invited already, or no survey plan for programme %s "
+                        "nor for 'default'",
+                        case.case_id,
+                        case.program,
+                    )
 
     async def scores(tx: UnitOfWork, events: Sequence[Envelope]) -> None:
         parsed = [e.parse(ScoreComputed) for e in events]
@@ -94,11 +101,16 @@ def handlers(guard: ErasureGuard, clock: Clock, keys: TokenKeys) -> dict[str, Ha
             if {envelope.subject, score.customer_id} & gone:
                 continue
             try:
-                await service.record_response(tx, customer_id=score.customer_id, program=score.program,
-                                              case_id=score.case_id, response_id=score.response_id, at=clock.now(),
-                                              invitation_id=invitation_of(score.invitation_token))
+                await service.record_response(
+                    tx,
+                    customer_id=score.customer_id,
+                    program=score.program,
+                    case_id=score.case_id,
+                    response_id=score.response_id,
+                    at=clock.now(),
+                    invitation_id=invitation_of(score.invitation_token),
+                )
             except TransitionForbidden:
                 pass  # an answer after the invitation expired: the response stands, the invitation stays expired
 
-    return {EventType.CONTACT_UPSERTED: contacts, EventType.SCORE_COMPUTED: scores,
-            **{t: cases for t in CASE_TYPES}}
+    return {EventType.CONTACT_UPSERTED: contacts, EventType.SCORE_COMPUTED: scores, **{t: cases for t in CASE_TYPES}}

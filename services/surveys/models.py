@@ -9,8 +9,8 @@ from sqlalchemy import JSON, Date, Float, Index, Integer, String, Text, UniqueCo
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
-from shared.messaging import AutoId
 from shared.house_tables import house_tables
+from shared.messaging import AutoId
 
 
 class Base(DeclarativeBase):

@@ -23,7 +23,7 @@ import asyncio
 import logging
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import aiosmtplib
@@ -41,13 +41,30 @@ from services.surveys.domain.invitations import Invitation, Status
 from services.surveys.domain.periods import Period, period_of
 from services.surveys.domain.plans import SurveyPlan
 from services.surveys.domain.rules import ContactRules, InvitationKind, Reason, decide
-from services.surveys.domain.schedule import (DueInvitation, Scheduled, Suppressed, due_on, expiry_at, nominal_day,
-                                              reminder_at, schedule, spread, zone_of)
+from services.surveys.domain.schedule import (
+    DueInvitation,
+    Scheduled,
+    Suppressed,
+    due_on,
+    expiry_at,
+    nominal_day,
+    reminder_at,
+    schedule,
+    spread,
+    zone_of,
+)
 from services.surveys.domain.tokens import TokenKeys
 from services.surveys.domain.windows import local_date
 from services.surveys.models import ContactRow, InvitationRow, OpenCaseRow, PlanRow, SendRow
-from services.surveys.service import (bare_contact, events_of, new_invitation_id, plan_for, store, survey_link,
-                                     unsubscribe_link)
+from services.surveys.service import (
+    bare_contact,
+    events_of,
+    new_invitation_id,
+    plan_for,
+    store,
+    survey_link,
+    unsubscribe_link,
+)
 
 log = logging.getLogger("lazo.surveys.planner")
 
@@ -109,8 +126,10 @@ class Planner(BackgroundTask):
             now = self._runtime.clock.now()
             counts: Counter[str] = Counter()
             async with self._runtime.uow.read() as session:
-                plans = [(repo.plan_of(r), r.updated_at)
-                         for r in await session.scalars(select(PlanRow).order_by(PlanRow.program))]
+                plans = [
+                    (repo.plan_of(r), r.updated_at)
+                    for r in await session.scalars(select(PlanRow).order_by(PlanRow.program))
+                ]
             for plan, version in plans:
                 await self._plan(plan, version, now, counts)
                 await self._lease()
@@ -153,8 +172,13 @@ class Planner(BackgroundTask):
         async for chunk in self._contacts(missing=(plan.program, period.key)):
             rows, suppressed = [], []
             mine = [c for c in chunk if local_date(zone_of(plan, c), now) in period]
-            context = await self._context(plan, period, [c.customer_id for c in mine], now,
-                                          around=(_midnight(period.start) - reach, _midnight(period.end) + reach))
+            context = await self._context(
+                plan,
+                period,
+                [c.customer_id for c in mine],
+                now,
+                around=(_midnight(period.start) - reach, _midnight(period.end) + reach),
+            )
             for contact in mine:
                 if contact.customer_id in context.invited_here:
                     continue
@@ -162,21 +186,41 @@ class Planner(BackgroundTask):
                 if scheduled is None:
                     continue  # no day in this period (an anchor elsewhere)
                 # Open cases are for when it falls due: a case open today may be closed by then.
-                decision = decide(contact, channel=plan.channel, at=scheduled.due_at, rules=self._rules,
-                                  invited_at=context.invited_at.get(contact.customer_id, ()))
+                decision = decide(
+                    contact,
+                    channel=plan.channel,
+                    at=scheduled.due_at,
+                    rules=self._rules,
+                    invited_at=context.invited_at.get(contact.customer_id, ()),
+                )
                 if decision.send:
-                    inv = Invitation.planned(invitation_id=new_invitation_id(), program=plan.program,
-                                             customer_id=contact.customer_id, period_key=period.key,
-                                             channel=plan.channel, due_at=scheduled.due_at,
-                                             expire_at=expiry_at(plan, scheduled.due_at), at=now)
+                    inv = Invitation.planned(
+                        invitation_id=new_invitation_id(),
+                        program=plan.program,
+                        customer_id=contact.customer_id,
+                        period_key=period.key,
+                        channel=plan.channel,
+                        due_at=scheduled.due_at,
+                        expire_at=expiry_at(plan, scheduled.due_at),
+                        at=now,
+                    )
                 else:
-                    inv = Invitation.suppressed(invitation_id=new_invitation_id(), program=plan.program,
-                                                customer_id=contact.customer_id, period_key=period.key,
-                                                channel=plan.channel, reason=decision.reason, at=now,
-                                                detail=decision.detail)
+                    inv = Invitation.suppressed(
+                        invitation_id=new_invitation_id(),
+                        program=plan.program,
+                        customer_id=contact.customer_id,
+                        period_key=period.key,
+                        channel=plan.channel,
+                        reason=decision.reason,
+                        at=now,
+                        detail=decision.detail,
+                    )
                     suppressed.append(inv)
-                rows.append(repo.invitation_values(inv, day=scheduled.day, time_zone=scheduled.time_zone,
-                                                   fraction=scheduled.fraction, now=now))
+                rows.append(
+                    repo.invitation_values(
+                        inv, day=scheduled.day, time_zone=scheduled.time_zone, fraction=scheduled.fraction, now=now
+                    )
+                )
             await self._write(rows, suppressed, period, counts)
 
     async def _write(self, rows: list[dict], suppressed: list[Invitation], period: Period, counts: Counter) -> None:
@@ -185,8 +229,12 @@ class Planner(BackgroundTask):
         await self._lease()
         async with self._runtime.uow() as tx:
             written = await repo.insert_invitations(tx.session, rows)
-            envelopes = [e for inv in suppressed if inv.invitation_id in written
-                         for e in events_of(inv, inv.take_changes(), period_key=period.key)]
+            envelopes = [
+                e
+                for inv in suppressed
+                if inv.invitation_id in written
+                for e in events_of(inv, inv.take_changes(), period_key=period.key)
+            ]
             await tx.publish_all(Topic.INVITATIONS, envelopes)
         counts["planned"] += len(written) - len(envelopes)
         counts["suppressed"] += len(envelopes)
@@ -196,8 +244,13 @@ class Planner(BackgroundTask):
         candidates: list[Contact] = []
         decisions = {}
         async for chunk in self._contacts():
-            mine = [c for c in chunk if local_date(zone_of(plan, c), now) == day
-                    and (n := nominal_day(plan, c, period)) is not None and n <= day]
+            mine = [
+                c
+                for c in chunk
+                if local_date(zone_of(plan, c), now) == day
+                and (n := nominal_day(plan, c, period)) is not None
+                and n <= day
+            ]
             if not mine:
                 continue
             context = await self._context(plan, period, [c.customer_id for c in mine], now)
@@ -206,29 +259,62 @@ class Planner(BackgroundTask):
                     continue
                 candidates.append(contact)
                 decisions[contact.customer_id] = decide(
-                    contact, channel=plan.channel, at=now, invited_at=context.invited_at.get(contact.customer_id, ()),
-                    open_cases=context.open_cases.get(contact.customer_id, ()), rules=self._rules)
+                    contact,
+                    channel=plan.channel,
+                    at=now,
+                    invited_at=context.invited_at.get(contact.customer_id, ()),
+                    open_cases=context.open_cases.get(contact.customer_id, ()),
+                    rules=self._rules,
+                )
         if not candidates:
             return
         async with self._runtime.uow.read() as session:
-            already = await session.scalar(select(func.count()).select_from(InvitationRow).where(
-                InvitationRow.program == plan.program, InvitationRow.day == day,
-                InvitationRow.status != Status.SUPPRESSED))
+            already = await session.scalar(
+                select(func.count())
+                .select_from(InvitationRow)
+                .where(
+                    InvitationRow.program == plan.program,
+                    InvitationRow.day == day,
+                    InvitationRow.status != Status.SUPPRESSED,
+                )
+            )
         rows, suppressed = [], []
-        for item in due_on(plan, candidates, day, now=now, already_today=already or 0,
-                           decide=lambda c: decisions[c.customer_id]):
+        for item in due_on(
+            plan, candidates, day, now=now, already_today=already or 0, decide=lambda c: decisions[c.customer_id]
+        ):
             if isinstance(item, DueInvitation):
                 s = item.scheduled
-                inv = Invitation.planned(invitation_id=new_invitation_id(), program=plan.program,
-                                         customer_id=s.customer_id, period_key=s.period_key, channel=plan.channel,
-                                         due_at=s.due_at, expire_at=expiry_at(plan, s.due_at), at=now)
+                inv = Invitation.planned(
+                    invitation_id=new_invitation_id(),
+                    program=plan.program,
+                    customer_id=s.customer_id,
+                    period_key=s.period_key,
+                    channel=plan.channel,
+                    due_at=s.due_at,
+                    expire_at=expiry_at(plan, s.due_at),
+                    at=now,
+                )
                 rows.append(repo.invitation_values(inv, day=day, time_zone=s.time_zone, fraction=s.fraction, now=now))
             elif isinstance(item, Suppressed):
-                inv = Invitation.suppressed(invitation_id=new_invitation_id(), program=plan.program,
-                                            customer_id=item.contact.customer_id, period_key=item.period_key,
-                                            channel=plan.channel, reason=item.reason, at=now, detail=item.detail)
-                rows.append(repo.invitation_values(inv, day=day, time_zone=zone_of(plan, item.contact),
-                                                   fraction=spread(plan.program, inv.customer_id).fraction, now=now))
+                inv = Invitation.suppressed(
+                    invitation_id=new_invitation_id(),
+                    program=plan.program,
+                    customer_id=item.contact.customer_id,
+                    period_key=item.period_key,
+                    channel=plan.channel,
+                    reason=item.reason,
+                    at=now,
+                    detail=item.detail,
+                )
+                rows.append(
+                    repo.invitation_values(
+                        inv,
+                        day=day,
+                        time_zone=zone_of(plan, item.contact),
+                        fraction=spread(plan.program, inv.customer_id).fraction,
+                        now=now,
+                    )
+                )
                 suppressed.append(inv)
         await self._write(rows, suppressed, period, counts)
 
@@ -239,9 +325,13 @@ class Planner(BackgroundTask):
         while True:
             query = select(*repo.PLANNING_COLUMNS).where(ContactRow.customer_id > after)
             if missing is not None:
-                query = query.where(~exists().where(InvitationRow.customer_id == ContactRow.customer_id,
-                                                    InvitationRow.program == missing[0],
-                                                    InvitationRow.period_key == missing[1]))
+                query = query.where(
+                    ~exists().where(
+                        InvitationRow.customer_id == ContactRow.customer_id,
+                        InvitationRow.program == missing[0],
+                        InvitationRow.period_key == missing[1],
+                    )
+                )
             async with self._runtime.uow.read() as session:
                 rows = (await session.execute(query.order_by(ContactRow.customer_id).limit(CONTACT_CHUNK))).all()
             if not rows:
@@ -249,8 +339,14 @@ class Planner(BackgroundTask):
             after = rows[-1].customer_id
             yield [repo.planning_contact(r) for r in rows]
 
-    async def _context(self, plan: SurveyPlan, period: Period, ids: list[str], now: datetime,
-                       around: tuple[datetime, datetime] | None = None) -> _Context:
+    async def _context(
+        self,
+        plan: SurveyPlan,
+        period: Period,
+        ids: list[str],
+        now: datetime,
+        around: tuple[datetime, datetime] | None = None,
+    ) -> _Context:
         """What the rules need about these customers: invitations already in the period, the moments
         of their other invitations (near `now`, or in `around`), their open cases."""
         context = _Context()
@@ -259,18 +355,31 @@ class Planner(BackgroundTask):
         reach = timedelta(days=self._rules.frequency_days)
         lo, hi = around or (now - reach, now + reach)
         async with self._runtime.uow.read() as session:
-            context.invited_here = set(await session.scalars(select(InvitationRow.customer_id).where(
-                InvitationRow.customer_id.in_(ids), InvitationRow.program == plan.program,
-                InvitationRow.period_key == period.key)))
+            context.invited_here = set(
+                await session.scalars(
+                    select(InvitationRow.customer_id).where(
+                        InvitationRow.customer_id.in_(ids),
+                        InvitationRow.program == plan.program,
+                        InvitationRow.period_key == period.key,
+                    )
+                )
+            )
             if reach:
                 moment = func.coalesce(InvitationRow.sent_at, InvitationRow.due_at)
-                for customer_id, at in await session.execute(select(InvitationRow.customer_id, moment).where(
-                        InvitationRow.customer_id.in_(ids), InvitationRow.status.in_(_CONTACTED),
-                        moment > lo, moment < hi)):
+                for customer_id, at in await session.execute(
+                    select(InvitationRow.customer_id, moment).where(
+                        InvitationRow.customer_id.in_(ids),
+                        InvitationRow.status.in_(_CONTACTED),
+                        moment > lo,
+                        moment < hi,
+                    )
+                ):
                     context.invited_at[customer_id].append(at)
-            for customer_id, case_id in await session.execute(select(OpenCaseRow.customer_id, OpenCaseRow.case_id)
-                                                              .where(OpenCaseRow.customer_id.in_(ids),
-                                                                     OpenCaseRow.status != "control")):
+            for customer_id, case_id in await session.execute(
+                select(OpenCaseRow.customer_id, OpenCaseRow.case_id).where(
+                    OpenCaseRow.customer_id.in_(ids), OpenCaseRow.status != "control"
+                )
+            ):
                 context.open_cases[customer_id].append(case_id)
         return context
 
@@ -279,16 +388,24 @@ class Planner(BackgroundTask):
     async def _fall_due(self, now: datetime, counts: Counter) -> None:
         while True:
             async with self._runtime.uow() as tx:
-                rows = await repo.lock_invitations(tx.session, select(InvitationRow).where(
-                    InvitationRow.status == Status.PLANNED, InvitationRow.due_at <= now)
-                    .order_by(InvitationRow.due_at).limit(ROW_CHUNK))
+                rows = await repo.lock_invitations(
+                    tx.session,
+                    select(InvitationRow)
+                    .where(InvitationRow.status == Status.PLANNED, InvitationRow.due_at <= now)
+                    .order_by(InvitationRow.due_at)
+                    .limit(ROW_CHUNK),
+                )
                 ids = {r.customer_id for r in rows}
-                contacts = {r.customer_id: repo.contact_of(r) for r in await tx.session.scalars(
-                    select(ContactRow).where(ContactRow.customer_id.in_(ids)))}
+                contacts = {
+                    r.customer_id: repo.contact_of(r)
+                    for r in await tx.session.scalars(select(ContactRow).where(ContactRow.customer_id.in_(ids)))
+                }
                 open_cases = defaultdict(list)
                 for customer_id, case_id in await tx.session.execute(
-                        select(OpenCaseRow.customer_id, OpenCaseRow.case_id).where(
-                            OpenCaseRow.customer_id.in_(ids), OpenCaseRow.status != "control")):
+                    select(OpenCaseRow.customer_id, OpenCaseRow.case_id).where(
+                        OpenCaseRow.customer_id.in_(ids), OpenCaseRow.status != "control"
+                    )
+                ):
                     open_cases[customer_id].append(case_id)
                 plans: dict[str, SurveyPlan | None] = {}
                 for row in rows:
@@ -298,29 +415,56 @@ class Planner(BackgroundTask):
             if len(rows) < ROW_CHUNK:
                 return
 
-    async def _due_one(self, tx, row: InvitationRow, plan: SurveyPlan | None, contacts: dict, open_cases: dict,
-                       now: datetime, counts: Counter) -> None:
+    async def _due_one(
+        self,
+        tx,
+        row: InvitationRow,
+        plan: SurveyPlan | None,
+        contacts: dict,
+        open_cases: dict,
+        now: datetime,
+        counts: Counter,
+    ) -> None:
         inv = repo.invitation_of(row)
         contact = contacts.get(row.customer_id)
         if contact is None and inv.kind is InvitationKind.SURVEY:
             decision_reason, detail = Reason.ERASED, "the contact is gone"
         else:
             who = contact or bare_contact(row.customer_id)
-            decision = decide(who, channel=inv.channel, at=now, kind=inv.kind,
-                              open_cases=[c for c in open_cases.get(row.customer_id, ()) if c != inv.case_id],
-                              rules=self._rules)
+            decision = decide(
+                who,
+                channel=inv.channel,
+                at=now,
+                kind=inv.kind,
+                open_cases=[c for c in open_cases.get(row.customer_id, ()) if c != inv.case_id],
+                rules=self._rules,
+            )
             decision_reason, detail = decision.reason, decision.detail
         if decision_reason is not None or plan is None:
             inv.suppress(decision_reason or Reason.NO_CONSENT, now, detail or "no survey plan for the programme")
             store(tx, row, inv)
             counts["suppressed"] += 1
             return
-        scheduled = Scheduled(inv.program, inv.customer_id, row.period_key, row.day or local_date(row.time_zone, now),
-                              inv.due_at or now, row.time_zone, row.fraction)
+        scheduled = Scheduled(
+            inv.program,
+            inv.customer_id,
+            row.period_key,
+            row.day or local_date(row.time_zone, now),
+            inv.due_at or now,
+            row.time_zone,
+            row.fraction,
+        )
         inv.become_due(now, expire_at=expiry_at(plan, now), remind_at=reminder_at(plan, scheduled, now))
         locale = (contact.locale if contact else None) or plan.default_locale
-        envelopes = store(tx, row, inv, contact=contact, link=survey_link(self._keys, plan, inv, locale), locale=locale,
-                          unsubscribe=unsubscribe_link(self._keys, self._public_url, inv))
+        envelopes = store(
+            tx,
+            row,
+            inv,
+            contact=contact,
+            link=survey_link(self._keys, plan, inv, locale),
+            locale=locale,
+            unsubscribe=unsubscribe_link(self._keys, self._public_url, inv),
+        )
         if inv.channel in (Channel.EMAIL, Channel.WEBHOOK):
             await repo.add_send(tx.session, inv.invitation_id, "invitation", inv.channel, envelopes[0].to_bytes(), now)
         counts["due"] += 1
@@ -330,10 +474,18 @@ class Planner(BackgroundTask):
     async def _remind(self, now: datetime, counts: Counter) -> None:
         while True:
             async with self._runtime.uow() as tx:
-                rows = await repo.lock_invitations(tx.session, select(InvitationRow).where(
-                    InvitationRow.status.in_([Status.DUE, Status.SENT, Status.OPENED]),
-                    InvitationRow.reminded_at.is_(None), InvitationRow.remind_at <= now,
-                    InvitationRow.expire_at > now).order_by(InvitationRow.remind_at).limit(ROW_CHUNK))
+                rows = await repo.lock_invitations(
+                    tx.session,
+                    select(InvitationRow)
+                    .where(
+                        InvitationRow.status.in_([Status.DUE, Status.SENT, Status.OPENED]),
+                        InvitationRow.reminded_at.is_(None),
+                        InvitationRow.remind_at <= now,
+                        InvitationRow.expire_at > now,
+                    )
+                    .order_by(InvitationRow.remind_at)
+                    .limit(ROW_CHUNK),
+                )
                 for row in rows:
                     plan = await plan_for(tx.session, row.program)
                     contact_row = await tx.session.get(ContactRow, row.customer_id)
@@ -342,11 +494,19 @@ class Planner(BackgroundTask):
                     inv.remind(now)
                     locale = (contact.locale if contact else None) or (plan.default_locale if plan else "es")
                     link = survey_link(self._keys, plan, inv, locale) if plan else None
-                    envelopes = store(tx, row, inv, contact=contact, link=link, locale=locale,
-                                      unsubscribe=unsubscribe_link(self._keys, self._public_url, inv))
+                    envelopes = store(
+                        tx,
+                        row,
+                        inv,
+                        contact=contact,
+                        link=link,
+                        locale=locale,
+                        unsubscribe=unsubscribe_link(self._keys, self._public_url, inv),
+                    )
                     if inv.channel in (Channel.EMAIL, Channel.WEBHOOK):
-                        await repo.add_send(tx.session, inv.invitation_id, "reminder", inv.channel,
-                                            envelopes[0].to_bytes(), now)
+                        await repo.add_send(
+                            tx.session, inv.invitation_id, "reminder", inv.channel, envelopes[0].to_bytes(), now
+                        )
                     counts["reminded"] += 1
             if len(rows) < ROW_CHUNK:
                 return
@@ -354,10 +514,18 @@ class Planner(BackgroundTask):
     async def _expire(self, now: datetime, counts: Counter) -> None:
         while True:
             async with self._runtime.uow() as tx:
-                rows = await repo.lock_invitations(tx.session, select(InvitationRow).where(
-                    InvitationRow.status.in_([Status.PLANNED, Status.DUE, Status.SENT, Status.OPENED,
-                                              Status.REMINDED]),
-                    InvitationRow.expire_at <= now).order_by(InvitationRow.expire_at).limit(ROW_CHUNK))
+                rows = await repo.lock_invitations(
+                    tx.session,
+                    select(InvitationRow)
+                    .where(
+                        InvitationRow.status.in_(
+                            [Status.PLANNED, Status.DUE, Status.SENT, Status.OPENED, Status.REMINDED]
+                        ),
+                        InvitationRow.expire_at <= now,
+                    )
+                    .order_by(InvitationRow.expire_at)
+                    .limit(ROW_CHUNK),
+                )
                 for row in rows:
                     inv = repo.invitation_of(row)
                     inv.expire(now)
@@ -366,7 +534,6 @@ class Planner(BackgroundTask):
                 await repo.cancel_sends(tx.session, [r.invitation_id for r in rows], "expired")
             if len(rows) < ROW_CHUNK:
                 return
-
 
     # -- 4. send ---------------------------------------------------------------------------------
 
@@ -381,13 +548,23 @@ class Planner(BackgroundTask):
         while True:
             emails = []
             async with self._runtime.uow() as tx:
-                await tx.session.execute(update(SendRow).where(SendRow.status == "sending",
-                                                               SendRow.next_attempt_at <= now)
-                                         .values(status="unknown", next_attempt_at=None,
-                                                 last_error="the process stopped while sending: not sent again"))
-                sends = list(await tx.session.scalars(select(SendRow).where(
-                    SendRow.status == "pending", SendRow.next_attempt_at <= now).order_by(SendRow.id)
-                    .limit(SEND_CHUNK)))
+                await tx.session.execute(
+                    update(SendRow)
+                    .where(SendRow.status == "sending", SendRow.next_attempt_at <= now)
+                    .values(
+                        status="unknown",
+                        next_attempt_at=None,
+                        last_error="the process stopped while sending: not sent again",
+                    )
+                )
+                sends = list(
+                    await tx.session.scalars(
+                        select(SendRow)
+                        .where(SendRow.status == "pending", SendRow.next_attempt_at <= now)
+                        .order_by(SendRow.id)
+                        .limit(SEND_CHUNK)
+                    )
+                )
                 for send in sends:
                     send.attempt_count += 1
                     if self._smtp is not None and send.channel == Channel.EMAIL:
@@ -395,9 +572,15 @@ class Planner(BackgroundTask):
                         emails.append((send.id, send.invitation_id, send.purpose, send.body))
                         continue
                     send.status, send.sent_at, send.next_attempt_at = "logged", now, None
-                    log.info("would send the %s of invitation %s by %s (%s)", send.purpose, send.invitation_id,
-                             send.channel, "LAZO_SMTP_URL is unset" if send.channel == Channel.EMAIL
-                             else "webhooks to a sending tool are not built yet")
+                    log.info(
+                        "would send the %s of invitation %s by %s (%s)",
+                        send.purpose,
+                        send.invitation_id,
+                        send.channel,
+                        "LAZO_SMTP_URL is unset"
+                        if send.channel == Channel.EMAIL
+                        else "webhooks to a sending tool are not built yet",
+                    )
                     await self._sent(tx, send, now, counts)
             if emails:
                 outcomes = await asyncio.gather(*(self._email(purpose, body) for _, _, purpose, body in emails))
@@ -429,8 +612,9 @@ class Planner(BackgroundTask):
         """Send one; None when the server took it, else why not (no personal data in it)."""
         try:
             data = orjson.loads(body)["data"]
-            msg = sender.message(data, purpose=purpose, sender=self._settings.smtp_from,
-                                 message_domain=self._message_domain)
+            msg = sender.message(
+                data, purpose=purpose, sender=self._settings.smtp_from, message_domain=self._message_domain
+            )
             await sender.send(self._smtp, msg)
             return None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -440,7 +624,7 @@ class Planner(BackgroundTask):
 
 
 def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 class _Context:

@@ -15,8 +15,10 @@ from services.surveys.domain.invitations import Status
 from services.surveys.models import ContactRow, InvitationRow, PlanRow
 
 # Invitations that went out to the customer (whatever became of them since).
-WENT_OUT = [str(s) for s in (Status.DUE, Status.SENT, Status.OPENED, Status.REMINDED, Status.RESPONDED,
-                             Status.EXPIRED, Status.BOUNCED)]
+WENT_OUT = [
+    str(s)
+    for s in (Status.DUE, Status.SENT, Status.OPENED, Status.REMINDED, Status.RESPONDED, Status.EXPIRED, Status.BOUNCED)
+]
 
 
 async def _page(session: AsyncSession, query, order, limit: int, offset: int) -> tuple[list, int]:
@@ -47,17 +49,28 @@ async def get_plan(session: AsyncSession, program: str) -> PlanRow:
     return row
 
 
-async def list_invitations(session: AsyncSession, *, program: str | None, customer_id: str | None,
-                           status: str | None, case_id: str | None, kind: str | None, limit: int,
-                           offset: int) -> tuple[list[InvitationRow], int]:
+async def list_invitations(
+    session: AsyncSession,
+    *,
+    program: str | None,
+    customer_id: str | None,
+    status: str | None,
+    case_id: str | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[InvitationRow], int]:
     query = select(InvitationRow)
-    for column, value in ((InvitationRow.program, program), (InvitationRow.customer_id, customer_id),
-                          (InvitationRow.status, status), (InvitationRow.case_id, case_id),
-                          (InvitationRow.kind, kind)):
+    for column, value in (
+        (InvitationRow.program, program),
+        (InvitationRow.customer_id, customer_id),
+        (InvitationRow.status, status),
+        (InvitationRow.case_id, case_id),
+        (InvitationRow.kind, kind),
+    ):
         if value is not None:
             query = query.where(column == value)
-    return await _page(session, query, [InvitationRow.created_at.desc(), InvitationRow.invitation_id],
-                       limit, offset)
+    return await _page(session, query, [InvitationRow.created_at.desc(), InvitationRow.invitation_id], limit, offset)
 
 
 async def get_invitation(session: AsyncSession, invitation_id: str) -> InvitationRow:
@@ -78,8 +91,7 @@ async def _median(session: AsyncSession, where: Sequence) -> float | None:
     return sum(middle) / len(middle)
 
 
-async def kpis(session: AsyncSession, *, program: str | None, since: datetime | None,
-               until: datetime | None) -> dict:
+async def kpis(session: AsyncSession, *, program: str | None, since: datetime | None, until: datetime | None) -> dict:
     """Invitations planned in [since, until) of one programme (or all): how many went out, were
     suppressed (by reason), answered, how fast; the same for case follow-ups."""
     where = []
@@ -91,16 +103,18 @@ async def kpis(session: AsyncSession, *, program: str | None, since: datetime | 
         where.append(InvitationRow.created_at < until)
     by = {}
     for kind, status, reason, channel, n in await session.execute(
-            select(InvitationRow.kind, InvitationRow.status, InvitationRow.reason, InvitationRow.channel, func.count())
-            .where(*where).group_by(InvitationRow.kind, InvitationRow.status, InvitationRow.reason,
-                                    InvitationRow.channel)):
+        select(InvitationRow.kind, InvitationRow.status, InvitationRow.reason, InvitationRow.channel, func.count())
+        .where(*where)
+        .group_by(InvitationRow.kind, InvitationRow.status, InvitationRow.reason, InvitationRow.channel)
+    ):
         by[(kind, status, reason, channel)] = n
 
     def count(kind: str, statuses, channel: str | None = None) -> int:
         return sum(n for (k, s, _, c), n in by.items() if k == kind and s in statuses and channel in (None, c))
 
-    sent_statuses = [str(s) for s in (Status.SENT, Status.OPENED, Status.REMINDED, Status.RESPONDED,
-                                      Status.EXPIRED, Status.BOUNCED)]
+    sent_statuses = [
+        str(s) for s in (Status.SENT, Status.OPENED, Status.REMINDED, Status.RESPONDED, Status.EXPIRED, Status.BOUNCED)
+    ]
     out, responded = count("survey", WENT_OUT), count("survey", [Status.RESPONDED])
     follow_out, follow_responded = count("follow_up", WENT_OUT), count("follow_up", [Status.RESPONDED])
     suppressed: dict[str, int] = {}
@@ -109,22 +123,41 @@ async def kpis(session: AsyncSession, *, program: str | None, since: datetime | 
             suppressed[reason or "unknown"] = suppressed.get(reason or "unknown", 0) + n
     channels = sorted({c for (_, _, _, c) in by})
     return {
-        "program": program, "since": since, "until": until,
-        "planned": count("survey", [Status.PLANNED]), "due": out, "sent": count("survey", sent_statuses),
-        "suppressed": sum(suppressed.values()), "suppressed_by_reason": suppressed,
-        "responded": responded, "response_rate": round(responded / out, 4) if out else None,
-        "expired": count("survey", [Status.EXPIRED]), "bounced": count("survey", [Status.BOUNCED]),
+        "program": program,
+        "since": since,
+        "until": until,
+        "planned": count("survey", [Status.PLANNED]),
+        "due": out,
+        "sent": count("survey", sent_statuses),
+        "suppressed": sum(suppressed.values()),
+        "suppressed_by_reason": suppressed,
+        "responded": responded,
+        "response_rate": round(responded / out, 4) if out else None,
+        "expired": count("survey", [Status.EXPIRED]),
+        "bounced": count("survey", [Status.BOUNCED]),
         "median_seconds_to_respond": await _median(session, [*where, InvitationRow.kind == "survey"]),
-        "by_channel": {c: {"due": count("survey", WENT_OUT, c), "responded": count("survey", [Status.RESPONDED], c)}
-                       for c in channels},
-        "follow_ups": {"due": follow_out, "responded": follow_responded,
-                       "expired": count("follow_up", [Status.EXPIRED]),
-                       "response_rate": round(follow_responded / follow_out, 4) if follow_out else None},
+        "by_channel": {
+            c: {"due": count("survey", WENT_OUT, c), "responded": count("survey", [Status.RESPONDED], c)}
+            for c in channels
+        },
+        "follow_ups": {
+            "due": follow_out,
+            "responded": follow_responded,
+            "expired": count("follow_up", [Status.EXPIRED]),
+            "response_rate": round(follow_responded / follow_out, 4) if follow_out else None,
+        },
     }
 
 
-async def export_invitations_page(session: AsyncSession, *, program: str | None, start: datetime | None,
-                                  end: datetime | None, after: tuple[str] | None, limit: int) -> list[dict[str, Any]]:
+async def export_invitations_page(
+    session: AsyncSession,
+    *,
+    program: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    after: tuple[str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
     """The next `limit` invitations created in the period, in id order (ids lead with their creation
     time), after the id in `after`: keyset pages for the streamed export."""
     i = InvitationRow

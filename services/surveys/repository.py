@@ -8,9 +8,9 @@ the writer publishes its event.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,12 +42,22 @@ def channels_of(text: str | None) -> frozenset[Channel]:
 
 # -- contacts ---------------------------------------------------------------------------------
 
+
 def contact_values(contact: Contact, now: datetime) -> dict:
-    return {"customer_id": contact.customer_id, "email": contact.email, "name": contact.name,
-            "locale": contact.locale, "time_zone": contact.time_zone, "consent": channels_text(contact.consent),
-            "customer_since": contact.customer_since, "next_renewal": contact.next_renewal,
-            "attributes": contact.attributes, "unsubscribed_at": contact.unsubscribed_at,
-            "bounced": channels_text(contact.bounced), "updated_at": now}
+    return {
+        "customer_id": contact.customer_id,
+        "email": contact.email,
+        "name": contact.name,
+        "locale": contact.locale,
+        "time_zone": contact.time_zone,
+        "consent": channels_text(contact.consent),
+        "customer_since": contact.customer_since,
+        "next_renewal": contact.next_renewal,
+        "attributes": contact.attributes,
+        "unsubscribed_at": contact.unsubscribed_at,
+        "bounced": channels_text(contact.bounced),
+        "updated_at": now,
+    }
 
 
 async def upsert_contacts(session: AsyncSession, contacts: Sequence[Contact], now: datetime) -> int:
@@ -58,7 +68,7 @@ async def upsert_contacts(session: AsyncSession, contacts: Sequence[Contact], no
     latest = {c.customer_id: c for c in contacts}
     rows = [contact_values(c, now) for c in latest.values()]
     for start in range(0, len(rows), CHUNK):
-        stmt = _insert(session, ContactRow).values(rows[start:start + CHUNK])
+        stmt = _insert(session, ContactRow).values(rows[start : start + CHUNK])
         kept = {"unsubscribed_at", "bounced", "customer_id"}
         replaced = {name: stmt.excluded[name] for name in rows[0] if name not in kept}
         replaced["unsubscribed_at"] = _coalesce(stmt.excluded.unsubscribed_at, ContactRow.unsubscribed_at)
@@ -87,9 +97,18 @@ class PlanningContact:
     bounced: frozenset[Channel]
 
 
-PLANNING_COLUMNS = (ContactRow.customer_id, ContactRow.email, ContactRow.name, ContactRow.locale, ContactRow.time_zone,
-                    ContactRow.consent, ContactRow.customer_since, ContactRow.next_renewal,
-                    ContactRow.unsubscribed_at, ContactRow.bounced)
+PLANNING_COLUMNS = (
+    ContactRow.customer_id,
+    ContactRow.email,
+    ContactRow.name,
+    ContactRow.locale,
+    ContactRow.time_zone,
+    ContactRow.consent,
+    ContactRow.customer_since,
+    ContactRow.next_renewal,
+    ContactRow.unsubscribed_at,
+    ContactRow.bounced,
+)
 
 
 def planning_contact(row) -> PlanningContact:
@@ -100,15 +119,26 @@ def planning_contact(row) -> PlanningContact:
 def contact_of(row: ContactRow) -> Contact:
     """A trusted row as the domain's Contact (no re-validation: the planner's hot path)."""
     return Contact.model_construct(
-        customer_id=row.customer_id, email=row.email, name=row.name, locale=row.locale, time_zone=row.time_zone,
-        consent=channels_of(row.consent), customer_since=row.customer_since, next_renewal=row.next_renewal,
-        attributes=row.attributes or {}, unsubscribed_at=row.unsubscribed_at, bounced=channels_of(row.bounced))
+        customer_id=row.customer_id,
+        email=row.email,
+        name=row.name,
+        locale=row.locale,
+        time_zone=row.time_zone,
+        consent=channels_of(row.consent),
+        customer_since=row.customer_since,
+        next_renewal=row.next_renewal,
+        attributes=row.attributes or {},
+        unsubscribed_at=row.unsubscribed_at,
+        bounced=channels_of(row.bounced),
+    )
 
 
 async def unsubscribe(session: AsyncSession, customer_id: str, at: datetime) -> bool:
-    result = await session.execute(update(ContactRow).where(ContactRow.customer_id == customer_id,
-                                                            ContactRow.unsubscribed_at.is_(None))
-                                   .values(unsubscribed_at=at, updated_at=at))
+    result = await session.execute(
+        update(ContactRow)
+        .where(ContactRow.customer_id == customer_id, ContactRow.unsubscribed_at.is_(None))
+        .values(unsubscribed_at=at, updated_at=at)
+    )
     return bool(result.rowcount)
 
 
@@ -121,11 +151,15 @@ async def disable_channel(session: AsyncSession, customer_id: str, channel: Chan
 
 # -- plans ------------------------------------------------------------------------------------
 
+
 async def put_plan(session: AsyncSession, plan: SurveyPlan, who: str, now: datetime) -> None:
     values = {"program": plan.program, "plan": plan.model_dump(mode="json"), "updated_at": now, "updated_by": who}
     stmt = _insert(session, PlanRow).values(values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["program"], set_={k: stmt.excluded[k] for k in ("plan", "updated_at", "updated_by")}))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["program"], set_={k: stmt.excluded[k] for k in ("plan", "updated_at", "updated_by")}
+        )
+    )
 
 
 def plan_of(row: PlanRow) -> SurveyPlan:
@@ -134,13 +168,29 @@ def plan_of(row: PlanRow) -> SurveyPlan:
 
 # -- invitations ------------------------------------------------------------------------------
 
+
 def invitation_values(inv: Invitation, *, day, time_zone: str, fraction: float, now: datetime) -> dict:
-    return {"invitation_id": inv.invitation_id, "customer_id": inv.customer_id, "program": inv.program,
-            "period_key": inv.period_key, "kind": str(inv.kind), "channel": str(inv.channel),
-            "status": str(inv.status), "day": day, "due_at": inv.due_at, "expire_at": inv.expire_at,
-            "remind_at": inv.remind_at, "case_id": inv.case_id, "closed_at": inv.closed_at,
-            "reason": str(inv.reason) if inv.reason else None, "detail": _detail(inv), "time_zone": time_zone,
-            "fraction": fraction, "seq": inv.seq, "created_at": now}
+    return {
+        "invitation_id": inv.invitation_id,
+        "customer_id": inv.customer_id,
+        "program": inv.program,
+        "period_key": inv.period_key,
+        "kind": str(inv.kind),
+        "channel": str(inv.channel),
+        "status": str(inv.status),
+        "day": day,
+        "due_at": inv.due_at,
+        "expire_at": inv.expire_at,
+        "remind_at": inv.remind_at,
+        "case_id": inv.case_id,
+        "closed_at": inv.closed_at,
+        "reason": str(inv.reason) if inv.reason else None,
+        "detail": _detail(inv),
+        "time_zone": time_zone,
+        "fraction": fraction,
+        "seq": inv.seq,
+        "created_at": now,
+    }
 
 
 def _detail(inv: Invitation) -> str | None:
@@ -161,18 +211,43 @@ async def insert_invitations(session: AsyncSession, rows: Sequence[dict]) -> set
 
 def invitation_of(row: InvitationRow) -> Invitation:
     return Invitation(
-        invitation_id=row.invitation_id, program=row.program, customer_id=row.customer_id,
-        period_key=row.period_key, kind=InvitationKind(row.kind), channel=Channel(row.channel),
-        status=Status(row.status), due_at=row.due_at, expire_at=row.expire_at, remind_at=row.remind_at,
-        case_id=row.case_id, sent_at=row.sent_at, opened_at=row.opened_at, reminded_at=row.reminded_at,
-        responded_at=row.responded_at, response_id=row.response_id, closed_at=row.closed_at,
-        reason=Reason(row.reason) if row.reason else None, seq=row.seq)
+        invitation_id=row.invitation_id,
+        program=row.program,
+        customer_id=row.customer_id,
+        period_key=row.period_key,
+        kind=InvitationKind(row.kind),
+        channel=Channel(row.channel),
+        status=Status(row.status),
+        due_at=row.due_at,
+        expire_at=row.expire_at,
+        remind_at=row.remind_at,
+        case_id=row.case_id,
+        sent_at=row.sent_at,
+        opened_at=row.opened_at,
+        reminded_at=row.reminded_at,
+        responded_at=row.responded_at,
+        response_id=row.response_id,
+        closed_at=row.closed_at,
+        reason=Reason(row.reason) if row.reason else None,
+        seq=row.seq,
+    )
 
 
 def store_invitation(row: InvitationRow, inv: Invitation, changes: Sequence[InvitationEvent]) -> None:
     """Write the aggregate's state (and what its `changes` tell) back to its row."""
-    for name in ("status", "due_at", "expire_at", "remind_at", "sent_at", "opened_at", "reminded_at",
-                 "responded_at", "response_id", "closed_at", "seq"):
+    for name in (
+        "status",
+        "due_at",
+        "expire_at",
+        "remind_at",
+        "sent_at",
+        "opened_at",
+        "reminded_at",
+        "responded_at",
+        "response_id",
+        "closed_at",
+        "seq",
+    ):
         setattr(row, name, getattr(inv, name))
     row.status = str(inv.status)
     row.reason = str(inv.reason) if inv.reason else None
@@ -192,23 +267,39 @@ async def lock_invitations(session: AsyncSession, query) -> list[InvitationRow]:
 
 # -- sends ------------------------------------------------------------------------------------
 
-async def add_send(session: AsyncSession, invitation_id: str, purpose: str, channel: str, body: bytes,
-                   now: datetime) -> None:
-    stmt = _insert(session, SendRow).values(
-        invitation_id=invitation_id, purpose=purpose, channel=channel, status="pending", attempt_count=0,
-        next_attempt_at=now, body=body.decode(), created_at=now).on_conflict_do_nothing()
+
+async def add_send(
+    session: AsyncSession, invitation_id: str, purpose: str, channel: str, body: bytes, now: datetime
+) -> None:
+    stmt = (
+        _insert(session, SendRow)
+        .values(
+            invitation_id=invitation_id,
+            purpose=purpose,
+            channel=channel,
+            status="pending",
+            attempt_count=0,
+            next_attempt_at=now,
+            body=body.decode(),
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
     await session.execute(stmt)
 
 
 async def cancel_sends(session: AsyncSession, invitation_ids: Sequence[str], why: str) -> None:
     if invitation_ids:
-        await session.execute(update(SendRow).where(SendRow.invitation_id.in_(invitation_ids),
-                                                    SendRow.status == "pending")
-                              .values(status="cancelled", next_attempt_at=None, last_error=why)
-                              .execution_options(synchronize_session=False))
+        await session.execute(
+            update(SendRow)
+            .where(SendRow.invitation_id.in_(invitation_ids), SendRow.status == "pending")
+            .values(status="cancelled", next_attempt_at=None, last_error=why)
+            .execution_options(synchronize_session=False)
+        )
 
 
 # -- open cases -------------------------------------------------------------------------------
+
 
 async def track_case(session: AsyncSession, *, case_id: str, customer_id: str, program: str, status: str) -> None:
     """Keep the case while it is being worked; forget it once closed."""
@@ -217,20 +308,25 @@ async def track_case(session: AsyncSession, *, case_id: str, customer_id: str, p
         if row is not None:
             await session.delete(row)
         return
-    stmt = _insert(session, OpenCaseRow).values(case_id=case_id, customer_id=customer_id, program=program,
-                                                status=status)
+    stmt = _insert(session, OpenCaseRow).values(
+        case_id=case_id, customer_id=customer_id, program=program, status=status
+    )
     await session.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_={"status": status}))
 
 
 # -- the planner's lease ----------------------------------------------------------------------
 
+
 async def take_lease(session: AsyncSession, name: str, holder: str, now: datetime, until: datetime) -> bool:
     """True when `holder` holds the lease until `until` (taken, renewed, or taken over once expired)."""
-    await session.execute(_insert(session, LeaseRow).values(name=name, holder=holder, until=until)
-                          .on_conflict_do_nothing())
-    result = await session.execute(update(LeaseRow).where(LeaseRow.name == name,
-                                                          (LeaseRow.holder == holder) | (LeaseRow.until <= now))
-                                   .values(holder=holder, until=until))
+    await session.execute(
+        _insert(session, LeaseRow).values(name=name, holder=holder, until=until).on_conflict_do_nothing()
+    )
+    result = await session.execute(
+        update(LeaseRow)
+        .where(LeaseRow.name == name, (LeaseRow.holder == holder) | (LeaseRow.until <= now))
+        .values(holder=holder, until=until)
+    )
     return bool(result.rowcount)
 
 

@@ -36,10 +36,14 @@ class SmtpServer:
         if parts.scheme not in ("smtp", "smtps", "smtp+plain") or not parts.hostname:
             raise ValueError("LAZO_SMTP_URL must be smtp://, smtps:// or smtp+plain:// with a host")
         tls = parts.scheme == "smtps"
-        return cls(host=parts.hostname, port=parts.port or (465 if tls else 25),
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None, tls=tls,
-                   starttls=False if parts.scheme == "smtp+plain" or tls else None)
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if tls else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
+            starttls=False if parts.scheme == "smtp+plain" or tls else None,
+        )
 
     def where(self) -> str:
         return f"{self.host}:{self.port}"  # never the credentials: this goes to logs
@@ -48,17 +52,26 @@ class SmtpServer:
 def message(data: dict, *, purpose: str, sender: str, message_domain: str) -> EmailMessage:
     """The email of a `lazo.survey.due` / `lazo.survey.reminded` event's data."""
     follow_up = data.get("kind") == "follow_up"
-    kind = {("invitation", False): EmailKind.INVITATION, ("reminder", False): EmailKind.REMINDER,
-            ("invitation", True): EmailKind.FOLLOW_UP, ("reminder", True): EmailKind.FOLLOW_UP_REMINDER}[
-        (purpose, follow_up)]
+    kind = {
+        ("invitation", False): EmailKind.INVITATION,
+        ("reminder", False): EmailKind.REMINDER,
+        ("invitation", True): EmailKind.FOLLOW_UP,
+        ("reminder", True): EmailKind.FOLLOW_UP_REMINDER,
+    }[(purpose, follow_up)]
     customer = data.get("customer") or {}
     expires = datetime.fromisoformat(data["expire_at"]) if data.get("expire_at") else None
     # Each message its own Message-ID; the invitation's id in it ties a bounce to the invitation.
     ref = data["invitation_id"] + ("" if purpose == "invitation" else "-r")
-    email = render_invitation(locale=data.get("locale") or "es", link=data["link"],
-                              unsubscribe_link=data["unsubscribe_link"], name=customer.get("name"), kind=kind,
-                              expires_on=expires.date() if expires else None,
-                              invitation_id=ref, message_domain=message_domain)
+    email = render_invitation(
+        locale=data.get("locale") or "es",
+        link=data["link"],
+        unsubscribe_link=data["unsubscribe_link"],
+        name=customer.get("name"),
+        kind=kind,
+        expires_on=expires.date() if expires else None,
+        invitation_id=ref,
+        message_domain=message_domain,
+    )
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = customer["email"]
@@ -72,6 +85,13 @@ def message(data: dict, *, purpose: str, sender: str, message_domain: str) -> Em
 
 async def send(server: SmtpServer, msg: EmailMessage) -> None:
     """One message; raises aiosmtplib.SMTPException or OSError when it did not go."""
-    await aiosmtplib.send(msg, hostname=server.host, port=server.port, username=server.username,
-                          password=server.password, use_tls=server.tls, start_tls=server.starttls,
-                          timeout=TIMEOUT_S)
+    await aiosmtplib.send(
+        msg,
+        hostname=server.host,
+        port=server.port,
+        username=server.username,
+        password=server.password,
+        use_tls=server.tls,
+        start_tls=server.starttls,
+        timeout=TIMEOUT_S,
+    )

@@ -34,9 +34,12 @@ DEFAULT_PROGRAM = "default"
 UNSUBSCRIBE_VALID = timedelta(days=365)
 
 _EVENT_OF = {
-    EventKind.DUE: EventType.SURVEY_DUE, EventKind.SUPPRESSED: EventType.SURVEY_SUPPRESSED,
-    EventKind.REMINDED: EventType.SURVEY_REMINDED, EventKind.RESPONDED: EventType.SURVEY_RESPONDED,
-    EventKind.EXPIRED: EventType.SURVEY_EXPIRED, EventKind.FOLLOW_UP_UNANSWERED: EventType.SURVEY_FOLLOWUP_EXPIRED,
+    EventKind.DUE: EventType.SURVEY_DUE,
+    EventKind.SUPPRESSED: EventType.SURVEY_SUPPRESSED,
+    EventKind.REMINDED: EventType.SURVEY_REMINDED,
+    EventKind.RESPONDED: EventType.SURVEY_RESPONDED,
+    EventKind.EXPIRED: EventType.SURVEY_EXPIRED,
+    EventKind.FOLLOW_UP_UNANSWERED: EventType.SURVEY_FOLLOWUP_EXPIRED,
 }
 _WITH_LINK = (EventKind.DUE, EventKind.REMINDED)
 
@@ -50,9 +53,19 @@ def new_invitation_id() -> str:
 
 def bare_contact(customer_id: str) -> Contact:
     """A customer the planner has no contact for (a case's customer): only event-only invitations reach them."""
-    return Contact.model_construct(customer_id=customer_id, email=None, name=None, locale=None, time_zone=None,
-                                   consent=DEFAULT_CONSENT, customer_since=None, next_renewal=None, attributes={},
-                                   unsubscribed_at=None, bounced=frozenset())
+    return Contact.model_construct(
+        customer_id=customer_id,
+        email=None,
+        name=None,
+        locale=None,
+        time_zone=None,
+        consent=DEFAULT_CONSENT,
+        customer_since=None,
+        next_renewal=None,
+        attributes={},
+        unsubscribed_at=None,
+        bounced=frozenset(),
+    )
 
 
 def survey_link(keys: TokenKeys, plan: SurveyPlan, inv: Invitation, locale: str) -> str:
@@ -61,14 +74,22 @@ def survey_link(keys: TokenKeys, plan: SurveyPlan, inv: Invitation, locale: str)
 
 
 def unsubscribe_link(keys: TokenKeys, public_url: str, inv: Invitation) -> str:
-    token = mint(keys, inv.invitation_id, (inv.expire_at or inv.due_at) + UNSUBSCRIBE_VALID,
-                 purpose=Purpose.UNSUBSCRIBE)
+    token = mint(
+        keys, inv.invitation_id, (inv.expire_at or inv.due_at) + UNSUBSCRIBE_VALID, purpose=Purpose.UNSUBSCRIBE
+    )
     return f"{public_url.rstrip('/')}/u/{token}"
 
 
-def events_of(inv: Invitation, changes: Sequence[InvitationEvent], *, period_key: str,
-              contact: Contact | None = None, link: str | None = None, locale: str | None = None,
-              unsubscribe: str | None = None) -> list[Envelope]:
+def events_of(
+    inv: Invitation,
+    changes: Sequence[InvitationEvent],
+    *,
+    period_key: str,
+    contact: Contact | None = None,
+    link: str | None = None,
+    locale: str | None = None,
+    unsubscribe: str | None = None,
+) -> list[Envelope]:
     out = []
     for change in changes:
         kind = _EVENT_OF.get(change.kind)
@@ -76,20 +97,41 @@ def events_of(inv: Invitation, changes: Sequence[InvitationEvent], *, period_key
             continue
         with_link = change.kind in _WITH_LINK
         data = SurveyInvitation(
-            invitation_id=inv.invitation_id, customer_id=inv.customer_id, program=inv.program, kind=str(inv.kind),
-            period_key=period_key, channel=str(inv.channel), status=str(change.to_status), at=change.at,
-            case_id=inv.case_id, due_at=inv.due_at, expire_at=inv.expire_at, link=link if with_link else None,
+            invitation_id=inv.invitation_id,
+            customer_id=inv.customer_id,
+            program=inv.program,
+            kind=str(inv.kind),
+            period_key=period_key,
+            channel=str(inv.channel),
+            status=str(change.to_status),
+            at=change.at,
+            case_id=inv.case_id,
+            due_at=inv.due_at,
+            expire_at=inv.expire_at,
+            link=link if with_link else None,
             unsubscribe_link=unsubscribe if with_link else None,
             locale=locale if with_link else None,
             customer=CustomerContact(email=contact.email, name=contact.name) if with_link and contact else None,
-            reason=str(change.reason) if change.reason else None, detail=change.detail,
-            response_id=change.response_id, seconds_to_respond=change.seconds_to_respond)
-        out.append(Envelope.new(id=f"survey:{inv.invitation_id}:{change.seq}", type=kind, source=SOURCE,
-                                subject=inv.customer_id, data=data, time=change.at))
+            reason=str(change.reason) if change.reason else None,
+            detail=change.detail,
+            response_id=change.response_id,
+            seconds_to_respond=change.seconds_to_respond,
+        )
+        out.append(
+            Envelope.new(
+                id=f"survey:{inv.invitation_id}:{change.seq}",
+                type=kind,
+                source=SOURCE,
+                subject=inv.customer_id,
+                data=data,
+                time=change.at,
+            )
+        )
     return out
 
 
 # -- contacts and plans -----------------------------------------------------------------------
+
 
 async def upsert_contacts(uow: UnitsOfWork, contacts: Sequence[Contact], now: datetime) -> int:
     async with uow() as tx:
@@ -108,8 +150,9 @@ async def delete_plan(uow: UnitsOfWork, program: str) -> None:
         if row is None:
             raise NotFound(f"no survey plan for programme '{program}'")
         await tx.session.delete(row)
-        await tx.session.execute(delete(InvitationRow).where(InvitationRow.program == program,
-                                                             InvitationRow.status == Status.PLANNED))
+        await tx.session.execute(
+            delete(InvitationRow).where(InvitationRow.program == program, InvitationRow.status == Status.PLANNED)
+        )
 
 
 async def plan_for(session, program: str) -> SurveyPlan | None:
@@ -120,6 +163,7 @@ async def plan_for(session, program: str) -> SurveyPlan | None:
 
 
 # -- what happens to an invitation ------------------------------------------------------------
+
 
 async def report(uow: UnitsOfWork, invitation_id: str, event: str, at: datetime, detail: str | None) -> Invitation:
     """The sending tool's report: `sent`, `opened` or `bounced` (a bounce disables the channel)."""
@@ -150,19 +194,36 @@ async def unsubscribe(uow: UnitsOfWork, invitation_id: str, at: datetime) -> boo
         return True
 
 
-def store(tx: UnitOfWork, row: InvitationRow, inv: Invitation, *, contact: Contact | None = None,
-          link: str | None = None, locale: str | None = None, unsubscribe: str | None = None) -> list[Envelope]:
+def store(
+    tx: UnitOfWork,
+    row: InvitationRow,
+    inv: Invitation,
+    *,
+    contact: Contact | None = None,
+    link: str | None = None,
+    locale: str | None = None,
+    unsubscribe: str | None = None,
+) -> list[Envelope]:
     changes = inv.take_changes()
     repo.store_invitation(row, inv, changes)
-    envelopes = events_of(inv, changes, period_key=row.period_key, contact=contact, link=link, locale=locale,
-                          unsubscribe=unsubscribe)
+    envelopes = events_of(
+        inv, changes, period_key=row.period_key, contact=contact, link=link, locale=locale, unsubscribe=unsubscribe
+    )
     for envelope in envelopes:
         tx.publish(Topic.INVITATIONS, envelope)
     return envelopes
 
 
-async def record_response(tx: UnitOfWork, *, customer_id: str, program: str, case_id: str | None,
-                          response_id: str, at: datetime, invitation_id: str | None = None) -> bool:
+async def record_response(
+    tx: UnitOfWork,
+    *,
+    customer_id: str,
+    program: str,
+    case_id: str | None,
+    response_id: str,
+    at: datetime,
+    invitation_id: str | None = None,
+) -> bool:
     """A scored response answers an invitation: the one its token names (a hidden field of the form),
     else the case's follow-up when it names a case, else the customer's newest one still out in its
     programme. False: no invitation was waiting for it."""
@@ -170,11 +231,14 @@ async def record_response(tx: UnitOfWork, *, customer_id: str, program: str, cas
     if invitation_id:
         query = rows.where(InvitationRow.invitation_id == invitation_id)
     elif case_id:
-        query = rows.where(InvitationRow.customer_id == customer_id,
-                           InvitationRow.period_key == follow_up_key(case_id))
+        query = rows.where(InvitationRow.customer_id == customer_id, InvitationRow.period_key == follow_up_key(case_id))
     else:
-        query = rows.where(InvitationRow.customer_id == customer_id, InvitationRow.program == program,
-                           InvitationRow.kind == "survey", InvitationRow.status.in_([str(s) for s in OUT]))
+        query = rows.where(
+            InvitationRow.customer_id == customer_id,
+            InvitationRow.program == program,
+            InvitationRow.kind == "survey",
+            InvitationRow.status.in_([str(s) for s in OUT]),
+        )
     row = (await tx.session.scalars(query.order_by(InvitationRow.due_at.desc()).limit(1))).first()
     if row is None or row.status not in {str(s) for s in OUT}:
         return False
@@ -200,9 +264,18 @@ async def invite_follow_up(tx: UnitOfWork, *, case_id: str, customer_id: str, pr
     # Not spread: the loop closes as soon as the customer's window allows (now, if inside it).
     fraction = 0.0
     due_at = moment_from(plan, zone, local_date(zone, now), fraction, now) or now
-    inv = Invitation.follow_up(invitation_id=new_invitation_id(), program=program, customer_id=customer_id,
-                               case_id=case_id, channel=plan.channel, due_at=due_at,
-                               expire_at=expiry_at(plan, due_at), at=now)
-    written = await repo.insert_invitations(tx.session, [repo.invitation_values(
-        inv, day=local_date(zone, due_at), time_zone=zone, fraction=fraction, now=now)])
+    inv = Invitation.follow_up(
+        invitation_id=new_invitation_id(),
+        program=program,
+        customer_id=customer_id,
+        case_id=case_id,
+        channel=plan.channel,
+        due_at=due_at,
+        expire_at=expiry_at(plan, due_at),
+        at=now,
+    )
+    written = await repo.insert_invitations(
+        tx.session,
+        [repo.invitation_values(inv, day=local_date(zone, due_at), time_zone=zone, fraction=fraction, now=now)],
+    )
     return bool(written)

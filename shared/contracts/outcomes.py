@@ -21,5 +21,6 @@ class OutcomeRecorded(EventData):
     program: str = Field("default", min_length=1, max_length=64, pattern=PROGRAM_PATTERN)
     renewed: bool
     date: dt.date = Field(description="the day the customer renewed or let the contract lapse")
-    revenue: float | None = Field(None, ge=0, allow_inf_nan=False,
-                                  description="what the customer brought in with this renewal (0 if lapsed)")
+    revenue: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="what the customer brought in with this renewal (0 if lapsed)"
+    )

@@ -14,7 +14,7 @@ class Scale(EventData):
     max: float = 10
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Scale":
+    def _ordered(self) -> Scale:
         if self.max <= self.min:
             raise ValueError("scale max must be greater than min")
         return self
@@ -37,7 +37,7 @@ class SegmentBands(EventData):
     wow: float = 9
 
     @model_validator(mode="after")
-    def _ascending(self) -> "SegmentBands":
+    def _ascending(self) -> SegmentBands:
         if not (1 < self.funcional < self.pasivo < self.wow <= 10):
             raise ValueError("bands must satisfy 1 < funcional < pasivo < wow <= 10")
         return self
@@ -56,7 +56,7 @@ class ProgramDefinition(EventData):
     version: int = 1
 
     @model_validator(mode="after")
-    def _has_iec_questions(self) -> "ProgramDefinition":
+    def _has_iec_questions(self) -> ProgramDefinition:
         keys = [q.key for q in self.questions]
         if len(set(keys)) != len(keys):
             raise ValueError("question keys must be unique")

@@ -12,17 +12,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers
 
 from shared.http import docs, problems
+from shared.http.audit import AuditTrail
 from shared.http.auth import Authenticator
 from shared.http.deadletters import router as dead_letters_router
-from shared.http.audit import AuditTrail
-from shared.i18n import current_language, negotiate
-from starlette.datastructures import Headers
 from shared.http.gate import Gate
 from shared.http.nul import nul_in_target
 from shared.http.ratelimit import PerKeyRateLimit, RateLimiter
 from shared.http.throttle import FailedAuthThrottle
+from shared.i18n import current_language, negotiate
 from shared.logsafe import WithoutExceptionText
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import Runtime
@@ -30,9 +30,9 @@ from shared.settings import Settings
 
 log = logging.getLogger("lazo.http")
 
+
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)-5s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)-5s %(name)s: %(message)s")
     # No exception's text in any log line: it may quote personal data (shared.logsafe).
     safe = WithoutExceptionText()
     for handler in (*logging.getLogger().handlers, *logging.getLogger("uvicorn").handlers):
@@ -61,9 +61,13 @@ class _Guard:
         current_language.set(negotiate(Headers(scope=scope).get("accept-language")))
         where = nul_in_target(scope.get("path", ""), scope.get("query_string", b""))
         if where:
-            resp = problems.problem_response(422, "Invalid input", f"{where}: NUL characters are not accepted",
-                                             instance=scope.get("path", "").replace("\x00", ""),
-                                             errors=[{"field": where, "message": "NUL characters are not accepted"}])
+            resp = problems.problem_response(
+                422,
+                "Invalid input",
+                f"{where}: NUL characters are not accepted",
+                instance=scope.get("path", "").replace("\x00", ""),
+                errors=[{"field": where, "message": "NUL characters are not accepted"}],
+            )
             return await resp(scope, receive, send)
         start = time.perf_counter()
         status = {"code": 500}
@@ -95,8 +99,10 @@ def ops_router() -> APIRouter:
         consumer is stuck; `details` has the figures (oldest outbox row, lag, pending dead letters)."""
         report = await runtime.report()
         failing = [name for name, ok in report["checks"].items() if not ok]
-        return JSONResponse({"status": "unavailable" if failing else "ready", "failing": failing, **report},
-                            status_code=503 if failing else 200)
+        return JSONResponse(
+            {"status": "unavailable" if failing else "ready", "failing": failing, **report},
+            status_code=503 if failing else 200,
+        )
 
     @router.get("/metrics")
     async def metrics() -> Response:
@@ -107,13 +113,22 @@ def ops_router() -> APIRouter:
 
 # Newer FastAPI releases trace every request natively, reading the OpenTelemetry provider per
 # request; Lazo exports Prometheus metrics instead, so that cost buys nothing here.
-_NO_NATIVE_TELEMETRY = ({"telemetry": {"tracing": False, "metrics": False, "logs": False}}
-                        if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {})
+_NO_NATIVE_TELEMETRY = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
-def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
-              make_runtime: Callable[[Settings], Runtime], description: str = "",
-              rate_limited: bool = False) -> FastAPI:
+def build_app(
+    service: str,
+    settings: Settings,
+    *,
+    routers: Sequence[APIRouter],
+    make_runtime: Callable[[Settings], Runtime],
+    description: str = "",
+    rate_limited: bool = False,
+) -> FastAPI:
     """`rate_limited`: requests per API key are limited (shared.http.ratelimit; ingest)."""
     configure_logging(settings)
 
@@ -129,8 +144,16 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
             await app.state.authenticator.aclose()
 
     # /docs is Lazo's own (shared.http.docs: Swagger UI from this origin, not a CDN); no ReDoc page.
-    app = FastAPI(title=f"Lazo {service}", version="1.0.0", description=description, lifespan=lifespan,
-                  docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None, **_NO_NATIVE_TELEMETRY)
+    app = FastAPI(
+        title=f"Lazo {service}",
+        version="1.0.0",
+        description=description,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        **_NO_NATIVE_TELEMETRY,
+    )
     app.state.settings = settings
     app.state.authenticator = Authenticator.from_settings(settings)
     problems.install(app)
@@ -140,20 +163,28 @@ def build_app(service: str, settings: Settings, *, routers: Sequence[APIRouter],
     for router in routers:
         app.include_router(router)
     # Innermost: nothing reaches a route's body before its door let the request in.
-    app.add_middleware(Gate, service=service, router=app.router, auth=app.state.authenticator,
-                       throttle=FailedAuthThrottle.from_settings(settings))
+    app.add_middleware(
+        Gate,
+        service=service,
+        router=app.router,
+        auth=app.state.authenticator,
+        throttle=FailedAuthThrottle.from_settings(settings),
+    )
     # Just outside the gate: records what the gate let in (reads of personal data, changes).
     app.add_middleware(AuditTrail, service=service)
     if rate_limited:  # inside the guard, so that refused requests are counted in the metrics too
-        app.add_middleware(PerKeyRateLimit, limiter=RateLimiter.from_settings(settings),
-                           auth=app.state.authenticator)
+        app.add_middleware(PerKeyRateLimit, limiter=RateLimiter.from_settings(settings), auth=app.state.authenticator)
     app.add_middleware(_Guard, service=service)
     # Outermost, so problem+json answers carry the CORS headers too. The key travels in a header
     # (no cookies), hence no credentials; the dashboard's origin(s) come from Settings.
-    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list(),
-                       allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                       allow_headers=["Authorization", "Content-Type", "X-API-Key"],
-                       expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list(),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        expose_headers=["Retry-After", "Content-Disposition"],
+        max_age=600,
+    )
     return app
 
 
@@ -162,5 +193,12 @@ def serve(service: str, app_factory: str) -> None:
     import uvicorn
 
     settings = Settings()
-    uvicorn.run(app_factory, factory=True, host=settings.host, port=settings.port_of(service),
-                log_level="warning", access_log=False, lifespan="on")
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port_of(service),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )

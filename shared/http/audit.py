@@ -40,16 +40,36 @@ def audit_kind(method: str, role: str | None, personal: bool) -> str | None:
     return None
 
 
-def audit_record(*, service: str, kind: str, principal: Principal, method: str, route: str,
-                 path_params: dict[str, Any], query: QueryParams, status: int, client: str,
-                 digest: CustomerDigest) -> AuditRecorded:
+def audit_record(
+    *,
+    service: str,
+    kind: str,
+    principal: Principal,
+    method: str,
+    route: str,
+    path_params: dict[str, Any],
+    query: QueryParams,
+    status: int,
+    client: str,
+    digest: CustomerDigest,
+) -> AuditRecorded:
     customers = [str(v) for k, v in path_params.items() if k in CUSTOMER_PARAMETERS]
     customers += [v for k in CUSTOMER_PARAMETERS for v in query.getlist(k)]
     resource = {k: str(v)[:200] for k, v in path_params.items() if k not in CUSTOMER_PARAMETERS}
-    return AuditRecorded(audit_id=uuid.uuid4().hex, at=utcnow(), service=service, kind=kind, actor=principal.who,
-                         role=principal.role, method=method, route=route[:300], resource=resource,
-                         customer_digests=sorted({digest(c) for c in customers})[:20], status=status,
-                         client=client[:100])
+    return AuditRecorded(
+        audit_id=uuid.uuid4().hex,
+        at=utcnow(),
+        service=service,
+        kind=kind,
+        actor=principal.who,
+        role=principal.role,
+        method=method,
+        route=route[:300],
+        resource=resource,
+        customer_digests=sorted({digest(c) for c in customers})[:20],
+        status=status,
+        client=client[:100],
+    )
 
 
 class AuditTrail:
@@ -90,11 +110,24 @@ class AuditTrail:
             if self._digest is None:
                 self._digest = CustomerDigest.from_settings(runtime.settings)
             record = audit_record(
-                service=self.service, kind=kind, principal=principal, method=scope["method"], route=route,
-                path_params=path_params, query=QueryParams(scope.get("query_string", b"")), status=status,
-                client=scope["client"][0] if scope.get("client") else "?", digest=self._digest)
-            envelope = Envelope.new(id=f"audit:{record.audit_id}", type=EventType.AUDIT_RECORDED,
-                                    source=f"/lazo/{self.service}", subject=record.actor, data=record)
+                service=self.service,
+                kind=kind,
+                principal=principal,
+                method=scope["method"],
+                route=route,
+                path_params=path_params,
+                query=QueryParams(scope.get("query_string", b"")),
+                status=status,
+                client=scope["client"][0] if scope.get("client") else "?",
+                digest=self._digest,
+            )
+            envelope = Envelope.new(
+                id=f"audit:{record.audit_id}",
+                type=EventType.AUDIT_RECORDED,
+                source=f"/lazo/{self.service}",
+                subject=record.actor,
+                data=record,
+            )
             async with runtime.uow() as tx:
                 tx.publish(Topic.AUDIT, envelope)
             AUDIT_RECORDS.labels(self.service, kind).inc()

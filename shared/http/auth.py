@@ -56,7 +56,7 @@ class ApiKeys:
         self._entries = [(_digest(k), role, _digest(k).hex()[:8], teams.get(k, frozenset())) for k, role in pairs]
 
     @classmethod
-    def parse(cls, spec: str) -> "ApiKeys":
+    def parse(cls, spec: str) -> ApiKeys:
         """`key:role` or `key:role@team|team` (an agent held to those owner teams), comma-separated."""
         pairs, teams = [], {}
         for item in filter(None, (p.strip() for p in spec.split(","))):
@@ -73,7 +73,7 @@ class ApiKeys:
         return cls(pairs, teams)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ApiKeys":
+    def from_settings(cls, settings: Settings) -> ApiKeys:
         if settings.api_keys:
             return cls.parse(settings.api_keys)
         return cls([(dev_key(settings.var_dir), "admin")])
@@ -113,7 +113,7 @@ class Authenticator:
         self._client = client
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Authenticator":
+    def from_settings(cls, settings: Settings) -> Authenticator:
         verifier = token_verifier(settings)
         return cls(ApiKeys.from_settings(settings), *(verifier or ()))
 

@@ -43,7 +43,7 @@ class DeadLetterOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: Any) -> "DeadLetterOut":
+    def of(cls, row: Any) -> DeadLetterOut:
         return cls.model_validate({name: getattr(row, name, None) for name in cls.model_fields})
 
 
@@ -53,7 +53,7 @@ class DeadLetterDetail(DeadLetterOut):
     original_base64: str | None = None
 
     @classmethod
-    def of(cls, row: Any) -> "DeadLetterDetail":
+    def of(cls, row: Any) -> DeadLetterDetail:
         out = DeadLetterOut.of(row).model_dump()
         out["key"] = row.key.decode(errors="replace") if row.key is not None else None
         try:
@@ -71,7 +71,8 @@ def router() -> APIRouter:
 
     @r.get("", response_model=DeadLetterPage)
     async def list_dead_letters(
-        runtime: RuntimeDep, _: Admin,
+        runtime: RuntimeDep,
+        _: Admin,
         status: Annotated[Literal["pending", "replayed", "discarded"] | None, Query()] = None,
         kind: Annotated[Literal["consumer", "outbox"] | None, Query()] = None,
         type: Annotated[str | None, Query(max_length=255, description="the event's CloudEvents type")] = None,
@@ -81,8 +82,9 @@ def router() -> APIRouter:
         """This service's dead letters, newest first, with the error (the events themselves: GET one)."""
         store = replay._store(runtime)
         async with runtime.sessions() as session:
-            total, rows = await store.page(session, status=status, kind=kind, event_type=type, limit=limit,
-                                           offset=offset)
+            total, rows = await store.page(
+                session, status=status, kind=kind, event_type=type, limit=limit, offset=offset
+            )
         return DeadLetterPage(items=[DeadLetterOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
     @r.get("/{letter_id}", response_model=DeadLetterDetail, responses={404: {"description": "no such dead letter"}})
@@ -90,20 +92,31 @@ def router() -> APIRouter:
         """One dead letter with its original event (`original`, or `original_base64` when not JSON)."""
         return DeadLetterDetail.of(await replay.find(runtime, letter_id))
 
-    @r.post("/{letter_id}/replay", response_model=DeadLetterOut,
-            responses={404: {"description": "no such dead letter"},
-                       409: {"description": "it was discarded, or its event erased"},
-                       422: {"description": "it failed again: the error (the letter stays as it was)"},
-                       503: {"description": "a dependency is away: retry"}})
+    @r.post(
+        "/{letter_id}/replay",
+        response_model=DeadLetterOut,
+        responses={
+            404: {"description": "no such dead letter"},
+            409: {"description": "it was discarded, or its event erased"},
+            422: {"description": "it failed again: the error (the letter stays as it was)"},
+            503: {"description": "a dependency is away: retry"},
+        },
+    )
     async def replay_dead_letter(letter_id: LetterId, runtime: RuntimeDep, who: Admin) -> DeadLetterOut:
         """A consumer's dead letter runs through the service's handler again (its inbox makes a repeat
         harmless); an outbox row set aside is published again."""
         return DeadLetterOut.of(await replay.replay(runtime, letter_id, who.who))
 
-    @r.post("/{letter_id}/discard", response_model=DeadLetterOut,
-            responses={404: {"description": "no such dead letter"}, 409: {"description": "it was replayed"}})
-    @r.delete("/{letter_id}", response_model=DeadLetterOut,
-              responses={404: {"description": "no such dead letter"}, 409: {"description": "it was replayed"}})
+    @r.post(
+        "/{letter_id}/discard",
+        response_model=DeadLetterOut,
+        responses={404: {"description": "no such dead letter"}, 409: {"description": "it was replayed"}},
+    )
+    @r.delete(
+        "/{letter_id}",
+        response_model=DeadLetterOut,
+        responses={404: {"description": "no such dead letter"}, 409: {"description": "it was replayed"}},
+    )
     async def discard_dead_letter(letter_id: LetterId, runtime: RuntimeDep, who: Admin) -> DeadLetterOut:
         """Give up on it (`POST …/discard` or `DELETE`): it stays listed, as discarded."""
         return DeadLetterOut.of(await replay.discard(runtime, letter_id, who.who))

@@ -7,7 +7,8 @@ Routes never reach into the application object; use cases receive these explicit
 
 from __future__ import annotations
 
-from typing import Annotated, Any, AsyncIterator, TypeVar
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +72,7 @@ class Provided:
 
     def __class_getitem__(cls, kind: type[T]) -> Any:
         if kind not in _providers:
+
             async def provide(runtime: RuntimeDep) -> Any:
                 return runtime.provided(kind)
 

@@ -17,12 +17,16 @@ from shared.http.headers import security_headers
 
 PAGE = Path(__file__).resolve().parent / "docs_page"
 # Swagger UI builds its page with inline styles (React style attributes); scripts stay this origin's.
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-          "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 SWAGGER_UI = Path(str(swagger_ui_path))
-FILES = {"swagger-ui-bundle.js": (SWAGGER_UI / "swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
-         "swagger-ui.css": (SWAGGER_UI / "swagger-ui.css", "text/css; charset=utf-8"),
-         "init.js": (PAGE / "init.js", "text/javascript; charset=utf-8")}
+FILES = {
+    "swagger-ui-bundle.js": (SWAGGER_UI / "swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+    "swagger-ui.css": (SWAGGER_UI / "swagger-ui.css", "text/css; charset=utf-8"),
+    "init.js": (PAGE / "init.js", "text/javascript; charset=utf-8"),
+}
 
 
 def router() -> APIRouter:

@@ -92,8 +92,10 @@ def routes_of(routes) -> Iterator:
             continue
         context = getattr(route, "include_context", None)
         if getattr(context, "prefix", "") or getattr(context, "dependencies", None):
-            raise RuntimeError("include routers without a prefix or dependencies of their own: "
-                               "the gate reads each route as its router declares it")
+            raise RuntimeError(
+                "include routers without a prefix or dependencies of their own: "
+                "the gate reads each route as its router declares it"
+            )
         yield from routes_of(inner.routes)
 
 

@@ -29,33 +29,64 @@ from shared.periods import period
 From = Annotated[str | None, Query(alias="from", description="ISO date or datetime, inclusive; open when left out")]
 To = Annotated[str | None, Query(description="ISO date (whole day) or datetime, inclusive; open when left out")]
 Format = Annotated[Literal["csv", "ndjson"], Query(description="csv (RFC 4180, UTF-8) or ndjson")]
-Program = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-                                      description="one programme; every programme when left out")]
+Program = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="one programme; every programme when left out",
+    ),
+]
 STREAMED = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}}, "description": "streamed"}}
 
 
 class PageQuery(Protocol):
-    def __call__(self, session: AsyncSession, *, program: str | None, start: datetime | None,
-                 end: datetime | None, after: tuple[Any, ...] | None, limit: int) -> Awaitable[list[dict]]: ...
+    def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        program: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        after: tuple[Any, ...] | None,
+        limit: int,
+    ) -> Awaitable[list[dict]]: ...
 
 
-def add_export(router: APIRouter, what: str, *, page: PageQuery, resume_after: tuple[str, ...],
-               render: Callable[[str, Sequence[dict]], bytes], csv_header: bytes, page_rows: int,
-               description: str) -> None:
+def add_export(
+    router: APIRouter,
+    what: str,
+    *,
+    page: PageQuery,
+    resume_after: tuple[str, ...],
+    render: Callable[[str, Sequence[dict]], bytes],
+    csv_header: bytes,
+    page_rows: int,
+    description: str,
+) -> None:
     """Adds `GET /<what>` to `router`: `page` reads `page_rows` rows after the row whose
     `resume_after` values it is given; `render` writes a page in a format (CSV without header)."""
 
-    @router.get(f"/{what}", response_class=StreamingResponse, responses=STREAMED, name=f"export_{what}",
-                dependencies=[personal_data()], description=description)
-    async def export_route(uow: UowDep, _: Manager, program: Program = None, from_: From = None, to: To = None,
-                           format: Format = "csv") -> StreamingResponse:
+    @router.get(
+        f"/{what}",
+        response_class=StreamingResponse,
+        responses=STREAMED,
+        name=f"export_{what}",
+        dependencies=[personal_data()],
+        description=description,
+    )
+    async def export_route(
+        uow: UowDep, _: Manager, program: Program = None, from_: From = None, to: To = None, format: Format = "csv"
+    ) -> StreamingResponse:
         span = period(from_, to)
 
         async def read(last: dict | None) -> list[dict]:
             async with uow.read() as session:
                 after = tuple(last[c] for c in resume_after) if last else None
-                return await page(session, program=program, start=span.start, end=span.end, after=after,
-                                  limit=page_rows)
+                return await page(
+                    session, program=program, start=span.start, end=span.end, after=after, limit=page_rows
+                )
 
         first = await read(None)
 
@@ -70,6 +101,8 @@ def add_export(router: APIRouter, what: str, *, page: PageQuery, resume_after: t
                 rows = await read(rows[-1])
 
         name = "-".join(p for p in (f"lazo-{what}", program, from_ and from_[:10], to and to[:10]) if p)
-        return StreamingResponse(body(), media_type=export.MEDIA_TYPES[format],
-                                 headers={"Content-Disposition": f'attachment; filename="{name}.{format}"',
-                                          "Cache-Control": "no-store"})
+        return StreamingResponse(
+            body(),
+            media_type=export.MEDIA_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="{name}.{format}"', "Cache-Control": "no-store"},
+        )

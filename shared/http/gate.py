@@ -27,7 +27,6 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.routing import Match
 
 from shared.errors import PayloadTooLarge, Problem, TooManyRequests, Unauthorized, Unavailable
-from shared.transient import is_retriable
 from shared.http import problems
 from shared.http.auth import PRINCIPAL_SCOPE_KEY, Authenticator, authorize
 from shared.http.doors import PUBLIC, Door, door_of, routes_of
@@ -35,14 +34,17 @@ from shared.http.jsonshape import JsonShape, ShapeError
 from shared.http.nul import NulScanner
 from shared.http.throttle import FailedAuthThrottle
 from shared.logsafe import describe
+from shared.transient import is_retriable
 
 log = logging.getLogger("lazo.http")
 
 ROUTE_SCOPE_KEY = "lazo.route"  # (route template, door, path parameters) of an admitted request
 
-REFUSED_UNREAD = Counter("lazo_http_refused_before_body_total",
-                         "Requests answered from their request line and headers, their body never read",
-                         ["service", "status"])
+REFUSED_UNREAD = Counter(
+    "lazo_http_refused_before_body_total",
+    "Requests answered from their request line and headers, their body never read",
+    ["service", "status"],
+)
 
 
 class BodyRefused(HTTPException):
@@ -94,8 +96,9 @@ class Gate:
         return PUBLIC, {}  # not found, or not this method: answered 404/405 without reading
 
     def _too_many(self, wait: int) -> TooManyRequests:
-        return TooManyRequests(f"too many failed authentications from this address; retry after {wait} s",
-                               retry_after=wait)
+        return TooManyRequests(
+            f"too many failed authentications from this address; retry after {wait} s", retry_after=wait
+        )
 
     async def _let_in(self, scope, address: str, roles: frozenset[str]) -> None:
         try:
@@ -128,8 +131,10 @@ class Gate:
                 limit = min(limit, smaller)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            raise PayloadTooLarge(f"the body ({declared} bytes) exceeds this route's limit of {limit} bytes",
-                                  errors=[{"field": "body", "message": f"at most {limit} bytes"}])
+            raise PayloadTooLarge(
+                f"the body ({declared} bytes) exceeds this route's limit of {limit} bytes",
+                errors=[{"field": "body", "message": f"at most {limit} bytes"}],
+            )
         return limit
 
     async def __call__(self, scope, receive, send):
@@ -138,8 +143,13 @@ class Gate:
         door, child = self._find(scope)
         address = scope["client"][0] if scope.get("client") else "?"
         # A webhook's failures are counted per source: platforms post many sources from one address.
-        throttle_key = address if door.before_body is None else (
-            f"{address} {scope.get('path', '')}?{QueryParams(scope.get('query_string', b'')).get('source', '')}")[:400]
+        throttle_key = (
+            address
+            if door.before_body is None
+            else (f"{address} {scope.get('path', '')}?{QueryParams(scope.get('query_string', b'')).get('source', '')}")[
+                :400
+            ]
+        )
         try:
             limit = await self._admit(scope, child, door, address, throttle_key)
         except Problem as exc:
@@ -148,8 +158,9 @@ class Gate:
         except Exception as exc:
             log.error("the gate failed on %s: %s", scope.get("path"), describe(exc))
             REFUSED_UNREAD.labels(self.service, 500).inc()
-            response = problems.problem_response(500, "Internal error", "an unexpected error occurred",
-                                                 instance=scope.get("path"))
+            response = problems.problem_response(
+                500, "Internal error", "an unexpected error occurred", instance=scope.get("path")
+            )
             return await response(scope, receive, send)
 
         media_type = _media_type(scope)

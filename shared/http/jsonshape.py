@@ -48,7 +48,7 @@ class JsonShape:
         self._backslash = False  # the previous chunk ended in an odd run of backslashes
 
     @classmethod
-    def for_limit(cls, body_limit: int) -> "JsonShape":
+    def for_limit(cls, body_limit: int) -> JsonShape:
         return cls(max(1024, body_limit // BYTES_PER_VALUE))
 
     def feed(self, chunk: bytes) -> None:
@@ -61,7 +61,7 @@ class JsonShape:
             kept = kept.replace(b"\\\\", b"").replace(b'\\"', b"")
         parts = kept.split(b'"')
         # parts alternate outside / inside a string, starting from where the last chunk ended.
-        outside = b"".join(parts[1 if self._in_string else 0::2])
+        outside = b"".join(parts[1 if self._in_string else 0 :: 2])
         opened = (len(parts) - 1) // 2 if self._in_string else len(parts) // 2  # strings begun here
         if len(parts) % 2 == 0:  # an odd number of quotes
             self._in_string = not self._in_string

@@ -72,22 +72,31 @@ class OidcConfig:
     allow_private: bool
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "OidcConfig | None":
+    def from_settings(cls, settings: Settings) -> OidcConfig | None:
         if not settings.oidc_issuer:
             return None
         algorithms = frozenset(a.strip() for a in settings.oidc_algorithms.split(",") if a.strip())
         if not algorithms or not algorithms <= ASYMMETRIC:
-            raise ValueError(f"LAZO_OIDC_ALGORITHMS must name algorithms among {sorted(ASYMMETRIC)}: "
-                             "a token verified with a shared secret could be forged by anyone who has it")
+            raise ValueError(
+                f"LAZO_OIDC_ALGORITHMS must name algorithms among {sorted(ASYMMETRIC)}: "
+                "a token verified with a shared secret could be forged by anyone who has it"
+            )
         for url, name in ((settings.oidc_issuer, "LAZO_OIDC_ISSUER"), (settings.oidc_jwks_url, "LAZO_OIDC_JWKS_URL")):
             if url and not url.startswith("https://") and not settings.oidc_allow_private:
                 raise ValueError(f"{name} must be an https URL (plain http only with LAZO_OIDC_ALLOW_PRIVATE)")
-        return cls(issuer=settings.oidc_issuer, audience=settings.oidc_audience or "",
-                   jwks_url=settings.oidc_jwks_url, role_claim=settings.oidc_role_claim,
-                   teams_claim=settings.oidc_teams_claim,
-                   role_map=parse_role_map(settings.oidc_role_map), algorithms=algorithms,
-                   leeway_s=settings.oidc_leeway_s, refresh_min_s=settings.oidc_jwks_refresh_min_s,
-                   max_age_s=settings.oidc_jwks_max_age_s, allow_private=settings.oidc_allow_private)
+        return cls(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience or "",
+            jwks_url=settings.oidc_jwks_url,
+            role_claim=settings.oidc_role_claim,
+            teams_claim=settings.oidc_teams_claim,
+            role_map=parse_role_map(settings.oidc_role_map),
+            algorithms=algorithms,
+            leeway_s=settings.oidc_leeway_s,
+            refresh_min_s=settings.oidc_jwks_refresh_min_s,
+            max_age_s=settings.oidc_jwks_max_age_s,
+            allow_private=settings.oidc_allow_private,
+        )
 
 
 def parse_role_map(spec: str) -> dict[str, str]:
@@ -126,8 +135,9 @@ def teams_from(claims: Mapping[str, Any], path: str) -> frozenset[str]:
     """The owner teams a claim names (a string or a list of strings); odd values are left out."""
     value = claim_at(claims, path)
     values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    return frozenset(v for v in values[:MAX_TEAMS] if isinstance(v, str) and v and len(v) <= TEAM_CHARS
-                     and v.isprintable())
+    return frozenset(
+        v for v in values[:MAX_TEAMS] if isinstance(v, str) and v and len(v) <= TEAM_CHARS and v.isprintable()
+    )
 
 
 def who_of(role: str, subject: str) -> str:
@@ -171,8 +181,9 @@ class KeySet:
     """The provider's signing keys, cached; refetched when stale or when a token names an unknown
     `kid`, never more than once per `refresh_min_s`. Concurrent requests share one fetch."""
 
-    def __init__(self, fetch: Fetch, *, refresh_min_s: float, max_age_s: float,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, fetch: Fetch, *, refresh_min_s: float, max_age_s: float, clock: Callable[[], float] = time.monotonic
+    ):
         self._fetch = fetch
         self._refresh_min_s = refresh_min_s
         self._max_age_s = max_age_s
@@ -210,6 +221,7 @@ class KeySet:
 
 # --- fetching through shared.outbound -------------------------------------------------------------
 
+
 class ProviderDocuments:
     """The discovery document (for `jwks_uri`) and the key set, fetched through the outbound client."""
 
@@ -219,8 +231,9 @@ class ProviderDocuments:
         self._jwks_url = config.jwks_url
 
     async def _json(self, url: str) -> Mapping[str, Any]:
-        reply = await self._client.request("GET", url, headers={"accept": "application/json"},
-                                           max_bytes=MAX_DOCUMENT_BYTES)
+        reply = await self._client.request(
+            "GET", url, headers={"accept": "application/json"}, max_bytes=MAX_DOCUMENT_BYTES
+        )
         if not reply.ok or not reply.complete:
             raise httpx.HTTPError(f"{url} answered {reply.status_code}" + ("" if reply.complete else " (too large)"))
         document = json.loads(reply.body)
@@ -235,14 +248,14 @@ class ProviderDocuments:
             if discovery.get("issuer") != self._config.issuer:
                 raise ValueError("the discovery document names another issuer")
             jwks_uri = discovery.get("jwks_uri")
-            if not isinstance(jwks_uri, str) or not (
-                    jwks_uri.startswith("https://") or self._config.allow_private):
+            if not isinstance(jwks_uri, str) or not (jwks_uri.startswith("https://") or self._config.allow_private):
                 raise ValueError("the discovery document has no https jwks_uri")
             self._jwks_url = jwks_uri
         return await self._json(self._jwks_url)
 
 
 # --- verifying a token ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Verified:
@@ -268,8 +281,10 @@ class TokenVerifier:
             raise Unauthorized("invalid access token: not a signed JWT") from None
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg not in self.config.algorithms:
-            raise Unauthorized(f"access token algorithm {str(alg)[:16]!r} is not accepted; "
-                               f"accepted: {', '.join(sorted(self.config.algorithms))}")
+            raise Unauthorized(
+                f"access token algorithm {str(alg)[:16]!r} is not accepted; "
+                f"accepted: {', '.join(sorted(self.config.algorithms))}"
+            )
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("invalid access token: its header names no key (kid)")
         key = await self.keys.key(kid)
@@ -278,9 +293,15 @@ class TokenVerifier:
         if key.alg is not None and key.alg != alg:
             raise Unauthorized("invalid access token: its algorithm is not its key's")
         try:
-            claims = jwt.decode(token, key.jwk.key, algorithms=[alg], audience=self.config.audience,
-                                issuer=self.config.issuer, leeway=self.config.leeway_s,
-                                options={"require": ["exp", "iss", "aud", "sub"]})
+            claims = jwt.decode(
+                token,
+                key.jwk.key,
+                algorithms=[alg],
+                audience=self.config.audience,
+                issuer=self.config.issuer,
+                leeway=self.config.leeway_s,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("access token expired") from None
         except jwt.InvalidAudienceError:
@@ -307,8 +328,12 @@ def token_verifier(settings: Settings) -> tuple[TokenVerifier, OutboundClient] |
     config = OidcConfig.from_settings(settings)
     if config is None:
         return None
-    client = OutboundClient(Egress(allow_private=config.allow_private), timeout_s=5.0,
-                            user_agent="Lazo-OIDC/1.0", max_bytes=MAX_DOCUMENT_BYTES)
+    client = OutboundClient(
+        Egress(allow_private=config.allow_private),
+        timeout_s=5.0,
+        user_agent="Lazo-OIDC/1.0",
+        max_bytes=MAX_DOCUMENT_BYTES,
+    )
     documents = ProviderDocuments(config, client)
     keys = KeySet(documents.jwks, refresh_min_s=config.refresh_min_s, max_age_s=config.max_age_s)
     return TokenVerifier(config, keys), client

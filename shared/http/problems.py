@@ -10,9 +10,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 from shared.i18n import SOURCE, current_language, translate, translate_detail
-from shared.errors import (Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Problem, TooManyRequests,
-                           Unauthorized, Unavailable)
 from shared.logsafe import describe
 from shared.validation import validation_errors
 
@@ -21,19 +30,34 @@ log = logging.getLogger("lazo.http")
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem_response(status: int, title: str, detail: str, *, instance: str | None = None,
-                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     """In the request's language (shared.i18n: `title`, `detail` and each error's `message`; field
     names and values stay as the API spells them)."""
     language = current_language.get()
-    body: dict[str, Any] = {"type": "about:blank", "title": translate(title, language), "status": status,
-                            "detail": translate_detail(detail, language)}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": translate(title, language),
+        "status": status,
+        "detail": translate_detail(detail, language),
+    }
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
     if language != SOURCE and isinstance(body.get("errors"), list):
-        body["errors"] = [{**e, "message": translate(e["message"], language)}
-                          if isinstance(e, dict) and isinstance(e.get("message"), str) else e for e in body["errors"]]
+        body["errors"] = [
+            {**e, "message": translate(e["message"], language)}
+            if isinstance(e, dict) and isinstance(e.get("message"), str)
+            else e
+            for e in body["errors"]
+        ]
     headers = {**(headers or {}), "Content-Language": language}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -65,8 +89,9 @@ def answer(exc: Problem, instance: str | None) -> JSONResponse:
     headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return problem_response(status, title, exc.detail, instance=instance, headers=headers,
-                            errors=exc.errors, **exc.extra)
+    return problem_response(
+        status, title, exc.detail, instance=instance, headers=headers, errors=exc.errors, **exc.extra
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -82,11 +107,23 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Payload too large",
-                 415: "Unsupported media type", 422: "Invalid input",
-                 429: "Too many requests"}.get(exc.status_code, "HTTP error")
-        return problem_response(exc.status_code, title, str(exc.detail), instance=request.url.path,
-                                headers=getattr(exc, "headers", None), errors=getattr(exc, "errors", None))
+        title = {
+            400: "Bad request",
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Payload too large",
+            415: "Unsupported media type",
+            422: "Invalid input",
+            429: "Too many requests",
+        }.get(exc.status_code, "HTTP error")
+        return problem_response(
+            exc.status_code,
+            title,
+            str(exc.detail),
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+            errors=getattr(exc, "errors", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -94,8 +131,13 @@ def install(app: FastAPI) -> None:
 
         if is_retriable(exc):
             log.warning("dependency unavailable on %s: %s", request.url.path, exc)
-            return problem_response(503, "Service unavailable", "a dependency is unavailable; retry shortly",
-                                    instance=request.url.path, headers={"Retry-After": "2"})
+            return problem_response(
+                503,
+                "Service unavailable",
+                "a dependency is unavailable; retry shortly",
+                instance=request.url.path,
+                headers={"Retry-After": "2"},
+            )
         # Frames, not the message: it may quote the request's personal data (shared.logsafe).
         log.error("unhandled error on %s: %s", request.url.path, describe(exc))
         return problem_response(500, "Internal error", "an unexpected error occurred", instance=request.url.path)

@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from starlette.datastructures import Headers
 
-from shared.http import problems
 from shared.errors import Problem
+from shared.http import problems
 from shared.http.auth import Authenticator, presented_key
 from shared.settings import Settings
 
@@ -57,7 +57,7 @@ class RateLimiter:
         self._buckets: dict[str, TokenBucket] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "RateLimiter":
+    def from_settings(cls, settings: Settings) -> RateLimiter:
         return cls(settings.rate_limit_per_s, settings.rate_limit_burst)
 
     @property
@@ -93,9 +93,12 @@ class PerKeyRateLimit:
                 if wait:
                     retry_after = max(1, math.ceil(wait))
                     response = problems.problem_response(
-                        429, "Too many requests",
+                        429,
+                        "Too many requests",
                         f"this API key is over its rate of {self.limiter.per_s:g} requests a second "
                         f"(burst {self.limiter.burst}); retry after {retry_after} s",
-                        instance=scope.get("path"), headers={"Retry-After": str(retry_after)})
+                        instance=scope.get("path"),
+                        headers={"Retry-After": str(retry_after)},
+                    )
                     return await response(scope, receive, send)
         await self.app(scope, receive, send)

@@ -24,8 +24,13 @@ MAX_ADDRESSES = 10_000
 
 
 class FailedAuthThrottle:
-    def __init__(self, per_min: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_addresses: int = MAX_ADDRESSES):
+    def __init__(
+        self,
+        per_min: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_addresses: int = MAX_ADDRESSES,
+    ):
         self.per_s = per_min / 60
         self.burst = burst
         self._clock = clock
@@ -33,7 +38,7 @@ class FailedAuthThrottle:
         self._buckets: dict[str, TokenBucket] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "FailedAuthThrottle":
+    def from_settings(cls, settings: Settings) -> FailedAuthThrottle:
         return cls(settings.auth_failures_per_min, settings.auth_failures_burst)
 
     @property

@@ -67,8 +67,9 @@ def translate(text: str, language: str | None = None) -> str:
         return found
     for pattern, template in known["patterns"]:
         if (m := pattern.fullmatch(text)) is not None:
-            return template.format(**{k: translate(v, language) if k.startswith("t_") else v
-                                      for k, v in m.groupdict().items()})
+            return template.format(
+                **{k: translate(v, language) if k.startswith("t_") else v for k, v in m.groupdict().items()}
+            )
     return text
 
 

@@ -24,8 +24,15 @@ from tests.harness import KEYS
 from tests.support import poll
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 WAIT_MS = 45_000  # Playwright's assertions retry until this deadline; nothing here sleeps
 
 try:
@@ -33,12 +40,19 @@ try:
 except ImportError:  # pragma: no cover - the skip below says what to do
     async_playwright = None
 
-MISSING = (f"no {CHROMIUM}: run `make browser`" if not os.access(CHROMIUM, os.X_OK)
-           else "Playwright's Python client is missing: run `make browser`" if async_playwright is None else None)
+MISSING = (
+    f"no {CHROMIUM}: run `make browser`"
+    if not os.access(CHROMIUM, os.X_OK)
+    else "Playwright's Python client is missing: run `make browser`"
+    if async_playwright is None
+    else None
+)
 
 # Skipped on a machine without the browser; in CI (where .ci/run installs it) that is a failure.
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(MISSING) and os.environ.get("CI") != "true",
-                                                  reason=MISSING or "")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(bool(MISSING) and os.environ.get("CI") != "true", reason=MISSING or ""),
+]
 
 
 @pytest.fixture
@@ -67,9 +81,38 @@ LOCALES = {"en": "en-GB", "es": "es-MX"}
 # Words the page shows the same in both languages, on purpose: the product, the method's acronyms
 # and names (segments, emotional states), units, the language switch. Anything else in Spanish
 # mode that the English page shows too is untranslated.
-SAME_IN_BOTH = {"Lazo", "IEC", "NPS", "BAI", "SLA", "CSV", "CI", "IC", "p50", "p90", "h", "d", "ES", "EN",
-                "English", "Español", "Nunca", "Más", "Funcional", "Pasivo", "WoW", "Rechazo", "Decadencia",
-                "Indiferencia", "Disfrutable", "Éxtasis", "builtin", "Control", "control", "Error"}
+SAME_IN_BOTH = {
+    "Lazo",
+    "IEC",
+    "NPS",
+    "BAI",
+    "SLA",
+    "CSV",
+    "CI",
+    "IC",
+    "p50",
+    "p90",
+    "h",
+    "d",
+    "ES",
+    "EN",
+    "English",
+    "Español",
+    "Nunca",
+    "Más",
+    "Funcional",
+    "Pasivo",
+    "WoW",
+    "Rechazo",
+    "Decadencia",
+    "Indiferencia",
+    "Disfrutable",
+    "Éxtasis",
+    "builtin",
+    "Control",
+    "control",
+    "Error",
+}
 
 
 def say(lang: str, key: str, count: int | None = None, **params) -> str:
@@ -86,8 +129,14 @@ def decimal(lang: str, text: str) -> str:
 
 def response(rid: str, customer: str, program: str, answers: dict, touchpoint: str, comment: str | None) -> dict:
     name = f"Cliente {customer.rsplit('-', 1)[-1]}"
-    return {"response_id": rid, "program": program, "touchpoint": touchpoint, "answers": answers, "comment": comment,
-            "customer": {"id": customer, "email": f"{customer.lower()}@example.com", "name": name}}
+    return {
+        "response_id": rid,
+        "program": program,
+        "touchpoint": touchpoint,
+        "answers": answers,
+        "comment": comment,
+        "customer": {"id": customer, "email": f"{customer.lower()}@example.com", "name": name},
+    }
 
 
 def nps_text(score: float | None) -> str:
@@ -96,11 +145,15 @@ def nps_text(score: float | None) -> str:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a_case(system, browser, shots, uid,
-                                                                                      lang):
+async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a_case(
+    system, browser, shots, uid, lang
+):
     program = f"e2e-{uid}"
-    async with system.client("scoring", "admin") as scoring, system.client("ingest", "ingest") as ingest, \
-            system.client("casework", "manager") as casework:
+    async with (
+        system.client("scoring", "admin") as scoring,
+        system.client("ingest", "ingest") as ingest,
+        system.client("casework", "manager") as casework,
+    ):
         # A programme of its own, so the figures on the page are this test's only.
         questions = [{"key": k} for k in ("experience", "worth", "recommend")]
         r = await scoring.put(f"/v1/programs/{program}", json={"questions": questions})
@@ -112,13 +165,21 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
             return r.status_code == 202  # 422 until ingest has learnt the new programme
 
         # Three detractors with comments: IECs 4, 2.33 and 1.67, mean 2.67 (no rounding tie).
-        detractors = [((3, 4, 5), "contact_center", "Nadie me devolvió la llamada"),
-                      ((2, 2, 3), "billing", "Me cobraron dos veces"),
-                      ((1, 2, 2), "web", "La web no funciona")]
+        detractors = [
+            ((3, 4, 5), "contact_center", "Nadie me devolvió la llamada"),
+            ((2, 2, 3), "billing", "Me cobraron dos veces"),
+            ((1, 2, 2), "web", "La web no funciona"),
+        ]
         customers = [f"C-{uid}-{i}" for i in range(1, 4)]
         for i, ((e, w, rec), touchpoint, comment) in enumerate(detractors):
-            body = response(f"r-{uid}-{i + 1}", customers[i], program,
-                            {"experience": e, "worth": w, "recommend": rec}, touchpoint, comment)
+            body = response(
+                f"r-{uid}-{i + 1}",
+                customers[i],
+                program,
+                {"experience": e, "worth": w, "recommend": rec},
+                touchpoint,
+                comment,
+            )
             await poll(lambda: post(body), timeout=60, what=f"ingest to accept programme {program}")
 
         kpis = await poll(lambda: _kpis(scoring, program, 3), timeout=60, what="3 scored responses")
@@ -144,13 +205,15 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
 
         # The figures are the API's.
         await expect(page.get_by_test_id("kpi-count")).to_have_text("3", timeout=WAIT_MS)
-        await expect(page.get_by_test_id("kpi-iec")).to_have_text(decimal(lang, f"{kpis['iec']['mean']:.1f}"),
-                                                                   timeout=WAIT_MS)
+        await expect(page.get_by_test_id("kpi-iec")).to_have_text(
+            decimal(lang, f"{kpis['iec']['mean']:.1f}"), timeout=WAIT_MS
+        )
         await expect(page.get_by_test_id("kpi-nps")).to_have_text(nps_text(kpis["nps"]["score"]), timeout=WAIT_MS)
         if isinstance(kpis.get("bai"), dict):  # BAI arrived with scoring's extended KPIs
             await expect(page.get_by_test_id("kpi-bai")).to_have_text(nps_text(kpis["bai"]["score"]), timeout=WAIT_MS)
         await expect(page.locator('#mix-list [data-segment="nunca_mas"] b')).to_have_text(
-            str(kpis["segments"]["nunca_mas"]), timeout=WAIT_MS)
+            str(kpis["segments"]["nunca_mas"]), timeout=WAIT_MS
+        )
         await expect(page.locator("#cases-body tr")).to_have_count(3, timeout=WAIT_MS)
         await expect(page.locator("#tp-bars .hbar")).to_have_count(3, timeout=WAIT_MS)
         await expect(page.locator("#trend-chart canvas").first).to_be_visible(timeout=WAIT_MS)
@@ -159,13 +222,16 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
         said = (await scoring.get("/v1/kpis/comments", params={"program": program})).json()
         assert said["analysed"] == 3
         for emotion, n in said["emotions"].items():
-            await expect(page.locator(f'#emotion-list [data-emotion="{emotion}"] b')).to_have_text(str(n),
-                                                                                                  timeout=WAIT_MS)
+            await expect(page.locator(f'#emotion-list [data-emotion="{emotion}"] b')).to_have_text(
+                str(n), timeout=WAIT_MS
+            )
         for cause in said["causes"]:
             await expect(page.locator(f'#cause-list [data-cause="{cause["key"]}"] b')).to_have_text(
-                str(cause["mentions"]), timeout=WAIT_MS)
+                str(cause["mentions"]), timeout=WAIT_MS
+            )
         await expect(page.get_by_test_id("comments-card")).to_contain_text(
-            say(lang, "comments.analysed", 3, n=3), timeout=WAIT_MS)
+            say(lang, "comments.analysed", 3, n=3), timeout=WAIT_MS
+        )
         # Every comment here names a cause: no emerging theme (the API agrees).
         assert (await scoring.get("/v1/kpis/themes", params={"program": program})).json()["themes"] == []
         await expect(page.get_by_test_id("themes")).to_have_text(say(lang, "themes.none"), timeout=WAIT_MS)
@@ -176,8 +242,9 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
         assert await post(body)
         kpis = await poll(lambda: _kpis(scoring, program, 4), timeout=60, what="the 4th response scored")
         await expect(page.get_by_test_id("kpi-count")).to_have_text("4", timeout=WAIT_MS)
-        await expect(page.get_by_test_id("kpi-iec")).to_have_text(decimal(lang, f"{kpis['iec']['mean']:.1f}"),
-                                                                   timeout=WAIT_MS)
+        await expect(page.get_by_test_id("kpi-iec")).to_have_text(
+            decimal(lang, f"{kpis['iec']['mean']:.1f}"), timeout=WAIT_MS
+        )
         await page.screenshot(path=shots / f"dashboard-desktop-{lang}.png", full_page=True)
 
         # Work a case from the page: open it, record the first contact with its cause.
@@ -188,11 +255,14 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
         await expect(panel.get_by_test_id("case-status")).to_have_text(say(lang, "status.open"), timeout=WAIT_MS)
         # The comment, with the words that made the suggestion marked; the agent confirms it.
         await expect(panel.get_by_test_id("case-comment").locator('mark[data-cause="responsiveness"]')).to_have_text(
-            "devolvió la llamada", timeout=WAIT_MS)
+            "devolvió la llamada", timeout=WAIT_MS
+        )
         # Contacted without a cause: the API's problem, in the page's language (Accept-Language).
         await panel.locator('button[data-action="contacted"]').click()
-        refused = {"en": "records the cause found with the customer",
-                   "es": "registra la causa encontrada con el cliente"}
+        refused = {
+            "en": "records the cause found with the customer",
+            "es": "registra la causa encontrada con el cliente",
+        }
         await expect(panel.get_by_test_id("action-error")).to_contain_text(refused[lang], timeout=WAIT_MS)
         await panel.get_by_test_id("suggested-causes").locator('[data-cause="responsiveness"]').click()
         cause = f"Factura duplicada {uid}"
@@ -210,7 +280,8 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
         assert last["by"].startswith("manager:")
         # The agent kept the analysis's suggestion: the case KPIs say so (read every few ticks).
         await expect(page.get_by_test_id("suggestion-kept")).to_contain_text(
-            f"({say(lang, 'common.nOfTotal', n=1, total=1)})", timeout=WAIT_MS)
+            f"({say(lang, 'common.nOfTotal', n=1, total=1)})", timeout=WAIT_MS
+        )
         # The queue follows: the row shows the new state.
         row = page.locator(f'#cases-body tr[data-case-id="{case["case_id"]}"]')
         await expect(row.get_by_test_id("status")).to_have_text(say(lang, "status.contacted"), timeout=WAIT_MS)
@@ -227,10 +298,12 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
             await expect(page.locator("html")).to_have_attribute("lang", "en", timeout=WAIT_MS)
             await expect(row.get_by_test_id("status")).to_have_text(say("en", "status.contacted"), timeout=WAIT_MS)
             await row.click()
-            await expect(panel.get_by_test_id("case-status")).to_have_text(say("en", "status.contacted"),
-                                                                            timeout=WAIT_MS)
+            await expect(panel.get_by_test_id("case-status")).to_have_text(
+                say("en", "status.contacted"), timeout=WAIT_MS
+            )
             await expect(page.get_by_test_id("comments-card")).to_contain_text(
-                say("en", "comments.analysed", 3, n=3), timeout=WAIT_MS)
+                say("en", "comments.analysed", 3, n=3), timeout=WAIT_MS
+            )
             await expect(page.get_by_test_id("kpi-iec")).to_have_text(f"{kpis['iec']['mean']:.1f}", timeout=WAIT_MS)
             # Whatever both languages show alike is data (names, ids, figures) or on the list above.
             both = sorted(t for t in set(spanish) & set(await on_screen(page)) if not neutral(t))
@@ -242,8 +315,9 @@ async def test_dashboard_shows_the_api_figures_follows_new_responses_and_works_a
             await expect(page.locator("#trend-title")).to_have_text(say("en", "trend.title"), timeout=WAIT_MS)
             # Back to Spanish (its longer words must fit the phone too): everything is redrawn.
             await page.get_by_test_id("lang-es").click()
-            await expect(page.locator("#kpi-count-note")).to_have_text(say("es", "kpi.scoredResponses"),
-                                                                       timeout=WAIT_MS)
+            await expect(page.locator("#kpi-count-note")).to_have_text(
+                say("es", "kpi.scoredResponses"), timeout=WAIT_MS
+            )
             left: list[str] = ["(not looked at yet)"]
 
             async def all_spanish() -> bool:
@@ -337,8 +411,10 @@ def neutral(text: str) -> bool:
 
 def _patterns(lang: str, key: str) -> list[re.Pattern]:
     entry = CATALOGUE[lang][key]
-    return [re.compile(".+".join(re.escape(part) for part in re.split(r"\{\w+\}", text)))
-            for text in (entry.values() if isinstance(entry, dict) else [entry])]
+    return [
+        re.compile(".+".join(re.escape(part) for part in re.split(r"\{\w+\}", text)))
+        for text in (entry.values() if isinstance(entry, dict) else [entry])
+    ]
 
 
 def untranslated(texts: list[str]) -> list[str]:
@@ -350,17 +426,22 @@ def untranslated(texts: list[str]) -> list[str]:
     spanish = {k: _patterns("es", k) for k in keys}
 
     def english_only(text: str) -> bool:
-        return any(any(p.fullmatch(text) for p in english[k]) and not any(p.fullmatch(text) for p in spanish[k])
-                   for k in keys)
+        return any(
+            any(p.fullmatch(text) for p in english[k]) and not any(p.fullmatch(text) for p in spanish[k]) for k in keys
+        )
 
-    return sorted({t for t in texts for part in {t, *t.split(" · ")}
-                   if not neutral(part) and english_only(part.strip())})
+    return sorted(
+        {t for t in texts for part in {t, *t.split(" · ")} if not neutral(part) and english_only(part.strip())}
+    )
 
 
 async def too_wide(page, width: int) -> list[str]:
-    return await page.evaluate("""(w) => [...document.querySelectorAll("body *")]
+    return await page.evaluate(
+        """(w) => [...document.querySelectorAll("body *")]
       .filter((el) => el.getBoundingClientRect().right > w + 0.5 && el.checkVisibility())
-      .slice(0, 8).map((el) => `${el.tagName}#${el.id}.${el.className}: ${el.textContent.slice(0, 60)}`)""", width)
+      .slice(0, 8).map((el) => `${el.tagName}#${el.id}.${el.className}: ${el.textContent.slice(0, 60)}`)""",
+        width,
+    )
 
 
 async def _kpis(client, program: str, count: int) -> dict | None:

@@ -4,11 +4,11 @@ opens once one does), and the programme in view downloads as CSV (responses, cas
 
 from __future__ import annotations
 
+from shared.events import Topic
 from tests.e2e.test_dashboard import WAIT_MS, browser, expect, pytestmark  # noqa: F401  (fixture, marks)
 from tests.harness import KEYS
 from tests.support import poll, raw_producer
 from tests.test_alerts import score
-from shared.events import Topic
 
 
 async def test_a_chat_alerts_link_opens_its_case(system, browser, uid):  # noqa: F811
@@ -28,6 +28,7 @@ async def test_a_chat_alerts_link_opens_its_case(system, browser, uid):  # noqa:
     finally:
         await producer.stop()
     async with system.client("alerts", "agent") as alerts, system.client("casework", "agent") as casework:
+
         async def alert_id():
             items = (await alerts.get("/v1/alerts", params={"customer_id": customer})).json()["items"]
             return items and items[0]["alert_id"]
@@ -53,9 +54,16 @@ async def test_a_chat_alerts_link_opens_its_case(system, browser, uid):  # noqa:
 async def test_the_programme_in_view_downloads_as_csv_for_managers_only(system, browser, uid):  # noqa: F811
     customer, rid = f"C-dl-{uid}", f"r-dl-{uid}"
     async with system.client("ingest", "ingest") as ingest, system.client("casework", "agent") as casework:
-        r = await ingest.post("/v1/responses", json={
-            "response_id": rid, "customer": {"id": customer, "name": "Descarga"}, "touchpoint": "web",
-            "answers": {"experience": 2, "worth": 2, "recommend": 3}, "comment": "La web no funciona"})
+        r = await ingest.post(
+            "/v1/responses",
+            json={
+                "response_id": rid,
+                "customer": {"id": customer, "name": "Descarga"},
+                "touchpoint": "web",
+                "answers": {"experience": 2, "worth": 2, "recommend": 3},
+                "comment": "La web no funciona",
+            },
+        )
         assert r.status_code == 202, r.text
 
         async def case():
@@ -68,8 +76,10 @@ async def test_the_programme_in_view_downloads_as_csv_for_managers_only(system, 
     await page.goto(f"{system.url('casework')}/dashboard/")
     await page.get_by_test_id("key-input").fill(KEYS["manager"])
     await page.get_by_test_id("key-submit").click()
-    for button, wanted, name in (("export-responses", rid, "lazo-responses.csv"),
-                                 ("export-cases", customer, "lazo-cases.csv")):
+    for button, wanted, name in (
+        ("export-responses", rid, "lazo-responses.csv"),
+        ("export-cases", customer, "lazo-cases.csv"),
+    ):
         async with page.expect_download(timeout=WAIT_MS) as info:
             await page.get_by_test_id(button).click()
         download = await info.value

@@ -22,15 +22,22 @@ def sso(tmp_path_factory):
 
 
 def detractor(rid: str, customer: str, name: str) -> dict:
-    return {"response_id": rid, "customer": {"id": customer, "name": name}, "touchpoint": "web",
-            "answers": {"experience": 2, "worth": 2, "recommend": 3}, "comment": "Me cobraron dos veces"}
+    return {
+        "response_id": rid,
+        "customer": {"id": customer, "name": name},
+        "touchpoint": "web",
+        "answers": {"experience": 2, "worth": 2, "recommend": 3},
+        "comment": "Me cobraron dos veces",
+    }
 
 
 async def test_an_agent_signs_in_with_her_company_account_and_sees_her_teams_cases(sso, browser):  # noqa: F811
     system, provider = sso
     async with system.client("ingest", "ingest") as ingest, system.client("casework", "manager") as manager:
-        for rid, customer, name in (("r-sso-1", "C-sso-1", "Cliente Facturación"),
-                                    ("r-sso-2", "C-sso-2", "Cliente Web")):
+        for rid, customer, name in (
+            ("r-sso-1", "C-sso-1", "Cliente Facturación"),
+            ("r-sso-2", "C-sso-2", "Cliente Web"),
+        ):
             assert (await ingest.post("/v1/responses", json=detractor(rid, customer, name))).status_code == 202
 
         async def two_cases():
@@ -38,8 +45,10 @@ async def test_an_agent_signs_in_with_her_company_account_and_sees_her_teams_cas
             return body["total"] == 2 and {c["customer_id"]: c["case_id"] for c in body["items"]}
 
         cases = await poll(two_cases, timeout=90, what="two cases")
-        r = await manager.post(f"/v1/cases/{cases['C-sso-1']}/transitions",
-                               json={"to": "contacted", "cause": "cobro doble", "owner": "billing"})
+        r = await manager.post(
+            f"/v1/cases/{cases['C-sso-1']}/transitions",
+            json={"to": "contacted", "cause": "cobro doble", "owner": "billing"},
+        )
         assert r.status_code == 200, r.text
 
     provider.login_as = {"sub": "ana@cx.example", "lazo_role": "agent", "lazo_teams": ["billing"]}

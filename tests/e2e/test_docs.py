@@ -23,8 +23,11 @@ async def test_the_docs_render_from_the_service_alone(system, browser, service):
     await page.goto(f"{origin}/docs")
     await expect(page.locator(".swagger-ui .info .title")).to_contain_text(f"Lazo {service}", timeout=WAIT_MS)
     await expect(page.locator(".opblock").first).to_be_visible(timeout=WAIT_MS)
-    elsewhere = [u for u in requested if not u.startswith("data:")
-                 and urlsplit(u)._replace(path="", query="", fragment="").geturl() != origin]
+    elsewhere = [
+        u
+        for u in requested
+        if not u.startswith("data:") and urlsplit(u)._replace(path="", query="", fragment="").geturl() != origin
+    ]
     assert elsewhere == [], elsewhere
     assert violations == [], violations
     await page.close()

@@ -33,7 +33,7 @@ class HungEndpoint:
             self._held.append(conn)
             self.accepted += 1
 
-    def __enter__(self) -> "HungEndpoint":
+    def __enter__(self) -> HungEndpoint:
         self._thread.start()
         return self
 

@@ -19,20 +19,28 @@ from shared.events import EventType
 from tests.support import Tap, poll
 
 
-def response(rid: str, customer: str, touchpoint: str, i: int = 0, *, detractor: bool = False,
-             program: str = "default") -> dict:
+def response(
+    rid: str, customer: str, touchpoint: str, i: int = 0, *, detractor: bool = False, program: str = "default"
+) -> dict:
     """A canonical response; a detractor's answers (IEC 1) always raise an alert."""
-    answers = ({"experience": 1, "worth": 1, "recommend": 1} if detractor else
-               {"experience": 1 + i % 10, "worth": 1 + (i * 3) % 10, "recommend": 1 + (i * 7) % 10})
-    return {"response_id": rid, "program": program, "touchpoint": touchpoint, "answers": answers,
-            "customer": {"id": customer, "email": f"{customer}@example.com", "name": "Ana"}}
+    answers = (
+        {"experience": 1, "worth": 1, "recommend": 1}
+        if detractor
+        else {"experience": 1 + i % 10, "worth": 1 + (i * 3) % 10, "recommend": 1 + (i * 7) % 10}
+    )
+    return {
+        "response_id": rid,
+        "program": program,
+        "touchpoint": touchpoint,
+        "answers": answers,
+        "customer": {"id": customer, "email": f"{customer}@example.com", "name": "Ana"},
+    }
 
 
 async def post_batches(client: httpx.AsyncClient, bodies: Sequence[dict], size: int = 25) -> int:
     """Post through `:batch`; every item must be accepted (the broker is up). Returns the count."""
     for start in range(0, len(bodies), size):
-        r = await client.post("/v1/responses:batch", json={"responses": list(bodies[start:start + size])},
-                              timeout=60)
+        r = await client.post("/v1/responses:batch", json={"responses": list(bodies[start : start + size])}, timeout=60)
         assert r.status_code == 202 and r.json()["rejected"] == 0, r.text
     return len(bodies)
 
@@ -49,11 +57,13 @@ async def scored_count(client: httpx.AsyncClient, touchpoint: str) -> int | None
 async def wait_scored(client: httpx.AsyncClient, touchpoint: str, expected: int, timeout: float = 180) -> None:
     async def _done() -> bool:
         return await scored_count(client, touchpoint) == expected
+
     await poll(_done, timeout=timeout, interval=0.5, what=f"{expected} responses scored for {touchpoint}")
 
 
-async def assert_scored_exactly_once(client: httpx.AsyncClient, tap: Tap, ids: set[str], touchpoint: str,
-                                     uid: str) -> None:
+async def assert_scored_exactly_once(
+    client: httpx.AsyncClient, tap: Tap, ids: set[str], touchpoint: str, uid: str
+) -> None:
     """Sent == arrived, each once: scoring stored exactly `ids` for the touchpoint, reports each
     one scored, and published exactly one distinct event, `score:<id>`, for each and none for any
     other response of this test (every id of the test contains `uid`). The outbox may repeat an
@@ -61,7 +71,7 @@ async def assert_scored_exactly_once(client: httpx.AsyncClient, tap: Tap, ids: s
     assert await scored_count(client, touchpoint) == len(ids)
     ordered = sorted(ids)
     for start in range(0, len(ordered), 50):
-        answers = await asyncio.gather(*(client.get(f"/v1/responses/{rid}") for rid in ordered[start:start + 50]))
+        answers = await asyncio.gather(*(client.get(f"/v1/responses/{rid}") for rid in ordered[start : start + 50]))
         assert {r.json()["status"] for r in answers} == {"scored"}, [r.text for r in answers][:3]
 
     def ours() -> dict[str, list]:
@@ -88,7 +98,7 @@ class GroupOffsets:
         self._topic = topic
         self._tps: list[TopicPartition] = []
 
-    async def __aenter__(self) -> "GroupOffsets":
+    async def __aenter__(self) -> GroupOffsets:
         await self._consumer.start()
         parts = await poll(lambda: self._consumer.partitions_for_topic(self._topic), what=f"topic {self._topic}")
         self._tps = [TopicPartition(self._topic, p) for p in sorted(parts)]
@@ -109,6 +119,7 @@ async def log_end(tap: Tap, topic: str, response_ids: set[str]) -> dict[int, int
     ListOffsets(latest) with the last record *batch*'s base offset + 1, short of the true end
     whenever the last batch held several records.
     """
+
     def _read() -> dict[int, int] | None:
         records = [r for r in tap.records if r.topic == topic]
         seen = {e.data.get("response_id") for e in tap.events if e.type == EventType.RESPONSE_RECEIVED}
@@ -118,6 +129,7 @@ async def log_end(tap: Tap, topic: str, response_ids: set[str]) -> dict[int, int
         for r in records:
             end[r.partition] = max(end.get(r.partition, 0), r.offset + 1)
         return end
+
     return await poll(_read, timeout=60, what=f"{len(response_ids)} responses on {topic}")
 
 
@@ -126,7 +138,10 @@ async def consumed(client: httpx.AsyncClient, group: str, type_: str) -> float:
     text = (await client.get("/metrics")).text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if (sample.name == "lazo_events_consumed_total" and sample.labels.get("group") == group
-                    and sample.labels.get("type") == type_):
+            if (
+                sample.name == "lazo_events_consumed_total"
+                and sample.labels.get("group") == group
+                and sample.labels.get("type") == type_
+            ):
                 return sample.value
     return 0.0

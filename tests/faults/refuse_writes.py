@@ -30,8 +30,10 @@ async def refused_insert(system, service: str, table: str, column: str, value: s
                 FOR EACH ROW EXECUTE FUNCTION "{schema}".{name}();''')
 
         async def remove() -> None:
-            await conn.execute(f'DROP TRIGGER IF EXISTS {name} ON "{schema}".{table}; '
-                               f'DROP FUNCTION IF EXISTS "{schema}".{name}();')
+            await conn.execute(
+                f'DROP TRIGGER IF EXISTS {name} ON "{schema}".{table}; DROP FUNCTION IF EXISTS "{schema}".{name}();'
+            )
+
         try:
             yield remove
         finally:
@@ -44,11 +46,14 @@ async def refused_insert(system, service: str, table: str, column: str, value: s
             with sqlite3.connect(path, timeout=30) as db:
                 db.execute(sql)
 
-        execute(f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN NEW.{column} = '{literal}' "
-                f"BEGIN SELECT RAISE(ABORT, 'refused by a test fault'); END")
+        execute(
+            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN NEW.{column} = '{literal}' "
+            f"BEGIN SELECT RAISE(ABORT, 'refused by a test fault'); END"
+        )
 
         async def remove() -> None:
             execute(f"DROP TRIGGER IF EXISTS {name}")
+
         try:
             yield remove
         finally:

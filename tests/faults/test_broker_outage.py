@@ -34,6 +34,7 @@ async def test_broker_outage_mid_stream_every_acknowledged_response_is_scored_on
         queue.put_nowait(b)
 
     async with system.client("ingest", "ingest") as c:
+
         async def sender() -> None:
             while not queue.empty():
                 body = queue.get_nowait()
@@ -68,11 +69,13 @@ async def test_broker_outage_mid_stream_every_acknowledged_response_is_scored_on
 
         # A platform re-sends what was refused, honouring Retry-After, until it is accepted.
         for body in refused:
+
             async def accepted(body=body) -> bool:
                 r = await c.post("/v1/responses", json=body, timeout=60)
                 assert r.status_code in (202, 503), r.text
                 answers[body["response_id"]].append(r.status_code)
                 return r.status_code == 202
+
             await poll(accepted, timeout=120, interval=0.5, what=f"{body['response_id']} accepted again")
 
     acknowledged = {rid for rid, codes in answers.items() if 202 in codes}

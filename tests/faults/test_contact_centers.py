@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from ops.embedded_broker import free_port
 from shared.events import EventType, Topic
+from ops.embedded_broker import free_port
 from tests.faults.endpoints import HungEndpoint
 from tests.faults.ledger import post_batches, response
 from tests.support import poll
@@ -41,10 +41,16 @@ async def test_bad_contact_centers_do_not_hold_up_alerts_or_cases_and_their_retr
         async with system.client("alerts", "manager") as m, system.client("ingest", "ingest") as c:
             subs: dict[str, str] = {}
             try:
-                for name, url in {"healthy": healthy.url, "failing": failing.url, "hung": hung.url,
-                                  "gone": gone}.items():
-                    r = await m.post("/v1/subscriptions", json={"url": url, "secret": SECRET, "event_types": [RAISED],
-                                                                "programs": [program]})
+                for name, url in {
+                    "healthy": healthy.url,
+                    "failing": failing.url,
+                    "hung": hung.url,
+                    "gone": gone,
+                }.items():
+                    r = await m.post(
+                        "/v1/subscriptions",
+                        json={"url": url, "secret": SECRET, "event_types": [RAISED], "programs": [program]},
+                    )
                     assert r.status_code == 201, r.text
                     subs[name] = r.json()["id"]
 
@@ -52,6 +58,7 @@ async def test_bad_contact_centers_do_not_hold_up_alerts_or_cases_and_their_retr
                     r = await c.post("/v1/responses", json=bodies[0])
                     assert r.status_code in (202, 422), r.text
                     return r.status_code == 202
+
                 await poll(known, timeout=60, interval=0.2, what="ingest to know the programme")
                 await post_batches(c, bodies[1:], size=4)
 
@@ -59,8 +66,15 @@ async def test_bad_contact_centers_do_not_hold_up_alerts_or_cases_and_their_retr
                 raised = await t.wait_for(RAISED, count=N, timeout=120, program=program)
                 assert {e.data["response_id"] for e in raised} == sent and len({e.id for e in raised}) == N
                 alert_ids = {e.data["alert_id"] for e in raised}
-                opened = await poll(lambda: len(o := {e.data["alert_id"]: e for e in t.matching(
-                    EventType.CASE_OPENED, program=program)}) >= N and o, timeout=120, what=f"{N} cases opened")
+                opened = await poll(
+                    lambda: (
+                        len(o := {e.data["alert_id"]: e for e in t.matching(EventType.CASE_OPENED, program=program)})
+                        >= N
+                        and o
+                    ),
+                    timeout=120,
+                    what=f"{N} cases opened",
+                )
                 assert set(opened) == alert_ids and len({e.data["case_id"] for e in opened.values()}) == N
 
                 # The healthy contact center got every alert, delivered at the first attempt.
@@ -71,6 +85,7 @@ async def test_bad_contact_centers_do_not_hold_up_alerts_or_cases_and_their_retr
                     page = await _deliveries(m, subs["healthy"])
                     done = page["total"] == N and {d["status"] for d in page["items"]} == {"delivered"}
                     return done and page["items"]
+
                 good = await poll(all_delivered, timeout=60, interval=0.2, what="healthy deliveries recorded")
                 assert {d["event_id"] for d in good} == event_ids and {d["attempt_count"] for d in good} == {1}
 
@@ -82,12 +97,24 @@ async def test_bad_contact_centers_do_not_hold_up_alerts_or_cases_and_their_retr
                     enough = all(n >= 2 for n in counts) if all_retried else max(counts, default=0) >= 2
                     return page["total"] == N and enough and items
 
-                failing_items = await poll(lambda: retried("failing", True), timeout=120, interval=0.5,
-                                           what="every delivery to the failing endpoint retried")
-                gone_items = await poll(lambda: retried("gone", True), timeout=120, interval=0.5,
-                                        what="every delivery to the gone endpoint retried")
-                hung_items = await poll(lambda: retried("hung", False), timeout=120, interval=0.5,
-                                        what="a delivery to the hung endpoint retried")
+                failing_items = await poll(
+                    lambda: retried("failing", True),
+                    timeout=120,
+                    interval=0.5,
+                    what="every delivery to the failing endpoint retried",
+                )
+                gone_items = await poll(
+                    lambda: retried("gone", True),
+                    timeout=120,
+                    interval=0.5,
+                    what="every delivery to the gone endpoint retried",
+                )
+                hung_items = await poll(
+                    lambda: retried("hung", False),
+                    timeout=120,
+                    interval=0.5,
+                    what="a delivery to the hung endpoint retried",
+                )
             finally:
                 for sub in subs.values():
                     assert (await m.delete(f"/v1/subscriptions/{sub}")).status_code == 204

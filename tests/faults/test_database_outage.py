@@ -20,8 +20,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from shared.events import EventType, Topic
-from tests.faults.ledger import (GroupOffsets, assert_scored_exactly_once, log_end, post_batches, response,
-                                 scored_count, wait_scored)
+from tests.faults.ledger import (
+    GroupOffsets,
+    assert_scored_exactly_once,
+    log_end,
+    post_batches,
+    response,
+    scored_count,
+    wait_scored,
+)
 from tests.faults.proxy import TcpProxy
 from tests.harness import System
 from tests.support import Tap, poll
@@ -31,8 +38,10 @@ BEFORE, DURING, LATER = 100, 100, 100  # responses sent before the cut, right af
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not DATABASE_URL, reason="needs PostgreSQL (TEST_DATABASE_URL): a SQLite file cannot be "
-                                                "cut off over the network"),
+    pytest.mark.skipif(
+        not DATABASE_URL,
+        reason="needs PostgreSQL (TEST_DATABASE_URL): a SQLite file cannot be cut off over the network",
+    ),
 ]
 
 
@@ -44,8 +53,9 @@ async def cut_off(tmp_path):
     userinfo = url.netloc.rpartition("@")[0]
     proxied = url._replace(netloc=f"{userinfo}@{proxy.address}" if userinfo else proxy.address).geturl()
     try:
-        system = await asyncio.to_thread(System, tmp_path, ("ingest", "scoring"),
-                                         service_env={"scoring": {"DATABASE_URL": proxied}})
+        system = await asyncio.to_thread(
+            System, tmp_path, ("ingest", "scoring"), service_env={"scoring": {"DATABASE_URL": proxied}}
+        )
     except BaseException:
         proxy.close()
         raise
@@ -70,22 +80,23 @@ async def test_database_cut_off_consumer_holds_its_offsets_and_resumes_scoring_e
         await poll(lambda: _positive(scored_count(scoring, tp)), timeout=120, interval=0.05, what="first scores")
 
         proxy.cut()
-        await post_batches(ingest, bodies[BEFORE:BEFORE + DURING])  # ingest does not need scoring's database
+        await post_batches(ingest, bodies[BEFORE : BEFORE + DURING])  # ingest does not need scoring's database
 
         async def stalled() -> dict | None:
             r = await scoring.get("/readyz", timeout=30)
             checks = r.json()["checks"]
             return r.status_code == 503 and not checks["database"] and not checks["consumer:scoring"] and checks
+
         checks = await poll(stalled, timeout=120, interval=0.2, what="readyz to report the database and the stall")
         assert checks["broker"], checks  # only the database is at fault
 
         async with GroupOffsets(system.broker.bootstrap, "scoring", Topic.RESPONSES) as group:
             held = await group.committed()
-            sent = {b["response_id"] for b in bodies[:BEFORE + DURING]}
+            sent = {b["response_id"] for b in bodies[: BEFORE + DURING]}
             assert _total(held) < _total(await log_end(t, Topic.RESPONSES, sent))  # work waits, uncommitted
 
             # More arrives while the database is away: the log grows, the position does not.
-            await post_batches(ingest, bodies[BEFORE + DURING:])
+            await post_batches(ingest, bodies[BEFORE + DURING :])
             sent = {b["response_id"] for b in bodies}
             assert _total(await log_end(t, Topic.RESPONSES, sent)) == len(bodies)
             assert await group.committed() == held
@@ -99,8 +110,12 @@ async def test_database_cut_off_consumer_holds_its_offsets_and_resumes_scoring_e
             # Nothing skipped, nothing pending: the group's position is the log's end.
             end = await log_end(t, Topic.RESPONSES, sent)
             end = {p: end.get(p, 0) for p in held}
-            await poll(lambda: _equal(group.committed(), end), timeout=60, interval=0.5,
-                       what=f"committed offsets at the log end {end}")
+            await poll(
+                lambda: _equal(group.committed(), end),
+                timeout=60,
+                interval=0.5,
+                what=f"committed offsets at the log end {end}",
+            )
         assert not t.matching(EventType.DEADLETTERED)  # an outage is never the event's fault
     finally:
         await t.stop()
@@ -122,4 +137,3 @@ def _total(offsets: dict[int, int]) -> int:
 
 async def _ready(client) -> bool:
     return (await client.get("/readyz", timeout=30)).status_code == 200
-

@@ -27,16 +27,23 @@ GROUP = "scoring"
 async def test_two_replicas_share_the_stream_and_a_rebalance_loses_nothing(system, tap, uid):
     tp = f"replicas-{uid}"
     bodies = [response(f"r{i}-{uid}", f"C{i % CUSTOMERS}-{uid}", tp, i) for i in range(N)]
-    first_half, second_half = bodies[:N // 2], bodies[N // 2:]
+    first_half, second_half = bodies[: N // 2], bodies[N // 2 :]
     t = await tap(Topic.SCORES)
     replica = system.spawn("scoring")
     try:
         await asyncio.to_thread(replica.wait_ready, 120)
-        await poll(lambda: _members(system.broker.bootstrap), timeout=120, interval=0.5,
-                   what="a stable group of two scoring members")
+        await poll(
+            lambda: _members(system.broker.bootstrap),
+            timeout=120,
+            interval=0.5,
+            what="a stable group of two scoring members",
+        )
 
-        async with system.client("scoring", "agent") as one, httpx.AsyncClient(base_url=replica.url) as two, \
-                system.client("ingest", "ingest") as ingest:
+        async with (
+            system.client("scoring", "agent") as one,
+            httpx.AsyncClient(base_url=replica.url) as two,
+            system.client("ingest", "ingest") as ingest,
+        ):
             before = [await consumed(c, GROUP, EventType.RESPONSE_RECEIVED) for c in (one, two)]
             await post_batches(ingest, first_half)
 
@@ -44,6 +51,7 @@ async def test_two_replicas_share_the_stream_and_a_rebalance_loses_nothing(syste
                 after = [await consumed(c, GROUP, EventType.RESPONSE_RECEIVED) for c in (one, two)]
                 shares = [a - b for a, b in zip(after, before)]
                 return all(s > 0 for s in shares) and sum(shares) >= len(first_half) and shares
+
             await poll(both_consumed, timeout=120, interval=0.2, what="both replicas applying the stream")
 
             # The second replica leaves (SIGTERM) while the second half streams in: its

@@ -18,15 +18,20 @@ from tests.test_webhooks import create_source, typeform_headers, typeform_payloa
 
 BURST = 3
 # A read each service answers with a valid key, and the role that may read it.
-READS = {"ingest": ("/v1/sources", "admin"), "scoring": ("/v1/programs", "agent"),
-         "alerts": ("/v1/alerts", "agent"), "casework": ("/v1/cases", "agent"),
-         "surveys": ("/v1/contacts", "agent")}
+READS = {
+    "ingest": ("/v1/sources", "admin"),
+    "scoring": ("/v1/programs", "agent"),
+    "alerts": ("/v1/alerts", "agent"),
+    "casework": ("/v1/cases", "agent"),
+    "surveys": ("/v1/contacts", "agent"),
+}
 
 
 @pytest.fixture(scope="module")
 async def alone(system):
-    async with Alone(system, SERVICES, LAZO_AUTH_FAILURES_BURST=str(BURST),
-                     LAZO_AUTH_FAILURES_PER_MIN="0.01") as services:
+    async with Alone(
+        system, SERVICES, LAZO_AUTH_FAILURES_BURST=str(BURST), LAZO_AUTH_FAILURES_PER_MIN="0.01"
+    ) as services:
         yield services
 
 
@@ -40,8 +45,11 @@ def assert_throttled(r) -> None:
 async def test_every_service_throttles_failed_keys_per_address_and_lets_valid_keys_through(alone):
     for name in SERVICES:
         path, role = READS[name]
-        async with alone.client(name, "guessed-key") as guessing, alone.client(name) as anonymous, \
-                alone.client(name, KEYS[role]) as valid:
+        async with (
+            alone.client(name, "guessed-key") as guessing,
+            alone.client(name) as anonymous,
+            alone.client(name, KEYS[role]) as valid,
+        ):
             assert (await valid.get(path)).status_code == 200  # successes do not count
             for _ in range(BURST):
                 assert (await guessing.get(path)).status_code == 401
@@ -52,8 +60,9 @@ async def test_every_service_throttles_failed_keys_per_address_and_lets_valid_ke
             assert r.status_code == 200, (name, r.text)
             assert (await anonymous.get("/healthz")).status_code == 200  # ops routes need no key
         # Refused before the body is read, like a 401 would be.
-        status, _, _ = await raw_post(alone[name].port, path, 12_000_000, b"{", {"Authorization": "Bearer nope"},
-                                      method="GET")
+        status, _, _ = await raw_post(
+            alone[name].port, path, 12_000_000, b"{", {"Authorization": "Bearer nope"}, method="GET"
+        )
         assert status == 429, name
 
 

@@ -28,11 +28,15 @@ from tests.test_webhooks import WHSEC, body_of, create_source, formbricks_header
 SERVICES = set(ALL_SERVICES)
 
 
-async def quarantine_a_payload_naming(system, source: str, program: str, customer: str, email: str,
-                                      comment: str) -> dict:
+async def quarantine_a_payload_naming(
+    system, source: str, program: str, customer: str, email: str, comment: str
+) -> dict:
     """A signed Formbricks delivery its mapping cannot read: held in ingest's quarantine."""
-    mapping = {"customer_id": "contact.userId", "comment": "txt9c3",
-               "answers": {"experience": "exp8q1", "worth": "wrt4k7", "recommend": "nps2m5"}}
+    mapping = {
+        "customer_id": "contact.userId",
+        "comment": "txt9c3",
+        "answers": {"experience": "exp8q1", "worth": "wrt4k7", "recommend": "nps2m5"},
+    }
     async with system.client("ingest", "admin") as admin:
         await create_source(admin, "formbricks", source, {"secret": WHSEC}, mapping, program=program)
     payload = load("formbricks_response_finished.json")
@@ -43,8 +47,9 @@ async def quarantine_a_payload_naming(system, source: str, program: str, custome
     payload["data"]["data"]["exp8q1"] = 99  # outside the programme's scale: the mapping cannot use it
     body = body_of(payload)
     async with system.client("ingest", None) as platform:
-        r = await platform.post(f"/v1/webhooks/formbricks/{program}?source={source}", content=body,
-                                headers=formbricks_headers(body))
+        r = await platform.post(
+            f"/v1/webhooks/formbricks/{program}?source={source}", content=body, headers=formbricks_headers(body)
+        )
     assert r.status_code == 200 and r.json()["status"] == "quarantined", r.text
     return r.json()
 
@@ -64,8 +69,9 @@ async def erase(system, erasures, customer: str, *, form: str = "path") -> dict[
         assert r.status_code == 202, r.text
         assert r.json()["customer_id"] == customer and r.json()["status"] == "requested"
         erasure_id = r.json()["erasure_id"]
-        answers = await erasures.wait_for(EventType.CUSTOMER_ERASED, count=len(SERVICES), timeout=90,
-                                          erasure_id=erasure_id)
+        answers = await erasures.wait_for(
+            EventType.CUSTOMER_ERASED, count=len(SERVICES), timeout=90, erasure_id=erasure_id
+        )
         assert {a.data["service"] for a in answers} == SERVICES and {a.subject for a in answers} == {customer}
 
         async def completed():
@@ -83,8 +89,11 @@ async def erase(system, erasures, customer: str, *, form: str = "path") -> dict[
 
 async def findable(system, customer: str) -> dict:
     """What each list or lookup by customer id answers after an erasure."""
-    async with (system.client("scoring", "agent") as scoring, system.client("alerts", "agent") as alerts,
-                system.client("casework", "agent") as casework):
+    async with (
+        system.client("scoring", "agent") as scoring,
+        system.client("alerts", "agent") as alerts,
+        system.client("casework", "agent") as casework,
+    ):
         return {
             "customer": (await scoring.get(f"/v1/customers/{quote(customer, safe='')}")).status_code,
             "alerts": (await alerts.get("/v1/alerts", params={"customer_id": customer})).json()["items"],
@@ -108,17 +117,28 @@ async def test_a_customer_is_erased_in_every_service_and_again_harmlessly(system
     # The customer's data everywhere: a score with a comment, an alert (and its push), a case with a
     # cause and a note, a renewal outcome, a quarantined webhook.
     async with system.client("ingest", "ingest") as ingest:
-        r = await ingest.post("/v1/responses", json=detractor(f"r-erase-{uid}", program, customer,
-                                                              email=email, name=name, comment=comment))
+        r = await ingest.post(
+            "/v1/responses",
+            json=detractor(f"r-erase-{uid}", program, customer, email=email, name=name, comment=comment),
+        )
         assert r.status_code == 202, r.text
     case = await case_of(system, customer)
     assert case["customer"] == {"email": email, "name": name}
     async with system.client("casework", "agent") as casework, system.client("casework", "ingest") as crm:
-        r = await casework.post(f"/v1/cases/{case['case_id']}/transitions",
-                                json={"to": "contacted", "cause": cause, "note": note})
+        r = await casework.post(
+            f"/v1/cases/{case['case_id']}/transitions", json={"to": "contacted", "cause": cause, "note": note}
+        )
         assert r.status_code == 200, r.text
-        r = await crm.post("/v1/outcomes", json={"customer_id": customer, "program": program, "renewed": True,
-                                                 "date": date.today().isoformat(), "revenue": 120.0})
+        r = await crm.post(
+            "/v1/outcomes",
+            json={
+                "customer_id": customer,
+                "program": program,
+                "renewed": True,
+                "date": date.today().isoformat(),
+                "revenue": 120.0,
+            },
+        )
         assert r.status_code == 202, r.text
 
         async def outcome_stored():
@@ -128,6 +148,7 @@ async def test_a_customer_is_erased_in_every_service_and_again_harmlessly(system
         await poll(outcome_stored, what="the outcome stored")
     held = (await quarantine_a_payload_naming(system, f"fbe-{uid}", program, customer, email, comment))["quarantine_id"]
     async with system.client("alerts", "manager") as alerts:
+
         async def pushed():
             r = await alerts.get(f"/v1/subscriptions/{subscription}/deliveries")
             return r.json()["items"]
@@ -141,18 +162,28 @@ async def test_a_customer_is_erased_in_every_service_and_again_harmlessly(system
     assert erased["alerts"]["alerts"] == 1 and erased["alerts"]["deliveries"] == 1
     assert erased["alerts"]["cancelled_deliveries"] == 1  # still retrying its failing endpoint
     # The agent's note and the opening one quoting the comment; the cause on the case and in its entry.
-    assert {k: erased["casework"][k] for k in ("cases", "notes", "causes", "outcomes")} == \
-        {"cases": 1, "notes": 2, "causes": 1, "outcomes": 1}
+    assert {k: erased["casework"][k] for k in ("cases", "notes", "causes", "outcomes")} == {
+        "cases": 1,
+        "notes": 2,
+        "causes": 1,
+        "outcomes": 1,
+    }
     assert erased["ingest"]["quarantined_payloads"] == 1
 
     async def everything_about(customer: str) -> str:
         """What the APIs say about the customer and their records, as one text."""
-        async with (system.client("scoring", "agent") as scoring, system.client("alerts", "agent") as alerts,
-                    system.client("casework", "agent") as casework, system.client("ingest", "admin") as ingest):
-            seen = [await findable(system, customer),
-                    (await scoring.get(f"/v1/responses/r-erase-{uid}")).json(),
-                    (await alerts.get(f"/v1/alerts/{alert['alert_id']}")).json(),
-                    (await casework.get(f"/v1/cases/{case['case_id']}")).json()]
+        async with (
+            system.client("scoring", "agent") as scoring,
+            system.client("alerts", "agent") as alerts,
+            system.client("casework", "agent") as casework,
+            system.client("ingest", "admin") as ingest,
+        ):
+            seen = [
+                await findable(system, customer),
+                (await scoring.get(f"/v1/responses/r-erase-{uid}")).json(),
+                (await alerts.get(f"/v1/alerts/{alert['alert_id']}")).json(),
+                (await casework.get(f"/v1/cases/{case['case_id']}")).json(),
+            ]
             r = await ingest.get(f"/v1/quarantine/{held}")
             assert r.status_code == 404, r.text  # deleted: a replay would bring the data back
             return json.dumps(seen, ensure_ascii=False)
@@ -162,8 +193,12 @@ async def test_a_customer_is_erased_in_every_service_and_again_harmlessly(system
     assert await findable(system, customer) == NOT_FINDABLE
     # What is not personal stays, under a pseudonym: the score, the alert, the case and its work,
     # the outcome (under the case's pseudonym: the experiment still puts it in the case's arm).
-    async with (system.client("scoring", "agent") as scoring, system.client("alerts", "agent") as alerts,
-                system.client("casework", "agent") as casework, system.client("alerts", "manager") as manager):
+    async with (
+        system.client("scoring", "agent") as scoring,
+        system.client("alerts", "agent") as alerts,
+        system.client("casework", "agent") as casework,
+        system.client("alerts", "manager") as manager,
+    ):
         response = (await scoring.get(f"/v1/responses/r-erase-{uid}")).json()
         assert response["iec"] == 2 and response["status"] == "scored" and response["customer_id"] != customer
         kept_alert = (await alerts.get(f"/v1/alerts/{alert['alert_id']}")).json()
@@ -205,8 +240,12 @@ async def test_a_customer_whose_id_needs_url_encoding_can_be_erased(system, tap,
     async def erased_for_good(customer: str, form: str) -> None:
         email = f"slash.{uuid.uuid4().hex[:8]}@example.com"
         async with system.client("ingest", "ingest") as ingest:
-            r = await ingest.post("/v1/responses", json=detractor(f"r-{uuid.uuid4().hex}", "default", customer,
-                                                                  email=email, name="Barra", comment="barra"))
+            r = await ingest.post(
+                "/v1/responses",
+                json=detractor(
+                    f"r-{uuid.uuid4().hex}", "default", customer, email=email, name="Barra", comment="barra"
+                ),
+            )
             assert r.status_code == 202, r.text
         case = await case_of(system, customer)
         async with system.client("scoring", "agent") as scoring:
@@ -220,8 +259,12 @@ async def test_a_customer_whose_id_needs_url_encoding_can_be_erased(system, tap,
             detail = (await casework.get(f"/v1/cases/{case['case_id']}")).json()
             assert detail["customer"] == {"email": None, "name": None} and detail["customer_id"] != customer
 
-    await asyncio.gather(erased_for_good(f"slash/{uid}", "path"), erased_for_good(f"a/b/{uid}/", "path"),
-                         erased_for_good(f"ñandú {uid}?#%/x", "path"), erased_for_good(f"body/{uid}?#", "body"))
+    await asyncio.gather(
+        erased_for_good(f"slash/{uid}", "path"),
+        erased_for_good(f"a/b/{uid}/", "path"),
+        erased_for_good(f"ñandú {uid}?#%/x", "path"),
+        erased_for_good(f"body/{uid}?#", "body"),
+    )
 
 
 async def test_a_quarantined_payload_naming_a_non_ascii_customer_is_erased(system, tap, uid):
@@ -229,8 +272,9 @@ async def test_a_quarantined_payload_naming_a_non_ascii_customer_is_erased(syste
 
     async def erased_for_good(customer: str, tag: str) -> None:
         email, comment = f"ñ.{tag}.{uid}@ejemplo.es", f"comentario {tag} {uid} — ¡qué mal!"
-        held = (await quarantine_a_payload_naming(system, f"fbu{tag}-{uid}", "default", customer, email,
-                                                  comment))["quarantine_id"]
+        held = (await quarantine_a_payload_naming(system, f"fbu{tag}-{uid}", "default", customer, email, comment))[
+            "quarantine_id"
+        ]
         async with system.client("ingest", "admin") as ingest:
             r = await ingest.get(f"/v1/quarantine/{held}")
             assert r.status_code == 200 and email in json.dumps(r.json(), ensure_ascii=False)
@@ -252,8 +296,10 @@ async def test_a_quarantined_payload_naming_a_non_ascii_customer_is_erased(syste
 
 
 def erased_on_arrival(metrics: str, service: str, event_type: str) -> float:
-    pattern = (rf'^lazo_events_erased_on_arrival_total\{{[^}}]*service="{service}"[^}}]*'
-               rf'type="{re.escape(event_type)}"[^}}]*\}} (\S+)$')
+    pattern = (
+        rf'^lazo_events_erased_on_arrival_total\{{[^}}]*service="{service}"[^}}]*'
+        rf'type="{re.escape(event_type)}"[^}}]*\}} (\S+)$'
+    )
     return sum(float(m.group(1)) for m in re.finditer(pattern, metrics, re.M))
 
 
@@ -270,9 +316,10 @@ async def test_events_arriving_after_the_erasure_are_erased_on_arrival(system, t
 
     async def counts() -> dict[tuple[str, str], float]:
         out = {}
-        for service, types in (("alerts", [EventType.SCORE_COMPUTED]),
-                               ("casework", [EventType.ALERT_RAISED, EventType.SCORE_COMPUTED,
-                                             EventType.OUTCOME_RECORDED])):
+        for service, types in (
+            ("alerts", [EventType.SCORE_COMPUTED]),
+            ("casework", [EventType.ALERT_RAISED, EventType.SCORE_COMPUTED, EventType.OUTCOME_RECORDED]),
+        ):
             async with system.client(service, None) as client:
                 text = (await client.get("/metrics")).text
             out.update({(service, t): erased_on_arrival(text, service, t) for t in types})
@@ -284,23 +331,63 @@ async def test_events_arriving_after_the_erasure_are_erased_on_arrival(system, t
     alert_id = str(uuid.uuid4())
     late = {
         Topic.RESPONSES: Envelope.new(
-            id=f"r-late-{uid}", type=EventType.RESPONSE_RECEIVED, source="/test", subject=customer,
-            data=ResponseReceived(response_id=f"r-late-{uid}", program=program, submitted_at=then, received_at=then,
-                                  customer=Customer(id=customer, email=email, name=name), comment=comment,
-                                  answers={"experience": 2, "worth": 2, "recommend": 2})),
+            id=f"r-late-{uid}",
+            type=EventType.RESPONSE_RECEIVED,
+            source="/test",
+            subject=customer,
+            data=ResponseReceived(
+                response_id=f"r-late-{uid}",
+                program=program,
+                submitted_at=then,
+                received_at=then,
+                customer=Customer(id=customer, email=email, name=name),
+                comment=comment,
+                answers={"experience": 2, "worth": 2, "recommend": 2},
+            ),
+        ),
         Topic.SCORES: Envelope.new(
-            id=f"score:r-late-s-{uid}", type=EventType.SCORE_COMPUTED, source="/test", subject=customer,
-            data=ScoreComputed(response_id=f"r-late-s-{uid}", customer_id=customer, customer=contact, program=program,
-                               submitted_at=then, iec=2.0, segment="nunca_mas", comment=comment)),
+            id=f"score:r-late-s-{uid}",
+            type=EventType.SCORE_COMPUTED,
+            source="/test",
+            subject=customer,
+            data=ScoreComputed(
+                response_id=f"r-late-s-{uid}",
+                customer_id=customer,
+                customer=contact,
+                program=program,
+                submitted_at=then,
+                iec=2.0,
+                segment="nunca_mas",
+                comment=comment,
+            ),
+        ),
         Topic.ALERTS: Envelope.new(
-            id=f"alert:{alert_id}", type=EventType.ALERT_RAISED, source="/test", subject=customer,
-            data=AlertRaised(alert_id=alert_id, customer_id=customer, customer=contact, program=program,
-                             response_id=f"r-late-a-{uid}", iec=2.0, segment="nunca_mas",
-                             reasons=["iec_at_or_below_threshold", "comment"], comment=comment, raised_at=then)),
+            id=f"alert:{alert_id}",
+            type=EventType.ALERT_RAISED,
+            source="/test",
+            subject=customer,
+            data=AlertRaised(
+                alert_id=alert_id,
+                customer_id=customer,
+                customer=contact,
+                program=program,
+                response_id=f"r-late-a-{uid}",
+                iec=2.0,
+                segment="nunca_mas",
+                reasons=["iec_at_or_below_threshold", "comment"],
+                comment=comment,
+                raised_at=then,
+            ),
+        ),
         Topic.OUTCOMES: Envelope.new(
-            id=f"outcome-late-{uid}", type=EventType.OUTCOME_RECORDED, source="/test", subject=customer,
-            data=OutcomeRecorded(customer_id=customer, program=program, renewed=False,
-                                 date=date.today() - timedelta(days=1))),
+            id=f"outcome-late-{uid}",
+            type=EventType.OUTCOME_RECORDED,
+            source="/test",
+            subject=customer,
+            data=OutcomeRecorded(
+                customer_id=customer, program=program, renewed=False, date=date.today() - timedelta(days=1)
+            ),
+        ),
     }
     producer = await raw_producer(system.broker.bootstrap)
     try:
@@ -311,6 +398,7 @@ async def test_events_arriving_after_the_erasure_are_erased_on_arrival(system, t
 
     # Scoring keeps the response for the KPIs, under a pseudonym, without the comment.
     async with system.client("scoring", "agent") as scoring:
+
         async def scored():
             r = await scoring.get(f"/v1/responses/r-late-{uid}")
             return r.status_code == 200 and r.json()
@@ -328,15 +416,22 @@ async def test_events_arriving_after_the_erasure_are_erased_on_arrival(system, t
     async with system.client("alerts", "agent") as alerts, system.client("casework", "agent") as casework:
         assert (await alerts.get("/v1/alerts", params={"program": program})).json()["items"] == []
         assert (await casework.get("/v1/cases", params={"customer_id": customer})).json()["items"] == []
-        seen = json.dumps([(await alerts.get("/v1/alerts", params={"program": program})).json(),
-                           (await casework.get("/v1/kpis", params={"program": program})).json()], ensure_ascii=False)
+        seen = json.dumps(
+            [
+                (await alerts.get("/v1/alerts", params={"program": program})).json(),
+                (await casework.get("/v1/kpis", params={"program": program})).json(),
+            ],
+            ensure_ascii=False,
+        )
     assert not [s for s in secrets if s in seen]
 
     # A response posted through ingest now (a survey still reaching the customer) is kept only as a
     # figure too: the erasure is for good.
     async with system.client("ingest", "ingest") as ingest, system.client("scoring", "agent") as scoring:
-        r = await ingest.post("/v1/responses", json=detractor(f"r-late-2-{uid}", program, customer,
-                                                              email=email, name=name, comment=comment))
+        r = await ingest.post(
+            "/v1/responses",
+            json=detractor(f"r-late-2-{uid}", program, customer, email=email, name=name, comment=comment),
+        )
         assert r.status_code == 202, r.text
 
         async def scored_again():

@@ -19,15 +19,19 @@ JSON = {"content-type": "application/json"}
 
 
 def response(rid: str, customer: str, **over) -> dict:
-    body = {"response_id": rid, "customer": {"id": customer}, "touchpoint": "web",
-            "answers": {"experience": 8, "worth": 8, "recommend": 8}}
+    body = {
+        "response_id": rid,
+        "customer": {"id": customer},
+        "touchpoint": "web",
+        "answers": {"experience": 8, "worth": 8, "recommend": 8},
+    }
     return {**body, **over}
 
 
 async def chunks(data: bytes, size: int = MIB):
     """The body streamed without a Content-Length (chunked transfer encoding)."""
     for at in range(0, len(data), size):
-        yield data[at:at + size]
+        yield data[at : at + size]
 
 
 def nested(depth: int) -> dict:
@@ -58,8 +62,13 @@ async def test_hostile_bodies_on_ingest_are_refused_and_nothing_is_published(sys
         huge_chunked = huge.replace(rid("huge").encode(), rid("chunked").encode())
         assert_problem(await c.post("/v1/responses", content=chunks(huge_chunked), headers=JSON), 413)
         # 2,000 levels of nesting: refused by the parser, not a 500, not a hang.
-        deep = (f'{{"response_id": "{rid("deep")}", "customer": {{"id": "{customer}", "attributes": '
-                + '{"a": ' * 2000 + "1" + "}" * 2000 + "}}")
+        deep = (
+            f'{{"response_id": "{rid("deep")}", "customer": {{"id": "{customer}", "attributes": '
+            + '{"a": ' * 2000
+            + "1"
+            + "}" * 2000
+            + "}}"
+        )
         assert_problem(await c.post("/v1/responses", content=deep, headers=JSON), 400, 422)
         # Deep enough to parse, too deep to publish: the field is named.
         too_deep = response(rid("nested"), customer) | {"customer": {"id": customer, "attributes": nested(500)}}
@@ -72,11 +81,16 @@ async def test_hostile_bodies_on_ingest_are_refused_and_nothing_is_published(sys
         # Invalid UTF-8, and NUL characters (which PostgreSQL cannot store downstream).
         bad_utf8 = json.dumps(response(rid("utf8"), customer, comment="@@")).encode().replace(b"@@", b"\xff\xfe\xc3")
         assert_problem(await c.post("/v1/responses", content=bad_utf8, headers=JSON), 400, 422)
-        problem = assert_problem(await c.post("/v1/responses", json=response(rid("nul"), customer, comment="a\x00b")),
-                                 422)
+        problem = assert_problem(
+            await c.post("/v1/responses", json=response(rid("nul"), customer, comment="a\x00b")), 422
+        )
         assert "NUL" in problem["detail"]
-        assert_problem(await c.post("/v1/responses:batch",
-                                    json={"responses": [response(rid("batch-nul"), customer, comment="\x00")]}), 422)
+        assert_problem(
+            await c.post(
+                "/v1/responses:batch", json={"responses": [response(rid("batch-nul"), customer, comment="\x00")]}
+            ),
+            422,
+        )
         assert_problem(await c.get("/v1/quarantine", params={"source": "a\x00b"}), 422)
         # The sentinel, behind them on the customer's partition.
         assert (await c.post("/v1/responses", json=response(rid("sentinel"), customer))).status_code == 202
@@ -97,8 +111,13 @@ async def test_hostile_bodies_on_casework_outcomes(system, tap, uid):
         assert_problem(await c.post("/v1/outcomes", content=big, headers=JSON), 413)
         assert_problem(await c.post("/v1/outcomes", content=chunks(big), headers=JSON), 413)
         assert_problem(await c.post("/v1/outcomes", content="[" * 2000 + "]" * 2000, headers=JSON), 400, 422)
-        assert_problem(await c.post("/v1/outcomes", content=json.dumps(outcome("2026-01-02")),
-                                    headers={"content-type": "text/plain"}), 415, 422)
+        assert_problem(
+            await c.post(
+                "/v1/outcomes", content=json.dumps(outcome("2026-01-02")), headers={"content-type": "text/plain"}
+            ),
+            415,
+            422,
+        )
         bad_utf8 = json.dumps(outcome("2026-01-03", program="@@")).encode().replace(b"@@", b"\xc3\x28")
         assert_problem(await c.post("/v1/outcomes", content=bad_utf8, headers=JSON), 400, 422)
         assert_problem(await c.post("/v1/outcomes", json=outcome("2026-01-04", customer_id="C\x00")), 422)
@@ -109,8 +128,11 @@ async def test_hostile_bodies_on_casework_outcomes(system, tap, uid):
 
 async def test_a_replayed_webhook_signature_outside_the_tolerance_stores_nothing(system, tap, uid):
     t = await tap(Topic.RESPONSES)
-    mapping = {"customer_id": "contact.userId", "comment": "txt9c3",
-               "answers": {"experience": "exp8q1", "worth": "wrt4k7", "recommend": "nps2m5"}}
+    mapping = {
+        "customer_id": "contact.userId",
+        "comment": "txt9c3",
+        "answers": {"experience": "exp8q1", "worth": "wrt4k7", "recommend": "nps2m5"},
+    }
     source, program = f"fbh-{uid}", await own_program(system, f"hostile-{uid}")
     async with system.client("ingest", "admin") as admin:
         await create_source(admin, "formbricks", source, {"secret": WHSEC}, mapping, program=program)

@@ -97,8 +97,14 @@ def fuzz(base_url: str, program: str, cleanup: dict[str, str]) -> tuple[int, lis
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=DERANDOMIZE,
-                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                derandomize=DERANDOMIZE,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             def run(case: Any) -> None:
                 nonlocal sent
                 confine(case, program)
@@ -110,8 +116,10 @@ def fuzz(base_url: str, program: str, cleanup: dict[str, str]) -> tuple[int, lis
                 content_type = (response.headers.get("content-type") or [""])[0]
                 problem = judge(response.status_code, content_type, response.content)
                 if problem:
-                    failures.append(f"{case.method} {case.formatted_path} [{mode.value}]: {problem}\n"
-                                    f"    {case.as_curl_command(headers=AUTH)[:600]}")
+                    failures.append(
+                        f"{case.method} {case.formatted_path} [{mode.value}]: {problem}\n"
+                        f"    {case.as_curl_command(headers=AUTH)[:600]}"
+                    )
 
             try:
                 run()

@@ -28,8 +28,9 @@ async def test_personal_data_never_appears_in_any_service_log(system, tap, uid):
     deadletters = await tap(Topic.DEADLETTER)
 
     async with system.client("ingest", "ingest") as ingest:
-        r = await ingest.post("/v1/responses", json=detractor(f"r-pii-{uid}", program, customer,
-                                                              email=email, name=name, comment=comment))
+        r = await ingest.post(
+            "/v1/responses", json=detractor(f"r-pii-{uid}", program, customer, email=email, name=name, comment=comment)
+        )
         assert r.status_code == 202, r.text
         # Invalid, with the data in it: a 422 names the fields, and nothing is logged.
         bad = detractor(f"r-pii-bad-{uid}", program, customer, email=email, name=name, comment=comment)
@@ -41,8 +42,10 @@ async def test_personal_data_never_appears_in_any_service_log(system, tap, uid):
     # The loop: a case, worked by an agent who writes what the customer said.
     case = await case_of(system, customer)
     async with system.client("casework", "agent") as casework:
-        r = await casework.post(f"/v1/cases/{case['case_id']}/transitions",
-                                json={"to": "contacted", "cause": "billing", "note": f"{name} says: {comment}"})
+        r = await casework.post(
+            f"/v1/cases/{case['case_id']}/transitions",
+            json={"to": "contacted", "cause": "billing", "note": f"{name} says: {comment}"},
+        )
         assert r.status_code == 200, r.text
         r = await casework.post(f"/v1/cases/{case['case_id']}/transitions", json={"to": "nowhere", "note": comment})
         assert r.status_code == 422
@@ -51,34 +54,66 @@ async def test_personal_data_never_appears_in_any_service_log(system, tap, uid):
     # other tests read from these topics are there): every consumer dead-letters them.
     contact = {"id": customer, "email": email, "name": name}
     poison = {
-        Topic.RESPONSES: (EventType.RESPONSE_RECEIVED, {"response_id": f"poison-r-{uid}", "customer": contact,
-                                                        "comment": comment, "answers": "lots"}),
-        Topic.SCORES: (EventType.SCORE_COMPUTED, {"response_id": f"poison-s-{uid}", "customer_id": customer,
-                                                  "customer": contact, "comment": comment, "iec": "low"}),
-        Topic.ALERTS: (EventType.ALERT_RAISED, {"alert_id": f"poison-a-{uid}", "response_id": f"poison-a-{uid}",
-                                                "customer_id": customer, "customer": contact, "program": program,
-                                                "reasons": ["comment"], "comment": comment, "iec": "low"}),
-        Topic.ERASURES: (EventType.CUSTOMER_ERASURE_REQUESTED, {"erasure_id": f"poison-e-{uid}",
-                                                                "customer_id": customer, "requested_by": name,
-                                                                "requested_at": f"when {comment}"}),
+        Topic.RESPONSES: (
+            EventType.RESPONSE_RECEIVED,
+            {"response_id": f"poison-r-{uid}", "customer": contact, "comment": comment, "answers": "lots"},
+        ),
+        Topic.SCORES: (
+            EventType.SCORE_COMPUTED,
+            {
+                "response_id": f"poison-s-{uid}",
+                "customer_id": customer,
+                "customer": contact,
+                "comment": comment,
+                "iec": "low",
+            },
+        ),
+        Topic.ALERTS: (
+            EventType.ALERT_RAISED,
+            {
+                "alert_id": f"poison-a-{uid}",
+                "response_id": f"poison-a-{uid}",
+                "customer_id": customer,
+                "customer": contact,
+                "program": program,
+                "reasons": ["comment"],
+                "comment": comment,
+                "iec": "low",
+            },
+        ),
+        Topic.ERASURES: (
+            EventType.CUSTOMER_ERASURE_REQUESTED,
+            {
+                "erasure_id": f"poison-e-{uid}",
+                "customer_id": customer,
+                "requested_by": name,
+                "requested_at": f"when {comment}",
+            },
+        ),
     }
     producer = await raw_producer(system.broker.bootstrap)
     try:
         for topic, (type_, data) in poison.items():
-            event = Envelope.new(id=f"poison-{topic}-{uid}", type=type_, source="/test", subject=customer,
-                                 data=data, time=utcnow())
+            event = Envelope.new(
+                id=f"poison-{topic}-{uid}", type=type_, source="/test", subject=customer, data=data, time=utcnow()
+            )
             await producer.send_and_wait(topic, event.to_bytes(), key=customer.encode())
     finally:
         await producer.stop()
+
     def dead_lettered() -> set[str]:
-        return {e.data["original"].get("id") for e in deadletters.matching(EventType.DEADLETTERED)
-                if isinstance(e.data.get("original"), dict)}
+        return {
+            e.data["original"].get("id")
+            for e in deadletters.matching(EventType.DEADLETTERED)
+            if isinstance(e.data.get("original"), dict)
+        }
 
     expected = {f"poison-{topic}-{uid}" for topic in poison}
     await poll(lambda: expected <= dead_lettered(), timeout=60, what="every poison event dead-lettered")
 
     # The push failed and was recorded (its error is kept, not logged with the body).
     async with system.client("alerts", "manager") as alerts:
+
         async def attempted():
             r = await alerts.get(f"/v1/subscriptions/{subscription}/deliveries")
             items = r.json()["items"]

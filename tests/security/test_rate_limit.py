@@ -27,8 +27,12 @@ def client(url: str, key: str | None) -> httpx.AsyncClient:
 
 async def test_each_key_is_limited_on_its_own_with_429_and_retry_after(system, uid):
     port = free_port()
-    env = {**system["ingest"].env, "LAZO_INGEST_PORT": str(port), "LAZO_RATE_LIMIT_PER_S": "0.01",
-           "LAZO_RATE_LIMIT_BURST": str(BURST)}
+    env = {
+        **system["ingest"].env,
+        "LAZO_INGEST_PORT": str(port),
+        "LAZO_RATE_LIMIT_PER_S": "0.01",
+        "LAZO_RATE_LIMIT_BURST": str(BURST),
+    }
     limited = ServiceProcess("ingest", env, port, system.workdir, log_name=f"ingest-ratelimited-{uid}").start()
     try:
         await asyncio.to_thread(limited.wait_ready)
@@ -49,8 +53,9 @@ async def test_each_key_is_limited_on_its_own_with_429_and_retry_after(system, u
             assert r.status_code == 202, r.text
         async with client(limited.url, None) as anonymous:  # no key: refused by auth, not by the limiter
             for _ in range(BURST + 1):
-                assert (await anonymous.post("/v1/responses", json=response(f"r-rl-anon-{uid}", customer))
-                        ).status_code == 401
+                assert (
+                    await anonymous.post("/v1/responses", json=response(f"r-rl-anon-{uid}", customer))
+                ).status_code == 401
             assert (await anonymous.get("/healthz")).status_code == 200
         async with client(limited.url, "guessed-key") as guessing:  # unknown keys share one bucket
             statuses = [(await guessing.get("/v1/sources")).status_code for _ in range(BURST + 1)]

@@ -14,16 +14,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVISION = "from ops.provision import api_key; from shared.settings import Settings; print(api_key(Settings()))"
-INGEST = ("from services.ingest.app import create_app; from shared.settings import Settings; "
-          "create_app(Settings(api_keys='k-0123456789abcdef:admin'))")
+INGEST = (
+    "from services.ingest.app import create_app; from shared.settings import Settings; "
+    "create_app(Settings(api_keys='k-0123456789abcdef:admin'))"
+)
 
 
 def run(var: Path, code: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAZO_") and k != "DATABASE_URL"}
     env.update(LAZO_VAR_DIR=str(var), PYTHONPATH=str(ROOT))
     # umask 000: a file created with the default mode would be readable and writable by everyone.
-    done = subprocess.run([sys.executable, "-c", f"import os; os.umask(0); {code}"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", f"import os; os.umask(0); {code}"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -18,8 +18,9 @@ from services.alerts.app import MIGRATIONS
 
 
 def settings_of(system) -> Settings:
-    return Settings(database_url=system.database_url, schema_prefix=system.schema_prefix,
-                    var_dir=system.workdir / "var")
+    return Settings(
+        database_url=system.database_url, schema_prefix=system.schema_prefix, var_dir=system.workdir / "var"
+    )
 
 
 async def stored_subscription_secret(system, subscription_id: str) -> str | None:
@@ -27,8 +28,11 @@ async def stored_subscription_secret(system, subscription_id: str) -> str | None
     engine = make_engine(settings_of(system), "alerts")
     try:
         async with engine.connect() as conn:
-            return (await conn.execute(sa.text("SELECT secret_sealed FROM subscriptions WHERE id = :id"),
-                                       {"id": subscription_id})).scalar_one_or_none()
+            return (
+                await conn.execute(
+                    sa.text("SELECT secret_sealed FROM subscriptions WHERE id = :id"), {"id": subscription_id}
+                )
+            ).scalar_one_or_none()
     finally:
         await engine.dispose()
 
@@ -42,10 +46,16 @@ async def drop_schema(settings: Settings) -> None:
         await engine.dispose()
 
 
-SUBSCRIPTIONS = sa.table("subscriptions", sa.column("id", sa.String), sa.column("url", sa.String),
-                         sa.column("secret", sa.String), sa.column("event_types", sa.JSON),
-                         sa.column("programs", sa.JSON), sa.column("created_at", UtcDateTime),
-                         sa.column("created_by", sa.String))
+SUBSCRIPTIONS = sa.table(
+    "subscriptions",
+    sa.column("id", sa.String),
+    sa.column("url", sa.String),
+    sa.column("secret", sa.String),
+    sa.column("event_types", sa.JSON),
+    sa.column("programs", sa.JSON),
+    sa.column("created_at", UtcDateTime),
+    sa.column("created_by", sa.String),
+)
 
 
 async def test_the_migration_seals_the_plaintext_secrets_of_an_older_database(tmp_path):
@@ -59,16 +69,27 @@ async def test_the_migration_seals_the_plaintext_secrets_of_an_older_database(tm
         engine = make_engine(settings, "alerts")
         try:
             async with engine.begin() as conn:
-                await conn.execute(SUBSCRIPTIONS.insert(), [
-                    {"id": sub, "url": "https://cc.example.com/hook", "secret": secret,
-                     "event_types": ["lazo.alert.raised"], "programs": None,
-                     "created_at": datetime.now(timezone.utc), "created_by": "manager:test"}
-                    for sub, secret in plaintext.items()])
+                await conn.execute(
+                    SUBSCRIPTIONS.insert(),
+                    [
+                        {
+                            "id": sub,
+                            "url": "https://cc.example.com/hook",
+                            "secret": secret,
+                            "event_types": ["lazo.alert.raised"],
+                            "programs": None,
+                            "created_at": datetime.now(UTC),
+                            "created_by": "manager:test",
+                        }
+                        for sub, secret in plaintext.items()
+                    ],
+                )
             await migrate(settings, "alerts", MIGRATIONS)
             async with engine.connect() as conn:
                 rows = dict((await conn.execute(sa.text("SELECT id, secret_sealed FROM subscriptions"))).all())
-                columns = {c["name"] for c in await conn.run_sync(
-                    lambda sync: sa.inspect(sync).get_columns("subscriptions"))}
+                columns = {
+                    c["name"] for c in await conn.run_sync(lambda sync: sa.inspect(sync).get_columns("subscriptions"))
+                }
         finally:
             await engine.dispose()
     finally:

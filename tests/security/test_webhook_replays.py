@@ -16,12 +16,23 @@ from shared.events import EventType, Topic
 from tests.harness import KEYS
 from tests.security.support import Alone
 from tests.support import poll
-from tests.test_webhooks import (TYPEFORM_MAPPING, body_of, create_source, load, quarantined, tally_headers,
-                                 typeform_headers, typeform_payload)
+from tests.test_webhooks import (
+    TYPEFORM_MAPPING,
+    body_of,
+    create_source,
+    load,
+    quarantined,
+    tally_headers,
+    typeform_headers,
+    typeform_payload,
+)
 
-TALLY_MAPPING = {"customer_id": "customer_id", "touchpoint": "touchpoint", "comment": "Anything else?",
-                 "answers": {"experience": "question_3E1Bvd", "worth": "question_w4Q6Ek",
-                             "recommend": "question_3jZaa3"}}
+TALLY_MAPPING = {
+    "customer_id": "customer_id",
+    "touchpoint": "touchpoint",
+    "comment": "Anything else?",
+    "answers": {"experience": "question_3E1Bvd", "worth": "question_w4Q6Ek", "recommend": "question_3jZaa3"},
+}
 
 
 def tally_payload(uid: str, customer: str, event: str) -> dict:
@@ -38,8 +49,9 @@ async def test_a_replayed_delivery_is_answered_duplicate_and_changes_nothing(sys
     secret, source, customer = f"{platform}-replay-{uid}", f"rp-{uid}", f"C-rp-{uid}"
     sign = typeform_headers if platform == "typeform" else tally_headers
     async with system.client("ingest", "admin") as admin:
-        await create_source(admin, platform, source, {"secret": secret},
-                            TYPEFORM_MAPPING if platform == "typeform" else TALLY_MAPPING)
+        await create_source(
+            admin, platform, source, {"secret": secret}, TYPEFORM_MAPPING if platform == "typeform" else TALLY_MAPPING
+        )
     if platform == "typeform":
         first, later = typeform_payload(uid, customer), typeform_payload(f"{uid}-later", customer)
         response_id, later_id = f"{source}:tok-{uid}", f"{source}:tok-{uid}-later"
@@ -58,8 +70,11 @@ async def test_a_replayed_delivery_is_answered_duplicate_and_changes_nothing(sys
             assert r.json()["status"] == "duplicate" and r.json()["response_id"] == response_id
             assert "received before" in r.json()["reason"]
         # The same event id re-signed over other answers (only a holder of the secret could): the same.
-        altered = (first | {"form_response": first["form_response"] | {"token": f"tok-{uid}-x"}}
-                   if platform == "typeform" else first | {"data": first["data"] | {"responseId": f"resp-{uid}-x"}})
+        altered = (
+            first | {"form_response": first["form_response"] | {"token": f"tok-{uid}-x"}}
+            if platform == "typeform"
+            else first | {"data": first["data"] | {"responseId": f"resp-{uid}-x"}}
+        )
         altered_body = body_of(altered)
         r = await client.post(url, content=altered_body, headers=sign(secret, altered_body))
         assert r.status_code == 200 and r.json()["status"] == "duplicate", r.text

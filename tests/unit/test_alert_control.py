@@ -32,4 +32,5 @@ def test_position_depends_on_the_programme_too():
     assert 0 <= control_position("a", "C-1") < 1
     # a known value pins the formula (sha256("default:C-42")[:8] / 2**64): replays and replicas agree
     assert control_position("default", "C-42") == pytest.approx(
-        int.from_bytes(__import__("hashlib").sha256(b"default:C-42").digest()[:8], "big") / 2**64)
+        int.from_bytes(__import__("hashlib").sha256(b"default:C-42").digest()[:8], "big") / 2**64
+    )

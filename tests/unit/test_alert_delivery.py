@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.alerts.domain.retry import RetryPolicy
 from services.alerts.domain.signing import signature_header, verify_signature
 
-T0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def test_backoff_doubles_from_the_base_and_caps_at_an_hour():
@@ -39,8 +39,9 @@ def test_retries_go_on_for_24_hours_then_the_delivery_fails():
     assert now == T0 + timedelta(hours=24)  # the last try lands on the deadline, none after it
     assert 30 <= attempts <= 40  # 1 s … 1 h steps, then hourly until a day has passed
     assert policy.next_attempt(1, T0, T0 + timedelta(hours=25)) is None
-    assert RetryPolicy(max_age=timedelta(minutes=1)).next_attempt(1, T0, T0 + timedelta(seconds=59.5),
-                                                                   rand=1.0) == T0 + timedelta(minutes=1)
+    assert RetryPolicy(max_age=timedelta(minutes=1)).next_attempt(
+        1, T0, T0 + timedelta(seconds=59.5), rand=1.0
+    ) == T0 + timedelta(minutes=1)
 
 
 def test_signature_is_hmac_sha256_of_timestamp_dot_body():

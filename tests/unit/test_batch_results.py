@@ -4,7 +4,6 @@ answering (or refuses one as too large): a partial failure that cannot be timed 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from aiokafka.errors import MessageSizeTooLargeError
@@ -20,7 +19,7 @@ class PartialBroker:
 
     def __init__(self, takes: int, failure: BaseException | None = None):
         self.takes = takes
-        self.failure = failure or asyncio.TimeoutError()
+        self.failure = failure or TimeoutError()
         self.acknowledged: list[bytes] = []
 
     async def publish_each(self, topic, messages):
@@ -35,9 +34,12 @@ class PartialBroker:
 
 
 def response(i: int, **over) -> dict:
-    return {"response_id": f"r-{i}", "customer": {"id": "C-1"},
-            "answers": {"experience": 5, "worth": 5, "recommend": 5},
-            **over}
+    return {
+        "response_id": f"r-{i}",
+        "customer": {"id": "C-1"},
+        "answers": {"experience": 5, "worth": 5, "recommend": 5},
+        **over,
+    }
 
 
 async def test_items_acknowledged_are_accepted_the_others_unavailable_with_retry_advice():
@@ -46,8 +48,11 @@ async def test_items_acknowledged_are_accepted_the_others_unavailable_with_retry
     results = [r.as_dict() for r in await accept_batch(broker, ProgramCatalog(), items)]
     assert [r["status"] for r in results] == ["accepted", "rejected", "accepted", "unavailable", "unavailable"]
     assert [decode(v).id for v in broker.acknowledged] == ["r-0", "r-2"]
-    assert all(r["retry_after"] > 0 and r["errors"][0]["field"] == f"responses[{r['index']}]"
-               for r in results if r["status"] == "unavailable")
+    assert all(
+        r["retry_after"] > 0 and r["errors"][0]["field"] == f"responses[{r['index']}]"
+        for r in results
+        if r["status"] == "unavailable"
+    )
     assert "retry_after" not in results[0] and results[1]["errors"][0]["field"] == "responses[1].answers.experience"
 
 
@@ -60,9 +65,11 @@ async def test_an_item_the_broker_can_never_take_is_rejected_not_unavailable():
 
 async def test_outcome_batches_answer_per_item_the_same_way():
     broker = PartialBroker(takes=1)
-    items = [{"customer_id": "C-1", "renewed": True, "date": "2026-01-01"},
-             {"customer_id": "C-2", "renewed": True, "date": "1999-01-01"},
-             {"customer_id": "C-3", "renewed": False, "date": "2026-01-02"}]
+    items = [
+        {"customer_id": "C-1", "renewed": True, "date": "2026-01-01"},
+        {"customer_id": "C-2", "renewed": True, "date": "1999-01-01"},
+        {"customer_id": "C-3", "renewed": False, "date": "2026-01-02"},
+    ]
     results = await accept_outcomes(broker, items, now=utcnow(), earliest=date(2000, 1, 1))
     assert [r.status for r in results] == ["accepted", "rejected", "unavailable"]
     assert results[1].errors[0]["field"] == "outcomes[1].date"

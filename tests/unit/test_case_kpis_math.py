@@ -12,7 +12,7 @@ from services.casework.domain.kpis import Ranks, interpolate, ranks, share
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     at = ranks(len(ordered), fraction)
-    return interpolate(at, ordered[at.lower:at.lower + at.needed])
+    return interpolate(at, ordered[at.lower : at.lower + at.needed])
 
 
 def test_ranks_by_hand():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from services.casework.domain.case import Breach, Case, Status
 from services.casework.domain.sla import Sla, breaches
 from services.casework.service import PUBLISHED, case_event, case_id_for
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 FC_DUE = T0 + timedelta(hours=48)
 CLOSE_DUE = T0 + timedelta(days=14)
 
@@ -48,22 +48,44 @@ def test_first_contact_breach_only_while_nobody_reached_the_customer():
 def test_close_breach_while_the_case_is_worked(status):
     late = CLOSE_DUE + timedelta(minutes=1)
     got = breaches(status, FC_DUE, CLOSE_DUE, late)
-    expected = {Status.OPEN: [Breach.FIRST_CONTACT, Breach.CLOSE], Status.CONTACTED: [Breach.CLOSE],
-                Status.ANALYSING: [Breach.CLOSE], Status.RESPONDED: [Breach.CLOSE]}.get(status, [])
+    expected = {
+        Status.OPEN: [Breach.FIRST_CONTACT, Breach.CLOSE],
+        Status.CONTACTED: [Breach.CLOSE],
+        Status.ANALYSING: [Breach.CLOSE],
+        Status.RESPONDED: [Breach.CLOSE],
+    }.get(status, [])
     assert got == expected  # closed, unreachable and control are never overdue
 
 
 def test_each_published_change_becomes_a_case_event_with_a_stable_id():
-    case = Case.open(case_id="K9", customer_id="C-9", program="p", control=False, at=T0, first_contact_due=FC_DUE,
-                     close_due=CLOSE_DUE, alert_id="A-9", response_id="r-9", by="lazo:alerts")
+    case = Case.open(
+        case_id="K9",
+        customer_id="C-9",
+        program="p",
+        control=False,
+        at=T0,
+        first_contact_due=FC_DUE,
+        close_due=CLOSE_DUE,
+        alert_id="A-9",
+        response_id="r-9",
+        by="lazo:alerts",
+    )
     case.transition("contacted", at=T0, by="agent:1", cause="wrong invoice", owner="billing")
     events = [case_event(case, c, PUBLISHED[c.kind]) for c in case.take_changes()]
     assert [e.id for e in events] == ["K9:1", "K9:2"]
     assert [e.type for e in events] == [EventType.CASE_OPENED, EventType.CASE_TRANSITIONED]
     assert {e.subject for e in events} == {"C-9"}
     assert events[0].data["alert_id"] == "A-9" and events[0].data["status"] == "open"
-    assert events[1].data.items() >= {"status": "contacted", "previous_status": "open", "owner": "billing",
-                                      "cause": "wrong invoice", "by": "agent:1"}.items()
+    assert (
+        events[1].data.items()
+        >= {
+            "status": "contacted",
+            "previous_status": "open",
+            "owner": "billing",
+            "cause": "wrong invoice",
+            "by": "agent:1",
+        }.items()
+    )
 
 
 def test_an_alert_names_one_case_id():

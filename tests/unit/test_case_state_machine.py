@@ -2,41 +2,69 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
 
 from shared.http.problems import status_of
+from services.casework.domain.case import (
+    Breach,
+    Case,
+    CauseRequired,
+    FeelingRequired,
+    Kind,
+    Status,
+    TransitionForbidden,
+)
 
-from services.casework.domain.case import (Breach, Case, CauseRequired, FeelingRequired, Kind, Status,
-                                           TransitionForbidden)
-
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
 
 # The specification, written out independently of the code's table (CONTRACT.md + decisions).
 ALLOWED = {
-    ("open", "contacted"), ("open", "unreachable"),
-    ("contacted", "analysing"), ("contacted", "unreachable"),
-    ("analysing", "responded"), ("analysing", "unreachable"),
-    ("responded", "analysing"), ("responded", "unreachable"),
+    ("open", "contacted"),
+    ("open", "unreachable"),
+    ("contacted", "analysing"),
+    ("contacted", "unreachable"),
+    ("analysing", "responded"),
+    ("analysing", "unreachable"),
+    ("responded", "analysing"),
+    ("responded", "unreachable"),
     ("unreachable", "contacted"),  # the customer is finally reached
 }
 STATES = [s.value for s in Status]
 
 
 def case_in(status: str, **over) -> Case:
-    values = dict(case_id="K1", customer_id="C-1", program="default", status=Status(status), opened_at=T0,
-                  first_contact_due=T0 + timedelta(hours=48), close_due=T0 + timedelta(days=14), seq=3)
+    values = dict(
+        case_id="K1",
+        customer_id="C-1",
+        program="default",
+        status=Status(status),
+        opened_at=T0,
+        first_contact_due=T0 + timedelta(hours=48),
+        close_due=T0 + timedelta(days=14),
+        seq=3,
+    )
     values.update(over)
     return Case(**values)
 
 
 def opened(control: bool = False) -> Case:
-    return Case.open(case_id="K1", customer_id="C-1", program="default", control=control, at=T0,
-                     first_contact_due=T0 + timedelta(hours=48), close_due=T0 + timedelta(days=14),
-                     alert_id="A-1", response_id="r-1", by="lazo:alerts", customer_email="ana@example.com")
+    return Case.open(
+        case_id="K1",
+        customer_id="C-1",
+        program="default",
+        control=control,
+        at=T0,
+        first_contact_due=T0 + timedelta(hours=48),
+        close_due=T0 + timedelta(days=14),
+        alert_id="A-1",
+        response_id="r-1",
+        by="lazo:alerts",
+        customer_email="ana@example.com",
+    )
 
 
 def test_the_table_has_every_state():
@@ -52,7 +80,12 @@ def test_allowed_transition_moves_and_records_who_when_why(from_, to):
     assert change.kind is Kind.TRANSITIONED
     assert (change.from_status, change.to_status) == (from_, to)
     assert (change.by, change.at, change.note, change.cause, change.owner) == (
-        "agent:abc", T1, "called", "billing error", "billing")
+        "agent:abc",
+        T1,
+        "called",
+        "billing error",
+        "billing",
+    )
     assert change.seq == 4 and case.seq == 4
     assert case.owner == "billing" and case.cause == "billing error"
 
@@ -169,7 +202,11 @@ def test_opening_records_the_alert():
     assert case.status is Status.OPEN and case.seq == 1
     [change] = case.changes
     assert (change.kind, change.to_status, change.alert_id, change.response_id) == (
-        Kind.OPENED, Status.OPEN, "A-1", "r-1")
+        Kind.OPENED,
+        Status.OPEN,
+        "A-1",
+        "r-1",
+    )
 
 
 def test_a_later_alert_joins_the_timeline():

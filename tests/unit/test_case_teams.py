@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.casework.domain.teams import EVERY_CASE, TeamScope
 from shared.http.auth import ApiKeys, Principal
 from shared.http.oidc import teams_from
+from services.casework.domain.teams import EVERY_CASE, TeamScope
 
 
 def test_a_scope_sees_its_teams_cases_only_and_assigns_within_them():

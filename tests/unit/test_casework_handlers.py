@@ -38,15 +38,25 @@ async def casework(tmp_path):
 
 
 def alert(n: int, customer: str, *, event_id: str | None = None) -> Envelope:
-    data = AlertRaised(alert_id=f"a-{n}", customer_id=customer, program="default", response_id=f"r-{n}", iec=2.0,
-                       segment="nunca_mas", reasons=["comment"], raised_at=NOW - timedelta(minutes=1))
-    return Envelope.new(id=event_id or f"alert-{n}", type=EventType.ALERT_RAISED, source="/t", subject=customer,
-                        data=data)
+    data = AlertRaised(
+        alert_id=f"a-{n}",
+        customer_id=customer,
+        program="default",
+        response_id=f"r-{n}",
+        iec=2.0,
+        segment="nunca_mas",
+        reasons=["comment"],
+        raised_at=NOW - timedelta(minutes=1),
+    )
+    return Envelope.new(
+        id=event_id or f"alert-{n}", type=EventType.ALERT_RAISED, source="/t", subject=customer, data=data
+    )
 
 
 def score(n: int, customer: str, iec: float = 9.0) -> Envelope:
-    data = ScoreComputed(response_id=f"r-{n}", customer_id=customer, program="default", submitted_at=NOW,
-                         iec=iec, segment="wow")
+    data = ScoreComputed(
+        response_id=f"r-{n}", customer_id=customer, program="default", submitted_at=NOW, iec=iec, segment="wow"
+    )
     return Envelope.new(id=f"score-{n}", type=EventType.SCORE_COMPUTED, source="/t", subject=customer, data=data)
 
 

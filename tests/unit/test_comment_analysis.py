@@ -8,8 +8,18 @@ import json
 
 import pytest
 
-from services.scoring.domain.comments import (DEFAULT_KEYS, DEFAULT_TAXONOMY, EMOTIONS, POLARITY_OF, CommentAnalysis,
-                                              CommentAnalyzer, LexiconAnalyzer, Taxonomy, TaxonomyCause, analyze)
+from services.scoring.domain.comments import (
+    DEFAULT_KEYS,
+    DEFAULT_TAXONOMY,
+    EMOTIONS,
+    POLARITY_OF,
+    CommentAnalysis,
+    CommentAnalyzer,
+    LexiconAnalyzer,
+    Taxonomy,
+    TaxonomyCause,
+    analyze,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +36,7 @@ def cause(a: CommentAnalysis, key: str):
 
 
 # -- the contract -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t ", None])
 def test_no_comment_is_no_analysis(analyzer, text):
@@ -50,12 +61,15 @@ def test_the_builtin_analyzer_is_a_comment_analyzer(analyzer):
     assert analyze("todo bien") == analyzer.analyze("todo bien", DEFAULT_TAXONOMY)
 
 
-@pytest.mark.parametrize("text", [
-    "Me cobraron DOS VECES la factura de marzo!!!",
-    "The ENGINEER never turned up and nobody called me back",
-    "La app del banco se cuelga cada vez que intento hacer una transferencia 😡",
-    "Precio un poco alto, pero la atención de Lucía fue estupenda",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Me cobraron DOS VECES la factura de marzo!!!",
+        "The ENGINEER never turned up and nobody called me back",
+        "La app del banco se cuelga cada vez que intento hacer una transferencia 😡",
+        "Precio un poco alto, pero la atención de Lucía fue estupenda",
+    ],
+)
 def test_evidence_is_quoted_verbatim_from_the_comment(analyzer, text):
     a = analyzer.analyze(text, DEFAULT_TAXONOMY)
     assert a.causes
@@ -72,58 +86,69 @@ def test_polarity_follows_the_emotion(analyzer):
 
 # -- the seed's five emotions ---------------------------------------------------------------
 
-@pytest.mark.parametrize("text, emotion", [
-    ("Lo detesto, nunca más contrato nada con vosotros", "rechazo"),
-    ("Una estafa, me voy a la competencia", "rechazo"),
-    ("I hate this company. Never again.", "rechazo"),
-    ("Absolute rip-off, avoid at all costs", "rechazo"),
-    ("No me gusta cómo ha cambiado el servicio", "decadencia"),
-    ("Un poco decepcionado con la última actualización", "decadencia"),
-    ("Not great, the app has become quite slow", "decadencia"),
-    ("Me da igual, es una compañía más", "indiferencia"),
-    ("Normal, ni fu ni fa", "indiferencia"),
-    ("It's ok I guess, nothing special", "indiferencia"),
-    ("Honestly I don't care, it's just a phone line", "indiferencia"),
-    ("Me gusta el servicio, todo correcto y rápido", "disfrutable"),
-    ("Good service, happy with it", "disfrutable"),
-    ("Me encanta, lo recomiendo a todo el mundo", "extasis"),
-    ("Absolutely love it, best bank I've ever had!!", "extasis"),
-])
+
+@pytest.mark.parametrize(
+    "text, emotion",
+    [
+        ("Lo detesto, nunca más contrato nada con vosotros", "rechazo"),
+        ("Una estafa, me voy a la competencia", "rechazo"),
+        ("I hate this company. Never again.", "rechazo"),
+        ("Absolute rip-off, avoid at all costs", "rechazo"),
+        ("No me gusta cómo ha cambiado el servicio", "decadencia"),
+        ("Un poco decepcionado con la última actualización", "decadencia"),
+        ("Not great, the app has become quite slow", "decadencia"),
+        ("Me da igual, es una compañía más", "indiferencia"),
+        ("Normal, ni fu ni fa", "indiferencia"),
+        ("It's ok I guess, nothing special", "indiferencia"),
+        ("Honestly I don't care, it's just a phone line", "indiferencia"),
+        ("Me gusta el servicio, todo correcto y rápido", "disfrutable"),
+        ("Good service, happy with it", "disfrutable"),
+        ("Me encanta, lo recomiendo a todo el mundo", "extasis"),
+        ("Absolutely love it, best bank I've ever had!!", "extasis"),
+    ],
+)
 def test_the_five_emotions(analyzer, text, emotion):
     assert analyzer.analyze(text, DEFAULT_TAXONOMY).emotion == emotion
 
 
 # -- negation, intensity, accents, emoji, contrast --------------------------------------------
 
-@pytest.mark.parametrize("text, polarity", [
-    ("No está mal", "positive"),
-    ("no esta nada mal la verdad", "positive"),
-    ("Nada contento con la atención", "negative"),
-    ("No me gusta", "negative"),
-    ("No funciona", "negative"),
-    ("Sin problemas hasta ahora", "positive"),
-    ("Not bad at all", "positive"),
-    ("Not happy with the service", "negative"),
-    ("I don't like the new app", "negative"),
-    ("Never again", "negative"),
-    ("No complaints, works fine", "positive"),
-    ("Nobody called me back", "negative"),
-])
+
+@pytest.mark.parametrize(
+    "text, polarity",
+    [
+        ("No está mal", "positive"),
+        ("no esta nada mal la verdad", "positive"),
+        ("Nada contento con la atención", "negative"),
+        ("No me gusta", "negative"),
+        ("No funciona", "negative"),
+        ("Sin problemas hasta ahora", "positive"),
+        ("Not bad at all", "positive"),
+        ("Not happy with the service", "negative"),
+        ("I don't like the new app", "negative"),
+        ("Never again", "negative"),
+        ("No complaints, works fine", "positive"),
+        ("Nobody called me back", "negative"),
+    ],
+)
 def test_negation(analyzer, text, polarity):
     assert analyzer.analyze(text, DEFAULT_TAXONOMY).polarity == polarity
 
 
-@pytest.mark.parametrize("plain, stronger", [
-    ("bueno", "muy bueno"),
-    ("bueno", "buenísimo"),
-    ("malo", "malísimo"),
-    ("caro", "carísimo"),
-    ("good", "very good"),
-    ("good", "sooo good"),
-    ("bad", "BAD service"),
-    ("lento", "lento!!!"),
-    ("rápido", "súper rápido"),
-])
+@pytest.mark.parametrize(
+    "plain, stronger",
+    [
+        ("bueno", "muy bueno"),
+        ("bueno", "buenísimo"),
+        ("malo", "malísimo"),
+        ("caro", "carísimo"),
+        ("good", "very good"),
+        ("good", "sooo good"),
+        ("bad", "BAD service"),
+        ("lento", "lento!!!"),
+        ("rápido", "súper rápido"),
+    ],
+)
 def test_intensifiers_elongation_caps_and_exclamations_strengthen(analyzer, plain, stronger):
     a, b = analyzer.analyze(plain, DEFAULT_TAXONOMY), analyzer.analyze(stronger, DEFAULT_TAXONOMY)
     assert abs(b.sentiment) > abs(a.sentiment) > 0
@@ -136,36 +161,55 @@ def test_diminishers_soften(analyzer, plain, softer):
     assert 0 < abs(b.sentiment) < abs(a.sentiment)
 
 
-@pytest.mark.parametrize("accented, bare", [
-    ("La atención fue pésima y la facturación un desastre", "La atencion fue pesima y la facturacion un desastre"),
-    ("Me encantó, rapidísimo y muy fácil", "Me encanto, rapidisimo y muy facil"),
-    ("Contraseña olvidada y la aplicación no me deja entrar", "Contrasena olvidada y la aplicacion no me deja entrar"),
-    ("MUY MAL SERVICIO TÉCNICO", "muy mal servicio tecnico"),
-])
+@pytest.mark.parametrize(
+    "accented, bare",
+    [
+        ("La atención fue pésima y la facturación un desastre", "La atencion fue pesima y la facturacion un desastre"),
+        ("Me encantó, rapidísimo y muy fácil", "Me encanto, rapidisimo y muy facil"),
+        (
+            "Contraseña olvidada y la aplicación no me deja entrar",
+            "Contrasena olvidada y la aplicacion no me deja entrar",
+        ),
+        ("MUY MAL SERVICIO TÉCNICO", "muy mal servicio tecnico"),
+    ],
+)
 def test_accents_and_case_do_not_matter(analyzer, accented, bare):
     a, b = analyzer.analyze(accented, DEFAULT_TAXONOMY), analyzer.analyze(bare, DEFAULT_TAXONOMY)
     assert (a.language, a.polarity, a.emotion, keys(a)) == (b.language, b.polarity, b.emotion, keys(b))
 
 
-@pytest.mark.parametrize("text, polarity", [
-    ("😍😍", "positive"), ("👍", "positive"), ("😡", "negative"), ("👎👎", "negative"),
-    (":)", "positive"), (":(", "negative"), ("Todo bien 👌", "positive"), ("otra vez sin luz 🤬", "negative"),
-    ("10/10", "positive"), ("2/10", "negative"),
-])
+@pytest.mark.parametrize(
+    "text, polarity",
+    [
+        ("😍😍", "positive"),
+        ("👍", "positive"),
+        ("😡", "negative"),
+        ("👎👎", "negative"),
+        (":)", "positive"),
+        (":(", "negative"),
+        ("Todo bien 👌", "positive"),
+        ("otra vez sin luz 🤬", "negative"),
+        ("10/10", "positive"),
+        ("2/10", "negative"),
+    ],
+)
 def test_emoji_emoticons_and_ratings(analyzer, text, polarity):
     assert analyzer.analyze(text, DEFAULT_TAXONOMY).polarity == polarity
 
 
-@pytest.mark.parametrize("text, polarity", [
-    ("El producto es bueno pero la atención es pésima", "negative"),
-    ("La atención es pésima pero el producto es muy bueno", "positive"),
-    ("Aunque tardaron un poco, me lo solucionaron todo y muy bien", "positive"),
-    ("Good product, but the support is terrible", "negative"),
-    ("Although it was a bit expensive, the installation was excellent", "positive"),
-    ("The app is fine. However, billing is a total mess", "negative"),
-    ("Es caro pero bueno", "positive"),
-    ("Es bueno pero caro", "negative"),
-])
+@pytest.mark.parametrize(
+    "text, polarity",
+    [
+        ("El producto es bueno pero la atención es pésima", "negative"),
+        ("La atención es pésima pero el producto es muy bueno", "positive"),
+        ("Aunque tardaron un poco, me lo solucionaron todo y muy bien", "positive"),
+        ("Good product, but the support is terrible", "negative"),
+        ("Although it was a bit expensive, the installation was excellent", "positive"),
+        ("The app is fine. However, billing is a total mess", "negative"),
+        ("Es caro pero bueno", "positive"),
+        ("Es bueno pero caro", "negative"),
+    ],
+)
 def test_the_clause_after_a_contrast_weighs_more(analyzer, text, polarity):
     assert analyzer.analyze(text, DEFAULT_TAXONOMY).polarity == polarity
 
@@ -204,20 +248,24 @@ def test_chat_shorthand(analyzer):
 
 # -- language -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, language", [
-    ("Muy buena atención, gracias", "es"),
-    ("muy buena atencion gracias", "es"),
-    ("buenísimo", "es"),
-    ("q desastre", "es"),
-    ("Great service, thank you", "en"),
-    ("The app es un desastre but the staff are lovely", "en"),
-    ("La app is useless pero el personal es muy amable y la tienda está bien", "es"),
-    ("O atendimento foi ótimo, obrigado", "pt"),
-    ("Le service client est nul", "fr"),
-    ("👍👍", "und"),
-    ("12345", "und"),
-    ("...", "und"),
-])
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Muy buena atención, gracias", "es"),
+        ("muy buena atencion gracias", "es"),
+        ("buenísimo", "es"),
+        ("q desastre", "es"),
+        ("Great service, thank you", "en"),
+        ("The app es un desastre but the staff are lovely", "en"),
+        ("La app is useless pero el personal es muy amable y la tienda está bien", "es"),
+        ("O atendimento foi ótimo, obrigado", "pt"),
+        ("Le service client est nul", "fr"),
+        ("👍👍", "und"),
+        ("12345", "und"),
+        ("...", "und"),
+    ],
+)
 def test_language(analyzer, text, language):
     assert analyzer.analyze(text, DEFAULT_TAXONOMY).language == language
 
@@ -289,8 +337,11 @@ def test_a_comment_without_a_cause(analyzer):
 
 
 def test_a_programmes_own_cause_works_like_a_default_one(analyzer):
-    parking = TaxonomyCause(key="parking", names={"es": "Aparcamiento", "en": "Parking"},
-                            cues={"es": ["aparcamiento", "aparcar", "plaza* de garaje"], "en": ["parking", "car park"]})
+    parking = TaxonomyCause(
+        key="parking",
+        names={"es": "Aparcamiento", "en": "Parking"},
+        cues={"es": ["aparcamiento", "aparcar", "plaza* de garaje"], "en": ["parking", "car park"]},
+    )
     taxonomy = Taxonomy(causes=DEFAULT_TAXONOMY.causes + (parking,), version=2)
     a = analyzer.analyze("Imposible aparcar cerca de la oficina, y las plazas de garaje cuestan un ojo", taxonomy)
     assert cause(a, "parking").polarity == "negative"
@@ -301,8 +352,9 @@ def test_a_programmes_own_cause_works_like_a_default_one(analyzer):
 
 
 def test_a_retired_cause_is_not_tagged(analyzer):
-    retired = Taxonomy(causes=tuple(TaxonomyCause(c.key, c.names, c.cues, retired=c.key == "billing")
-                                    for c in DEFAULT_TAXONOMY.causes))
+    retired = Taxonomy(
+        causes=tuple(TaxonomyCause(c.key, c.names, c.cues, retired=c.key == "billing") for c in DEFAULT_TAXONOMY.causes)
+    )
     assert "billing" in keys(analyzer.analyze("La factura está mal", DEFAULT_TAXONOMY))
     assert "billing" not in keys(analyzer.analyze("La factura está mal", retired))
 
@@ -323,9 +375,12 @@ def test_a_taxonomy_cue_word_unknown_to_the_lexicons_is_not_typo_corrected_away(
 
 # -- bounds -------------------------------------------------------------------------------
 
+
 def test_a_very_long_comment_is_analysed_with_bounded_output(analyzer):
-    sentence = ("La factura llegó mal, el técnico no vino, la app se cuelga y el precio sube cada mes; "
-                "the staff were rude, delivery was late and the website is confusing. ")
+    sentence = (
+        "La factura llegó mal, el técnico no vino, la app se cuelga y el precio sube cada mes; "
+        "the staff were rude, delivery was late and the website is confusing. "
+    )
     text = (sentence * 60)[:5000]
     a = analyzer.analyze(text, DEFAULT_TAXONOMY)
     assert a.polarity == "negative"
@@ -341,17 +396,20 @@ def test_only_the_first_part_of_an_enormous_comment_is_read(analyzer):
     assert a.polarity == "positive" and "billing" not in keys(a)
 
 
-@pytest.mark.parametrize("text", [
-    "\u202eesrever\u202c factura \u200b\u200d mal",                  # direction overrides, zero-width
-    "e\u0301\u0301\u0301" * 500,                                     # stacked combining accents
-    "🤬" * 3000,                                                     # emoji flood
-    "a" * 9000,                                                      # one enormous word
-    "no " * 3000 + "bien",                                           # negator flood
-    "!!!!!" * 1000,                                                  # punctuation only
-    "\x00\x01\x02 factura \ufffd\ud7ff" + "İ" * 100,                 # control characters, odd case mappings
-    "ｆａｃｔｕｒａ ｍａｌ",                                              # fullwidth letters
-    " ".join(chr(c) for c in range(0x20, 0x3000, 7)),                # a sweep of the BMP
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u202eesrever\u202c factura \u200b\u200d mal",  # direction overrides, zero-width
+        "e\u0301\u0301\u0301" * 500,  # stacked combining accents
+        "🤬" * 3000,  # emoji flood
+        "a" * 9000,  # one enormous word
+        "no " * 3000 + "bien",  # negator flood
+        "!!!!!" * 1000,  # punctuation only
+        "\x00\x01\x02 factura \ufffd\ud7ff" + "İ" * 100,  # control characters, odd case mappings
+        "ｆａｃｔｕｒａ ｍａｌ",  # fullwidth letters
+        " ".join(chr(c) for c in range(0x20, 0x3000, 7)),  # a sweep of the BMP
+    ],
+)
 def test_hostile_unicode_gives_a_bounded_valid_analysis(analyzer, text):
     a = analyzer.analyze(text, DEFAULT_TAXONOMY)
     assert a is not None

@@ -7,20 +7,49 @@ import json
 import pytest
 
 from services.scoring.domain.comments import CauseMention, CommentAnalysis
-from services.scoring.domain.comments.evaluation import (TARGETS, LabelError, cause_scores, confusion, evaluate,
-                                                         macro_f1, meets_targets, parse_labelled)
+from services.scoring.domain.comments.evaluation import (
+    TARGETS,
+    LabelError,
+    cause_scores,
+    confusion,
+    evaluate,
+    macro_f1,
+    meets_targets,
+    parse_labelled,
+)
 
 
 def labelled(i, language, emotion, causes=(), polarity=None):
-    pol = polarity or {"rechazo": "negative", "decadencia": "negative", "indiferencia": "neutral",
-                       "disfrutable": "positive", "extasis": "positive"}[emotion]
-    return json.dumps({"id": f"c{i}", "text": f"comment {i}", "language": language, "polarity": pol,
-                       "emotion": emotion, "causes": [{"key": k, "polarity": p} for k, p in causes]})
+    pol = (
+        polarity
+        or {
+            "rechazo": "negative",
+            "decadencia": "negative",
+            "indiferencia": "neutral",
+            "disfrutable": "positive",
+            "extasis": "positive",
+        }[emotion]
+    )
+    return json.dumps(
+        {
+            "id": f"c{i}",
+            "text": f"comment {i}",
+            "language": language,
+            "polarity": pol,
+            "emotion": emotion,
+            "causes": [{"key": k, "polarity": p} for k, p in causes],
+        }
+    )
 
 
 def analysis(language, emotion, causes=()):
-    pol = {"rechazo": "negative", "decadencia": "negative", "indiferencia": "neutral",
-           "disfrutable": "positive", "extasis": "positive"}[emotion]
+    pol = {
+        "rechazo": "negative",
+        "decadencia": "negative",
+        "indiferencia": "neutral",
+        "disfrutable": "positive",
+        "extasis": "positive",
+    }[emotion]
     return CommentAnalysis(language, 0.0, pol, emotion, tuple(CauseMention(k, k, p) for k, p in causes), (), "t 1")
 
 
@@ -52,13 +81,15 @@ def test_cause_micro_f1_and_per_cause_precision_recall():
 
 
 def test_evaluate_reports_per_language_and_for_all():
-    items = parse_labelled([
-        labelled(1, "es", "rechazo", [("billing", "negative")]),
-        labelled(2, "es", "extasis", [("delivery", "positive")]),
-        labelled(3, "en", "indiferencia"),
-        labelled(4, "pt", "disfrutable"),
-        "",
-    ])
+    items = parse_labelled(
+        [
+            labelled(1, "es", "rechazo", [("billing", "negative")]),
+            labelled(2, "es", "extasis", [("delivery", "positive")]),
+            labelled(3, "en", "indiferencia"),
+            labelled(4, "pt", "disfrutable"),
+            "",
+        ]
+    )
     analyses = [
         analysis("es", "rechazo", [("billing", "negative")]),
         analysis("es", "disfrutable", [("delivery", "negative"), ("price", "negative")]),
@@ -79,14 +110,25 @@ def test_evaluate_reports_per_language_and_for_all():
         evaluate(items, analyses[:2])
 
 
-@pytest.mark.parametrize("line", [
-    "not json",
-    json.dumps({"id": "x", "text": "t", "language": "es", "polarity": "negative"}),
-    json.dumps({"id": "x", "text": "t", "language": "es", "polarity": "negative", "emotion": "angry"}),
-    json.dumps({"id": "x", "text": "t", "language": "es", "polarity": "sad", "emotion": "rechazo"}),
-    json.dumps({"id": "x", "text": "t", "language": "es", "polarity": "negative", "emotion": "rechazo",
-                "causes": [{"polarity": "negative"}]}),
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "not json",
+        json.dumps({"id": "x", "text": "t", "language": "es", "polarity": "negative"}),
+        json.dumps({"id": "x", "text": "t", "language": "es", "polarity": "negative", "emotion": "angry"}),
+        json.dumps({"id": "x", "text": "t", "language": "es", "polarity": "sad", "emotion": "rechazo"}),
+        json.dumps(
+            {
+                "id": "x",
+                "text": "t",
+                "language": "es",
+                "polarity": "negative",
+                "emotion": "rechazo",
+                "causes": [{"polarity": "negative"}],
+            }
+        ),
+    ],
+)
 def test_a_malformed_labelled_line_is_refused_with_its_line_number(line):
     with pytest.raises(LabelError, match=r"set:2"):
         parse_labelled([labelled(0, "es", "rechazo"), line], "set")
@@ -99,11 +141,17 @@ def test_an_id_twice_is_refused():
 
 def test_the_labelled_sets_in_the_repository_follow_the_guide():
     from bench.comment_accuracy import default_sets
+
     for path in default_sets():
         items = parse_labelled(path.read_text("utf-8").splitlines(), str(path))
         for item in items:
             assert item.text.strip(), item.id
             assert item.difficulty in ("plain", "hard")
-            polarity = {"rechazo": "negative", "decadencia": "negative", "indiferencia": "neutral",
-                        "disfrutable": "positive", "extasis": "positive"}[item.emotion]
+            polarity = {
+                "rechazo": "negative",
+                "decadencia": "negative",
+                "indiferencia": "neutral",
+                "disfrutable": "positive",
+                "extasis": "positive",
+            }[item.emotion]
             assert item.polarity == polarity, item.id

@@ -9,9 +9,45 @@ from hypothesis import strategies as st
 from services.scoring.domain.comments import DEFAULT_KEYS, DEFAULT_TAXONOMY, EMOTIONS, POLARITY_OF, builtin_analyzer
 from services.scoring.domain.comments.text import MAX_ANALYSED_CHARS, fold, tokenize
 
-WORDS = ["no", "muy", "factura", "precio", "app", "técnico", "pero", "aunque", "nada", "bien", "mal", "genial",
-         "not", "very", "bill", "price", "website", "engineer", "but", "love", "hate", "never", "again", "!!!",
-         "😡", "😍", ":)", ",", ".", "?", "sooo", "ÉXITO", "10/10", "tres semanas", "dos veces", "q", "thx"]
+WORDS = [
+    "no",
+    "muy",
+    "factura",
+    "precio",
+    "app",
+    "técnico",
+    "pero",
+    "aunque",
+    "nada",
+    "bien",
+    "mal",
+    "genial",
+    "not",
+    "very",
+    "bill",
+    "price",
+    "website",
+    "engineer",
+    "but",
+    "love",
+    "hate",
+    "never",
+    "again",
+    "!!!",
+    "😡",
+    "😍",
+    ":)",
+    ",",
+    ".",
+    "?",
+    "sooo",
+    "ÉXITO",
+    "10/10",
+    "tres semanas",
+    "dos veces",
+    "q",
+    "thx",
+]
 any_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300)
 wordy = st.lists(st.sampled_from(WORDS), max_size=40).map(" ".join)
 

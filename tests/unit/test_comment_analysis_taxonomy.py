@@ -11,9 +11,18 @@ from services.scoring.domain.comments import DEFAULT_KEYS, DEFAULT_TAXONOMY, Tax
 
 
 def test_the_default_taxonomy_has_exactly_the_ten_keys_of_the_issue():
-    assert DEFAULT_TAXONOMY.keys == ("billing", "price", "product_quality", "usability", "responsiveness",
-                                     "staff_attitude", "staff_knowledge", "sales_promise", "digital_channels",
-                                     "delivery")
+    assert DEFAULT_TAXONOMY.keys == (
+        "billing",
+        "price",
+        "product_quality",
+        "usability",
+        "responsiveness",
+        "staff_attitude",
+        "staff_knowledge",
+        "sales_promise",
+        "digital_channels",
+        "delivery",
+    )
     assert DEFAULT_TAXONOMY.keys == DEFAULT_KEYS
     for cause in DEFAULT_TAXONOMY.causes:
         assert cause.names["es"] and cause.names["en"] and cause.names["es"] != cause.key
@@ -62,33 +71,41 @@ def test_cues_are_normalised_and_deduplicated():
     assert c.names["en"] == "X"
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"causes": "billing"}, "causes"),
-    ([], "causes"),
-    ({"causes": [{"key": "Billing", "names": {"en": "B"}}]}, "causes[0].key"),
-    ({"causes": [{"key": "1billing", "names": {"en": "B"}}]}, "causes[0].key"),
-    ({"causes": [{"key": "b" * 41, "names": {"en": "B"}}]}, "causes[0].key"),
-    ({"causes": [{"key": "billing", "names": {}}]}, "causes[0].names"),
-    ({"causes": [{"key": "billing", "names": {"english": "B"}}]}, "causes[0].names"),
-    ({"causes": [{"key": "billing", "names": {"en": ""}}]}, "causes[0].names.en"),
-    ({"causes": [{"key": "billing", "names": {"en": "B" * 81}}]}, "causes[0].names.en"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": "factura"}}]}, "causes[0].cues.en"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": [""]}}]}, "causes[0].cues.en[0]"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["ok", 3]}}]}, "causes[0].cues.en[1]"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["fa*"]}}]}, "causes[0].cues.en[0]"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["_ bill"]}}]}, "causes[0].cues.en[0]"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["a b c d e f g"]}}]}, "causes[0].cues.en[0]"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["x" * 81]}}]}, "causes[0].cues.en[0]"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["!!!"]}}]}, "causes[0].cues.en[0]"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["bill"] * 501}}]}, "causes[0].cues.en"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "retired": "no"}]}, "causes[0].retired"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}, "colour": "red"}]}, "causes[0].colour"),
-    ({"causes": [{"key": "billing", "names": {"en": "B"}}, {"key": "billing", "names": {"en": "C"}}]},
-     "causes[1].key"),
-    ({"causes": [{"key": f"k{i}", "names": {"en": "K"}} for i in range(101)]}, "causes"),
-    ({"causes": [], "version": 0}, "version"),
-    ({"causes": [], "version": True}, "version"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"causes": "billing"}, "causes"),
+        ([], "causes"),
+        ({"causes": [{"key": "Billing", "names": {"en": "B"}}]}, "causes[0].key"),
+        ({"causes": [{"key": "1billing", "names": {"en": "B"}}]}, "causes[0].key"),
+        ({"causes": [{"key": "b" * 41, "names": {"en": "B"}}]}, "causes[0].key"),
+        ({"causes": [{"key": "billing", "names": {}}]}, "causes[0].names"),
+        ({"causes": [{"key": "billing", "names": {"english": "B"}}]}, "causes[0].names"),
+        ({"causes": [{"key": "billing", "names": {"en": ""}}]}, "causes[0].names.en"),
+        ({"causes": [{"key": "billing", "names": {"en": "B" * 81}}]}, "causes[0].names.en"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": "factura"}}]}, "causes[0].cues.en"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": [""]}}]}, "causes[0].cues.en[0]"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["ok", 3]}}]}, "causes[0].cues.en[1]"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["fa*"]}}]}, "causes[0].cues.en[0]"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["_ bill"]}}]}, "causes[0].cues.en[0]"),
+        (
+            {"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["a b c d e f g"]}}]},
+            "causes[0].cues.en[0]",
+        ),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["x" * 81]}}]}, "causes[0].cues.en[0]"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["!!!"]}}]}, "causes[0].cues.en[0]"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "cues": {"en": ["bill"] * 501}}]}, "causes[0].cues.en"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "retired": "no"}]}, "causes[0].retired"),
+        ({"causes": [{"key": "billing", "names": {"en": "B"}, "colour": "red"}]}, "causes[0].colour"),
+        (
+            {"causes": [{"key": "billing", "names": {"en": "B"}}, {"key": "billing", "names": {"en": "C"}}]},
+            "causes[1].key",
+        ),
+        ({"causes": [{"key": f"k{i}", "names": {"en": "K"}} for i in range(101)]}, "causes"),
+        ({"causes": [], "version": 0}, "version"),
+        ({"causes": [], "version": True}, "version"),
+    ],
+)
 def test_a_bad_taxonomy_is_refused_naming_the_field(data, field):
     with pytest.raises(TaxonomyError) as e:
         Taxonomy.from_dict(data)

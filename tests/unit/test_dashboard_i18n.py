@@ -10,13 +10,13 @@ import json
 import re
 from html.parser import HTMLParser
 
+from shared.contracts.alerts import AlertRaised, AlertReason
+from shared.i18n import translate
 from services.casework.api.dashboard import CATALOGUES, LANGUAGES, STATIC
 from services.casework.domain.case import Breach, CauseRequired, Status
 from services.casework.domain.experiment import Conclusion
 from services.casework.domain.kpis import UNASSIGNED
 from services.casework.handlers import alert_note
-from shared.contracts.alerts import AlertRaised, AlertReason
-from shared.i18n import translate
 
 APP_JS = (STATIC / "app.js").read_text(encoding="utf-8")
 INDEX = (STATIC / "index.html").read_text(encoding="utf-8")
@@ -44,8 +44,9 @@ def test_both_catalogues_have_the_same_keys_forms_and_placeholders():
             assert set(value) == set(other) and "other" in value, key
         for text in forms(value) + forms(other):
             assert isinstance(text, str) and text.strip(), key
-        assert {p for t in forms(value) for p in PLACEHOLDER.findall(t)} == \
-               {p for t in forms(other) for p in PLACEHOLDER.findall(t)}, key
+        assert {p for t in forms(value) for p in PLACEHOLDER.findall(t)} == {
+            p for t in forms(other) for p in PLACEHOLDER.findall(t)
+        }, key
 
 
 def test_the_spanish_is_not_the_english():
@@ -63,28 +64,42 @@ def test_the_english_the_page_recognises_is_caseworks():
     """The page words two of casework's English values itself: the owner of unowned cases in the
     KPIs, and the note on the alert that opened a case (its facts are shown from the alert instead)."""
     assert f'const UNASSIGNED = "{UNASSIGNED}";' in APP_JS
-    alert = AlertRaised(alert_id="a-1", customer_id="C-1", program="default", response_id="r-1", iec=2.0,
-                        segment="nunca_mas", reasons=["comment"], raised_at="2026-11-20T10:00:00Z")
+    alert = AlertRaised(
+        alert_id="a-1",
+        customer_id="C-1",
+        program="default",
+        response_id="r-1",
+        iec=2.0,
+        segment="nunca_mas",
+        reasons=["comment"],
+        raised_at="2026-11-20T10:00:00Z",
+    )
     assert alert_note(alert).startswith("alert a-1:")
-    assert '.startsWith(`alert ${e.alert_id}:`)' in APP_JS
+    assert ".startsWith(`alert ${e.alert_id}:`)" in APP_JS
 
 
 def test_the_api_values_the_page_names_have_entries():
     """Keys the page builds from API values (`status.${status}`…): one per value the API can send."""
     touchpoints = re.search(r"const TOUCHPOINTS = \[(.*?)\];", APP_JS, re.S).group(1)
     reasons = {v for k, v in vars(AlertReason).items() if k.isupper()}
-    wanted = ({f"status.{s}" for s in Status} | {f"due.{b}" for b in Breach}
-              | {f"reason.{r}" for r in reasons} | {"experiment.treated", "experiment.control"}
-              | {f"verdict.{c}" for c in Conclusion}
-              | {f"touchpoint.{t}" for t in re.findall(r'"(\w+)"', touchpoints)})
+    wanted = (
+        {f"status.{s}" for s in Status}
+        | {f"due.{b}" for b in Breach}
+        | {f"reason.{r}" for r in reasons}
+        | {"experiment.treated", "experiment.control"}
+        | {f"verdict.{c}" for c in Conclusion}
+        | {f"touchpoint.{t}" for t in re.findall(r'"(\w+)"', touchpoints)}
+    )
     assert len(reasons) >= 6 and len(wanted) > 25
     assert wanted - set(CATALOGUE["en"]) == set()
 
 
 # Literals in app.js that hold words but need no catalogue: a segment's name (the method's own), the
 # strict mode, CSS selectors and styles, and what only the console sees.
-NOT_PROSE = re.compile(r"Nunca Más|use strict|[.\[][\w-]+( [\w-]+)*|.*\b(background|width|display):.*"
-                       r"|i18n/\$\{lang\}\.json: .*")
+NOT_PROSE = re.compile(
+    r"Nunca Más|use strict|[.\[][\w-]+( [\w-]+)*|.*\b(background|width|display):.*"
+    r"|i18n/\$\{lang\}\.json: .*"
+)
 
 
 def test_app_js_says_nothing_outside_the_catalogue():
@@ -95,9 +110,12 @@ def test_app_js_says_nothing_outside_the_catalogue():
     code = re.sub(r"console\.\w+\([^;]*\);", "", code)
     literals = [a or b for a, b in re.findall(r'"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`', code)]
     assert len(literals) > 300  # the pattern still finds them
-    prose = [text for text in literals
-             if re.search(r"[^\W\d_]{2,}[ ,:;]+[^\W\d_]{2,}", re.sub(r"\$\{[^}]*\}", " ", text))
-             and not NOT_PROSE.fullmatch(text)]
+    prose = [
+        text
+        for text in literals
+        if re.search(r"[^\W\d_]{2,}[ ,:;]+[^\W\d_]{2,}", re.sub(r"\$\{[^}]*\}", " ", text))
+        and not NOT_PROSE.fullmatch(text)
+    ]
     assert prose == [], f"put these in i18n/en.json and es.json and show them with t(key): {prose}"
 
 

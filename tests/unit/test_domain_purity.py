@@ -10,8 +10,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN = ("fastapi", "starlette", "sqlalchemy", "alembic", "httpx", "httpcore", "aiokafka", "asyncpg",
-             "aiosqlite", "uvicorn")
+FORBIDDEN = (
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "alembic",
+    "httpx",
+    "httpcore",
+    "aiokafka",
+    "asyncpg",
+    "aiosqlite",
+    "uvicorn",
+)
 OURS = ("shared", "services")
 DOMAINS = sorted(p.relative_to(ROOT) for p in (ROOT / "services").glob("*/domain") if p.is_dir())
 
@@ -38,7 +48,7 @@ def imports_of(module: str) -> set[str]:
             elif isinstance(child, ast.ImportFrom):
                 base = child.module or ""
                 if child.level:
-                    base = ".".join([*package.split(".")[:len(package.split(".")) - child.level + 1], base]).strip(".")
+                    base = ".".join([*package.split(".")[: len(package.split(".")) - child.level + 1], base]).strip(".")
                 found.add(base)
                 # `from shared import db`: the submodule is imported too.
                 found.update(f"{base}.{alias.name}" for alias in child.names if find_spec_safe(f"{base}.{alias.name}"))

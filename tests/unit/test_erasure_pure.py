@@ -22,9 +22,12 @@ IDS = ["josé@example.com", "客户-1", "C/42", "Zoë O'Brien", "ñandú 7"]
 @pytest.mark.parametrize("customer", IDS)
 def test_a_json_document_names_the_customer_however_it_was_escaped(customer):
     payload = {"data": {"contact": {"userId": customer}, "answers": [3, 4]}}
-    for text in (json.dumps(payload), json.dumps(payload, ensure_ascii=False),
-                 json.dumps(payload).replace("/", "\\/"), json.dumps(payload).upper().replace("\\U", "\\u")
-                 if customer.isascii() else json.dumps(payload)):
+    for text in (
+        json.dumps(payload),
+        json.dumps(payload, ensure_ascii=False),
+        json.dumps(payload).replace("/", "\\/"),
+        json.dumps(payload).upper().replace("\\U", "\\u") if customer.isascii() else json.dumps(payload),
+    ):
         assert names_customer(text, customer), text
     assert not names_customer(json.dumps({"data": {"contact": {"userId": customer + "x"}}}), customer)
 
@@ -64,9 +67,19 @@ def test_the_development_key_is_generated_once_and_readable_by_its_owner_only(tm
 
 def test_a_stored_alert_event_is_scrubbed_and_renamed_to_the_pseudonym():
     pseudonym = new_pseudonym()
-    event = {"specversion": "1.0", "id": "alert:1", "type": "lazo.alert.raised", "subject": "ana@example.com",
-             "data": {"customer_id": "ana@example.com", "customer": {"email": "ana@example.com", "name": "Ana"},
-                      "comment": "mal", "comment_analysis": {"causes": [{"evidence": "mal"}]}, "iec": 2.0}}
+    event = {
+        "specversion": "1.0",
+        "id": "alert:1",
+        "type": "lazo.alert.raised",
+        "subject": "ana@example.com",
+        "data": {
+            "customer_id": "ana@example.com",
+            "customer": {"email": "ana@example.com", "name": "Ana"},
+            "comment": "mal",
+            "comment_analysis": {"causes": [{"evidence": "mal"}]},
+            "iec": 2.0,
+        },
+    }
     scrubbed = json.loads(scrub_event(json.dumps(event).encode(), pseudonym))
     text = json.dumps(scrubbed)
     assert "ana@" not in text and "Ana" not in text and '"mal"' not in text

@@ -11,8 +11,13 @@ from shared.contracts.outcomes import OutcomeRecorded
 from services.casework.domain.outcomes import date_error, latest_per_key, outcome_event_id
 
 
-def outcome(customer: str = "C-1", on: str = "2026-11-30", renewed: bool = True, revenue: float | None = 1200.0,
-            program: str = "default") -> OutcomeRecorded:
+def outcome(
+    customer: str = "C-1",
+    on: str = "2026-11-30",
+    renewed: bool = True,
+    revenue: float | None = 1200.0,
+    program: str = "default",
+) -> OutcomeRecorded:
     return OutcomeRecorded(customer_id=customer, program=program, renewed=renewed, date=on, revenue=revenue)
 
 
@@ -41,10 +46,17 @@ def test_the_last_report_of_a_key_wins_in_arrival_order():
     assert latest_per_key([]) == []
 
 
-@pytest.mark.parametrize("change", [
-    {"customer_id": ""}, {"program": "no spaces"}, {"revenue": -1}, {"revenue": float("inf")},
-    {"date": "30/11/2026"}, {"renewed": "maybe"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"customer_id": ""},
+        {"program": "no spaces"},
+        {"revenue": -1},
+        {"revenue": float("inf")},
+        {"date": "30/11/2026"},
+        {"renewed": "maybe"},
+    ],
+)
 def test_the_contract_refuses_malformed_outcomes(change):
     body = {"customer_id": "C-1", "program": "default", "renewed": True, "date": "2026-11-30", **change}
     with pytest.raises(ValidationError):

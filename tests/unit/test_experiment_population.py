@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import random
 import statistics
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
+from shared.settings import Settings
 from demo import population as P
 from demo.__main__ import keys
 from demo.simulator import DemoError
-from shared.settings import Settings
 
-NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def people(seed: int = 3, customers: int = 3000):

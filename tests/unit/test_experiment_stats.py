@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from services.casework.domain.experiment import (MIN_PER_GROUP, Comparison, Conclusion, Group, Interval, newcombe,
-                                                 wilson)
+from services.casework.domain.experiment import MIN_PER_GROUP, Comparison, Conclusion, Group, Interval, newcombe, wilson
 
 
 def approx(interval: Interval | None, low: float, high: float, abs: float = 5e-5) -> bool:
-    return interval is not None and interval.low == pytest.approx(low, abs=abs) and \
-        interval.high == pytest.approx(high, abs=abs)
+    return (
+        interval is not None
+        and interval.low == pytest.approx(low, abs=abs)
+        and interval.high == pytest.approx(high, abs=abs)
+    )
 
 
 def test_wilson_by_hand():
@@ -20,28 +22,34 @@ def test_wilson_by_hand():
     assert approx(wilson(8, 10), 0.4902, 0.9433)
 
 
-@pytest.mark.parametrize("x, n, low, high", [
-    # Newcombe (1998a), Statistics in Medicine 17:857, Table I, method 3 (score, no correction)
-    (81, 263, 0.2553, 0.3662),
-    (15, 148, 0.0624, 0.1605),
-    (0, 20, 0.0, 0.1611),
-    (1, 29, 0.0061, 0.1718),
-])
+@pytest.mark.parametrize(
+    "x, n, low, high",
+    [
+        # Newcombe (1998a), Statistics in Medicine 17:857, Table I, method 3 (score, no correction)
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
 def test_wilson_matches_newcombe_1998(x, n, low, high):
     assert approx(wilson(x, n), low, high)
 
 
-@pytest.mark.parametrize("x1, n1, x2, n2, low, high", [
-    # Newcombe (1998b), Statistics in Medicine 17:873, Table II, method 10 (hybrid score)
-    (56, 70, 48, 80, 0.0524, 0.3339),
-    (9, 10, 3, 10, 0.1705, 0.8090),
-    (6, 7, 2, 7, 0.0582, 0.8062),
-    (5, 56, 0, 29, -0.0381, 0.1926),
-    (0, 10, 0, 20, -0.1611, 0.2775),
-    (0, 10, 0, 10, -0.2775, 0.2775),
-    (10, 10, 0, 20, 0.6791, 1.0),
-    (10, 10, 0, 10, 0.6075, 1.0),
-])
+@pytest.mark.parametrize(
+    "x1, n1, x2, n2, low, high",
+    [
+        # Newcombe (1998b), Statistics in Medicine 17:873, Table II, method 10 (hybrid score)
+        (56, 70, 48, 80, 0.0524, 0.3339),
+        (9, 10, 3, 10, 0.1705, 0.8090),
+        (6, 7, 2, 7, 0.0582, 0.8062),
+        (5, 56, 0, 29, -0.0381, 0.1926),
+        (0, 10, 0, 20, -0.1611, 0.2775),
+        (0, 10, 0, 10, -0.2775, 0.2775),
+        (10, 10, 0, 20, 0.6791, 1.0),
+        (10, 10, 0, 10, 0.6075, 1.0),
+    ],
+)
 def test_newcombe_hybrid_score_matches_the_paper(x1, n1, x2, n2, low, high):
     assert approx(newcombe(x1, n1, x2, n2), low, high)
 
@@ -54,8 +62,10 @@ def test_no_interval_without_observations():
 
 def seed(treated_n: int = 100, control_n: int = 100) -> Comparison:
     # The seed's result: 92% of treated customers renewed, 81% of the control group.
-    return Comparison(Group(treated_n, round(0.92 * treated_n), 50, 50 * 1090.0),
-                      Group(control_n, round(0.81 * control_n), 40, 40 * 1000.0))
+    return Comparison(
+        Group(treated_n, round(0.92 * treated_n), 50, 50 * 1090.0),
+        Group(control_n, round(0.81 * control_n), 40, 40 * 1000.0),
+    )
 
 
 def test_the_seeds_result_is_a_clear_difference():
@@ -66,8 +76,10 @@ def test_the_seeds_result_is_a_clear_difference():
     low, high = c.interval.low, c.interval.high
     assert 0 < low < 0.11 < high
     assert c.revenue_lift == pytest.approx(0.09)
-    assert c.verdict() == (f"Treated customers renew 11.0 points more (95% CI {100 * low:+.1f} to {100 * high:+.1f} "
-                           "points): 92.0% of treated customers renewed against 81.0% of the control group.")
+    assert c.verdict() == (
+        f"Treated customers renew 11.0 points more (95% CI {100 * low:+.1f} to {100 * high:+.1f} "
+        "points): 92.0% of treated customers renewed against 81.0% of the control group."
+    )
 
 
 def test_below_the_minimum_there_is_no_verdict():

@@ -19,15 +19,22 @@ def test_the_language_is_the_supported_one_the_header_prefers():
 
 
 def test_every_title_and_status_is_catalogued_in_spanish():
-    titles = {title for _, title in problems.STATUS.values()} | {"Internal error", "Bad request", "Method not allowed",
-                                                                  "Unsupported media type", "HTTP error"}
+    titles = {title for _, title in problems.STATUS.values()} | {
+        "Internal error",
+        "Bad request",
+        "Method not allowed",
+        "Unsupported media type",
+        "HTTP error",
+    }
     assert not [t for t in titles if translate(t, "es") == t], "untranslated titles"
 
 
 def test_messages_with_values_are_translated_and_unknown_ones_kept():
     assert translate("String should have at most 200 characters", "es") == "como máximo 200 caracteres"
-    assert translate_detail("customer.id: Field required; answers.worth: Input should be less than or equal to 10",
-                            "es") == "customer.id: campo obligatorio; answers.worth: debe ser menor o igual que 10"
+    assert (
+        translate_detail("customer.id: Field required; answers.worth: Input should be less than or equal to 10", "es")
+        == "customer.id: campo obligatorio; answers.worth: debe ser menor o igual que 10"
+    )
     assert translate("a message nobody catalogued", "es") == "a message nobody catalogued"
     assert translate("Field required", "en") == "Field required"
 
@@ -35,8 +42,12 @@ def test_messages_with_values_are_translated_and_unknown_ones_kept():
 def test_a_problem_answer_speaks_the_requests_language():
     token = current_language.set("es")
     try:
-        r = problems.problem_response(422, "Invalid input", "customer.id: Field required",
-                                      errors=[{"field": "customer.id", "message": "Field required"}])
+        r = problems.problem_response(
+            422,
+            "Invalid input",
+            "customer.id: Field required",
+            errors=[{"field": "customer.id", "message": "Field required"}],
+        )
     finally:
         current_language.reset(token)
     body = json.loads(r.body)
@@ -54,11 +65,20 @@ def test_the_catalogues_load_and_their_patterns_compile():
 def test_a_chat_alert_reads_in_the_subscriptions_language():
     from services.alerts.domain import chat
 
-    data = {"alert_id": "a1", "customer_id": "c1", "customer": {"name": "Ana"}, "program": "default",
-            "iec": 3.2, "previous_iec": 7.5, "segment": "nunca_mas", "touchpoint": "web",
-            "reasons": ["iec_at_or_below_threshold", "iec_drop", "comment_contradicts_score"],
-            "comment": "Nadie me llamó", "raised_at": "2026-11-27T10:00:00Z",
-            "comment_analysis": {"emotion": "rechazo", "causes": [{"key": "responsiveness", "evidence": "llamó"}]}}
+    data = {
+        "alert_id": "a1",
+        "customer_id": "c1",
+        "customer": {"name": "Ana"},
+        "program": "default",
+        "iec": 3.2,
+        "previous_iec": 7.5,
+        "segment": "nunca_mas",
+        "touchpoint": "web",
+        "reasons": ["iec_at_or_below_threshold", "iec_drop", "comment_contradicts_score"],
+        "comment": "Nadie me llamó",
+        "raised_at": "2026-11-27T10:00:00Z",
+        "comment_analysis": {"emotion": "rechazo", "causes": [{"key": "responsiveness", "evidence": "llamó"}]},
+    }
     spanish = json.loads(chat.render(chat.SLACK, data, "https://lazo.example/dashboard/#alert=a1", "es"))
     english = json.loads(chat.render(chat.SLACK, data, "https://lazo.example/dashboard/#alert=a1", "en"))
     assert spanish["text"] == "Alerta de detractor: IEC 3.2 · Nunca Más"

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.contracts.programs import DEFAULT_PROGRAM, ProgramDefinition, Question, Scale, SegmentBands
-from services.scoring.domain.iec import (AnswersOutOfScale, MissingAnswers, Segment, iec, nps_point, rescale,
-                                         segment)
+from services.scoring.domain.iec import AnswersOutOfScale, MissingAnswers, Segment, iec, nps_point, rescale, segment
 
 
 def program(**questions: dict) -> ProgramDefinition:
     """A programme whose IEC questions default to 1–10 and weight 1, overridden per key."""
-    return ProgramDefinition(program="p", questions=[
-        Question(key=k, **questions.get(k, {})) for k in ("experience", "worth", "recommend")])
+    return ProgramDefinition(
+        program="p", questions=[Question(key=k, **questions.get(k, {})) for k in ("experience", "worth", "recommend")]
+    )
 
 
-@pytest.mark.parametrize("answers, expected, shown", [
-    ({"experience": 5, "worth": 6, "recommend": 6}, 17 / 3, "5.7"),
-    ({"experience": 9, "worth": 9, "recommend": 10}, 28 / 3, "9.3"),
-    ({"experience": 6, "worth": 7, "recommend": 8}, 7.0, "7.0"),
-    ({"experience": 1, "worth": 1, "recommend": 1}, 1.0, "1.0"),
-    ({"experience": 10, "worth": 10, "recommend": 10}, 10.0, "10.0"),
-])
+@pytest.mark.parametrize(
+    "answers, expected, shown",
+    [
+        ({"experience": 5, "worth": 6, "recommend": 6}, 17 / 3, "5.7"),
+        ({"experience": 9, "worth": 9, "recommend": 10}, 28 / 3, "9.3"),
+        ({"experience": 6, "worth": 7, "recommend": 8}, 7.0, "7.0"),
+        ({"experience": 1, "worth": 1, "recommend": 1}, 1.0, "1.0"),
+        ({"experience": 10, "worth": 10, "recommend": 10}, 10.0, "10.0"),
+    ],
+)
 def test_the_seed_examples_are_means_of_the_three_answers(answers, expected, shown):
     value = iec(answers, DEFAULT_PROGRAM)
     assert value == pytest.approx(expected, abs=1e-9)
@@ -33,12 +37,19 @@ def test_full_precision_is_kept():
     assert iec({"experience": 5, "worth": 6, "recommend": 6}, DEFAULT_PROGRAM) != 5.7
 
 
-@pytest.mark.parametrize("value, expected", [
-    (1, Segment.NUNCA_MAS), (4.999, Segment.NUNCA_MAS),
-    (5, Segment.FUNCIONAL), (6.999, Segment.FUNCIONAL),
-    (7, Segment.PASIVO), (8.999, Segment.PASIVO),
-    (9, Segment.WOW), (10, Segment.WOW),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (1, Segment.NUNCA_MAS),
+        (4.999, Segment.NUNCA_MAS),
+        (5, Segment.FUNCIONAL),
+        (6.999, Segment.FUNCIONAL),
+        (7, Segment.PASIVO),
+        (8.999, Segment.PASIVO),
+        (9, Segment.WOW),
+        (10, Segment.WOW),
+    ],
+)
 def test_each_band_includes_its_lower_bound(value, expected):
     assert segment(value) == expected
 
@@ -101,13 +112,26 @@ def test_other_answers_do_not_enter_the_iec():
     assert iec({"experience": 6, "worth": 7, "recommend": 8, "ces": 1}, DEFAULT_PROGRAM) == 7
 
 
-@pytest.mark.parametrize("scale, value, point", [
-    ((0, 10), 9, 9), ((0, 10), 6, 6), ((0, 10), 0, 0),
-    # a native 1–10 answer keeps its NPS category: 9 promoter, 7 passive, 6 detractor
-    ((1, 10), 10, 10), ((1, 10), 9, 9), ((1, 10), 8, 8), ((1, 10), 7, 7), ((1, 10), 6, 6), ((1, 10), 1, 0),
-    ((1, 5), 5, 10), ((1, 5), 4, 8), ((1, 5), 3, 5), ((1, 5), 1, 0),
-    ((0, 10), 11, None),
-])
+@pytest.mark.parametrize(
+    "scale, value, point",
+    [
+        ((0, 10), 9, 9),
+        ((0, 10), 6, 6),
+        ((0, 10), 0, 0),
+        # a native 1–10 answer keeps its NPS category: 9 promoter, 7 passive, 6 detractor
+        ((1, 10), 10, 10),
+        ((1, 10), 9, 9),
+        ((1, 10), 8, 8),
+        ((1, 10), 7, 7),
+        ((1, 10), 6, 6),
+        ((1, 10), 1, 0),
+        ((1, 5), 5, 10),
+        ((1, 5), 4, 8),
+        ((1, 5), 3, 5),
+        ((1, 5), 1, 0),
+        ((0, 10), 11, None),
+    ],
+)
 def test_recommend_as_an_nps_point(scale, value, point):
     assert nps_point(value, Scale(min=scale[0], max=scale[1])) == point
 

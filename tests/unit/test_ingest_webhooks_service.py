@@ -24,10 +24,15 @@ from services.ingest.service import Intake
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
 MAPPING = {
-    "response_id": "response_id", "submitted_at": "submitted_at", "customer_id": 'answers["Customer number"]',
-    "answers": {"experience": 'answers["Do I remember my contacts with the company as positive experiences?"]',
-                "worth": 'answers["Is it worth being a customer of the company?"]',
-                "recommend": 'answers["Would I recommend the company to a colleague or friend?"]'}}
+    "response_id": "response_id",
+    "submitted_at": "submitted_at",
+    "customer_id": 'answers["Customer number"]',
+    "answers": {
+        "experience": 'answers["Do I remember my contacts with the company as positive experiences?"]',
+        "worth": 'answers["Is it worth being a customer of the company?"]',
+        "recommend": 'answers["Would I recommend the company to a colleague or friend?"]',
+    },
+}
 TOKEN = "a-token-of-sixteen-or-more"
 
 
@@ -40,9 +45,16 @@ async def intake(tmp_path):
     woken: list[str] = []
     uow.on_publish(lambda: woken.append("relay"))
     intake = Intake(uow, ProgramCatalog(), SecretBox.from_settings(settings), Egress(False))
-    await intake.create_source(source_id="gf", platform="generic", program="default", name=None,
-                               credentials={"token": TOKEN}, api_base_url=None,
-                               mapping=Mapping.model_validate(MAPPING), who="test")
+    await intake.create_source(
+        source_id="gf",
+        platform="generic",
+        program="default",
+        name=None,
+        credentials={"token": TOKEN},
+        api_base_url=None,
+        mapping=Mapping.model_validate(MAPPING),
+        who="test",
+    )
     yield intake, uow, woken
     await engine.dispose()
 
@@ -69,12 +81,21 @@ async def test_a_mapped_webhook_goes_to_the_outbox_and_the_commit_wakes_the_rela
 
 async def test_an_unmappable_webhook_is_quarantined_and_published_after_the_mapping_is_fixed(intake):
     intake, uow, woken = intake
-    outcome = await intake.receive("generic", "default", "gf", body(**{"Customer number": None}),
-                                   {"x-lazo-token": TOKEN})
+    outcome = await intake.receive(
+        "generic", "default", "gf", body(**{"Customer number": None}), {"x-lazo-token": TOKEN}
+    )
     assert outcome.status == "quarantined" and await outbox(uow) == [] and woken == []
     fixed = {**MAPPING, "customer_id": "respondent_email"}
-    await intake.update_source("gf", platform="generic", program="default", name=None, credentials=None,
-                               api_base_url=None, mapping=Mapping.model_validate(fixed), who="test")
+    await intake.update_source(
+        "gf",
+        platform="generic",
+        program="default",
+        name=None,
+        credentials=None,
+        api_base_url=None,
+        mapping=Mapping.model_validate(fixed),
+        who="test",
+    )
     replayed = await intake.replay(outcome.quarantine_id, "admin")
     assert replayed.status == "accepted" and [e.id for e in await outbox(uow)] == [replayed.response_id]
     async with uow.read() as session:

@@ -51,7 +51,8 @@ def fed(text: bytes, cuts: list[int], **limits) -> JsonShape:
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
-    max_leaves=40)
+    max_leaves=40,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -81,7 +82,7 @@ def test_an_expanding_body_is_refused_as_too_large():
     bomb = b'{"responses": [' + b"{}, " * (2 * 1024 * 1024) + b"{}]}"
     with pytest.raises(ShapeError) as refused:
         for at in range(0, len(bomb), 65536):
-            shape.feed(bomb[at:at + 65536])
+            shape.feed(bomb[at : at + 65536])
     assert refused.value.too_large and "JSON values" in str(refused.value)
 
 
@@ -91,12 +92,12 @@ def test_deep_nesting_is_refused_as_malformed_however_it_is_cut():
         shape = JsonShape(max_values=10**6)
         with pytest.raises(ShapeError) as refused:
             for at in range(0, len(deep), size):
-                shape.feed(deep[at:at + size])
+                shape.feed(deep[at : at + size])
         assert not refused.value.too_large and "nested deeper than 512" in str(refused.value)
 
 
 def test_text_full_of_commas_and_brackets_inside_strings_costs_one_value():
-    comment = json.dumps({"comment": "a, b, [c], {d}, \\\" e," * 10_000}).encode()
+    comment = json.dumps({"comment": 'a, b, [c], {d}, \\" e,' * 10_000}).encode()
     shape = JsonShape(max_values=10)
     shape.feed(comment)
     assert shape.values == 3

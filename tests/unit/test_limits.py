@@ -4,7 +4,7 @@ what every reader downstream can take, and the calendar's edges handled without 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import orjson
 import pytest
@@ -20,7 +20,7 @@ from services.casework.domain.outcomes import date_error
 from services.ingest.domain.response import ResponseIn
 from services.scoring.domain.buckets import Bucket, bucket_starts, series_span
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
 
@@ -29,6 +29,7 @@ def at(*args) -> datetime:
 
 
 # --- text and ids ----------------------------------------------------------------------------------
+
 
 def test_text_refuses_lone_surrogates_and_controls_but_not_line_breaks():
     assert text_problem("Nadie me devolvió la llamada 😀\n\tok\r") is None
@@ -47,8 +48,9 @@ def test_ids_are_printable():
 
 
 # Every code point, lone surrogates and controls included.
-text = st.text(alphabet=st.characters(exclude_categories=()) | st.sampled_from("\ud800\udc00\x00\x07\x7f\u202e"),
-               max_size=30)
+text = st.text(
+    alphabet=st.characters(exclude_categories=()) | st.sampled_from("\ud800\udc00\x00\x07\x7f\u202e"), max_size=30
+)
 
 
 @given(text)
@@ -60,6 +62,7 @@ def test_text_that_passes_is_storable_and_readable_everywhere(value):
 
 # --- attributes ------------------------------------------------------------------------------------
 
+
 def nested(depth: int) -> dict:
     top = inner = {}
     for _ in range(depth - 1):
@@ -68,31 +71,36 @@ def nested(depth: int) -> dict:
     return top
 
 
-@pytest.mark.parametrize("attributes, says", [
-    ({"tier": "gold\ud800"}, "surrogate"),
-    ({"a": [{"b\udc00": 1}]}, "surrogate"),
-    ({"score": float("nan")}, "finite"),
-    ({"score": float("inf")}, "finite"),
-    ({"id": 2 ** 64}, "64 bits"),
-    ({"": 1}, "keys are"),
-    ({"k" * (limits.ATTRIBUTE_KEY_CHARS + 1): 1}, "keys are"),
-    ({f"k{i}": i for i in range(limits.ATTRIBUTES_MAX_KEYS + 1)}, "keys"),
-    (nested(limits.ATTRIBUTES_MAX_DEPTH + 1), "deeper"),
-    ({"blob": "x" * limits.ATTRIBUTES_MAX_BYTES}, "bytes"),
-])
+@pytest.mark.parametrize(
+    "attributes, says",
+    [
+        ({"tier": "gold\ud800"}, "surrogate"),
+        ({"a": [{"b\udc00": 1}]}, "surrogate"),
+        ({"score": float("nan")}, "finite"),
+        ({"score": float("inf")}, "finite"),
+        ({"id": 2**64}, "64 bits"),
+        ({"": 1}, "keys are"),
+        ({"k" * (limits.ATTRIBUTE_KEY_CHARS + 1): 1}, "keys are"),
+        ({f"k{i}": i for i in range(limits.ATTRIBUTES_MAX_KEYS + 1)}, "keys"),
+        (nested(limits.ATTRIBUTES_MAX_DEPTH + 1), "deeper"),
+        ({"blob": "x" * limits.ATTRIBUTES_MAX_BYTES}, "bytes"),
+    ],
+)
 def test_attributes_out_of_bounds_are_named(attributes, says):
     assert says in attributes_problem(attributes)
 
 
 def test_attributes_within_bounds_pass():
     assert attributes_problem(nested(limits.ATTRIBUTES_MAX_DEPTH)) is None
-    assert attributes_problem({"tier": "gold", "ltv": 1200.5, "tags": ["a", None, True], "n": -2 ** 63}) is None
+    assert attributes_problem({"tier": "gold", "ltv": 1200.5, "tags": ["a", None, True], "n": -(2**63)}) is None
     assert attributes_problem({"blob": "x" * (limits.ATTRIBUTES_MAX_BYTES - 20)}) is None
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=20)
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=20,
+)
 
 
 @given(st.dictionaries(text, json_values, max_size=5))
@@ -103,24 +111,32 @@ def test_attributes_that_pass_are_read_back_by_every_consumer(attributes):
 
 # --- the canonical response ---------------------------------------------------------------------
 
+
 def response(**over) -> dict:
-    return {"response_id": "r-1", "customer": {"id": "C-1"}, "answers": {"experience": 3, "worth": 4, "recommend": 5},
-            **over}
+    return {
+        "response_id": "r-1",
+        "customer": {"id": "C-1"},
+        "answers": {"experience": 3, "worth": 4, "recommend": 5},
+        **over,
+    }
 
 
-@pytest.mark.parametrize("over, field", [
-    ({"response_id": "r" * (limits.RESPONSE_ID_CHARS + 1)}, "response_id"),
-    ({"response_id": "r\n1"}, "response_id"),
-    ({"customer": {"id": "C" * (limits.CUSTOMER_ID_CHARS + 1)}}, "customer.id"),
-    ({"customer": {"id": "C-1", "attributes": {"x": "\ud800"}}}, "customer.attributes"),
-    ({"customer": {"id": "C-1", "name": "Ana\u0000"}}, "customer.name"),
-    ({"case_id": "c" * (limits.CASE_ID_CHARS + 1)}, "case_id"),
-    ({"program": "../etc"}, "program"),
-    ({"touchpoint": "web\tshop"}, "touchpoint"),
-    ({"answers": {"Experience": 3}}, "answers"),
-    ({"answers": {f"q{i}": 1 for i in range(limits.ANSWERS_MAX + 1)}}, "answers"),
-    ({"comment": "x" * (limits.COMMENT_CHARS_CEILING + 1)}, "comment"),
-])
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"response_id": "r" * (limits.RESPONSE_ID_CHARS + 1)}, "response_id"),
+        ({"response_id": "r\n1"}, "response_id"),
+        ({"customer": {"id": "C" * (limits.CUSTOMER_ID_CHARS + 1)}}, "customer.id"),
+        ({"customer": {"id": "C-1", "attributes": {"x": "\ud800"}}}, "customer.attributes"),
+        ({"customer": {"id": "C-1", "name": "Ana\u0000"}}, "customer.name"),
+        ({"case_id": "c" * (limits.CASE_ID_CHARS + 1)}, "case_id"),
+        ({"program": "../etc"}, "program"),
+        ({"touchpoint": "web\tshop"}, "touchpoint"),
+        ({"answers": {"Experience": 3}}, "answers"),
+        ({"answers": {f"q{i}": 1 for i in range(limits.ANSWERS_MAX + 1)}}, "answers"),
+        ({"comment": "x" * (limits.COMMENT_CHARS_CEILING + 1)}, "comment"),
+    ],
+)
 def test_response_fields_out_of_bounds_are_named(over, field):
     with pytest.raises(ValidationError) as err:
         ResponseIn.model_validate(response(**over))
@@ -129,12 +145,19 @@ def test_response_fields_out_of_bounds_are_named(over, field):
 
 # --- submission dates ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", [
-    datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),  # its UTC instant is in year 0
-    datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),  # in year 10000
-    at(9999, 1, 1), at(2999, 1, 1), at(1999, 12, 31, 23, 59), NOW + timedelta(hours=24, seconds=1),
-    datetime(1, 1, 1),
-])
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),  # its UTC instant is in year 0
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),  # in year 10000
+        at(9999, 1, 1),
+        at(2999, 1, 1),
+        at(1999, 12, 31, 23, 59),
+        NOW + timedelta(hours=24, seconds=1),
+        datetime(1, 1, 1),
+    ],
+)
 def test_submission_dates_outside_the_window_are_refused(value):
     assert SubmissionWindow().problem(value, NOW)
 
@@ -157,11 +180,22 @@ def test_outcome_dates_share_the_earliest_bound():
 
 # --- the content digest --------------------------------------------------------------------------
 
+
 def test_the_digest_is_the_clients_content_only():
-    data = {"response_id": "r", "customer": {"id": "C", "attributes": {"b": 1, "a": 2}}, "answers": {"x": 1.0},
-            "submitted_at": "2026-01-01T00:00:00Z", "received_at": "2026-01-01T00:00:01Z", "source": None}
-    same = {**data, "received_at": "2027-01-01T00:00:00Z", "source": "typeform/s",
-            "customer": {"attributes": {"a": 2, "b": 1}, "id": "C"}}
+    data = {
+        "response_id": "r",
+        "customer": {"id": "C", "attributes": {"b": 1, "a": 2}},
+        "answers": {"x": 1.0},
+        "submitted_at": "2026-01-01T00:00:00Z",
+        "received_at": "2026-01-01T00:00:01Z",
+        "source": None,
+    }
+    same = {
+        **data,
+        "received_at": "2027-01-01T00:00:00Z",
+        "source": "typeform/s",
+        "customer": {"attributes": {"a": 2, "b": 1}, "id": "C"},
+    }
     assert content_digest(data) == content_digest(same)
     assert content_digest(data) != content_digest({**data, "answers": {"x": 2.0}})
     defaulted = {**data, "submitted_at": "2030-01-01T00:00:00Z"}
@@ -170,6 +204,7 @@ def test_the_digest_is_the_clients_content_only():
 
 
 # --- query dates -----------------------------------------------------------------------------------
+
 
 def test_query_dates_at_the_calendars_edge_are_held_there_never_overflow():
     assert periods.period(None, "9999-12-31") == periods.Period(end=periods.LAST)
@@ -194,6 +229,7 @@ def test_query_dates_that_do_not_parse_name_the_parameter(raw):
 
 # --- series windows --------------------------------------------------------------------------------
 
+
 def test_an_open_series_shows_a_bounded_window_whatever_the_history_holds():
     found = [at(1, 1, 1), at(2026, 3, 1), at(2999, 1, 1)]
     first, last = series_span(found, periods.Period(), width=Bucket.MONTH, latest=NOW)
@@ -203,7 +239,9 @@ def test_an_open_series_shows_a_bounded_window_whatever_the_history_holds():
     assert len(bucket_starts(first, last, Bucket.DAY)) == 366
     # Within the window, the series still spans exactly the buckets holding responses.
     assert series_span([at(2026, 1, 1), at(2026, 2, 1)], periods.Period(), width=Bucket.MONTH, latest=NOW) == (
-        at(2026, 1, 1), at(2026, 2, 1))
+        at(2026, 1, 1),
+        at(2026, 2, 1),
+    )
 
 
 def test_the_calendars_last_bucket_ends_a_series():

@@ -14,8 +14,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from shared.errors import Forbidden, Unauthorized, Unavailable
 from shared.http.auth import ApiKeys, Authenticator
-from shared.http.oidc import (KeySet, OidcConfig, TokenVerifier, claim_at, looks_like_jwt, parse_jwks,
-                              parse_role_map, role_from, who_of)
+from shared.http.oidc import (
+    KeySet,
+    OidcConfig,
+    TokenVerifier,
+    claim_at,
+    looks_like_jwt,
+    parse_jwks,
+    parse_role_map,
+    role_from,
+    who_of,
+)
 from shared.settings import Settings
 
 ISSUER, AUDIENCE = "https://id.example.com/realms/cx", "lazo-api"
@@ -31,8 +40,15 @@ def jwk_of(private, kid: str, **extra) -> dict:
 
 def token(private=RSA_KEY, *, kid="k1", alg="RS256", **claims) -> str:
     now = int(time.time())
-    body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "ana@cx", "iat": now, "exp": now + 300, "lazo_role": "agent",
-            **claims}
+    body = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "ana@cx",
+        "iat": now,
+        "exp": now + 300,
+        "lazo_role": "agent",
+        **claims,
+    }
     return jwt.encode({k: v for k, v in body.items() if v is not None}, private, algorithm=alg, headers={"kid": kid})
 
 
@@ -65,17 +81,27 @@ class Provider:
 
 
 def config(**overrides) -> OidcConfig:
-    base = dict(issuer=ISSUER, audience=AUDIENCE, jwks_url=None, role_claim="lazo_role", role_map={},
-                teams_claim="lazo_teams",
-                algorithms=frozenset({"RS256", "ES256"}), leeway_s=0, refresh_min_s=60, max_age_s=3600,
-                allow_private=False)
+    base = dict(
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        jwks_url=None,
+        role_claim="lazo_role",
+        role_map={},
+        teams_claim="lazo_teams",
+        algorithms=frozenset({"RS256", "ES256"}),
+        leeway_s=0,
+        refresh_min_s=60,
+        max_age_s=3600,
+        allow_private=False,
+    )
     return OidcConfig(**{**base, **overrides})
 
 
 def verifier(provider: Provider, clock: Clock | None = None, **overrides) -> TokenVerifier:
     cfg = config(**overrides)
-    return TokenVerifier(cfg, KeySet(provider, refresh_min_s=cfg.refresh_min_s, max_age_s=cfg.max_age_s,
-                                     clock=clock or Clock()))
+    return TokenVerifier(
+        cfg, KeySet(provider, refresh_min_s=cfg.refresh_min_s, max_age_s=cfg.max_age_s, clock=clock or Clock())
+    )
 
 
 async def test_a_token_signed_by_the_providers_key_gives_its_role_and_subject():
@@ -85,18 +111,21 @@ async def test_a_token_signed_by_the_providers_key_gives_its_role_and_subject():
     assert (verified.role, verified.subject) == ("manager", "u-7")
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda: token(exp=int(time.time()) - 120), "expired"),
-    (lambda: token(aud="someone-else"), "audience"),
-    (lambda: token(iss="https://evil.example.com"), "issuer"),
-    (lambda: token(OTHER_RSA_KEY), "wrong signature"),
-    (lambda: token(exp=None), "exp"),
-    (lambda: token(aud=None), "aud"),
-    (lambda: token(kid="nobody-knows"), "does not publish"),
-    (lambda: token(RSA_KEY, alg="RS512"), "RS512"),
-    (lambda: jwt.encode({"sub": "x"}, RSA_KEY, algorithm="RS256"), "kid"),
-    (lambda: "eyJhbGciOi.not-base64!.x", "not a signed JWT"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda: token(exp=int(time.time()) - 120), "expired"),
+        (lambda: token(aud="someone-else"), "audience"),
+        (lambda: token(iss="https://evil.example.com"), "issuer"),
+        (lambda: token(OTHER_RSA_KEY), "wrong signature"),
+        (lambda: token(exp=None), "exp"),
+        (lambda: token(aud=None), "aud"),
+        (lambda: token(kid="nobody-knows"), "does not publish"),
+        (lambda: token(RSA_KEY, alg="RS512"), "RS512"),
+        (lambda: jwt.encode({"sub": "x"}, RSA_KEY, algorithm="RS256"), "kid"),
+        (lambda: "eyJhbGciOi.not-base64!.x", "not a signed JWT"),
+    ],
+)
 async def test_tokens_that_do_not_prove_themselves_are_401(bad, message):
     v = verifier(Provider(jwk_of(RSA_KEY, "k1")))
     with pytest.raises(Unauthorized) as caught:
@@ -106,7 +135,7 @@ async def test_tokens_that_do_not_prove_themselves_are_401(bad, message):
 
 async def test_alg_none_is_401_and_the_key_set_is_not_even_asked():
     provider = Provider(jwk_of(RSA_KEY, "k1"))
-    claims = {'iss': ISSUER, 'aud': AUDIENCE, 'sub': 'x', 'exp': 4102444800, 'lazo_role': 'admin'}
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": 4102444800, "lazo_role": "admin"}
     unsigned = f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'k1'})}.{b64(claims)}."
     with pytest.raises(Unauthorized, match="'none' is not accepted"):
         await verifier(provider).verify(unsigned)
@@ -116,20 +145,24 @@ async def test_alg_none_is_401_and_the_key_set_is_not_even_asked():
 async def test_hs256_signed_with_the_public_key_is_401():
     # The classic confusion: a verifier that takes the algorithm from the token would check this
     # HMAC with the public key (which everyone has) as its secret.
-    public_pem = RSA_KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = RSA_KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = b64({"alg": "HS256", "typ": "JWT", "kid": "k1"})
     payload = b64({"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": 4102444800, "lazo_role": "admin"})
     import hashlib
     import hmac
+
     signature = b64(hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest())
     with pytest.raises(Unauthorized, match="'HS256' is not accepted"):
         await verifier(Provider(jwk_of(RSA_KEY, "k1"))).verify(f"{header}.{payload}.{signature}")
 
 
 async def test_a_key_used_with_another_algorithm_than_its_own_is_401():
-    v = verifier(Provider(jwk_of(RSA_KEY, "k1", alg="RS256"), jwk_of(EC_KEY, "e1")),
-                 algorithms=frozenset({"RS256", "PS256", "ES256"}))
+    v = verifier(
+        Provider(jwk_of(RSA_KEY, "k1", alg="RS256"), jwk_of(EC_KEY, "e1")),
+        algorithms=frozenset({"RS256", "PS256", "ES256"}),
+    )
     with pytest.raises(Unauthorized, match="not its key's"):
         await v.verify(token(alg="PS256"))
     with pytest.raises(Unauthorized):  # an EC key named for an RSA signature
@@ -144,8 +177,11 @@ async def test_a_valid_token_without_a_lazo_role_is_403():
 
 
 def test_role_from_nested_claims_lists_and_the_map():
-    claims = {"realm_access": {"roles": ["offline_access", "cx-agents", "cx-managers"]},
-              "https://lazo.example/role": "admin", "groups": ["manager", "agent"]}
+    claims = {
+        "realm_access": {"roles": ["offline_access", "cx-agents", "cx-managers"]},
+        "https://lazo.example/role": "admin",
+        "groups": ["manager", "agent"],
+    }
     mapping = parse_role_map("cx-agents:agent, cx-managers:manager")
     assert role_from(claims, "realm_access.roles", mapping) == "manager"  # the strongest it names
     assert role_from(claims, "https://lazo.example/role", {}) == "admin"  # a dotted name, whole
@@ -165,9 +201,18 @@ def test_who_names_the_subject_or_its_digest():
 
 def test_only_signing_public_keys_with_a_kid_are_kept():
     private_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(RSA_KEY))
-    keys = parse_jwks({"keys": [jwk_of(RSA_KEY, "sig"), jwk_of(EC_KEY, "enc", use="enc"),
-                                {**private_jwk, "kid": "private"}, {"kty": "XYZ", "kid": "odd"},
-                                {k: v for k, v in jwk_of(EC_KEY, "x").items() if k != "kid"}, "junk"]})
+    keys = parse_jwks(
+        {
+            "keys": [
+                jwk_of(RSA_KEY, "sig"),
+                jwk_of(EC_KEY, "enc", use="enc"),
+                {**private_jwk, "kid": "private"},
+                {"kty": "XYZ", "kid": "odd"},
+                {k: v for k, v in jwk_of(EC_KEY, "x").items() if k != "kid"},
+                "junk",
+            ]
+        }
+    )
     assert set(keys) == {"sig"}
     with pytest.raises(ValueError):
         parse_jwks({"no": "keys"})
@@ -237,8 +282,12 @@ def test_settings_refuse_symmetric_algorithms_plain_http_and_a_missing_audience(
     ok = dict(oidc_issuer=ISSUER, oidc_audience=AUDIENCE, var_dir=tmp_path)
     assert OidcConfig.from_settings(Settings(**ok)).algorithms == {"RS256", "ES256"}
     assert OidcConfig.from_settings(Settings(var_dir=tmp_path)) is None
-    for bad in ({"oidc_algorithms": "RS256,HS256"}, {"oidc_algorithms": "none"},
-                {"oidc_issuer": "http://id.example.com"}, {"oidc_jwks_url": "http://id.example.com/jwks"}):
+    for bad in (
+        {"oidc_algorithms": "RS256,HS256"},
+        {"oidc_algorithms": "none"},
+        {"oidc_issuer": "http://id.example.com"},
+        {"oidc_jwks_url": "http://id.example.com/jwks"},
+    ):
         with pytest.raises(ValueError):
             OidcConfig.from_settings(Settings(**{**ok, **bad}))
     assert OidcConfig.from_settings(Settings(**{**ok, "oidc_issuer": "http://127.0.0.1:9"}, oidc_allow_private=True))

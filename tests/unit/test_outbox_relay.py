@@ -69,8 +69,13 @@ async def outbox(tmp_path):
     async def write(*ids: str, topic: str = Topic.SCORES) -> None:
         async with db.transaction(sessions) as session:
             for ident in ids:
-                messaging.add(session, topic, Envelope.new(id=ident, type="lazo.score.computed", source="/t",
-                                                           subject=f"C-{ident[-1]}", data={"n": ident}))
+                messaging.add(
+                    session,
+                    topic,
+                    Envelope.new(
+                        id=ident, type="lazo.score.computed", source="/t", subject=f"C-{ident[-1]}", data={"n": ident}
+                    ),
+                )
 
     async def write_raw(row) -> None:
         async with db.transaction(sessions) as session:
@@ -78,8 +83,9 @@ async def outbox(tmp_path):
 
     async def remaining() -> list[str]:
         async with sessions() as session:
-            return [orjson.loads(v)["id"] for v in (await session.scalars(select(Outbox.value)
-                                                                           .order_by(Outbox.id))).all()]
+            return [
+                orjson.loads(v)["id"] for v in (await session.scalars(select(Outbox.value).order_by(Outbox.id))).all()
+            ]
 
     async def letters() -> list:
         async with sessions() as session:
@@ -96,8 +102,12 @@ async def test_one_record_refusing_its_batch_is_set_aside_and_the_rest_go_out_in
     assert await relay.relay_once() == 5
     assert broker.taken == ["e1", "e2", "e4", "e5"]
     [letter] = await letters()
-    assert (letter.kind, letter.status, letter.event_id, letter.error_class) == \
-           ("outbox", "pending", "bad3", "MessageSizeTooLargeError")
+    assert (letter.kind, letter.status, letter.event_id, letter.error_class) == (
+        "outbox",
+        "pending",
+        "bad3",
+        "MessageSizeTooLargeError",
+    )
     assert orjson.loads(letter.original)["id"] == "bad3" and letter.key == b"C-3"
     # Only its dead-letter event is left, and it goes out next.
     assert await remaining() == [f"outbox/test/{letter.id}"]

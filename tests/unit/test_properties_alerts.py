@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,15 +12,20 @@ from services.alerts.domain.control import control_position, held_out
 from services.alerts.domain.rules import AlertRules, reasons_for
 from services.alerts.domain.selection import PriorAlert, cooling_alert, decide
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 ORDER = [R.IEC_AT_OR_BELOW_THRESHOLD, R.COMMENT, R.IEC_DROP]
 
 iecs = st.floats(min_value=1, max_value=10, allow_nan=False)
 thresholds = st.floats(min_value=1, max_value=10, allow_nan=False)
 comments = st.none() | st.text(max_size=20)
-rules = st.builds(AlertRules, threshold=thresholds, comment_selects=st.booleans(),
-                  drop_points=st.none() | st.floats(min_value=0.01, max_value=9, allow_nan=False),
-                  cooldown_days=st.integers(0, 365), control_share=st.floats(0, 1, allow_nan=False))
+rules = st.builds(
+    AlertRules,
+    threshold=thresholds,
+    comment_selects=st.booleans(),
+    drop_points=st.none() | st.floats(min_value=0.01, max_value=9, allow_nan=False),
+    cooldown_days=st.integers(0, 365),
+    control_share=st.floats(0, 1, allow_nan=False),
+)
 customers = st.text(min_size=1, max_size=12)
 moments = st.integers(-60 * 24 * 30, 60 * 24 * 30).map(lambda minutes: T0 + timedelta(minutes=minutes))
 
@@ -60,13 +65,30 @@ def test_the_control_group_grows_with_its_share_and_is_fixed_per_customer(progra
     assert held_out(program, customer, 1.0)
 
 
-@given(rules, st.text(max_size=8), customers, iecs, comments, st.none() | iecs, moments,
-       st.lists(st.tuples(st.uuids().map(str), moments), max_size=4))
-def test_the_decision_raises_or_attaches_only_what_is_selected(r, program, customer, iec, comment, previous, at,
-                                                               prior_raw):
+@given(
+    rules,
+    st.text(max_size=8),
+    customers,
+    iecs,
+    comments,
+    st.none() | iecs,
+    moments,
+    st.lists(st.tuples(st.uuids().map(str), moments), max_size=4),
+)
+def test_the_decision_raises_or_attaches_only_what_is_selected(
+    r, program, customer, iec, comment, previous, at, prior_raw
+):
     prior = [PriorAlert(alert_id, when) for alert_id, when in prior_raw]
-    d = decide(r, program=program, customer_id=customer, iec=iec, comment=comment, previous_iec=previous,
-               submitted_at=at, prior=prior)
+    d = decide(
+        r,
+        program=program,
+        customer_id=customer,
+        iec=iec,
+        comment=comment,
+        previous_iec=previous,
+        submitted_at=at,
+        prior=prior,
+    )
     assert d.selected == bool(reasons_for(r, iec=iec, comment=comment, previous_iec=previous))
     assert not (d.raises and d.attach_to)  # one or the other
     if not d.selected:

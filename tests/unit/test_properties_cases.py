@@ -5,7 +5,7 @@ new alerts, follow-up surveys and SLA breaches."""
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shared.errors import Conflict, InvalidInput
 from services.casework.domain.case import TRANSITIONS, Breach, Case, Kind, Status
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 # The only ways a status changes besides an agent's transition.
 BY_CONFIRMATION = {(Status.RESPONDED, Status.CLOSED), (Status.RESPONDED, Status.ANALYSING)}
@@ -35,9 +35,18 @@ operations = st.one_of(
 
 
 def new_case(control: bool) -> Case:
-    return Case.open(case_id="case-1", customer_id="C-1", program="default", control=control, at=T0,
-                     first_contact_due=T0 + timedelta(hours=48), close_due=T0 + timedelta(days=14),
-                     alert_id="a-0", response_id="r-0", by="alerts")
+    return Case.open(
+        case_id="case-1",
+        customer_id="C-1",
+        program="default",
+        control=control,
+        at=T0,
+        first_contact_due=T0 + timedelta(hours=48),
+        close_due=T0 + timedelta(days=14),
+        alert_id="a-0",
+        response_id="r-0",
+        by="alerts",
+    )
 
 
 def apply(case: Case, op: tuple, at: datetime) -> None:
@@ -116,9 +125,13 @@ def test_the_loop_always_can_be_closed_from_any_working_state(ops):
     if case.status is Status.CLOSED:
         return
     at = T0 + timedelta(days=1)
-    path = {Status.OPEN: ["contacted", "analysing", "responded"], Status.UNREACHABLE: ["contacted", "analysing",
-            "responded"], Status.CONTACTED: ["analysing", "responded"], Status.ANALYSING: ["responded"],
-            Status.RESPONDED: []}[case.status]
+    path = {
+        Status.OPEN: ["contacted", "analysing", "responded"],
+        Status.UNREACHABLE: ["contacted", "analysing", "responded"],
+        Status.CONTACTED: ["analysing", "responded"],
+        Status.ANALYSING: ["responded"],
+        Status.RESPONDED: [],
+    }[case.status]
     for step in path:
         case.transition(step, at=at, by="agent", cause="found")
     case.confirm(solved=True, current_feeling=8, at=at, by="agent")

@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 
 from shared.http.nul import NulScanner, nul_in_target
 from services.alerts.domain.erasure import scrub_event
-from services.ingest.domain.response import nesting
 from services.ingest.domain.erasure import names_customer
+from services.ingest.domain.response import nesting
 
 text = st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Z", "Cc"]), max_size=12)
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text
-documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-                         max_leaves=20)
+documents = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=20
+)
 
 
 def strings_in(value) -> list[str]:
@@ -43,7 +44,7 @@ def test_the_nul_scanner_agrees_with_the_json_parser_however_the_body_is_cut(doc
     for size in cuts * (len(body) // max(1, sum(cuts)) + 1):
         if at >= len(body):
             break
-        seen = scanner.feed(body[at:at + size]) or seen
+        seen = scanner.feed(body[at : at + size]) or seen
         at += size
     assert seen == any("\x00" in s for s in strings_in(doc))
 
@@ -64,12 +65,22 @@ def test_nesting_is_the_depth_of_objects_and_arrays(doc):
     assert nesting(doc) == depth(doc)
 
 
-alert_events = st.fixed_dictionaries({
-    "specversion": st.just("1.0"), "id": text, "type": st.just("lazo.alert.raised"),
-    "data": st.fixed_dictionaries({
-        "customer_id": text, "customer": st.fixed_dictionaries({"email": st.none() | text, "name": st.none() | text}),
-        "comment": st.none() | text, "iec": st.floats(1, 10), "reasons": st.lists(text, max_size=2)}),
-})
+alert_events = st.fixed_dictionaries(
+    {
+        "specversion": st.just("1.0"),
+        "id": text,
+        "type": st.just("lazo.alert.raised"),
+        "data": st.fixed_dictionaries(
+            {
+                "customer_id": text,
+                "customer": st.fixed_dictionaries({"email": st.none() | text, "name": st.none() | text}),
+                "comment": st.none() | text,
+                "iec": st.floats(1, 10),
+                "reasons": st.lists(text, max_size=2),
+            }
+        ),
+    }
+)
 
 
 @given(alert_events)
@@ -89,8 +100,7 @@ def test_scrubbing_an_alert_event_removes_the_contact_and_comment_only(event):
 def test_a_document_names_the_customer_when_a_value_is_their_id(doc, customer_id):
     assert names_customer(json.dumps({"payload": doc, "hidden": {"customer_id": customer_id}}), customer_id)
     assert names_customer(json.dumps([doc, customer_id]), customer_id)
-    mentioned = customer_id in [s.strip() for s in strings_in(doc)] or any(
-        str(v) == customer_id for v in _numbers(doc))
+    mentioned = customer_id in [s.strip() for s in strings_in(doc)] or any(str(v) == customer_id for v in _numbers(doc))
     assert names_customer(json.dumps(doc), customer_id) == mentioned
 
 

@@ -3,37 +3,61 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from aiokafka import errors as kafka
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.http.problems import status_of
 from shared.broker import Publisher
 from shared.deadletters import dead_letter_event, error_text
 from shared.errors import PermanentError, Unavailable
 from shared.health import consumer_stall, outbox_stuck
+from shared.http.problems import status_of
 from shared.publishing import EventRefused, EventTooLarge, Verdict, classify, record_bytes, refusal, refused
 from shared.settings import Settings
 
 # -- classification ---------------------------------------------------------------------------
 
-PERMANENT = [kafka.MessageSizeTooLargeError("the message is 1048600 bytes"), kafka.RecordListTooLargeError(),
-             kafka.CorruptRecordException(), kafka.InvalidTopicError(), kafka.InvalidTimestampError(),
-             kafka.UnsupportedForMessageFormatError()]
-TRANSIENT = [kafka.KafkaTimeoutError(), kafka.KafkaConnectionError("reset"), kafka.NoBrokersAvailable(),
-             kafka.NodeNotReadyError(), kafka.RequestTimedOutError(), kafka.NotLeaderForPartitionError(),
-             kafka.LeaderNotAvailableError(), kafka.NotEnoughReplicasError(), kafka.BrokerNotAvailableError(),
-             kafka.ReplicaNotAvailableError(), kafka.KafkaStorageError(), kafka.ProducerClosed(),
-             # a deployment's fault, not the event's: setting rows aside would empty the outbox
-             kafka.UnknownTopicOrPartitionError(), kafka.TopicAuthorizationFailedError("lazo.scores.v1"),
-             kafka.ClusterAuthorizationFailedError(), kafka.OutOfOrderSequenceNumber(), kafka.UnknownProducerId(),
-             kafka.KafkaError("Unexpected error during batch delivery"),
-             Unavailable("broker away"), asyncio.TimeoutError(), ConnectionResetError(), OSError("unreachable")]
-UNCLEAR = [kafka.UnknownError(), kafka.InvalidRequestError(), kafka.InvalidRequiredAcksError(),
-           TypeError("value must be bytes"), ValueError()]
+PERMANENT = [
+    kafka.MessageSizeTooLargeError("the message is 1048600 bytes"),
+    kafka.RecordListTooLargeError(),
+    kafka.CorruptRecordException(),
+    kafka.InvalidTopicError(),
+    kafka.InvalidTimestampError(),
+    kafka.UnsupportedForMessageFormatError(),
+]
+TRANSIENT = [
+    kafka.KafkaTimeoutError(),
+    kafka.KafkaConnectionError("reset"),
+    kafka.NoBrokersAvailable(),
+    kafka.NodeNotReadyError(),
+    kafka.RequestTimedOutError(),
+    kafka.NotLeaderForPartitionError(),
+    kafka.LeaderNotAvailableError(),
+    kafka.NotEnoughReplicasError(),
+    kafka.BrokerNotAvailableError(),
+    kafka.ReplicaNotAvailableError(),
+    kafka.KafkaStorageError(),
+    kafka.ProducerClosed(),
+    # a deployment's fault, not the event's: setting rows aside would empty the outbox
+    kafka.UnknownTopicOrPartitionError(),
+    kafka.TopicAuthorizationFailedError("lazo.scores.v1"),
+    kafka.ClusterAuthorizationFailedError(),
+    kafka.OutOfOrderSequenceNumber(),
+    kafka.UnknownProducerId(),
+    kafka.KafkaError("Unexpected error during batch delivery"),
+    Unavailable("broker away"),
+    TimeoutError(),
+    ConnectionResetError(),
+    OSError("unreachable"),
+]
+UNCLEAR = [
+    kafka.UnknownError(),
+    kafka.InvalidRequestError(),
+    kafka.InvalidRequiredAcksError(),
+    TypeError("value must be bytes"),
+    ValueError(),
+]
 
 
 @pytest.mark.parametrize("exc", PERMANENT, ids=lambda e: type(e).__name__)
@@ -88,12 +112,22 @@ WHERE = {"topic": "lazo.responses.v1", "partition": 3, "offset": 12345, "consume
 
 
 @settings(max_examples=60, deadline=None)
-@given(original_size=st.integers(0, 3_000_000), max_bytes=st.integers(4096, 2_000_000),
-       subject=st.text(max_size=2000), error=st.text(max_size=2000))
+@given(
+    original_size=st.integers(0, 3_000_000),
+    max_bytes=st.integers(4096, 2_000_000),
+    subject=st.text(max_size=2000),
+    error=st.text(max_size=2000),
+)
 def test_the_dead_letter_event_always_fits_the_broker(original_size, max_bytes, subject, error):
     original = b'{"id": "r-1", "data": {"comment": "' + b"\xc3\xb1" * (original_size // 2) + b'"}}'
-    event = dead_letter_event(id="lazo.responses.v1/3/12345/scoring", source="/lazo/scoring", subject=subject,
-                              where={**WHERE, "error": error}, original=original, max_bytes=max_bytes)
+    event = dead_letter_event(
+        id="lazo.responses.v1/3/12345/scoring",
+        source="/lazo/scoring",
+        subject=subject,
+        where={**WHERE, "error": error},
+        original=original,
+        max_bytes=max_bytes,
+    )
     assert record_bytes(event.key, event.to_bytes()) <= max_bytes
     assert event.data["original_bytes"] == len(original)
     assert event.data["topic"] == "lazo.responses.v1" and event.data["offset"] == 12345
@@ -104,14 +138,32 @@ def test_the_dead_letter_event_always_fits_the_broker(original_size, max_bytes, 
 
 
 def test_a_small_original_travels_with_its_dead_letter_a_large_one_says_it_was_left_out():
-    small = dead_letter_event(id="x", source="/t", subject="C-1", where={**WHERE, "error": "E: bad"},
-                              original=b'{"id": "r-1"}', max_bytes=1024 * 1024)
+    small = dead_letter_event(
+        id="x",
+        source="/t",
+        subject="C-1",
+        where={**WHERE, "error": "E: bad"},
+        original=b'{"id": "r-1"}',
+        max_bytes=1024 * 1024,
+    )
     assert small.data["original"] == {"id": "r-1"} and small.data["original_omitted"] is False
-    junk = dead_letter_event(id="x", source="/t", subject="C-1", where={**WHERE, "error": "E: bad"},
-                             original=b"\x00not json", max_bytes=1024 * 1024)
+    junk = dead_letter_event(
+        id="x",
+        source="/t",
+        subject="C-1",
+        where={**WHERE, "error": "E: bad"},
+        original=b"\x00not json",
+        max_bytes=1024 * 1024,
+    )
     assert "base64" in junk.data["original"]
-    large = dead_letter_event(id="x", source="/t", subject="C-1", where={**WHERE, "error": "E: bad"},
-                              original=b'"' + b"a" * (2 * 1024 * 1024) + b'"', max_bytes=1024 * 1024)
+    large = dead_letter_event(
+        id="x",
+        source="/t",
+        subject="C-1",
+        where={**WHERE, "error": "E: bad"},
+        original=b'"' + b"a" * (2 * 1024 * 1024) + b'"',
+        max_bytes=1024 * 1024,
+    )
     assert large.data["original"] is None and large.data["original_omitted"] is True
     assert large.data["original_bytes"] == 2 * 1024 * 1024 + 2
 
@@ -127,12 +179,17 @@ def test_the_error_kept_with_a_dead_letter_quotes_no_event_data():
     assert name == "KeyError" and "ana@example.com" not in text and "'name'" not in text
     assert "test_publish_failures.py" in text and "bug" in text  # where it was raised
     # Lazo's own refusals are written without values: their text is kept.
-    assert error_text(PermanentError("lazo.response.received r-1: data does not match ResponseReceived: "
-                                     "answers: Input should be a valid dictionary"))[1].startswith("lazo.response")
+    assert error_text(
+        PermanentError(
+            "lazo.response.received r-1: data does not match ResponseReceived: "
+            "answers: Input should be a valid dictionary"
+        )
+    )[1].startswith("lazo.response")
     assert "1048600 bytes" in error_text(kafka.MessageSizeTooLargeError("the message is 1048600 bytes"))[1]
 
 
 # -- stuck or just busy -------------------------------------------------------------------------
+
 
 def test_an_outbox_is_stuck_only_past_the_threshold():
     assert not outbox_stuck(0.0, 60) and not outbox_stuck(59.9, 60) and outbox_stuck(60.1, 60)

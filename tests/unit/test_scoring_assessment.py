@@ -36,15 +36,31 @@ def test_a_revision_takes_the_path_name_and_the_next_version():
     assert revise("default", DEFAULT_PROGRAM, {**body, "program": "default"}).version == 2
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"questions": [{"key": "experience"}, {"key": "worth"}]}, "questions"),
-    ({"questions": [{"key": k} for k in ("experience", "worth", "recommend", "worth")]}, "questions"),
-    ({"questions": [{"key": "experience", "scale": {"min": 5, "max": 5}}, {"key": "worth"}, {"key": "recommend"}]},
-     "questions[0].scale"),
-    ({"questions": [{"key": k} for k in ("experience", "worth", "recommend")],
-      "bands": {"funcional": 7, "pasivo": 5, "wow": 9}}, "bands"),
-    ({"program": "other", "questions": [{"key": k} for k in ("experience", "worth", "recommend")]}, "program"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"questions": [{"key": "experience"}, {"key": "worth"}]}, "questions"),
+        ({"questions": [{"key": k} for k in ("experience", "worth", "recommend", "worth")]}, "questions"),
+        (
+            {
+                "questions": [
+                    {"key": "experience", "scale": {"min": 5, "max": 5}},
+                    {"key": "worth"},
+                    {"key": "recommend"},
+                ]
+            },
+            "questions[0].scale",
+        ),
+        (
+            {
+                "questions": [{"key": k} for k in ("experience", "worth", "recommend")],
+                "bands": {"funcional": 7, "pasivo": 5, "wow": 9},
+            },
+            "bands",
+        ),
+        ({"program": "other", "questions": [{"key": k} for k in ("experience", "worth", "recommend")]}, "program"),
+    ],
+)
 def test_an_invalid_revision_names_the_field(body, field):
     with pytest.raises(InvalidInput) as err:
         revise("p1", None, body)
@@ -65,6 +81,16 @@ def test_zero_weights_everywhere_are_refused():
 
 
 def test_the_revision_is_a_full_definition():
-    d = revise("p1", None, {"questions": [{"key": "experience", "weight": 2}, {"key": "worth"}, {"key": "recommend"},
-                                          {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0}]})
+    d = revise(
+        "p1",
+        None,
+        {
+            "questions": [
+                {"key": "experience", "weight": 2},
+                {"key": "worth"},
+                {"key": "recommend"},
+                {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0},
+            ]
+        },
+    )
     assert isinstance(d, ProgramDefinition) and d.question("ces").scale.max == 7

@@ -16,8 +16,9 @@ def test_the_emotion_mix_lists_all_five_with_shares():
 
 
 def test_cause_counts_split_by_polarity_most_mentioned_first():
-    out = cause_counts([("price", "negative", 2), ("billing", "negative", 3), ("price", "positive", 1),
-                        ("delivery", "neutral", 3)])
+    out = cause_counts(
+        [("price", "negative", 2), ("billing", "negative", 3), ("price", "positive", 1), ("delivery", "neutral", 3)]
+    )
     assert [c["key"] for c in out] == ["billing", "delivery", "price"]
     assert out[2] == {"key": "price", "mentions": 3, "negative": 2, "neutral": 0, "positive": 1}
 
@@ -37,6 +38,8 @@ def test_themes_count_each_phrase_once_per_comment_and_say_which_are_rising():
     current = [["roaming", "roaming"], ["roaming", "tarjeta sim"], ["tarjeta sim"], ["roaming"], ["una vez"]]
     previous = [["tarjeta sim"], ["tarjeta sim"], ["tarjeta sim"]]
     out = themes(current, previous)
-    assert out == [{"phrase": "roaming", "count": 3, "previous": 0, "rising": True},
-                   {"phrase": "tarjeta sim", "count": 2, "previous": 3, "rising": False}]  # once: not a theme
+    assert out == [
+        {"phrase": "roaming", "count": 3, "previous": 0, "rising": True},
+        {"phrase": "tarjeta sim", "count": 2, "previous": 3, "rising": False},
+    ]  # once: not a theme
     assert themes([], previous) == []

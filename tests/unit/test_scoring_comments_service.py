@@ -13,10 +13,10 @@ from shared.bus import MessageBus
 from shared.db import make_sessionmaker
 from shared.events import Envelope, EventType, utcnow
 from shared.limits import SubmissionWindow
+from shared.periods import period
 from shared.tombstones import CustomerDigest, ErasureGuard
 from shared.uow import UnitsOfWork
 from services.scoring import handlers, kpis, queries, service
-from shared.periods import period
 from services.scoring.analysis import Analysis, load_analyzer
 from services.scoring.domain import taxonomies
 from services.scoring.domain.comments import CommentAnalysis, LexiconAnalyzer, Taxonomy
@@ -36,10 +36,21 @@ async def uow(tmp_path):
 
 def received(rid: str, comment: str | None, program: str = "default") -> Envelope:
     now = utcnow()
-    return Envelope.new(id=f"resp:{rid}", type=EventType.RESPONSE_RECEIVED, source="/test", subject="C-1",
-                        data={"response_id": rid, "program": program, "customer": {"id": "C-1"},
-                              "submitted_at": (now - timedelta(minutes=1)).isoformat(),
-                              "received_at": now.isoformat(), "answers": WOW, "comment": comment})
+    return Envelope.new(
+        id=f"resp:{rid}",
+        type=EventType.RESPONSE_RECEIVED,
+        source="/test",
+        subject="C-1",
+        data={
+            "response_id": rid,
+            "program": program,
+            "customer": {"id": "C-1"},
+            "submitted_at": (now - timedelta(minutes=1)).isoformat(),
+            "received_at": now.isoformat(),
+            "answers": WOW,
+            "comment": comment,
+        },
+    )
 
 
 def bus(uow: UnitsOfWork, analysis: Analysis) -> MessageBus:
@@ -54,7 +65,8 @@ async def analysis_of(uow: UnitsOfWork, rid: str) -> dict | None:
 
 async def test_a_comment_is_analysed_with_the_score_and_its_causes_are_kept_for_the_kpis(uow):
     await bus(uow, Analysis(load_analyzer("builtin"))).handle(
-        [received("r1", "La factura llegó mal y nadie me devolvió la llamada"), received("r2", None)])
+        [received("r1", "La factura llegó mal y nadie me devolvió la llamada"), received("r2", None)]
+    )
     first = await analysis_of(uow, "r1")
     assert first["language"] == "es" and {c["key"] for c in first["causes"]} >= {"billing", "responsiveness"}
     assert await analysis_of(uow, "r2") is None
@@ -81,10 +93,19 @@ class Inventive:
     label = "inventive 1"
 
     def analyze(self, text: str, taxonomy: Taxonomy) -> CommentAnalysis | None:
-        return CommentAnalysis.from_dict({"language": "es", "sentiment": -0.5, "polarity": "negative",
-                                          "emotion": "decadencia", "analyzer": self.label,
-                                          "causes": [{"key": "billing", "evidence": "x", "polarity": "negative"},
-                                                     {"key": "made_up", "evidence": "y", "polarity": "negative"}]})
+        return CommentAnalysis.from_dict(
+            {
+                "language": "es",
+                "sentiment": -0.5,
+                "polarity": "negative",
+                "emotion": "decadencia",
+                "analyzer": self.label,
+                "causes": [
+                    {"key": "billing", "evidence": "x", "polarity": "negative"},
+                    {"key": "made_up", "evidence": "y", "polarity": "negative"},
+                ],
+            }
+        )
 
 
 async def test_a_plugged_in_analyzer_is_loaded_by_name_and_kept_to_the_contract(uow):
@@ -112,7 +133,8 @@ async def test_a_taxonomy_change_then_a_reanalysis_retags_the_stored_history(uow
     cause = {"key": "loyalty_points", "names": {"es": "Puntos"}, "cues": {"es": ["puntos de fidelidad"]}}
     changed, _ = await service.change_taxonomy(uow, "default", lambda t: taxonomies.add_cause(t, cause), "admin")
     changed, _ = await service.change_taxonomy(
-        uow, "default", lambda t: taxonomies.change_cause(t, "delivery", {"retired": True}), "admin")
+        uow, "default", lambda t: taxonomies.change_cause(t, "delivery", {"retired": True}), "admin"
+    )
     assert changed.version == 3 and changed.get("delivery").retired
 
     woken = []
@@ -124,8 +146,9 @@ async def test_a_taxonomy_change_then_a_reanalysis_retags_the_stored_history(uow
     assert batches == 3  # 2 + 2 + 1
     async with uow.read() as session:
         done = await queries.reanalysis(session, job["job_id"])
-        causes = await session.scalar(select(func.count()).select_from(ResponseCause)
-                                      .where(ResponseCause.key == "loyalty_points"))
+        causes = await session.scalar(
+            select(func.count()).select_from(ResponseCause).where(ResponseCause.key == "loyalty_points")
+        )
     assert (done["status"], done["done"], done["total"]) == ("completed", 5, 5)
     assert causes == 5
     assert [c["key"] for c in (await analysis_of(uow, "r4"))["causes"]] == ["loyalty_points"]

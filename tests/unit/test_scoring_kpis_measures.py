@@ -15,13 +15,16 @@ def program(*extra: dict) -> ProgramDefinition:
     return ProgramDefinition(program="p", questions=[*IEC, *extra])
 
 
-@pytest.mark.parametrize("scale, answer, expected", [
-    ({"min": 1, "max": 5}, 4, 4.0),          # CSAT's own scale: unchanged
-    ({"min": 1, "max": 10}, 8, 1 + 4 * 7 / 9),  # 4.11: satisfied
-    ({"min": 1, "max": 10}, 7, 1 + 4 * 6 / 9),  # 3.67: not
-    ({"min": 0, "max": 10}, 10, 5.0),
-    ({"min": 1, "max": 7}, 6, 1 + 4 * 5 / 6),   # the top two of 1–7 are satisfied
-])
+@pytest.mark.parametrize(
+    "scale, answer, expected",
+    [
+        ({"min": 1, "max": 5}, 4, 4.0),  # CSAT's own scale: unchanged
+        ({"min": 1, "max": 10}, 8, 1 + 4 * 7 / 9),  # 4.11: satisfied
+        ({"min": 1, "max": 10}, 7, 1 + 4 * 6 / 9),  # 3.67: not
+        ({"min": 0, "max": 10}, 10, 5.0),
+        ({"min": 1, "max": 7}, 6, 1 + 4 * 5 / 6),  # the top two of 1–7 are satisfied
+    ],
+)
 def test_csat_is_kept_on_one_to_five(scale, answer, expected):
     value = csat({"csat": answer}, program({"key": "csat", "scale": scale, "weight": 0}))
     assert value == pytest.approx(expected)
@@ -51,8 +54,10 @@ def test_only_declared_questions_answered_on_their_scale_are_kept():
 
 
 def test_an_assessment_carries_ces_and_csat_scored_or_not():
-    p = program({"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0},
-                {"key": "csat", "scale": {"min": 1, "max": 5}, "weight": 0})
+    p = program(
+        {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0},
+        {"key": "csat", "scale": {"min": 1, "max": 5}, "weight": 0},
+    )
     a = assess("p", p, {"experience": 9, "worth": 9, "recommend": 9, "ces": 2, "csat": 5})
     assert a.status == Status.SCORED and (a.ces, a.csat) == (2.0, 5.0)
     b = assess("p", p, {"experience": 9, "ces": 6, "csat": 1})

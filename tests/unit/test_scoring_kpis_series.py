@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.scoring.domain.buckets import (MAX_BUCKETS, BadBucket, Bucket, bucket, bucket_start, bucket_starts,
-                                             next_bucket, series_span)
 from shared.periods import Period
+from services.scoring.domain.buckets import (
+    MAX_BUCKETS,
+    BadBucket,
+    Bucket,
+    bucket,
+    bucket_start,
+    bucket_starts,
+    next_bucket,
+    series_span,
+)
 
-UTC = timezone.utc
+UTC = UTC
 MADRID = timezone(timedelta(hours=2))
 
 
@@ -18,16 +26,19 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("moment, width, start", [
-    (at(2026, 3, 4, 15, 30), Bucket.DAY, at(2026, 3, 4)),
-    (at(2026, 3, 4, 15, 30), Bucket.WEEK, at(2026, 3, 2)),    # a Wednesday: its Monday
-    (at(2026, 3, 2), Bucket.WEEK, at(2026, 3, 2)),            # a Monday starts its own week
-    (at(2026, 3, 1, 23, 59), Bucket.WEEK, at(2026, 2, 23)),   # a Sunday closes the week before
-    (at(2026, 3, 31, 23, 59), Bucket.MONTH, at(2026, 3, 1)),
-    # Buckets are UTC: 00:30 in Madrid on 1 March is still February.
-    (datetime(2026, 3, 1, 0, 30, tzinfo=MADRID), Bucket.DAY, at(2026, 2, 28)),
-    (datetime(2026, 3, 1, 0, 30, tzinfo=MADRID), Bucket.MONTH, at(2026, 2, 1)),
-])
+@pytest.mark.parametrize(
+    "moment, width, start",
+    [
+        (at(2026, 3, 4, 15, 30), Bucket.DAY, at(2026, 3, 4)),
+        (at(2026, 3, 4, 15, 30), Bucket.WEEK, at(2026, 3, 2)),  # a Wednesday: its Monday
+        (at(2026, 3, 2), Bucket.WEEK, at(2026, 3, 2)),  # a Monday starts its own week
+        (at(2026, 3, 1, 23, 59), Bucket.WEEK, at(2026, 2, 23)),  # a Sunday closes the week before
+        (at(2026, 3, 31, 23, 59), Bucket.MONTH, at(2026, 3, 1)),
+        # Buckets are UTC: 00:30 in Madrid on 1 March is still February.
+        (datetime(2026, 3, 1, 0, 30, tzinfo=MADRID), Bucket.DAY, at(2026, 2, 28)),
+        (datetime(2026, 3, 1, 0, 30, tzinfo=MADRID), Bucket.MONTH, at(2026, 2, 1)),
+    ],
+)
 def test_the_bucket_of_a_moment(moment, width, start):
     assert bucket_start(moment, width) == start
 
@@ -41,7 +52,11 @@ def test_the_next_bucket():
 
 def test_every_bucket_between_two_moments_is_listed():
     assert bucket_starts(at(2026, 11, 20), at(2027, 2, 3), Bucket.MONTH) == [
-        at(2026, 11, 1), at(2026, 12, 1), at(2027, 1, 1), at(2027, 2, 1)]
+        at(2026, 11, 1),
+        at(2026, 12, 1),
+        at(2027, 1, 1),
+        at(2027, 2, 1),
+    ]
     assert bucket_starts(at(2026, 3, 1, 12), at(2026, 3, 3), Bucket.DAY) == [at(2026, 3, d) for d in (1, 2, 3)]
     assert bucket_starts(at(2026, 3, 5), at(2026, 3, 5), Bucket.WEEK) == [at(2026, 3, 2)]
 
@@ -59,11 +74,15 @@ def test_a_series_spans_the_period_or_else_the_buckets_found():
     assert series_span(found, Period()) == (at(2026, 3, 1), at(2026, 5, 1))
     # `to` is exclusive in a Period: the series ends on the instant before it.
     assert series_span(found, Period(at(2026, 1, 15), at(2026, 7, 1))) == (
-        at(2026, 1, 15), at(2026, 7, 1) - timedelta(microseconds=1))
+        at(2026, 1, 15),
+        at(2026, 7, 1) - timedelta(microseconds=1),
+    )
     assert series_span(found, Period(start=at(2026, 1, 15))) == (at(2026, 1, 15), at(2026, 5, 1))
     assert series_span([], Period(start=at(2026, 1, 15))) is None
     assert series_span([], Period(at(2026, 1, 1), at(2026, 2, 1))) == (
-        at(2026, 1, 1), at(2026, 2, 1) - timedelta(microseconds=1))
+        at(2026, 1, 1),
+        at(2026, 2, 1) - timedelta(microseconds=1),
+    )
 
 
 def test_a_bucket_width_is_day_week_or_month():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -50,11 +50,11 @@ def test_ttl_cache_expires_and_bounds_its_size():
 
 def test_clock_and_as_utc():
     clock = FixedClock(datetime(2026, 3, 29, 0, 30))
-    assert clock.now().tzinfo is timezone.utc
+    assert clock.now().tzinfo is UTC
     clock.advance(timedelta(hours=2))
-    assert clock.now() == datetime(2026, 3, 29, 2, 30, tzinfo=timezone.utc)
+    assert clock.now() == datetime(2026, 3, 29, 2, 30, tzinfo=UTC)
     plus2 = datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=2)))
-    assert as_utc(plus2) == datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
+    assert as_utc(plus2) == datetime(2026, 1, 1, 10, tzinfo=UTC)
 
 
 def test_every_event_type_has_its_topic():

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.surveys.domain.contact_csv import (BrokenRow, CsvHeaderError, ImportedRow, ImportReport,
-                                                 read_contacts_csv)
+from services.surveys.domain.contact_csv import BrokenRow, CsvHeaderError, ImportedRow, ImportReport, read_contacts_csv
 from services.surveys.domain.contacts import ALL_CHANNELS, Channel, Contact, parse_email
 
 
@@ -24,16 +23,24 @@ def fields_at_fault(**values) -> set[str]:
 
 
 def test_a_contact_is_normalised():
-    contact = Contact(customer_id="  C-42 ", email="Ana.Perez@Example.COM", name=" Ana ", locale="es-ES",
-                      time_zone="europe/madrid", consent="email; webhook", customer_since="2024-03-01",
-                      next_renewal="2027-03-01T00:00:00Z", unsubscribed_at="2026-11-20T10:00:00+01:00",
-                      attributes={"plan": "pro", "seats": 12})
+    contact = Contact(
+        customer_id="  C-42 ",
+        email="Ana.Perez@Example.COM",
+        name=" Ana ",
+        locale="es-ES",
+        time_zone="europe/madrid",
+        consent="email; webhook",
+        customer_since="2024-03-01",
+        next_renewal="2027-03-01T00:00:00Z",
+        unsubscribed_at="2026-11-20T10:00:00+01:00",
+        attributes={"plan": "pro", "seats": 12},
+    )
     assert contact.customer_id == "C-42"
     assert contact.email == "Ana.Perez@example.com"  # the domain is case-insensitive, the local part is not
     assert (contact.name, contact.locale, contact.time_zone) == ("Ana", "es", "Europe/Madrid")
     assert contact.consent == {Channel.EMAIL, Channel.WEBHOOK}
     assert (contact.customer_since, contact.next_renewal) == (date(2024, 3, 1), date(2027, 3, 1))
-    assert contact.unsubscribed_at == datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    assert contact.unsubscribed_at == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def test_defaults_consent_to_every_channel_and_leave_locale_and_zone_to_the_plan():
@@ -43,21 +50,51 @@ def test_defaults_consent_to_every_channel_and_leave_locale_and_zone_to_the_plan
     assert Contact(customer_id="C-1", consent="none").consent == frozenset()
 
 
-@pytest.mark.parametrize("field,value", [
-    ("customer_id", ""), ("customer_id", "x" * 201), ("customer_id", "C\x00-1"), ("customer_id", "C-\ud800"),
-    ("email", "not-an-email"), ("email", "ana@"), ("email", "@example.com"), ("email", "ana@example"),
-    ("email", "ana@@example.com"), ("email", "ana @example.com"), ("email", "ana@example.com\r\nBcc: x@y.com"),
-    ("email", "ana..b@example.com"), ("email", "ana@-example.com"), ("email", "ana@example.123"),
-    ("email", "a" * 65 + "@example.com"), ("email", "ana@" + "a" * 250 + ".com"), ("email", 42),
-    ("name", "Ana\nBcc: x"), ("name", "Ana\u202eevil"), ("name", "x" * 201), ("name", "Ana\ud83d"),
-    ("locale", "fr"), ("locale", 3), ("time_zone", "Mars/Olympus"), ("time_zone", "../../etc/passwd"),
-    ("time_zone", "x" * 65), ("consent", "email;carrier-pigeon"), ("bounced", 7),
-    ("customer_since", "2024-13-01"), ("customer_since", "1850-01-01"), ("customer_since", "20/11/2026"),
-    ("next_renewal", "2300-01-01"), ("unsubscribed_at", "yesterday"), ("unsubscribed_at", "0001-01-01T00:00:00+05:00"),
-    ("attributes", {f"k{i}": i for i in range(51)}), ("attributes", {"nested": {"a": 1}}),
-    ("attributes", {"x": float("inf")}), ("attributes", {"": 1}), ("attributes", {"k": "v\x07"}),
-    ("attributes", "plan=pro"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("customer_id", ""),
+        ("customer_id", "x" * 201),
+        ("customer_id", "C\x00-1"),
+        ("customer_id", "C-\ud800"),
+        ("email", "not-an-email"),
+        ("email", "ana@"),
+        ("email", "@example.com"),
+        ("email", "ana@example"),
+        ("email", "ana@@example.com"),
+        ("email", "ana @example.com"),
+        ("email", "ana@example.com\r\nBcc: x@y.com"),
+        ("email", "ana..b@example.com"),
+        ("email", "ana@-example.com"),
+        ("email", "ana@example.123"),
+        ("email", "a" * 65 + "@example.com"),
+        ("email", "ana@" + "a" * 250 + ".com"),
+        ("email", 42),
+        ("name", "Ana\nBcc: x"),
+        ("name", "Ana\u202eevil"),
+        ("name", "x" * 201),
+        ("name", "Ana\ud83d"),
+        ("locale", "fr"),
+        ("locale", 3),
+        ("time_zone", "Mars/Olympus"),
+        ("time_zone", "../../etc/passwd"),
+        ("time_zone", "x" * 65),
+        ("consent", "email;carrier-pigeon"),
+        ("bounced", 7),
+        ("customer_since", "2024-13-01"),
+        ("customer_since", "1850-01-01"),
+        ("customer_since", "20/11/2026"),
+        ("next_renewal", "2300-01-01"),
+        ("unsubscribed_at", "yesterday"),
+        ("unsubscribed_at", "0001-01-01T00:00:00+05:00"),
+        ("attributes", {f"k{i}": i for i in range(51)}),
+        ("attributes", {"nested": {"a": 1}}),
+        ("attributes", {"x": float("inf")}),
+        ("attributes", {"": 1}),
+        ("attributes", {"k": "v\x07"}),
+        ("attributes", "plan=pro"),
+    ],
+)
 def test_a_bad_value_is_refused_naming_its_field(field, value):
     assert fields_at_fault(**{field: value}) == {field}
 
@@ -70,8 +107,10 @@ def test_unknown_fields_are_refused():
     assert fields_at_fault(phone="+34 600 000 000") == {"phone"}
 
 
-@pytest.mark.parametrize("address", ["ana@example.com", "ana.b+tag@sub.example.co.uk", "josé@correo.es",
-                                     "ana@bücher.de", "o'brien@example.ie"])
+@pytest.mark.parametrize(
+    "address",
+    ["ana@example.com", "ana.b+tag@sub.example.co.uk", "josé@correo.es", "ana@bücher.de", "o'brien@example.ie"],
+)
 def test_real_addresses_are_accepted(address):
     assert Contact(customer_id="C-1", email=address).email
 
@@ -87,8 +126,11 @@ def test_an_accepted_address_is_one_line_with_one_at_and_a_dotted_domain(text):
     assert not any(c.isspace() for c in address) and all(ord(c) >= 32 for c in address)
 
 
-@given(st.text(alphabet=st.characters(categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=3),
-       st.text(max_size=10), st.text(max_size=10))
+@given(
+    st.text(alphabet=st.characters(categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=3),
+    st.text(max_size=10),
+    st.text(max_size=10),
+)
 def test_a_name_with_a_control_character_or_lone_surrogate_is_refused(bad, before, after):
     name = f"A{before}{bad}{after}Z"
     with pytest.raises(ValidationError) as caught:
@@ -104,6 +146,7 @@ def test_a_name_in_any_script_is_kept(name):
 
 # -- CSV ------------------------------------------------------------------------------------------
 
+
 def read(text: str) -> list[ImportedRow | BrokenRow]:
     return list(read_contacts_csv(io.StringIO(text, newline="")))
 
@@ -113,12 +156,14 @@ def broken(rows) -> dict[int, set[str]]:
 
 
 def test_a_csv_with_broken_rows_imports_the_valid_ones_and_reports_line_and_field():
-    rows = read("customer_id,email,locale,time_zone,customer_since\n"
-                "C-1,ana@example.com,es,Europe/Madrid,2024-01-01\n"
-                "C-2,not-an-email,en,UTC,2024-01-01\n"
-                "C-3,luis@example.com,fr,Mars/Base,2024-02-30\n"
-                ",nobody@example.com,es,UTC,\n"
-                "C-5,eva@example.com,en,America/Santiago,\n")
+    rows = read(
+        "customer_id,email,locale,time_zone,customer_since\n"
+        "C-1,ana@example.com,es,Europe/Madrid,2024-01-01\n"
+        "C-2,not-an-email,en,UTC,2024-01-01\n"
+        "C-3,luis@example.com,fr,Mars/Base,2024-02-30\n"
+        ",nobody@example.com,es,UTC,\n"
+        "C-5,eva@example.com,en,America/Santiago,\n"
+    )
     assert [r.contact.customer_id for r in rows if isinstance(r, ImportedRow)] == ["C-1", "C-5"]
     assert broken(rows) == {3: {"email"}, 4: {"locale", "time_zone", "customer_since"}, 5: {"customer_id"}}
     [missing] = [r for r in rows if isinstance(r, BrokenRow) and r.line == 5]
@@ -126,13 +171,19 @@ def test_a_csv_with_broken_rows_imports_the_valid_ones_and_reports_line_and_fiel
 
 
 def test_header_aliases_delimiters_bom_and_unknown_columns_as_attributes():
-    rows = read("\ufeffID;Correo;Language;TZ;Plan;attributes.region;since\n"
-                "C-1;ana@example.com;English;america/new_york;pro;north;2024-01-01\n")
+    rows = read(
+        "\ufeffID;Correo;Language;TZ;Plan;attributes.region;since\n"
+        "C-1;ana@example.com;English;america/new_york;pro;north;2024-01-01\n"
+    )
     [row] = rows
     assert isinstance(row, ImportedRow) and row.line == 2
     contact = row.contact
     assert (contact.customer_id, contact.email, contact.locale, contact.time_zone) == (
-        "C-1", "ana@example.com", "en", "America/New_York")
+        "C-1",
+        "ana@example.com",
+        "en",
+        "America/New_York",
+    )
     assert contact.attributes == {"Plan": "pro", "region": "north"}
     assert contact.customer_since == date(2024, 1, 1)
 
@@ -144,11 +195,13 @@ def test_the_error_names_the_column_as_written_in_the_file():
 
 
 def test_line_numbers_count_physical_lines_across_quoted_line_breaks_and_blank_lines():
-    rows = read('id,name,email\n'
-                'C-1,"Ana\nMaría",ana@example.com\n'  # a quoted line break: lines 2–3, and a name with a newline
-                '\n'
-                'C-2,Luis,bad\n'                       # line 5
-                'C-3,"Eva",eva@example.com\n')         # line 6
+    rows = read(
+        "id,name,email\n"
+        'C-1,"Ana\nMaría",ana@example.com\n'  # a quoted line break: lines 2–3, and a name with a newline
+        "\n"
+        "C-2,Luis,bad\n"  # line 5
+        'C-3,"Eva",eva@example.com\n'
+    )  # line 6
     assert broken(rows) == {2: {"name"}, 5: {"email"}}
     assert [r.line for r in rows if isinstance(r, ImportedRow)] == [6]
 
@@ -166,10 +219,17 @@ def test_a_runaway_quoted_field_is_reported_and_the_import_goes_on():
     assert [r.contact.customer_id for r in rows if isinstance(r, ImportedRow)] == ["C-2"]
 
 
-@pytest.mark.parametrize("text,column", [
-    ("", "header"), ("\n\n", "header"), ("email,name\na@example.com,Ana\n", "customer_id"),
-    ("id,customer_id\n1,2\n", "customer_id"), ("id,,email\n", "header"), ("id,plan,plan\n", "plan"),
-])
+@pytest.mark.parametrize(
+    "text,column",
+    [
+        ("", "header"),
+        ("\n\n", "header"),
+        ("email,name\na@example.com,Ana\n", "customer_id"),
+        ("id,customer_id\n1,2\n", "customer_id"),
+        ("id,,email\n", "header"),
+        ("id,plan,plan\n", "plan"),
+    ],
+)
 def test_an_unusable_header_refuses_the_file_naming_the_column(text, column):
     with pytest.raises(CsvHeaderError) as caught:
         read_contacts_csv(io.StringIO(text, newline=""))

@@ -3,28 +3,48 @@ late report, or forbidden (409); the reminder happens once; the follow-up's expi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
 
 from shared.http.problems import status_of
-
-from services.surveys.domain.invitations import (TRANSITIONS, EventKind, Invitation, Status, TransitionForbidden,
-                                                 follow_up_key)
+from services.surveys.domain.invitations import (
+    TRANSITIONS,
+    EventKind,
+    Invitation,
+    Status,
+    TransitionForbidden,
+    follow_up_key,
+)
 from services.surveys.domain.rules import InvitationKind, Reason
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 AT = T0 + timedelta(days=20)  # past every deadline below
 
 # The specification, written out independently of the code's table.
 MOVES = {
-    ("planned", "due"), ("planned", "suppressed"), ("planned", "expired"),
-    ("due", "sent"), ("due", "opened"), ("due", "reminded"), ("due", "responded"), ("due", "bounced"),
-    ("due", "suppressed"), ("due", "expired"),
-    ("sent", "opened"), ("sent", "reminded"), ("sent", "responded"), ("sent", "bounced"), ("sent", "expired"),
-    ("opened", "reminded"), ("opened", "responded"), ("opened", "expired"),
-    ("reminded", "responded"), ("reminded", "bounced"), ("reminded", "expired"),
+    ("planned", "due"),
+    ("planned", "suppressed"),
+    ("planned", "expired"),
+    ("due", "sent"),
+    ("due", "opened"),
+    ("due", "reminded"),
+    ("due", "responded"),
+    ("due", "bounced"),
+    ("due", "suppressed"),
+    ("due", "expired"),
+    ("sent", "opened"),
+    ("sent", "reminded"),
+    ("sent", "responded"),
+    ("sent", "bounced"),
+    ("sent", "expired"),
+    ("opened", "reminded"),
+    ("opened", "responded"),
+    ("opened", "expired"),
+    ("reminded", "responded"),
+    ("reminded", "bounced"),
+    ("reminded", "expired"),
 }
 # (status, report): reports that repeat or arrive late — nothing changes, nothing is wrong.
 STALE = {
@@ -38,11 +58,21 @@ TARGETS = [s for s in STATES if s != "planned"]  # nothing leads back to planned
 
 
 def in_status(status: str, kind: InvitationKind = InvitationKind.SURVEY, **over) -> Invitation:
-    values = dict(invitation_id="inv-1", program="default", customer_id="C-1",
-                  period_key="2026-11" if kind is InvitationKind.SURVEY else follow_up_key("K-1"), kind=kind,
-                  channel="email", status=Status(status), due_at=T0, expire_at=T0 + timedelta(days=14),
-                  remind_at=T0 + timedelta(days=3), case_id="K-1" if kind is InvitationKind.FOLLOW_UP else None,
-                  sent_at=T0 if status not in ("planned", "due") else None, seq=5)
+    values = dict(
+        invitation_id="inv-1",
+        program="default",
+        customer_id="C-1",
+        period_key="2026-11" if kind is InvitationKind.SURVEY else follow_up_key("K-1"),
+        kind=kind,
+        channel="email",
+        status=Status(status),
+        due_at=T0,
+        expire_at=T0 + timedelta(days=14),
+        remind_at=T0 + timedelta(days=3),
+        case_id="K-1" if kind is InvitationKind.FOLLOW_UP else None,
+        sent_at=T0 if status not in ("planned", "due") else None,
+        seq=5,
+    )
     values.update(over)
     return Invitation(**values)
 
@@ -62,8 +92,17 @@ def apply(invitation: Invitation, to: str):
 
 def test_the_table_matches_the_specification():
     assert {(f, t) for f, targets in TRANSITIONS.items() for t in targets} == MOVES
-    assert set(STATES) == {"planned", "due", "sent", "opened", "reminded", "responded", "expired", "suppressed",
-                           "bounced"}
+    assert set(STATES) == {
+        "planned",
+        "due",
+        "sent",
+        "opened",
+        "reminded",
+        "responded",
+        "expired",
+        "suppressed",
+        "bounced",
+    }
 
 
 @pytest.mark.parametrize("from_,to", sorted(MOVES))
@@ -125,7 +164,10 @@ def test_sending_sets_the_deadlines_from_the_send():
     invitation = in_status("due")
     invitation.mark_sent(AT, expire_at=AT + timedelta(days=14), remind_at=AT + timedelta(days=3))
     assert (invitation.sent_at, invitation.expire_at, invitation.remind_at) == (
-        AT, AT + timedelta(days=14), AT + timedelta(days=3))
+        AT,
+        AT + timedelta(days=14),
+        AT + timedelta(days=3),
+    )
 
 
 def test_an_event_only_invitation_counts_from_when_it_fell_due():
@@ -157,16 +199,30 @@ def test_a_bounce_after_expiry_still_disables_the_channel():
 
 
 def test_the_follow_up_carries_its_case_and_its_expiry_tells_the_case():
-    invitation = Invitation.follow_up(invitation_id="inv-f", program="default", customer_id="C-1", case_id="K-7",
-                                      channel="email", due_at=T0, expire_at=T0 + timedelta(days=7), at=T0)
+    invitation = Invitation.follow_up(
+        invitation_id="inv-f",
+        program="default",
+        customer_id="C-1",
+        case_id="K-7",
+        channel="email",
+        due_at=T0,
+        expire_at=T0 + timedelta(days=7),
+        at=T0,
+    )
     assert invitation.kind is InvitationKind.FOLLOW_UP and invitation.period_key == "case:K-7"
     invitation.become_due(T0)
     invitation.mark_sent(T0, expire_at=T0 + timedelta(days=7), remind_at=T0 + timedelta(days=3))
     invitation.remind(T0 + timedelta(days=3))
     invitation.expire(T0 + timedelta(days=7))
     events = invitation.take_changes()
-    assert [e.kind for e in events] == [EventKind.PLANNED, EventKind.DUE, EventKind.SENT, EventKind.REMINDED,
-                                        EventKind.EXPIRED, EventKind.FOLLOW_UP_UNANSWERED]
+    assert [e.kind for e in events] == [
+        EventKind.PLANNED,
+        EventKind.DUE,
+        EventKind.SENT,
+        EventKind.REMINDED,
+        EventKind.EXPIRED,
+        EventKind.FOLLOW_UP_UNANSWERED,
+    ]
     assert "K-7" in events[-1].detail and invitation.case_id == "K-7"
 
 
@@ -178,17 +234,43 @@ def test_a_regular_invitation_expiring_tells_no_case():
 
 def test_only_a_follow_up_carries_a_case():
     with pytest.raises(ValueError):
-        Invitation.planned(invitation_id="i", program="p", customer_id="C", period_key="2026-11", channel="email",
-                           due_at=T0, expire_at=T0, at=T0, case_id="K-1")
+        Invitation.planned(
+            invitation_id="i",
+            program="p",
+            customer_id="C",
+            period_key="2026-11",
+            channel="email",
+            due_at=T0,
+            expire_at=T0,
+            at=T0,
+            case_id="K-1",
+        )
     with pytest.raises(ValueError):
-        Invitation.planned(invitation_id="i", program="p", customer_id="C", period_key="2026-11", channel="email",
-                           due_at=T0, expire_at=T0, at=T0, kind="follow_up", case_id="K-1")
+        Invitation.planned(
+            invitation_id="i",
+            program="p",
+            customer_id="C",
+            period_key="2026-11",
+            channel="email",
+            due_at=T0,
+            expire_at=T0,
+            at=T0,
+            kind="follow_up",
+            case_id="K-1",
+        )
 
 
 def test_a_suppressed_invitation_is_recorded_with_its_reason():
-    invitation = Invitation.suppressed(invitation_id="inv-s", program="default", customer_id="C-1",
-                                       period_key="2026-11", channel="email", reason="daily_cap", at=T0,
-                                       detail="the cap left no room")
+    invitation = Invitation.suppressed(
+        invitation_id="inv-s",
+        program="default",
+        customer_id="C-1",
+        period_key="2026-11",
+        channel="email",
+        reason="daily_cap",
+        at=T0,
+        detail="the cap left no room",
+    )
     assert invitation.status is Status.SUPPRESSED and invitation.reason is Reason.DAILY_CAP
     [event] = invitation.take_changes()
     assert (event.kind, event.reason, event.detail) == (EventKind.SUPPRESSED, Reason.DAILY_CAP, "the cap left no room")

@@ -3,14 +3,14 @@ contact rules proper (open case, frequency), never erasure, unsubscribing, conse
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.surveys.domain.contacts import Channel, Contact
 from services.surveys.domain.rules import ContactRules, InvitationKind, Reason, decide
 
-AT = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 FOLLOW_UP = InvitationKind.FOLLOW_UP
 
 
@@ -27,17 +27,20 @@ def test_a_contact_with_nothing_against_it_is_sent():
     assert decision.send and decision.reason is None
 
 
-@pytest.mark.parametrize("contact,kw,expected", [
-    (who(), {"erased": True}, Reason.ERASED),
-    (who(unsubscribed_at="2026-01-01T00:00:00Z"), {}, Reason.UNSUBSCRIBED),
-    (who(consent=["webhook"]), {}, Reason.NO_CONSENT),
-    (who(consent="none"), {"channel": "event_only"}, Reason.NO_CONSENT),
-    (who(bounced=["email"]), {}, Reason.BOUNCED),
-    (who(email=None), {}, Reason.NO_ADDRESS),
-    (who(), {"open_cases": ["K-1"]}, Reason.OPEN_CASE),
-    (who(), {"invited_at": [AT - timedelta(days=29)]}, Reason.CONTACT_FREQUENCY),
-    (who(), {"invited_at": [AT + timedelta(days=3)]}, Reason.CONTACT_FREQUENCY),  # one already planned later
-])
+@pytest.mark.parametrize(
+    "contact,kw,expected",
+    [
+        (who(), {"erased": True}, Reason.ERASED),
+        (who(unsubscribed_at="2026-01-01T00:00:00Z"), {}, Reason.UNSUBSCRIBED),
+        (who(consent=["webhook"]), {}, Reason.NO_CONSENT),
+        (who(consent="none"), {"channel": "event_only"}, Reason.NO_CONSENT),
+        (who(bounced=["email"]), {}, Reason.BOUNCED),
+        (who(email=None), {}, Reason.NO_ADDRESS),
+        (who(), {"open_cases": ["K-1"]}, Reason.OPEN_CASE),
+        (who(), {"invited_at": [AT - timedelta(days=29)]}, Reason.CONTACT_FREQUENCY),
+        (who(), {"invited_at": [AT + timedelta(days=3)]}, Reason.CONTACT_FREQUENCY),  # one already planned later
+    ],
+)
 def test_each_rule_suppresses_with_its_reason(contact, kw, expected):
     assert reason(contact, **kw) is expected
 
@@ -70,13 +73,16 @@ def test_the_follow_up_skips_the_contact_rules_proper():
     assert reason(who(), **kw) is None
 
 
-@pytest.mark.parametrize("contact,kw,expected", [
-    (who(), {"erased": True}, Reason.ERASED),
-    (who(unsubscribed_at="2026-01-01"), {}, Reason.UNSUBSCRIBED),
-    (who(consent=["webhook"]), {}, Reason.NO_CONSENT),
-    (who(bounced=["email"]), {}, Reason.BOUNCED),
-    (who(email=None), {}, Reason.NO_ADDRESS),
-])
+@pytest.mark.parametrize(
+    "contact,kw,expected",
+    [
+        (who(), {"erased": True}, Reason.ERASED),
+        (who(unsubscribed_at="2026-01-01"), {}, Reason.UNSUBSCRIBED),
+        (who(consent=["webhook"]), {}, Reason.NO_CONSENT),
+        (who(bounced=["email"]), {}, Reason.BOUNCED),
+        (who(email=None), {}, Reason.NO_ADDRESS),
+    ],
+)
 def test_the_follow_up_still_obeys_the_law_and_the_channel(contact, kw, expected):
     assert reason(contact, kind=FOLLOW_UP, open_cases=["K-1"], **kw) is expected
 
@@ -91,8 +97,16 @@ def test_rules_read_plain_rows_too():
 
 
 def test_every_reason_is_a_stable_machine_string():
-    assert {r.value for r in Reason} == {"erased", "unsubscribed", "no_consent", "bounced", "no_address",
-                                         "open_case", "contact_frequency", "daily_cap"}
+    assert {r.value for r in Reason} == {
+        "erased",
+        "unsubscribed",
+        "no_consent",
+        "bounced",
+        "no_address",
+        "open_case",
+        "contact_frequency",
+        "daily_cap",
+    }
 
 
 @pytest.mark.parametrize("days", [-1, 366])

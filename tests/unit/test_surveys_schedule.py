@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -17,16 +17,34 @@ from hypothesis import strategies as st
 from services.surveys.domain.periods import parse_period, period_of
 from services.surveys.domain.plans import SurveyPlan
 from services.surveys.domain.rules import SEND, Decision, Reason
-from services.surveys.domain.schedule import (Deferred, DueInvitation, Suppressed, due_on, expiry_at, moment_from,
-                                              nominal_day, reminder_at, schedule, send_dates)
+from services.surveys.domain.schedule import (
+    Deferred,
+    DueInvitation,
+    Suppressed,
+    due_on,
+    expiry_at,
+    moment_from,
+    nominal_day,
+    reminder_at,
+    schedule,
+    send_dates,
+)
 from services.surveys.domain.windows import local_window
 
-UTC = timezone.utc
+UTC = UTC
 LINK = "https://forms.example.com/iec?t={token}"
 NOVEMBER = parse_period("monthly", "2026-11")
 DST_ZONES = ["Europe/Madrid", "America/Santiago", "America/New_York"]
-ODD_ZONES = ["Australia/Lord_Howe", "Antarctica/Troll", "Pacific/Chatham", "Asia/Kathmandu", "America/St_Johns",
-             "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"]
+ODD_ZONES = [
+    "Australia/Lord_Howe",
+    "Antarctica/Troll",
+    "Pacific/Chatham",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "UTC",
+]
 
 
 def plan(**over) -> SurveyPlan:
@@ -60,6 +78,7 @@ def assert_inside_window(p: SurveyPlan, moment: datetime, zone: str, day: date |
 
 
 # -- the spread ----------------------------------------------------------------------------------
+
 
 def test_the_spread_is_even_over_a_month_and_tighter_the_more_customers():
     p = plan()
@@ -105,18 +124,27 @@ def test_the_period_key_follows_the_cadence():
 # -- the window, across time zones and daylight-saving changes ----------------------------------
 
 windows = st.integers(0, 23 * 60 + 44).flatmap(
-    lambda start: st.tuples(st.just(start), st.integers(start + 15, 24 * 60 - 1)))
+    lambda start: st.tuples(st.just(start), st.integers(start + 15, 24 * 60 - 1))
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(zone=st.sampled_from(DST_ZONES + ODD_ZONES), month=st.dates(date(2020, 1, 1), date(2035, 12, 1)),
-       window=windows, days=st.sets(st.integers(1, 7), min_size=1), customer=st.text(min_size=1, max_size=20),
-       cadence=st.sampled_from(["weekly", "monthly", "quarterly"]))
-def test_a_due_moment_is_always_inside_the_local_window_on_an_allowed_day(zone, month, window, days, customer,
-                                                                          cadence):
+@given(
+    zone=st.sampled_from(DST_ZONES + ODD_ZONES),
+    month=st.dates(date(2020, 1, 1), date(2035, 12, 1)),
+    window=windows,
+    days=st.sets(st.integers(1, 7), min_size=1),
+    customer=st.text(min_size=1, max_size=20),
+    cadence=st.sampled_from(["weekly", "monthly", "quarterly"]),
+)
+def test_a_due_moment_is_always_inside_the_local_window_on_an_allowed_day(zone, month, window, days, customer, cadence):
     start, end = window
-    p = plan(cadence=cadence, window_start=time(start // 60, start % 60), window_end=time(end // 60, end % 60),
-             send_days=sorted(days))
+    p = plan(
+        cadence=cadence,
+        window_start=time(start // 60, start % 60),
+        window_end=time(end // 60, end % 60),
+        send_days=sorted(days),
+    )
     period = period_of(cadence, month)
     scheduled = schedule(p, contact(customer, zone), period)
     assert scheduled.day in period and scheduled.day.isoweekday() in days
@@ -203,9 +231,13 @@ def test_without_a_zone_the_plan_default_applies():
 
 # -- the clock: late planning -------------------------------------------------------------------
 
+
 @settings(max_examples=200, deadline=None)
-@given(customer=st.integers(0, 10**6), zone=st.sampled_from(DST_ZONES + ["Asia/Tokyo"]),
-       now=st.datetimes(datetime(2026, 11, 1), datetime(2026, 11, 30, 23), timezones=st.just(UTC)))
+@given(
+    customer=st.integers(0, 10**6),
+    zone=st.sampled_from(DST_ZONES + ["Asia/Tokyo"]),
+    now=st.datetimes(datetime(2026, 11, 1), datetime(2026, 11, 30, 23), timezones=st.just(UTC)),
+)
 def test_a_due_moment_is_never_before_now_and_still_inside_the_window(customer, zone, now):
     p = plan(send_days="mon,tue,wed,thu,fri")
     scheduled = schedule(p, contact(customer, zone), NOVEMBER, now=now)
@@ -225,6 +257,7 @@ def test_planned_late_inside_the_window_goes_now():
 
 
 # -- lifecycle anchors -------------------------------------------------------------------------------
+
 
 def test_thirty_days_after_joining():
     p = plan(anchor="30 days after customer_since")
@@ -254,13 +287,21 @@ def test_an_anchor_shifted_over_the_period_end_belongs_to_the_next_period_only()
 
 # -- reminder and expiry -----------------------------------------------------------------------------
 
+
 @settings(max_examples=150, deadline=None)
-@given(customer=st.integers(0, 10**6), zone=st.sampled_from(DST_ZONES),
-       sent=st.datetimes(datetime(2026, 1, 1), datetime(2026, 12, 31), timezones=st.just(UTC)),
-       remind=st.integers(1, 10), weekdays=st.booleans())
+@given(
+    customer=st.integers(0, 10**6),
+    zone=st.sampled_from(DST_ZONES),
+    sent=st.datetimes(datetime(2026, 1, 1), datetime(2026, 12, 31), timezones=st.just(UTC)),
+    remind=st.integers(1, 10),
+    weekdays=st.booleans(),
+)
 def test_the_reminder_falls_in_the_window_after_n_days_and_before_expiry(customer, zone, sent, remind, weekdays):
-    p = plan(reminder_after_days=remind, expire_after_days=remind + 4,
-             send_days="mon,tue,wed,thu,fri" if weekdays else "mon,tue,wed,thu,fri,sat,sun")
+    p = plan(
+        reminder_after_days=remind,
+        expire_after_days=remind + 4,
+        send_days="mon,tue,wed,thu,fri" if weekdays else "mon,tue,wed,thu,fri,sat,sun",
+    )
     scheduled = schedule(p, contact(customer, zone), period_of("monthly", sent.date()))
     at = reminder_at(p, scheduled, sent)
     assert expiry_at(p, sent) == sent + timedelta(days=remind + 4)
@@ -278,6 +319,7 @@ def test_no_reminder_when_the_plan_has_none():
 
 
 # -- the day's run under the daily cap ---------------------------------------------------------------
+
 
 def run_month(p: SurveyPlan, customers: list[Row], shuffle: random.Random | None = None):
     """Plan every day of November as the service would: each day, the contacts not yet invited."""
@@ -340,10 +382,14 @@ def test_one_day_under_the_cap_is_order_independent(order, already):
     p = plan(daily_cap=12)
     day = date(2026, 11, 20)
     customers = [contact(i) for i in order]
-    chosen = [i.contact.customer_id for i in due_on(p, customers, day, already_today=already)
-              if isinstance(i, DueInvitation)]
-    reference = [i.contact.customer_id for i in due_on(p, sorted(customers, key=lambda c: c.customer_id), day,
-                                                      already_today=already) if isinstance(i, DueInvitation)]
+    chosen = [
+        i.contact.customer_id for i in due_on(p, customers, day, already_today=already) if isinstance(i, DueInvitation)
+    ]
+    reference = [
+        i.contact.customer_id
+        for i in due_on(p, sorted(customers, key=lambda c: c.customer_id), day, already_today=already)
+        if isinstance(i, DueInvitation)
+    ]
     assert chosen == reference and len(chosen) == min(12 - already, len(chosen) + 0)
     eligible = [c for c in customers if nominal_day(p, c, NOVEMBER) <= day]
     assert len(chosen) == min(max(12 - already, 0), len(eligible))

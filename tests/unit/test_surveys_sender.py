@@ -6,9 +6,15 @@ import pytest
 
 from services.surveys.sender import SmtpServer, message
 
-DUE = {"invitation_id": "inv_abc", "kind": "survey", "locale": "es", "link": "https://forms.example.com/s?t=TOKEN",
-       "unsubscribe_link": "https://surveys.example.com/u/UNSUB", "expire_at": "2027-05-24T17:00:00+00:00",
-       "customer": {"email": "ana@example.com", "name": "Ana <script>"}}
+DUE = {
+    "invitation_id": "inv_abc",
+    "kind": "survey",
+    "locale": "es",
+    "link": "https://forms.example.com/s?t=TOKEN",
+    "unsubscribe_link": "https://surveys.example.com/u/UNSUB",
+    "expire_at": "2027-05-24T17:00:00+00:00",
+    "customer": {"email": "ana@example.com", "name": "Ana <script>"},
+}
 
 
 def test_the_invitation_email_in_spanish_with_one_click_unsubscribe():
@@ -24,17 +30,24 @@ def test_the_invitation_email_in_spanish_with_one_click_unsubscribe():
 
 
 def test_a_follow_up_reminder_has_its_own_message_id_and_copy():
-    msg = message({**DUE, "kind": "follow_up", "locale": "en", "customer": {"email": "a@example.com", "name": "Ana"}},
-                  purpose="reminder", sender="s@example.com", message_domain="surveys.example.com")
+    msg = message(
+        {**DUE, "kind": "follow_up", "locale": "en", "customer": {"email": "a@example.com", "name": "Ana"}},
+        purpose="reminder",
+        sender="s@example.com",
+        message_domain="surveys.example.com",
+    )
     assert msg["Message-ID"] == "<inv_abc-r@surveys.example.com>"
     assert msg["Subject"] == "Reminder: did we solve what you told us about?"
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("smtp://user:p%40ss@mail.example.com:587", ("mail.example.com", 587, "user", "p@ss", False, None)),
-    ("smtps://mail.example.com", ("mail.example.com", 465, None, None, True, False)),
-    ("smtp+plain://127.0.0.1:2525", ("127.0.0.1", 2525, None, None, False, False)),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://user:p%40ss@mail.example.com:587", ("mail.example.com", 587, "user", "p@ss", False, None)),
+        ("smtps://mail.example.com", ("mail.example.com", 465, None, None, True, False)),
+        ("smtp+plain://127.0.0.1:2525", ("127.0.0.1", 2525, None, None, False, False)),
+    ],
+)
 def test_smtp_urls(url, expected):
     s = SmtpServer.from_url(url)
     assert (s.host, s.port, s.username, s.password, s.tls, s.starttls) == expected

@@ -11,8 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.surveys.domain.templates import (EmailKind, greeting_name, list_unsubscribe_headers, message_id,
-                                               render_invitation)
+from services.surveys.domain.templates import (
+    EmailKind,
+    greeting_name,
+    list_unsubscribe_headers,
+    message_id,
+    render_invitation,
+)
 
 LINK = "https://forms.example.com/iec?t=AQBrDg4A&case=K-1"
 UNSUBSCRIBE = "https://surveys.example.com/v1/unsubscribe?t=UNSUB"
@@ -98,8 +103,9 @@ def test_one_click_unsubscribe_headers():
     assert headers["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     both = list_unsubscribe_headers("https://s.example.com/u?a=1,2", mailto="unsubscribe@example.com")
-    assert both["List-Unsubscribe"] == ("<https://s.example.com/u?a=1%2C2>, "
-                                        "<mailto:unsubscribe@example.com?subject=unsubscribe>")
+    assert both["List-Unsubscribe"] == (
+        "<https://s.example.com/u?a=1%2C2>, <mailto:unsubscribe@example.com?subject=unsubscribe>"
+    )
 
 
 def test_the_message_id_is_the_invitation_id():
@@ -110,10 +116,17 @@ def test_the_message_id_is_the_invitation_id():
             message_id(*bad)
 
 
-@pytest.mark.parametrize("over", [{"link": "http://forms.example.com/x"}, {"link": "javascript:alert(1)"},
-                                  {"link": 'https://f.example.com/"onmouseover=x'},
-                                  {"unsubscribe_link": "mailto:x@example.com"}, {"locale": "de"},
-                                  {"link": "https://f.example.com/\r\nX: y"}])
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"link": "http://forms.example.com/x"},
+        {"link": "javascript:alert(1)"},
+        {"link": 'https://f.example.com/"onmouseover=x'},
+        {"unsubscribe_link": "mailto:x@example.com"},
+        {"locale": "de"},
+        {"link": "https://f.example.com/\r\nX: y"},
+    ],
+)
 def test_bad_links_and_locales_are_refused(over):
     with pytest.raises(ValueError):
         render(**over)

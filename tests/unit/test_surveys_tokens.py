@@ -4,17 +4,25 @@ apart and carry nothing personal; the link is the plan's template with the token
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.surveys.domain.tokens import (Purpose, TokenExpired, TokenKeys, TokenMalformed, TokenTampered,
-                                            build_link, mint, verify)
+from services.surveys.domain.tokens import (
+    Purpose,
+    TokenExpired,
+    TokenKeys,
+    TokenMalformed,
+    TokenTampered,
+    build_link,
+    mint,
+    verify,
+)
 
-NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=14)
 KEYS = TokenKeys(["k1-" + "a" * 40])
 ids = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=64)
@@ -35,7 +43,7 @@ def test_any_change_to_a_token_is_refused(invitation_id, data):
     token = mint(KEYS, invitation_id, LATER)
     at = data.draw(st.integers(0, len(token) - 1))
     char = data.draw(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
-    changed = token[:at] + char + token[at + 1:]
+    changed = token[:at] + char + token[at + 1 :]
     if changed == token:
         return
     with pytest.raises((TokenTampered, TokenMalformed)):
@@ -87,9 +95,22 @@ def test_an_invitation_token_does_not_unsubscribe_and_back():
         verify(KEYS, unsubscribe, now=NOW)
 
 
-@pytest.mark.parametrize("token", ["", "a", "abc$", "x" * 201, "====", "AQ", None, 42, "a b",
-                                   mint(KEYS, "inv-1", LATER) + "=",  # padding is not part of the token
-                                   base64.urlsafe_b64encode(b"\x02" + b"\x00" * 40).rstrip(b"=").decode()])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "a",
+        "abc$",
+        "x" * 201,
+        "====",
+        "AQ",
+        None,
+        42,
+        "a b",
+        mint(KEYS, "inv-1", LATER) + "=",  # padding is not part of the token
+        base64.urlsafe_b64encode(b"\x02" + b"\x00" * 40).rstrip(b"=").decode(),
+    ],
+)
 def test_malformed_tokens_are_refused_as_malformed(token):
     with pytest.raises(TokenMalformed) as caught:
         verify(KEYS, token, now=NOW)
@@ -99,9 +120,13 @@ def test_malformed_tokens_are_refused_as_malformed(token):
 def test_a_token_with_non_canonical_trailing_bits_is_refused():
     token = mint(KEYS, "inv-1", LATER)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    twins = [token[:-1] + c for c in alphabet
-             if c != token[-1] and base64.urlsafe_b64decode(token[:-1] + c + "=" * (-len(token) % 4))
-             == base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))]
+    twins = [
+        token[:-1] + c
+        for c in alphabet
+        if c != token[-1]
+        and base64.urlsafe_b64decode(token[:-1] + c + "=" * (-len(token) % 4))
+        == base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    ]
     assert twins
     for twin in twins:
         with pytest.raises(TokenMalformed):
@@ -134,13 +159,23 @@ def test_keys_are_checked_and_never_shown():
 
 # -- the link ----------------------------------------------------------------------------------------
 
+
 def test_the_link_carries_the_token_url_encoded():
     token = mint(KEYS, "inv-1", LATER)
-    link = build_link("https://forms.example.com/s/{program}?t={token}&case={case_id}&hl={locale}#x", token,
-                      case_id="K 1/2&x", program="default", locale="es")
+    link = build_link(
+        "https://forms.example.com/s/{program}?t={token}&case={case_id}&hl={locale}#x",
+        token,
+        case_id="K 1/2&x",
+        program="default",
+        locale="es",
+    )
     parts = urlsplit(link)
-    assert (parts.scheme, parts.hostname, parts.path, parts.fragment) == ("https", "forms.example.com", "/s/default",
-                                                                          "x")
+    assert (parts.scheme, parts.hostname, parts.path, parts.fragment) == (
+        "https",
+        "forms.example.com",
+        "/s/default",
+        "x",
+    )
     assert parse_qs(parts.query) == {"t": [token], "case": ["K 1/2&x"], "hl": ["es"]}
     assert verify(KEYS, parse_qs(parts.query)["t"][0], now=NOW).invitation_id == "inv-1"
 
@@ -149,8 +184,9 @@ def test_an_absent_optional_value_leaves_its_placeholder_empty():
     assert build_link("https://f.example.com/?t={token}&c={case_id}", "TOK") == "https://f.example.com/?t=TOK&c="
 
 
-@pytest.mark.parametrize("template", ["https://f.example.com/", "http://f.example.com/{token}",
-                                      "https://f.example.com/{token}/{email}"])
+@pytest.mark.parametrize(
+    "template", ["https://f.example.com/", "http://f.example.com/{token}", "https://f.example.com/{token}/{email}"]
+)
 def test_a_link_is_never_built_from_a_bad_template(template):
     with pytest.raises(ValueError):
         build_link(template, "TOK")

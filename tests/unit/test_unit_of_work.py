@@ -86,8 +86,14 @@ async def test_bus_skips_seen_and_foreign_events_and_keeps_order(uow):
 
     bus = MessageBus(uow, {EventType.SCORE_COMPUTED: on_score, EventType.ALERT_RAISED: on_alert})
     assert bus.topics == sorted([Topic.ALERTS, Topic.SCORES])
-    batch = [event("s1"), event("s2"), event("a1", EventType.ALERT_RAISED), event("s3"),
-             event("x1", EventType.CASE_OPENED), event("s1")]
+    batch = [
+        event("s1"),
+        event("s2"),
+        event("a1", EventType.ALERT_RAISED),
+        event("s3"),
+        event("x1", EventType.CASE_OPENED),
+        event("s1"),
+    ]
     await bus.handle(batch)
     assert calls == [("score", ["s1", "s2"]), ("alert", ["a1"]), ("score", ["s3"])]
     calls.clear()
@@ -144,6 +150,7 @@ async def test_concurrent_writes_share_commits_and_a_failing_one_fails_alone(uow
             tx.publish(Topic.CASES, event(f"e-{note_id}"))
             await tx.session.flush()
             return note_id
+
         return work
 
     import asyncio

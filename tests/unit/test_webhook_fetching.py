@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from services.ingest.domain.fetching import FetchFailure, delay_s, next_attempt
 
 
 def test_fetch_retries_back_off_then_quarantine():
-    now = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 20, tzinfo=UTC)
     assert [delay_s(n) for n in (1, 2, 3)] == [2, 4, 8] and delay_s(30) == 600
     assert delay_s(1, retry_after_s=30) == 30
     assert (next_attempt(FetchFailure(503, "x"), 1, now) - now).total_seconds() == 2

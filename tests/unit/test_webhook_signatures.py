@@ -26,8 +26,12 @@ def b64_hmac(key: bytes, body: bytes, digest=hashlib.sha256) -> str:
 def test_typeform():
     good = {"Typeform-Signature": "sha256=" + b64_hmac(SECRET.encode(), BODY)}
     signatures.verify_typeform(SECRET, BODY, good)
-    for headers, body, secret in [({}, BODY, SECRET), (good, BODY + b" ", SECRET), (good, BODY, "other-secret"),
-                                  ({"Typeform-Signature": good["Typeform-Signature"][7:]}, BODY, SECRET)]:
+    for headers, body, secret in [
+        ({}, BODY, SECRET),
+        (good, BODY + b" ", SECRET),
+        (good, BODY, "other-secret"),
+        ({"Typeform-Signature": good["Typeform-Signature"][7:]}, BODY, SECRET),
+    ]:
         with pytest.raises(SignatureError):
             signatures.verify_typeform(secret, body, headers)
 
@@ -35,16 +39,20 @@ def test_typeform():
 def test_tally():
     signatures.verify_tally(SECRET, BODY, {"tally-signature": b64_hmac(SECRET.encode(), BODY)})
     with pytest.raises(SignatureError, match="does not match"):
-        signatures.verify_tally(SECRET, BODY.replace(b"abc", b"abd"),
-                                {"tally-signature": b64_hmac(SECRET.encode(), BODY)})
+        signatures.verify_tally(
+            SECRET, BODY.replace(b"abc", b"abd"), {"tally-signature": b64_hmac(SECRET.encode(), BODY)}
+        )
     with pytest.raises(SignatureError, match="missing"):
         signatures.verify_tally(SECRET, BODY, {})
 
 
 def formbricks_headers(body: bytes, at: float, msg_id: str = "msg_1") -> dict[str, str]:
     sig = hmac.new(base64.b64decode(WHSEC[6:]), f"{msg_id}.{int(at)}.".encode() + body, hashlib.sha256).digest()
-    return {"webhook-id": msg_id, "webhook-timestamp": str(int(at)),
-            "webhook-signature": "v1," + base64.b64encode(sig).decode()}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at)),
+        "webhook-signature": "v1," + base64.b64encode(sig).decode(),
+    }
 
 
 def test_formbricks_standard_webhooks_with_its_timestamp_tolerance():
@@ -138,9 +146,12 @@ def test_secrets_and_tokens_shorter_than_16_characters_are_refused_by_name():
     assert fields("typeform", {"secret": short}) == ["credentials.secret"]
     assert fields("tally", {"secret": enough}) == []
     assert fields("generic", {"token": short}) == ["credentials.token"]
-    assert fields("qualtrics", {"shared_key": short, "api_token": short}) == ["credentials.shared_key",
-                                                                              "credentials.api_token"]
+    assert fields("qualtrics", {"shared_key": short, "api_token": short}) == [
+        "credentials.shared_key",
+        "credentials.api_token",
+    ]
     # a client id is public, not a secret; the client secret and the token are
     assert fields("surveymonkey", {"client_id": "abc", "client_secret": short, "access_token": enough}) == [
-        "credentials.client_secret"]
+        "credentials.client_secret"
+    ]
     assert fields("typeform", {"secret": "s" * 2001}) == ["credentials.secret"]

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from shared.http.deps import SessionDep, UowDep
 from shared.http.auth import Manager, Reader
+from shared.http.deps import SessionDep, UowDep
 from services.alerts import queries, service
 from services.alerts.api.schemas import PROGRAM_PATTERN, RulesOut
 from services.alerts.domain.rules import AlertRules
@@ -21,8 +21,11 @@ async def get_rules(program: Program, session: SessionDep, _: Reader) -> RulesOu
     return RulesOut.of(await queries.get_rules(session, program))
 
 
-@router.put("/{program}/alert-rules", response_model=RulesOut,
-            responses={422: {"description": "a rule out of range (problem+json naming the field)"}})
+@router.put(
+    "/{program}/alert-rules",
+    response_model=RulesOut,
+    responses={422: {"description": "a rule out of range (problem+json naming the field)"}},
+)
 async def put_rules(program: Program, body: AlertRules, uow: UowDep, who: Manager) -> RulesOut:
     """Replace the programme's rules (fields left out take their defaults). They apply to
     responses selected from now on; alerts already raised stay as they are."""

@@ -28,9 +28,10 @@ class RulesOut(AlertRules):
     updated_by: str | None = None
 
     @classmethod
-    def of(cls, view: RulesView) -> "RulesOut":
-        return cls(program=view.program, updated_at=view.updated_at, updated_by=view.updated_by,
-                   **view.rules.model_dump())
+    def of(cls, view: RulesView) -> RulesOut:
+        return cls(
+            program=view.program, updated_at=view.updated_at, updated_by=view.updated_by, **view.rules.model_dump()
+        )
 
 
 class AttachedOut(BaseModel):
@@ -44,10 +45,17 @@ class AttachedOut(BaseModel):
     attached_at: datetime
 
     @classmethod
-    def of(cls, row: AttachedResponse) -> "AttachedOut":
-        return cls(response_id=row.response_id, iec=row.iec, segment=row.segment, reasons=row.reasons.split(","),
-                   comment=row.comment, touchpoint=row.touchpoint, submitted_at=row.submitted_at,
-                   attached_at=row.attached_at)
+    def of(cls, row: AttachedResponse) -> AttachedOut:
+        return cls(
+            response_id=row.response_id,
+            iec=row.iec,
+            segment=row.segment,
+            reasons=row.reasons.split(","),
+            comment=row.comment,
+            touchpoint=row.touchpoint,
+            submitted_at=row.submitted_at,
+            attached_at=row.attached_at,
+        )
 
 
 class AlertOut(BaseModel):
@@ -67,40 +75,73 @@ class AlertOut(BaseModel):
     control_group: bool
     comment_analysis: CommentAnalysis | None = Field(None, description="what scoring read in the comment")
     attached_responses: list[AttachedOut] = Field(
-        description="later selected responses of the customer that fell within this alert's cool-down")
+        description="later selected responses of the customer that fell within this alert's cool-down"
+    )
 
     @classmethod
-    def of(cls, a: Alert) -> "AlertOut":
-        return cls(alert_id=a.alert_id, customer_id=a.customer_id,
-                   customer=CustomerContact(email=a.customer_email, name=a.customer_name), program=a.program,
-                   response_id=a.response_id, iec=a.iec, segment=a.segment, previous_iec=a.previous_iec,
-                   reasons=a.reasons.split(","), comment=a.comment, touchpoint=a.touchpoint,
-                   submitted_at=a.submitted_at, raised_at=a.raised_at, control_group=a.control_group,
-                   comment_analysis=a.comment_analysis, attached_responses=[AttachedOut.of(r) for r in a.attached])
+    def of(cls, a: Alert) -> AlertOut:
+        return cls(
+            alert_id=a.alert_id,
+            customer_id=a.customer_id,
+            customer=CustomerContact(email=a.customer_email, name=a.customer_name),
+            program=a.program,
+            response_id=a.response_id,
+            iec=a.iec,
+            segment=a.segment,
+            previous_iec=a.previous_iec,
+            reasons=a.reasons.split(","),
+            comment=a.comment,
+            touchpoint=a.touchpoint,
+            submitted_at=a.submitted_at,
+            raised_at=a.raised_at,
+            control_group=a.control_group,
+            comment_analysis=a.comment_analysis,
+            attached_responses=[AttachedOut.of(r) for r in a.attached],
+        )
 
 
 AlertPage = Page[AlertOut]
 
 
 class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "url": "https://cc.example.com/lazo", "secret": "a-long-random-shared-secret",
-        "event_types": ["lazo.alert.raised"], "programs": None}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://cc.example.com/lazo",
+                    "secret": "a-long-random-shared-secret",
+                    "event_types": ["lazo.alert.raised"],
+                    "programs": None,
+                }
+            ]
+        },
+    )
 
-    url: AnyHttpUrl = Field(description="http(s) endpoint that receives each event as a signed POST; for `slack` "
-                                        "an incoming webhook on hooks.slack.com, for `teams` a Teams workflow's URL")
+    url: AnyHttpUrl = Field(
+        description="http(s) endpoint that receives each event as a signed POST; for `slack` "
+        "an incoming webhook on hooks.slack.com, for `teams` a Teams workflow's URL"
+    )
     format: Literal["cloudevents", "slack", "teams"] = Field(
-        CLOUDEVENTS, description="`cloudevents`: the signed CloudEvent; `slack`: a Block Kit message; "
-                                 "`teams`: an Adaptive Card (chat formats carry lazo.alert.raised only)")
-    language: Literal["en", "es"] = Field("en", description="the words of a `slack` or `teams` message: "
-                                                          "English or Spanish (a CloudEvent has none)")
-    secret: str | None = Field(None, min_length=16, max_length=200,
-                               description="signs every POST (HMAC-SHA256); never returned. Required for "
-                                           "`cloudevents`; optional for chat formats (their URL is the credential)",
-                               validate_default=True)
+        CLOUDEVENTS,
+        description="`cloudevents`: the signed CloudEvent; `slack`: a Block Kit message; "
+        "`teams`: an Adaptive Card (chat formats carry lazo.alert.raised only)",
+    )
+    language: Literal["en", "es"] = Field(
+        "en", description="the words of a `slack` or `teams` message: English or Spanish (a CloudEvent has none)"
+    )
+    secret: str | None = Field(
+        None,
+        min_length=16,
+        max_length=200,
+        description="signs every POST (HMAC-SHA256); never returned. Required for "
+        "`cloudevents`; optional for chat formats (their URL is the credential)",
+        validate_default=True,
+    )
     event_types: list[str] = Field(min_length=1, description=f"any of {list(PUSHABLE)}")
     programs: list[Annotated[str, Field(min_length=1, max_length=64, pattern=PROGRAM_PATTERN)]] | None = Field(
-        None, min_length=1, description="only these programmes' events; null = every programme")
+        None, min_length=1, description="only these programmes' events; null = every programme"
+    )
 
     @field_validator("url")
     @classmethod
@@ -108,8 +149,9 @@ class SubscriptionIn(BaseModel):
         if len(str(url)) > 2000:
             raise ValueError("the url is longer than 2000 characters")
         if url.username or url.password:
-            raise ValueError("credentials embedded in a URL are not allowed (user:password@); "
-                             "the secret signs every request instead")
+            raise ValueError(
+                "credentials embedded in a URL are not allowed (user:password@); the secret signs every request instead"
+            )
         return url
 
     @field_validator("secret")
@@ -143,14 +185,21 @@ class SubscriptionOut(BaseModel):
     created_by: str
 
     @classmethod
-    def of(cls, s: Subscription) -> "SubscriptionOut":
+    def of(cls, s: Subscription) -> SubscriptionOut:
         url = s.url
         if s.format in CHAT_FORMATS:
             parts = urlsplit(url)
             url = f"{parts.scheme}://{parts.netloc}/…"
-        return cls(id=s.id, url=url, format=s.format, language=s.language or "en", event_types=s.event_types,
-                   programs=s.programs,
-                   created_at=s.created_at, created_by=s.created_by)
+        return cls(
+            id=s.id,
+            url=url,
+            format=s.format,
+            language=s.language or "en",
+            event_types=s.event_types,
+            programs=s.programs,
+            created_at=s.created_at,
+            created_by=s.created_by,
+        )
 
 
 class AttemptOut(BaseModel):
@@ -161,9 +210,14 @@ class AttemptOut(BaseModel):
     next_attempt_at: datetime | None = Field(description="null when this attempt was the last one")
 
     @classmethod
-    def of(cls, a: DeliveryAttempt) -> "AttemptOut":
-        return cls(at=a.attempted_at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms,
-                   next_attempt_at=a.next_attempt_at)
+    def of(cls, a: DeliveryAttempt) -> AttemptOut:
+        return cls(
+            at=a.attempted_at,
+            status_code=a.status_code,
+            error=a.error,
+            duration_ms=a.duration_ms,
+            next_attempt_at=a.next_attempt_at,
+        )
 
 
 class DeliveryOut(BaseModel):
@@ -180,12 +234,20 @@ class DeliveryOut(BaseModel):
     attempts: list[AttemptOut]
 
     @classmethod
-    def of(cls, d: Delivery) -> "DeliveryOut":
-        return cls(id=d.id, event_id=d.event_id, event_type=d.event_type, status=d.status,
-                   attempt_count=d.attempt_count, created_at=d.created_at,
-                   next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
-                   delivered_at=d.delivered_at, last_status_code=d.last_status_code, last_error=d.last_error,
-                   attempts=[AttemptOut.of(a) for a in d.attempts])
+    def of(cls, d: Delivery) -> DeliveryOut:
+        return cls(
+            id=d.id,
+            event_id=d.event_id,
+            event_type=d.event_type,
+            status=d.status,
+            attempt_count=d.attempt_count,
+            created_at=d.created_at,
+            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+            delivered_at=d.delivered_at,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            attempts=[AttemptOut.of(a) for a in d.attempts],
+        )
 
 
 DeliveryPage = Page[DeliveryOut]

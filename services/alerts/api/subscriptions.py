@@ -15,15 +15,22 @@ from shared.http.paging import Limit, Offset
 from shared.outbound import target_refusal
 from shared.sealing import SecretBox
 from services.alerts import queries, service
-from services.alerts.domain import chat
 from services.alerts.api.schemas import DeliveryOut, DeliveryPage, SubscriptionIn, SubscriptionOut
+from services.alerts.domain import chat
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
-async def subscribe(body: SubscriptionIn, uow: UowDep, settings: SettingsDep, box: Provided[SecretBox],
-                    egress: Provided[Egress], who: Manager, response: Response) -> SubscriptionOut:
+async def subscribe(
+    body: SubscriptionIn,
+    uow: UowDep,
+    settings: SettingsDep,
+    box: Provided[SecretBox],
+    egress: Provided[Egress],
+    who: Manager,
+    response: Response,
+) -> SubscriptionOut:
     """Every matching event raised from now on is POSTed to `url` as a structured CloudEvent
     (`application/cloudevents+json`) signed with `Lazo-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
     "<t>.<body>")>`. Non-2xx answers (a redirect too: none is followed) and timeouts are retried with
@@ -39,13 +46,22 @@ async def subscribe(body: SubscriptionIn, uow: UowDep, settings: SettingsDep, bo
     customer, IEC and segment, the comment, why it was selected and a link to the case in the dashboard.
     Same retries and delivery log; another host is a 422."""
     url = str(body.url)
-    why = chat.host_refusal(body.format, url, loopback_for_tests=settings.test_chat_loopback) \
-        or await target_refusal(url, egress)
+    why = chat.host_refusal(body.format, url, loopback_for_tests=settings.test_chat_loopback) or await target_refusal(
+        url, egress
+    )
     if why:
         raise InvalidInput(f"url: {why}", errors=[{"field": "url", "message": why}])
-    sub = await service.subscribe(uow, box, url=url, secret=body.secret,
-                                  event_types=body.event_types, programs=body.programs, who=who.who, fmt=body.format,
-                                  language=body.language)
+    sub = await service.subscribe(
+        uow,
+        box,
+        url=url,
+        secret=body.secret,
+        event_types=body.event_types,
+        programs=body.programs,
+        who=who.who,
+        fmt=body.format,
+        language=body.language,
+    )
     response.headers["Location"] = f"/v1/subscriptions/{sub.id}"
     return SubscriptionOut.of(sub)
 
@@ -69,7 +85,9 @@ async def unsubscribe(subscription_id: str, uow: UowDep, _: Manager) -> Response
 
 @router.get("/{subscription_id}/deliveries", response_model=DeliveryPage)
 async def list_deliveries(
-    subscription_id: str, session: SessionDep, _: Manager,
+    subscription_id: str,
+    session: SessionDep,
+    _: Manager,
     status_: Annotated[Literal["pending", "delivered", "failed", "cancelled"] | None, Query(alias="status")] = None,
     limit: Limit = 50,
     offset: Offset = 0,

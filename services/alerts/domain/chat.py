@@ -32,13 +32,23 @@ SLACK_PATH = "/services/"
 # Where Teams workflow webhooks live: Power Automate and Logic Apps (the "Post to a channel when a
 # webhook request is received" workflow), the Power Platform's environment endpoints, and the
 # Office 365 connector hosts older channels still use.
-TEAMS_HOST_SUFFIXES = ("logic.azure.com", "api.powerplatform.com", "powerautomate.com", "flow.microsoft.com",
-                       "webhook.office.com")
+TEAMS_HOST_SUFFIXES = (
+    "logic.azure.com",
+    "api.powerplatform.com",
+    "powerautomate.com",
+    "flow.microsoft.com",
+    "webhook.office.com",
+)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 SEGMENTS = {"nunca_mas": "Nunca Más", "funcional": "Funcional", "pasivo": "Pasivo", "wow": "WoW"}
-EMOTIONS = {"rechazo": "Rechazo", "decadencia": "Decadencia", "indiferencia": "Indiferencia",
-            "disfrutable": "Disfrutable", "extasis": "Éxtasis"}
+EMOTIONS = {
+    "rechazo": "Rechazo",
+    "decadencia": "Decadencia",
+    "indiferencia": "Indiferencia",
+    "disfrutable": "Disfrutable",
+    "extasis": "Éxtasis",
+}
 
 # Slack's documented limits (Block Kit reference) and the cuts Lazo makes below them.
 SLACK_HEADER_CHARS = 150
@@ -73,8 +83,9 @@ def host_refusal(fmt: str, url: str, *, loopback_for_tests: bool = False) -> str
             return f"a slack incoming-webhook URL has a path starting with {SLACK_PATH}"
         return None
     if not local and not any(host == s or host.endswith("." + s) for s in TEAMS_HOST_SUFFIXES):
-        return ("a teams webhook URL must be a Teams workflow's (Power Automate or Logic Apps) on one of "
-                + ", ".join(TEAMS_HOST_SUFFIXES))
+        return "a teams webhook URL must be a Teams workflow's (Power Automate or Logic Apps) on one of " + ", ".join(
+            TEAMS_HOST_SUFFIXES
+        )
     return None
 
 
@@ -103,13 +114,20 @@ def why_selected(data: Mapping[str, Any], language: str = SOURCE) -> list[str]:
         if reason == "iec_at_or_below_threshold":
             out.append(t("IEC {iec} at or below the programme's threshold", language, iec=_number(data.get("iec"))))
         elif reason == "iec_drop":
-            out.append(t("IEC fell from {before} to {iec}", language, before=_number(data.get("previous_iec")),
-                         iec=_number(data.get("iec"))))
+            out.append(
+                t(
+                    "IEC fell from {before} to {iec}",
+                    language,
+                    before=_number(data.get("previous_iec")),
+                    iec=_number(data.get("iec")),
+                )
+            )
         elif reason == "comment":
             out.append(t("the customer left a comment", language))
         elif reason == "emotion":
-            out.append(t("the comment's emotion ({emotion}) is one the programme watches", language,
-                         emotion=emotion or "?"))
+            out.append(
+                t("the comment's emotion ({emotion}) is one the programme watches", language, emotion=emotion or "?")
+            )
         elif reason == "cause":
             out.append(t("the comment mentions a cause the programme watches", language))
         elif reason == "comment_contradicts_score":
@@ -144,9 +162,11 @@ def _analysis(data: Mapping[str, Any]) -> tuple[str | None, list[tuple[str, str 
 
 
 def _facts(data: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
-    facts = [("IEC", _number(data.get("iec"))),
-             (translate("Segment", language), SEGMENTS.get(str(data.get("segment")), str(data.get("segment")))),
-             (translate("Programme", language), str(data.get("program")))]
+    facts = [
+        ("IEC", _number(data.get("iec"))),
+        (translate("Segment", language), SEGMENTS.get(str(data.get("segment")), str(data.get("segment")))),
+        (translate("Programme", language), str(data.get("program"))),
+    ]
     if data.get("previous_iec") is not None:
         facts.append((translate("Previous IEC", language), _number(data.get("previous_iec"))))
     emotion, causes = _analysis(data)
@@ -160,6 +180,7 @@ def _facts(data: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
 
 # --- Slack ----------------------------------------------------------------------------------------
 
+
 def _plain(text: str, limit: int) -> dict:
     return {"type": "plain_text", "text": _cut(text, limit), "emoji": False}
 
@@ -171,23 +192,49 @@ def slack_message(data: Mapping[str, Any], link: str, language: str = SOURCE) ->
         fields.insert(1, (translate("Touchpoint", language), str(data["touchpoint"])))
     blocks: list[dict] = [
         {"type": "header", "text": _plain(_headline(data, language), SLACK_HEADER_CHARS)},
-        {"type": "section", "fields": [_plain(f"{title}: {value}", SLACK_FIELD_CHARS)
-                                       for title, value in fields[:SLACK_FIELDS]]},
+        {
+            "type": "section",
+            "fields": [_plain(f"{title}: {value}", SLACK_FIELD_CHARS) for title, value in fields[:SLACK_FIELDS]],
+        },
     ]
     if data.get("comment"):
-        blocks.append({"type": "section", "text": _plain(f"“{_cut(str(data['comment']), COMMENT_CHARS)}”",
-                                                         SLACK_SECTION_CHARS)})
+        blocks.append(
+            {"type": "section", "text": _plain(f"“{_cut(str(data['comment']), COMMENT_CHARS)}”", SLACK_SECTION_CHARS)}
+        )
     _, causes = _analysis(data)
     evidence = [f"{_words(key)}: “{_cut(words, EVIDENCE_CHARS)}”" for key, words in causes if words]
     if evidence:
         blocks.append({"type": "context", "elements": [_plain(line, SLACK_FIELD_CHARS) for line in evidence]})
-    blocks.append({"type": "actions", "elements": [{
-        "type": "button", "text": _plain(translate("Open the case", language), SLACK_BUTTON_TEXT_CHARS),
-        "style": "primary",
-        "url": link[:SLACK_URL_CHARS], "action_id": "lazo-open-case"}]})
-    blocks.append({"type": "context", "elements": [
-        _plain(t("Lazo alert {alert_id} · raised {raised_at}", language, alert_id=data.get("alert_id"),
-                 raised_at=data.get("raised_at")), SLACK_FIELD_CHARS)]})
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": _plain(translate("Open the case", language), SLACK_BUTTON_TEXT_CHARS),
+                    "style": "primary",
+                    "url": link[:SLACK_URL_CHARS],
+                    "action_id": "lazo-open-case",
+                }
+            ],
+        }
+    )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                _plain(
+                    t(
+                        "Lazo alert {alert_id} · raised {raised_at}",
+                        language,
+                        alert_id=data.get("alert_id"),
+                        raised_at=data.get("raised_at"),
+                    ),
+                    SLACK_FIELD_CHARS,
+                )
+            ],
+        }
+    )
     # The fallback text is parsed as mrkdwn: only Lazo's own words and numbers go in it.
     return {"text": _headline(data, language), "blocks": blocks}
 
@@ -212,16 +259,22 @@ def teams_message(data: Mapping[str, Any], link: str, language: str = SOURCE) ->
     if data.get("touchpoint"):
         body.append(_text_run(f"{translate('Touchpoint', language)}: {data['touchpoint']}", isSubtle=True))
     # FactSet values are markdown: only Lazo's own values (numbers, segment, programme id, keys) go there.
-    body.append({"type": "FactSet", "facts": [{"title": title, "value": value}
-                                              for title, value in _facts(data, language)]})
+    body.append(
+        {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in _facts(data, language)]}
+    )
     if data.get("comment"):
         body.append(_text_run(f"“{_cut(str(data['comment']), COMMENT_CHARS)}”", italic=True))
     _, causes = _analysis(data)
     for key, words in causes:
         if words:
             body.append(_text_run(f"{_words(key)}: “{_cut(words, EVIDENCE_CHARS)}”", isSubtle=True))
-    card = {"$schema": CARD_SCHEMA, "type": "AdaptiveCard", "version": CARD_VERSION, "body": body,
-            "actions": [{"type": "Action.OpenUrl", "title": translate("Open the case", language), "url": link}]}
+    card = {
+        "$schema": CARD_SCHEMA,
+        "type": "AdaptiveCard",
+        "version": CARD_VERSION,
+        "body": body,
+        "actions": [{"type": "Action.OpenUrl", "title": translate("Open the case", language), "url": link}],
+    }
     return {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "contentUrl": None, "content": card}]}
 
 

@@ -13,20 +13,45 @@ from typing import Any
 
 from shared import export
 
-CSV_COLUMNS = ("alert_id", "customer_id", "customer_email", "customer_name", "program", "response_id", "touchpoint",
-               "iec", "segment", "previous_iec", "reasons", "comment", "emotion", "causes", "submitted_at",
-               "raised_at", "control_group")
+CSV_COLUMNS = (
+    "alert_id",
+    "customer_id",
+    "customer_email",
+    "customer_name",
+    "program",
+    "response_id",
+    "touchpoint",
+    "iec",
+    "segment",
+    "previous_iec",
+    "reasons",
+    "comment",
+    "emotion",
+    "causes",
+    "submitted_at",
+    "raised_at",
+    "control_group",
+)
 
 
 def record(row: Mapping[str, Any]) -> dict[str, Any]:
     analysis = row.get("comment_analysis")
     return {
-        "alert_id": row["alert_id"], "customer_id": row["customer_id"], "customer_email": row.get("customer_email"),
-        "customer_name": row.get("customer_name"), "program": row["program"], "response_id": row["response_id"],
-        "touchpoint": row.get("touchpoint"), "iec": row["iec"], "segment": row["segment"],
-        "previous_iec": row.get("previous_iec"), "reasons": [r for r in (row.get("reasons") or "").split(",") if r],
-        "comment": row.get("comment"), "comment_analysis": analysis if isinstance(analysis, Mapping) else None,
-        "submitted_at": export.iso(row["submitted_at"]), "raised_at": export.iso(row["raised_at"]),
+        "alert_id": row["alert_id"],
+        "customer_id": row["customer_id"],
+        "customer_email": row.get("customer_email"),
+        "customer_name": row.get("customer_name"),
+        "program": row["program"],
+        "response_id": row["response_id"],
+        "touchpoint": row.get("touchpoint"),
+        "iec": row["iec"],
+        "segment": row["segment"],
+        "previous_iec": row.get("previous_iec"),
+        "reasons": [r for r in (row.get("reasons") or "").split(",") if r],
+        "comment": row.get("comment"),
+        "comment_analysis": analysis if isinstance(analysis, Mapping) else None,
+        "submitted_at": export.iso(row["submitted_at"]),
+        "raised_at": export.iso(row["raised_at"]),
         "control_group": bool(row.get("control_group")),
     }
 
@@ -34,8 +59,13 @@ def record(row: Mapping[str, Any]) -> dict[str, Any]:
 def flat(rec: Mapping[str, Any]) -> dict[str, Any]:
     analysis = rec.get("comment_analysis") or {}
     causes = ";".join(str(c.get("key")) for c in analysis.get("causes") or [] if isinstance(c, Mapping))
-    return {**rec, "reasons": ";".join(rec["reasons"]), "emotion": analysis.get("emotion"), "causes": causes or None,
-            "control_group": "true" if rec["control_group"] else "false"}
+    return {
+        **rec,
+        "reasons": ";".join(rec["reasons"]),
+        "emotion": analysis.get("emotion"),
+        "causes": causes or None,
+        "control_group": "true" if rec["control_group"] else "false",
+    }
 
 
 def csv_header() -> bytes:

@@ -25,8 +25,9 @@ class RetryPolicy:
     def delay(self, attempts: int, rand: float) -> float:
         return self.step(attempts) * (0.5 + rand / 2)
 
-    def next_attempt(self, attempts: int, created_at: datetime, now: datetime,
-                     rand: float | None = None) -> datetime | None:
+    def next_attempt(
+        self, attempts: int, created_at: datetime, now: datetime, rand: float | None = None
+    ) -> datetime | None:
         """When to try again after `attempts` failures, or None: give up, the delivery has failed."""
         deadline = created_at + self.max_age
         if now >= deadline:

@@ -25,27 +25,45 @@ class AlertRules(BaseModel):
 
     threshold: float = Field(6, ge=1, le=10, description="IEC at or below this selects the customer")
     comment_selects: bool = Field(True, description="any non-blank comment selects the customer")
-    drop_points: float | None = Field(None, gt=0, le=9,
-                                      description="a fall of at least this many IEC points against the "
-                                                  "customer's previous IEC selects them; null = off")
-    cooldown_days: int = Field(7, ge=0, le=365,
-                               description="no second alert for a customer and programme within this many days")
+    drop_points: float | None = Field(
+        None,
+        gt=0,
+        le=9,
+        description="a fall of at least this many IEC points against the "
+        "customer's previous IEC selects them; null = off",
+    )
+    cooldown_days: int = Field(
+        7, ge=0, le=365, description="no second alert for a customer and programme within this many days"
+    )
     control_share: float = Field(0.0, ge=0, le=1, description="share of selected customers held out as control group")
-    emotions: list[Emotion] = Field([], max_length=5,
-                                    description="a comment whose emotion is one of these selects the customer")
-    causes: list[CauseKey] = Field([], max_length=100,
-                                   description="a comment that talks about one of these causes, other than in "
-                                               "praise, selects the customer")
-    contradiction_selects: bool = Field(True, description="a comment that contradicts the score selects the "
-                                                          "customer: a WoW score with a rechazo or decadencia "
-                                                          "comment, or Nunca Más with an éxtasis one")
+    emotions: list[Emotion] = Field(
+        [], max_length=5, description="a comment whose emotion is one of these selects the customer"
+    )
+    causes: list[CauseKey] = Field(
+        [],
+        max_length=100,
+        description="a comment that talks about one of these causes, other than in praise, selects the customer",
+    )
+    contradiction_selects: bool = Field(
+        True,
+        description="a comment that contradicts the score selects the "
+        "customer: a WoW score with a rechazo or decadencia "
+        "comment, or Nunca Más with an éxtasis one",
+    )
 
 
 DEFAULT_RULES = AlertRules()
 
 
-def reasons_for(rules: AlertRules, *, iec: float, comment: str | None, previous_iec: float | None,
-                segment: str | None = None, analysis: CommentAnalysis | None = None) -> list[str]:
+def reasons_for(
+    rules: AlertRules,
+    *,
+    iec: float,
+    comment: str | None,
+    previous_iec: float | None,
+    segment: str | None = None,
+    analysis: CommentAnalysis | None = None,
+) -> list[str]:
     """Every rule the response fires, in a fixed order; empty when the customer is not selected."""
     reasons = []
     if iec <= rules.threshold:

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.contracts.scores import CommentAnalysis
 from services.alerts.domain.control import held_out
 from services.alerts.domain.rules import AlertRules, reasons_for
-from shared.contracts.scores import CommentAnalysis
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,22 @@ def cooling_alert(prior: Iterable[PriorAlert], submitted_at: datetime, cooldown_
     return max(near, key=lambda a: a.submitted_at, default=None)
 
 
-def decide(rules: AlertRules, *, program: str, customer_id: str, iec: float, comment: str | None,
-           previous_iec: float | None, submitted_at: datetime, prior: Iterable[PriorAlert],
-           segment: str | None = None, analysis: CommentAnalysis | None = None) -> Decision:
-    reasons = tuple(reasons_for(rules, iec=iec, comment=comment, previous_iec=previous_iec, segment=segment,
-                                analysis=analysis))
+def decide(
+    rules: AlertRules,
+    *,
+    program: str,
+    customer_id: str,
+    iec: float,
+    comment: str | None,
+    previous_iec: float | None,
+    submitted_at: datetime,
+    prior: Iterable[PriorAlert],
+    segment: str | None = None,
+    analysis: CommentAnalysis | None = None,
+) -> Decision:
+    reasons = tuple(
+        reasons_for(rules, iec=iec, comment=comment, previous_iec=previous_iec, segment=segment, analysis=analysis)
+    )
     if not reasons:
         return Decision()
     cooling = cooling_alert(prior, submitted_at, rules.cooldown_days)

@@ -29,8 +29,9 @@ def signature_header(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={signature(secret, body, timestamp)}"
 
 
-def verify_signature(secret: str, body: bytes, header: str, *, tolerance_s: int = 300,
-                     now: float | None = None) -> bool:
+def verify_signature(
+    secret: str, body: bytes, header: str, *, tolerance_s: int = 300, now: float | None = None
+) -> bool:
     """True when `header` is a valid Lazo-Signature of `body` made with `secret` within the tolerance."""
     try:
         parts = [p.split("=", 1) for p in header.split(",")]

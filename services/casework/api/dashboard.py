@@ -25,16 +25,21 @@ from shared.http.headers import security_headers
 from shared.settings import SERVICES, Settings
 
 STATIC = Path(__file__).resolve().parent.parent / "dashboard"
-MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-               ".css": "text/css; charset=utf-8"}
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
 # The page's text, one catalogue per language (i18n/en.json, i18n/es.json: same keys).
 CATALOGUES = STATIC / "i18n"
 LANGUAGES = ("en", "es")
 # Small files that change with each release: revalidate rather than serve a stale page.
 HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 # uPlot and app.js set styles through the CSSOM (element.style), which style-src does not restrict.
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-          "connect-src 'self' {origins}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' {origins}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})
 
 
@@ -54,8 +59,12 @@ def sign_in(settings: Settings) -> dict[str, str] | None:
     or None when the dashboard has no client there."""
     if not (settings.oidc_issuer and settings.oidc_dashboard_client_id):
         return None
-    return {"issuer": settings.oidc_issuer, "client_id": settings.oidc_dashboard_client_id,
-            "scope": settings.oidc_dashboard_scope, "audience": settings.oidc_audience or ""}
+    return {
+        "issuer": settings.oidc_issuer,
+        "client_id": settings.oidc_dashboard_client_id,
+        "scope": settings.oidc_dashboard_scope,
+        "audience": settings.oidc_audience or "",
+    }
 
 
 def page_headers(settings: Settings, request_netloc: str) -> dict[str, str]:
@@ -80,17 +89,19 @@ def router() -> APIRouter:
     @r.get("/config.json")
     async def config(request: Request, settings: SettingsDep) -> JSONResponse:
         provider = sign_in(settings)
-        return JSONResponse({"services": public_urls(settings, request.url.netloc),
-                             **({"sign_in": provider} if provider else {})},
-                            headers=page_headers(settings, request.url.netloc))
+        return JSONResponse(
+            {"services": public_urls(settings, request.url.netloc), **({"sign_in": provider} if provider else {})},
+            headers=page_headers(settings, request.url.netloc),
+        )
 
     @r.get("/i18n/{name}")
     async def catalogue(request: Request, settings: SettingsDep, name: str) -> FileResponse:
         path = catalogues.get(name)
         if path is None:
             raise NotFound(f"no dashboard catalogue '{name}'")
-        return FileResponse(path, media_type="application/json; charset=utf-8",
-                            headers=page_headers(settings, request.url.netloc))
+        return FileResponse(
+            path, media_type="application/json; charset=utf-8", headers=page_headers(settings, request.url.netloc)
+        )
 
     @r.get("/")
     @r.get("/{name}")
@@ -98,7 +109,8 @@ def router() -> APIRouter:
         path = files.get(name)
         if path is None:
             raise NotFound(f"no dashboard file '{name}'")
-        return FileResponse(path, media_type=MEDIA_TYPES[path.suffix],
-                            headers=page_headers(settings, request.url.netloc))
+        return FileResponse(
+            path, media_type=MEDIA_TYPES[path.suffix], headers=page_headers(settings, request.url.netloc)
+        )
 
     return r

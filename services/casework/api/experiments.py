@@ -12,10 +12,10 @@ router = APIRouter(prefix="/v1/experiments", tags=["experiment"])
 
 DEFINITIONS = {
     "treated": "customers with a case that was worked: it reached at least 'contacted' (the customer was reached "
-               "and the cause recorded)",
+    "and the cause recorded)",
     "control": "customers held out as the control group ('control' case): selected, never contacted",
     "not_worked": "customers selected and not held out whose case was never worked (still open, or unreachable "
-                  "and never reached); not part of the comparison",
+    "and never reached); not part of the comparison",
     "excluded": "customers on both sides (the control share changed between their cases); not compared",
     "others": "customers with an outcome who were never selected (no case): the programme's baseline",
     "outcome": "each customer's latest renewal outcome in the programme",
@@ -29,9 +29,14 @@ def _pct(interval: Interval | None) -> tuple[float, float] | None:
 
 def _arm(arm: experiment.Arm) -> dict:
     g: Group = arm.group
-    return {"customers": arm.customers, "with_outcome": g.with_outcome, "renewed": g.renewed,
-            "renewal_rate": None if g.rate is None else 100 * g.rate, "ci95": _pct(g.interval),
-            "revenue": {"customers": g.with_revenue, "per_customer": g.revenue_per_customer}}
+    return {
+        "customers": arm.customers,
+        "with_outcome": g.with_outcome,
+        "renewed": g.renewed,
+        "renewal_rate": None if g.rate is None else 100 * g.rate,
+        "ci95": _pct(g.interval),
+        "revenue": {"customers": g.with_revenue, "per_customer": g.revenue_per_customer},
+    }
 
 
 @router.get("/{program}", response_model=ExperimentOut)
@@ -48,9 +53,11 @@ async def get_experiment(program: Program, session: SessionDep, _: Reader) -> di
         "program": program,
         "treated": _arm(arms["treated"]),
         "control": _arm(arms["control"]),
-        "difference": {"points": None if comparison.difference is None else 100 * comparison.difference,
-                       "ci95": _pct(comparison.interval),
-                       "revenue_lift_percent": None if lift is None else 100 * lift},
+        "difference": {
+            "points": None if comparison.difference is None else 100 * comparison.difference,
+            "ci95": _pct(comparison.interval),
+            "revenue_lift_percent": None if lift is None else 100 * lift,
+        },
         "conclusion": comparison.conclusion,
         "verdict": comparison.verdict(),
         "minimum_per_group": MIN_PER_GROUP,

@@ -29,20 +29,32 @@ OWNER_CHARS = 200
 
 
 class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"to": "contacted", "note": "Called at 10:05", "cause": "billing error", "owner": "billing-team"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"to": "contacted", "note": "Called at 10:05", "cause": "billing error", "owner": "billing-team"}
+            ]
+        },
+    )
 
     to: Status
     note: text_of(NOTE_CHARS) | None = None
     cause: text_of(CAUSE_CHARS) | None = None
     owner: label_of(OWNER_CHARS) | None = None
-    cause_key: str | None = Field(None, max_length=40, description="at `contacted`: the taxonomy key of the cause "
-                                  "(one of `suggested_causes`, or another of the programme's taxonomy)")
+    cause_key: str | None = Field(
+        None,
+        max_length=40,
+        description="at `contacted`: the taxonomy key of the cause "
+        "(one of `suggested_causes`, or another of the programme's taxonomy)",
+    )
 
 
 class ConfirmationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"solved": True, "current_feeling": 8, "note": "Refund received, happy now"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"solved": True, "current_feeling": 8, "note": "Refund received, happy now"}]},
+    )
 
     solved: bool
     current_feeling: float | None = Field(None, ge=1, le=10)
@@ -98,7 +110,8 @@ class CaseOut(BaseModel):
     breaches: list[str] = Field(description="SLAs broken now: first_contact, close")
     allowed: list[str] = Field(description="transitions an agent may ask for now")
     suggested_causes: list[SuggestedCause] = Field(
-        [], description="causes the comment analysis found (from the alert), with the words that matched")
+        [], description="causes the comment analysis found (from the alert), with the words that matched"
+    )
     cause_key: str | None = Field(None, description="the taxonomy key the agent recorded at first contact")
     suggestion_kept: bool | None = Field(None, description="whether `cause_key` was one of the suggestions")
 
@@ -141,15 +154,26 @@ def case_out(row: CaseRow, now: datetime) -> dict:
     status = Status(row.status)
     broken = [b.value for b in breaches(status, row.first_contact_due, row.close_due, now)]
     return {
-        "case_id": row.case_id, "customer_id": row.customer_id, "program": row.program, "status": status,
-        "owner": row.owner, "cause": row.cause,
+        "case_id": row.case_id,
+        "customer_id": row.customer_id,
+        "program": row.program,
+        "status": status,
+        "owner": row.owner,
+        "cause": row.cause,
         "customer": {"email": row.customer_email, "name": row.customer_name},
-        "opened_at": row.opened_at, "first_contact_at": row.first_contact_at, "analysing_at": row.analysing_at,
-        "responded_at": row.responded_at, "unreachable_at": row.unreachable_at, "closed_at": row.closed_at,
+        "opened_at": row.opened_at,
+        "first_contact_at": row.first_contact_at,
+        "analysing_at": row.analysing_at,
+        "responded_at": row.responded_at,
+        "unreachable_at": row.unreachable_at,
+        "closed_at": row.closed_at,
         "current_feeling": row.current_feeling,
         "due": {"first_contact": row.first_contact_due, "close": row.close_due},
-        "overdue": bool(broken), "breaches": broken, "allowed": allowed_from(status),
-        "suggested_causes": row.suggested_causes or [], "cause_key": row.cause_key,
+        "overdue": bool(broken),
+        "breaches": broken,
+        "allowed": allowed_from(status),
+        "suggested_causes": row.suggested_causes or [],
+        "cause_key": row.cause_key,
         "suggestion_kept": row.suggestion_kept,
     }
 
@@ -157,16 +181,34 @@ def case_out(row: CaseRow, now: datetime) -> dict:
 def case_detail(row: CaseRow, alerts: list[CaseAlertRow], timeline: list[TimelineRow], now: datetime) -> dict:
     return {
         **case_out(row, now),
-        "alerts": [{"alert_id": a.alert_id, "response_id": a.response_id, "held_out": a.held_out,
-                    "raised_at": a.raised_at} for a in alerts],
-        "timeline": [{"seq": t.seq, "type": t.kind, "from": t.from_status, "to": t.to_status, "by": t.by,
-                      "at": t.at, "note": t.note, "cause": t.cause, "owner": t.owner, "alert_id": t.alert_id,
-                      "response_id": t.response_id, "current_feeling": t.current_feeling, "solved": t.solved,
-                      "overdue": t.overdue} for t in timeline],
+        "alerts": [
+            {"alert_id": a.alert_id, "response_id": a.response_id, "held_out": a.held_out, "raised_at": a.raised_at}
+            for a in alerts
+        ],
+        "timeline": [
+            {
+                "seq": t.seq,
+                "type": t.kind,
+                "from": t.from_status,
+                "to": t.to_status,
+                "by": t.by,
+                "at": t.at,
+                "note": t.note,
+                "cause": t.cause,
+                "owner": t.owner,
+                "alert_id": t.alert_id,
+                "response_id": t.response_id,
+                "current_feeling": t.current_feeling,
+                "solved": t.solved,
+                "overdue": t.overdue,
+            }
+            for t in timeline
+        ],
     }
 
 
 # -- outcomes ---------------------------------------------------------------------------------
+
 
 class OutcomeAccepted(BaseModel):
     customer_id: str
@@ -196,11 +238,19 @@ class OutcomeList(BaseModel):
 
 
 def outcome_out(row) -> dict:
-    return {"customer_id": row.customer_id, "program": row.program, "date": row.on, "renewed": row.renewed,
-            "revenue": row.revenue, "event_id": row.event_id, "recorded_at": row.recorded_at}
+    return {
+        "customer_id": row.customer_id,
+        "program": row.program,
+        "date": row.on,
+        "renewed": row.renewed,
+        "revenue": row.revenue,
+        "event_id": row.event_id,
+        "recorded_at": row.recorded_at,
+    }
 
 
 # -- the experiment ---------------------------------------------------------------------------
+
 
 class Revenue(BaseModel):
     customers: int = Field(description="customers whose outcome gave a revenue")
@@ -221,7 +271,8 @@ class Difference(BaseModel):
     ci95: tuple[float, float] | None = Field(description="95% interval of the difference, in points")
     method: str = "newcombe_hybrid_score"
     revenue_lift_percent: float | None = Field(
-        description="revenue per customer, treated over control, minus 1, in percent")
+        description="revenue per customer, treated over control, minus 1, in percent"
+    )
 
 
 class ExperimentOut(BaseModel):
@@ -239,6 +290,7 @@ class ExperimentOut(BaseModel):
 
 
 # -- case KPIs --------------------------------------------------------------------------------
+
 
 class Percentiles(BaseModel):
     count: int = Field(description="cases that got there")
@@ -298,8 +350,10 @@ class CaseKpisOut(BaseModel):
     sla: Sla
     backlog: Backlog
     top_causes: list[CauseCount] = Field(description="the 10 most frequent causes recorded at first contact")
-    suggestions: SuggestionKpi = Field(description="cases with suggested causes where the agent chose a key: how "
-                                                   "often it was a suggestion (the analyzer's precision in production)")
+    suggestions: SuggestionKpi = Field(
+        description="cases with suggested causes where the agent chose a key: how "
+        "often it was a suggestion (the analyzer's precision in production)"
+    )
 
 
 class AuditOut(BaseModel):
@@ -321,7 +375,17 @@ AuditPage = Page[AuditOut]
 
 
 def audit_out(row: Any) -> dict:
-    return {"audit_id": row.audit_id, "at": row.at, "service": row.service, "kind": row.kind, "actor": row.actor,
-            "role": row.role, "method": row.method, "route": row.route, "resource": row.resource,
-            "customer_digests": row.customer_digests.split() if row.customer_digests else [],
-            "status": row.status, "client": row.client}
+    return {
+        "audit_id": row.audit_id,
+        "at": row.at,
+        "service": row.service,
+        "kind": row.kind,
+        "actor": row.actor,
+        "role": row.role,
+        "method": row.method,
+        "route": row.route,
+        "resource": row.resource,
+        "customer_digests": row.customer_digests.split() if row.customer_digests else [],
+        "status": row.status,
+        "client": row.client,
+    }

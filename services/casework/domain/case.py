@@ -96,8 +96,10 @@ class TransitionForbidden(Conflict):
 
 class CauseRequired(InvalidInput):
     def __init__(self, to: Status):
-        super().__init__(f"a transition to '{to}' records the cause found with the customer",
-                         errors=[{"field": "cause", "message": f"required when going to '{to}'"}])
+        super().__init__(
+            f"a transition to '{to}' records the cause found with the customer",
+            errors=[{"field": "cause", "message": f"required when going to '{to}'"}],
+        )
 
 
 class BadCauseKey(InvalidInput):
@@ -107,8 +109,10 @@ class BadCauseKey(InvalidInput):
 
 class FeelingRequired(InvalidInput):
     def __init__(self):
-        super().__init__("a solved confirmation records how the customer feels now",
-                         errors=[{"field": "current_feeling", "message": "required when solved is true"}])
+        super().__init__(
+            "a solved confirmation records how the customer feels now",
+            errors=[{"field": "current_feeling", "message": "required when solved is true"}],
+        )
 
 
 @dataclass(frozen=True)
@@ -166,17 +170,38 @@ class Case:
     # -- creation ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, *, case_id: str, customer_id: str, program: str, control: bool, at: datetime,
-             first_contact_due: datetime, close_due: datetime, alert_id: str, response_id: str | None,
-             by: str, customer_email: str | None = None, customer_name: str | None = None,
-             note: str | None = None, suggested_causes: list[dict] | None = None) -> "Case":
+    def open(
+        cls,
+        *,
+        case_id: str,
+        customer_id: str,
+        program: str,
+        control: bool,
+        at: datetime,
+        first_contact_due: datetime,
+        close_due: datetime,
+        alert_id: str,
+        response_id: str | None,
+        by: str,
+        customer_email: str | None = None,
+        customer_name: str | None = None,
+        note: str | None = None,
+        suggested_causes: list[dict] | None = None,
+    ) -> Case:
         status = Status.CONTROL if control else Status.OPEN
-        case = cls(case_id=case_id, customer_id=customer_id, program=program, status=status, opened_at=at,
-                   first_contact_due=first_contact_due, close_due=close_due,
-                   customer_email=customer_email, customer_name=customer_name,
-                   suggested_causes=suggested_causes or None)
-        case._record(Kind.OPENED, at=at, by=by, to_status=status, alert_id=alert_id, response_id=response_id,
-                     note=note)
+        case = cls(
+            case_id=case_id,
+            customer_id=customer_id,
+            program=program,
+            status=status,
+            opened_at=at,
+            first_contact_due=first_contact_due,
+            close_due=close_due,
+            customer_email=customer_email,
+            customer_name=customer_name,
+            suggested_causes=suggested_causes or None,
+        )
+        case._record(Kind.OPENED, at=at, by=by, to_status=status, alert_id=alert_id, response_id=response_id, note=note)
         return case
 
     # -- what happens to it -----------------------------------------------------------------
@@ -189,18 +214,41 @@ class Case:
     def is_closed(self) -> bool:
         return self.status is Status.CLOSED
 
-    def add_alert(self, *, alert_id: str, response_id: str | None, at: datetime, by: str,
-                  held_out: bool = False, note: str | None = None) -> None:
+    def add_alert(
+        self,
+        *,
+        alert_id: str,
+        response_id: str | None,
+        at: datetime,
+        by: str,
+        held_out: bool = False,
+        note: str | None = None,
+    ) -> None:
         """A later alert for the same customer: recorded here; it re-queues an unreachable case."""
         if self.is_closed:
             raise ValueError("a closed case takes no alerts: open a new case")
         self._record(Kind.ALERT_ADDED, at=at, by=by, alert_id=alert_id, response_id=response_id, note=note)
         if self.status is Status.UNREACHABLE and not held_out:
-            self._move(Status.OPEN, at=at, by=by, alert_id=alert_id, response_id=response_id,
-                       note="a new alert put the unreachable case back in the queue")
+            self._move(
+                Status.OPEN,
+                at=at,
+                by=by,
+                alert_id=alert_id,
+                response_id=response_id,
+                note="a new alert put the unreachable case back in the queue",
+            )
 
-    def transition(self, to: Status | str, *, at: datetime, by: str, note: str | None = None,
-                   cause: str | None = None, owner: str | None = None, cause_key: str | None = None) -> None:
+    def transition(
+        self,
+        to: Status | str,
+        *,
+        at: datetime,
+        by: str,
+        note: str | None = None,
+        cause: str | None = None,
+        owner: str | None = None,
+        cause_key: str | None = None,
+    ) -> None:
         """An agent's transition. Closing is not one: see `confirm`. At `contacted` the agent may
         confirm a suggested cause or pick another key (`cause_key`); it stands for the cause text
         when none is typed."""
@@ -231,28 +279,58 @@ class Case:
             self.suggestion_kept = (cause_key in suggested) if suggested else None
         self._move(target, at=at, by=by, note=note, cause=cause, owner=owner)
 
-    def confirm(self, *, solved: bool, at: datetime, by: str, current_feeling: float | None = None,
-                note: str | None = None, response_id: str | None = None) -> None:
+    def confirm(
+        self,
+        *,
+        solved: bool,
+        at: datetime,
+        by: str,
+        current_feeling: float | None = None,
+        note: str | None = None,
+        response_id: str | None = None,
+    ) -> None:
         """The customer's confirmation (by the agent, or a follow-up survey): only from `responded`."""
         if self.status is not Status.RESPONDED:
-            raise TransitionForbidden(self.case_id, self.status, "closed" if solved else "analysing",
-                                      self.allowed, "confirmation is only possible once the case is 'responded'")
+            raise TransitionForbidden(
+                self.case_id,
+                self.status,
+                "closed" if solved else "analysing",
+                self.allowed,
+                "confirmation is only possible once the case is 'responded'",
+            )
         if solved and current_feeling is None:
             raise FeelingRequired()
         if current_feeling is not None:
             self.current_feeling = current_feeling
-        self._move(Status.CLOSED if solved else Status.ANALYSING, at=at, by=by, note=note,
-                   current_feeling=current_feeling, response_id=response_id, solved=solved)
+        self._move(
+            Status.CLOSED if solved else Status.ANALYSING,
+            at=at,
+            by=by,
+            note=note,
+            current_feeling=current_feeling,
+            response_id=response_id,
+            solved=solved,
+        )
 
     def record_follow_up(self, *, response_id: str, current_feeling: float, at: datetime, by: str) -> None:
         """A follow-up survey that arrives before the company responded: noted, nothing closes."""
-        self._record(Kind.FOLLOW_UP, at=at, by=by, response_id=response_id, current_feeling=current_feeling,
-                     note=f"follow-up survey while the case is '{self.status}'")
+        self._record(
+            Kind.FOLLOW_UP,
+            at=at,
+            by=by,
+            response_id=response_id,
+            current_feeling=current_feeling,
+            note=f"follow-up survey while the case is '{self.status}'",
+        )
 
     def follow_up_unanswered(self, *, invitation_id: str, at: datetime, by: str) -> None:
         """The follow-up survey the planner sent expired unanswered: noted, so an agent calls instead."""
-        self._record(Kind.FOLLOW_UP_EXPIRED, at=at, by=by,
-                     note=f"follow-up survey {invitation_id} expired unanswered: call the customer")
+        self._record(
+            Kind.FOLLOW_UP_EXPIRED,
+            at=at,
+            by=by,
+            note=f"follow-up survey {invitation_id} expired unanswered: call the customer",
+        )
 
     def mark_overdue(self, breach: Breach, *, at: datetime, by: str) -> bool:
         """Record an SLA breach once per kind; False when it was already recorded."""
@@ -265,8 +343,17 @@ class Case:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _move(self, to: Status, *, at: datetime, by: str, owner: str | None = None, cause: str | None = None,
-              solved: bool | None = None, **detail) -> None:
+    def _move(
+        self,
+        to: Status,
+        *,
+        at: datetime,
+        by: str,
+        owner: str | None = None,
+        cause: str | None = None,
+        solved: bool | None = None,
+        **detail,
+    ) -> None:
         previous = self.status
         self.status = to
         if owner:
@@ -279,8 +366,17 @@ class Case:
             setattr(self, f"{to.value}_at", at)
         kind = Kind.CLOSED if to is Status.CLOSED else Kind.TRANSITIONED
         # The entry shows the owner in charge after the change (a reassignment or not).
-        self._record(kind, at=at, by=by, from_status=previous, to_status=to, owner=self.owner, cause=cause,
-                     solved=solved, **detail)
+        self._record(
+            kind,
+            at=at,
+            by=by,
+            from_status=previous,
+            to_status=to,
+            owner=self.owner,
+            cause=cause,
+            solved=solved,
+            **detail,
+        )
 
     def _record(self, kind: Kind, **fields) -> None:
         self.seq += 1

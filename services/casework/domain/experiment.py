@@ -29,7 +29,7 @@ class Interval:
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
 
-    def scaled(self, factor: float) -> "Interval":
+    def scaled(self, factor: float) -> Interval:
         return Interval(self.low * factor, self.high * factor)
 
 
@@ -54,8 +54,9 @@ def newcombe(x1: int, n1: int, x2: int, n2: int, z: float = Z95) -> Interval | N
         return None
     p1, p2 = x1 / n1, x2 / n2
     d = p1 - p2
-    return Interval(d - math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2),
-                    d + math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2))
+    return Interval(
+        d - math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2), d + math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
+    )
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,9 @@ class Comparison:
 
     @property
     def interval(self) -> Interval | None:
-        return newcombe(self.treated.renewed, self.treated.with_outcome,
-                        self.control.renewed, self.control.with_outcome)
+        return newcombe(
+            self.treated.renewed, self.treated.with_outcome, self.control.renewed, self.control.with_outcome
+        )
 
     @property
     def revenue_lift(self) -> float | None:
@@ -129,12 +131,16 @@ class Comparison:
         """The result in plain words, as a customer-experience team would say it."""
         conclusion = self.conclusion
         if conclusion is Conclusion.NOT_ENOUGH_DATA:
-            return (f"Not enough data yet: {self.treated.with_outcome} treated and {self.control.with_outcome} "
-                    f"control customers have a renewal outcome; at least {self.minimum} in each group are needed.")
+            return (
+                f"Not enough data yet: {self.treated.with_outcome} treated and {self.control.with_outcome} "
+                f"control customers have a renewal outcome; at least {self.minimum} in each group are needed."
+            )
         points, ci = 100 * self.difference, self.interval.scaled(100)
         span = f"95% CI {ci.low:+.1f} to {ci.high:+.1f} points"
-        rates = (f"{100 * self.treated.rate:.1f}% of treated customers renewed against "
-                 f"{100 * self.control.rate:.1f}% of the control group")
+        rates = (
+            f"{100 * self.treated.rate:.1f}% of treated customers renewed against "
+            f"{100 * self.control.rate:.1f}% of the control group"
+        )
         if conclusion is Conclusion.TREATED_RENEW_MORE:
             return f"Treated customers renew {points:.1f} points more ({span}): {rates}."
         if conclusion is Conclusion.TREATED_RENEW_LESS:

@@ -15,12 +15,44 @@ from typing import Any
 
 from shared import export
 
-CASE_FIELDS = ("case_id", "customer_id", "customer_name", "customer_email", "program", "status", "owner", "cause",
-               "cause_key", "current_feeling", "opened_at", "first_contact_at", "analysing_at", "responded_at",
-               "unreachable_at", "closed_at", "first_contact_due", "close_due", "first_contact_overdue_at",
-               "close_overdue_at")
-TIMELINE_FIELDS = ("seq", "kind", "at", "by", "from_status", "to_status", "note", "cause", "owner", "alert_id",
-                   "response_id", "current_feeling", "solved", "overdue")
+CASE_FIELDS = (
+    "case_id",
+    "customer_id",
+    "customer_name",
+    "customer_email",
+    "program",
+    "status",
+    "owner",
+    "cause",
+    "cause_key",
+    "current_feeling",
+    "opened_at",
+    "first_contact_at",
+    "analysing_at",
+    "responded_at",
+    "unreachable_at",
+    "closed_at",
+    "first_contact_due",
+    "close_due",
+    "first_contact_overdue_at",
+    "close_overdue_at",
+)
+TIMELINE_FIELDS = (
+    "seq",
+    "kind",
+    "at",
+    "by",
+    "from_status",
+    "to_status",
+    "note",
+    "cause",
+    "owner",
+    "alert_id",
+    "response_id",
+    "current_feeling",
+    "solved",
+    "overdue",
+)
 CSV_COLUMNS = (*CASE_FIELDS, "suggested_causes", "timeline")
 
 
@@ -56,9 +88,15 @@ OUTCOME_COLUMNS = ("program", "customer_id", "date", "renewed", "revenue", "even
 
 
 def outcome_record(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"program": row["program"], "customer_id": row["customer_id"], "date": row["on"].isoformat(),
-            "renewed": bool(row["renewed"]), "revenue": row.get("revenue"), "event_id": row["event_id"],
-            "recorded_at": export.iso(row["recorded_at"])}
+    return {
+        "program": row["program"],
+        "customer_id": row["customer_id"],
+        "date": row["on"].isoformat(),
+        "renewed": bool(row["renewed"]),
+        "revenue": row.get("revenue"),
+        "event_id": row["event_id"],
+        "recorded_at": export.iso(row["recorded_at"]),
+    }
 
 
 def outcomes_csv_header() -> bytes:
@@ -68,6 +106,7 @@ def outcomes_csv_header() -> bytes:
 def render_outcomes(fmt: str, rows: Sequence[Mapping[str, Any]]) -> bytes:
     records = [outcome_record(r) for r in rows]
     if fmt == export.CSV:
-        return export.csv_chunk(OUTCOME_COLUMNS, [{**r, "renewed": "true" if r["renewed"] else "false"}
-                                                  for r in records])
+        return export.csv_chunk(
+            OUTCOME_COLUMNS, [{**r, "renewed": "true" if r["renewed"] else "false"} for r in records]
+        )
     return export.ndjson_chunk(records)

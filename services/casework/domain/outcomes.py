@@ -36,12 +36,22 @@ class OutcomeIn(OutcomeRecorded):
     bounded as responses are (shared.limits): the customer id printable and at most 200
     characters, a finite revenue."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"customer_id": "C-42", "program": "default", "renewed": True, "date": "2026-11-30", "revenue": 1200.0}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"customer_id": "C-42", "program": "default", "renewed": True, "date": "2026-11-30", "revenue": 1200.0}
+            ]
+        }
+    )
 
     customer_id: CustomerId
-    revenue: float | None = Field(None, ge=0, le=1e15, allow_inf_nan=False,
-                                  description="what the customer brought in with this renewal (0 if lapsed)")
+    revenue: float | None = Field(
+        None,
+        ge=0,
+        le=1e15,
+        allow_inf_nan=False,
+        description="what the customer brought in with this renewal (0 if lapsed)",
+    )
 
 
 def outcome_event_id(outcome: OutcomeRecorded) -> str:
@@ -51,8 +61,9 @@ def outcome_event_id(outcome: OutcomeRecorded) -> str:
     values) is a new event, and replaces the earlier row when casework stores it.
     """
     revenue = "" if outcome.revenue is None else repr(float(outcome.revenue))
-    name = "\x1f".join((outcome.program, outcome.customer_id, outcome.date.isoformat(),
-                        "1" if outcome.renewed else "0", revenue))
+    name = "\x1f".join(
+        (outcome.program, outcome.customer_id, outcome.date.isoformat(), "1" if outcome.renewed else "0", revenue)
+    )
     return str(uuid.uuid5(_OUTCOME_IDS, name))
 
 

@@ -18,7 +18,7 @@ class TeamScope:
     teams: frozenset[str] | None = None  # None: every case
 
     @classmethod
-    def of(cls, teams: frozenset[str] | None) -> "TeamScope":
+    def of(cls, teams: frozenset[str] | None) -> TeamScope:
         return cls(frozenset(teams) if teams else None)
 
     @property

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from shared.errors import InvalidInput
 from shared.http.auth import Admin
 from shared.http.deps import Provided, SessionDep
-from shared.http.paging import Limit, Offset
 from shared.http.doors import personal_data
+from shared.http.paging import Limit, Offset
 from services.ingest import queries
 from services.ingest.api.schemas import QuarantinedOut, QuarantinePage
 from services.ingest.service import Intake
@@ -19,11 +19,15 @@ from services.ingest.service import Intake
 router = APIRouter(prefix="/v1/quarantine", tags=["quarantine"])
 
 
-@router.post("/{quarantine_id}:replay",
-             responses={200: {"description": "published as a response"},
-                        202: {"description": "its answers are being fetched from the platform again"},
-                        409: {"description": "already replayed, or its source was deleted"},
-                        422: {"description": "still not mappable: the errors, field by field (it stays held)"}})
+@router.post(
+    "/{quarantine_id}:replay",
+    responses={
+        200: {"description": "published as a response"},
+        202: {"description": "its answers are being fetched from the platform again"},
+        409: {"description": "already replayed, or its source was deleted"},
+        422: {"description": "still not mappable: the errors, field by field (it stays held)"},
+    },
+)
 async def replay(quarantine_id: str, intake: Provided[Intake], who: Admin) -> JSONResponse:
     """Process the payload again with the source's current mapping, from the stage where it stopped."""
     outcome = await intake.replay(quarantine_id, who.who)
@@ -34,7 +38,8 @@ async def replay(quarantine_id: str, intake: Provided[Intake], who: Admin) -> JS
 
 @router.get("", dependencies=[personal_data()], response_model=QuarantinePage)
 async def list_quarantine(
-    session: SessionDep, _: Admin,
+    session: SessionDep,
+    _: Admin,
     source: Annotated[str | None, Query(description="only this source's payloads")] = None,
     status: Annotated[Literal["held", "refetching", "replayed"] | None, Query()] = "held",
     limit: Limit = 50,

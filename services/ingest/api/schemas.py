@@ -26,13 +26,17 @@ class SourceUpdate(BaseModel):
     program: str = Field("default", min_length=1, max_length=64, pattern=PROGRAM)
     name: str | None = Field(None, max_length=200)
     credentials: dict[str, str] | None = Field(
-        None, description="typeform, tally, formbricks: `secret`; surveymonkey: `client_id`, `client_secret`, "
-                          "`access_token`; qualtrics: `shared_key`, `api_token`; generic: `token` or `secret`")
+        None,
+        description="typeform, tally, formbricks: `secret`; surveymonkey: `client_id`, `client_secret`, "
+        "`access_token`; qualtrics: `shared_key`, `api_token`; generic: `token` or `secret`",
+    )
     api_base_url: AnyHttpUrl | None = Field(
-        None, description="SurveyMonkey (default https://api.surveymonkey.com; https://api.eu.surveymonkey.com or "
-                          "https://api.surveymonkey.ca for its EU and Canadian data centres) or your Qualtrics "
-                          "datacenter, e.g. https://fra1.qualtrics.com: https, the platform's own host, nothing "
-                          "after it (no path, query, fragment or credentials)")
+        None,
+        description="SurveyMonkey (default https://api.surveymonkey.com; https://api.eu.surveymonkey.com or "
+        "https://api.surveymonkey.ca for its EU and Canadian data centres) or your Qualtrics "
+        "datacenter, e.g. https://fra1.qualtrics.com: https, the platform's own host, nothing "
+        "after it (no path, query, fragment or credentials)",
+    )
     mapping: Mapping
 
     @property
@@ -43,14 +47,32 @@ class SourceUpdate(BaseModel):
 class SourceIn(SourceUpdate):
     """`POST /v1/sources`."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "id": "typeform-nps-web", "platform": "typeform", "program": "default", "name": "Web NPS",
-        "credentials": {"secret": "a-long-random-secret"},
-        "mapping": {"customer_id": "hidden.customer_id",
-                    "answers": {"experience": "experience", "worth": "worth",
-                                "recommend": {"field": "recommend", "scale": {"min": 0, "max": 10}}},
-                    "comment": "comment", "email": "hidden.email", "touchpoint": {"value": "web"},
-                    "case_id": "hidden.case_id"}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "typeform-nps-web",
+                    "platform": "typeform",
+                    "program": "default",
+                    "name": "Web NPS",
+                    "credentials": {"secret": "a-long-random-secret"},
+                    "mapping": {
+                        "customer_id": "hidden.customer_id",
+                        "answers": {
+                            "experience": "experience",
+                            "worth": "worth",
+                            "recommend": {"field": "recommend", "scale": {"min": 0, "max": 10}},
+                        },
+                        "comment": "comment",
+                        "email": "hidden.email",
+                        "touchpoint": {"value": "web"},
+                        "case_id": "hidden.case_id",
+                    },
+                }
+            ]
+        },
+    )
 
     id: str | None = Field(None, pattern=SOURCE_ID, description="default: <platform>-<random>")
     credentials: dict[str, str]
@@ -71,12 +93,21 @@ class SourceOut(BaseModel):
     updated_by: str
 
     @classmethod
-    def of(cls, s: Source) -> "SourceOut":
-        return cls(id=s.id, platform=s.platform, program=s.program, name=s.name,
-                   webhook_path=f"/v1/webhooks/{s.platform}/{s.program}?source={s.id}",
-                   credentials=list(s.credential_names), api_base_url=s.api_base_url, mapping=s.mapping,
-                   created_at=s.created_at, created_by=s.created_by, updated_at=s.updated_at,
-                   updated_by=s.updated_by)
+    def of(cls, s: Source) -> SourceOut:
+        return cls(
+            id=s.id,
+            platform=s.platform,
+            program=s.program,
+            name=s.name,
+            webhook_path=f"/v1/webhooks/{s.platform}/{s.program}?source={s.id}",
+            credentials=list(s.credential_names),
+            api_base_url=s.api_base_url,
+            mapping=s.mapping,
+            created_at=s.created_at,
+            created_by=s.created_by,
+            updated_at=s.updated_at,
+            updated_by=s.updated_by,
+        )
 
 
 class QuarantinedOut(BaseModel):
@@ -98,18 +129,31 @@ class QuarantinedOut(BaseModel):
     document: Any = Field(None, description="the payload as kept (only when reading one entry)")
 
     @classmethod
-    def of(cls, q: QuarantinedPayload, *, with_document: bool = False) -> "QuarantinedOut":
+    def of(cls, q: QuarantinedPayload, *, with_document: bool = False) -> QuarantinedOut:
         document = None
         if with_document:
             try:
                 document = json.loads(q.document)
             except ValueError:
                 document = q.document  # kept as received: not JSON
-        return cls(id=q.id, source_id=q.source_id, platform=q.platform, program=q.program,
-                   delivery_key=q.delivery_key, stage=q.stage, status=q.status, reason=q.reason, errors=q.errors,
-                   deliveries=q.deliveries, received_at=q.received_at, updated_at=q.updated_at,
-                   replayed_at=q.replayed_at, replayed_by=q.replayed_by, response_id=q.response_id,
-                   document=document)
+        return cls(
+            id=q.id,
+            source_id=q.source_id,
+            platform=q.platform,
+            program=q.program,
+            delivery_key=q.delivery_key,
+            stage=q.stage,
+            status=q.status,
+            reason=q.reason,
+            errors=q.errors,
+            deliveries=q.deliveries,
+            received_at=q.received_at,
+            updated_at=q.updated_at,
+            replayed_at=q.replayed_at,
+            replayed_by=q.replayed_by,
+            response_id=q.response_id,
+            document=document,
+        )
 
 
 QuarantinePage = Page[QuarantinedOut]

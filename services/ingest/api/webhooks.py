@@ -16,8 +16,9 @@ from services.ingest.service import Intake
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
-SourceQuery = Annotated[str | None, Query(description="the source id; optional when the platform and "
-                                                      "programme have only one source")]
+SourceQuery = Annotated[
+    str | None, Query(description="the source id; optional when the platform and programme have only one source")
+]
 
 
 async def _source_first(request: Request) -> int | None:
@@ -25,9 +26,12 @@ async def _source_first(request: Request) -> int | None:
     name one of several sources), so a body nobody could verify is never read."""
     declared = request.headers.get("content-length", "")
     intake = runtime_of(request).provided(Intake)
-    return await intake.admit(request.path_params["platform"], request.path_params["program"],
-                                                request.query_params.get("source"),
-                                                int(declared) if declared.isdigit() else None)
+    return await intake.admit(
+        request.path_params["platform"],
+        request.path_params["program"],
+        request.query_params.get("source"),
+        int(declared) if declared.isdigit() else None,
+    )
 
 
 async def _known_platform(request: Request) -> None:
@@ -35,19 +39,26 @@ async def _known_platform(request: Request) -> None:
         raise NotFound(f"unknown platform '{request.path_params['platform']}'")
 
 
-@router.post("/{platform}/{program}",
-             dependencies=[signed_by_platform(_source_first), body_limit(WEBHOOK_BODY_LIMIT)],
-             responses={200: {"description": "accepted (published), quarantined (kept, with the reason), "
-                                             "ignored (not a completed response) or duplicate (this delivery's "
-                                             "event id was received before: nothing is done again)"},
-                        202: {"description": "acknowledged; the answers are fetched from the platform's API"},
-                        401: {"description": "the platform's signature does not verify (logged without the body)"},
-                        404: {"description": "no such platform or source (answered before the body is read)"},
-                        413: {"description": "the body is over 1 MiB"},
-                        429: {"description": "too many bad signatures for this source from this address"},
-                        503: {"description": "the database cannot take it now; the platform retries"}})
-async def receive(platform: str, program: str, request: Request, intake: Provided[Intake],
-                  source: SourceQuery = None) -> JSONResponse:
+@router.post(
+    "/{platform}/{program}",
+    dependencies=[signed_by_platform(_source_first), body_limit(WEBHOOK_BODY_LIMIT)],
+    responses={
+        200: {
+            "description": "accepted (published), quarantined (kept, with the reason), "
+            "ignored (not a completed response) or duplicate (this delivery's "
+            "event id was received before: nothing is done again)"
+        },
+        202: {"description": "acknowledged; the answers are fetched from the platform's API"},
+        401: {"description": "the platform's signature does not verify (logged without the body)"},
+        404: {"description": "no such platform or source (answered before the body is read)"},
+        413: {"description": "the body is over 1 MiB"},
+        429: {"description": "too many bad signatures for this source from this address"},
+        503: {"description": "the database cannot take it now; the platform retries"},
+    },
+)
+async def receive(
+    platform: str, program: str, request: Request, intake: Provided[Intake], source: SourceQuery = None
+) -> JSONResponse:
     body = await request.body()
     client = request.client.host if request.client else "?"
     outcome = await intake.receive(platform, program, source, body, request.headers, client)

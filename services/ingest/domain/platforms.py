@@ -28,20 +28,31 @@ class Platform:
     api_domain: str | None = None  # …or any `<datacentre>.<domain>` / `<org>.<datacentre>.<domain>`
 
 
-PLATFORMS: dict[str, Platform] = {p.name: p for p in (
-    Platform("typeform", ("secret",)),
-    Platform("tally", ("secret",)),
-    Platform("formbricks", ("secret",)),
-    # SurveyMonkey's US, EU and Canadian data centres (and the US one's older name).
-    Platform("surveymonkey", ("client_id", "client_secret", "access_token"), fetches=True,
-             api_base_url="https://api.surveymonkey.com",
-             api_hosts=("api.surveymonkey.com", "api.eu.surveymonkey.com", "api.surveymonkey.ca",
-                        "api.surveymonkey.net")),
-    # Qualtrics' API lives on the account's datacenter, e.g. https://fra1.qualtrics.com, or its
-    # organisation's name there, e.g. https://acme.fra1.qualtrics.com
-    Platform("qualtrics", ("shared_key", "api_token"), fetches=True, api_domain="qualtrics.com"),
-    Platform("generic", (), one_of=("token", "secret")),
-)}
+PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in (
+        Platform("typeform", ("secret",)),
+        Platform("tally", ("secret",)),
+        Platform("formbricks", ("secret",)),
+        # SurveyMonkey's US, EU and Canadian data centres (and the US one's older name).
+        Platform(
+            "surveymonkey",
+            ("client_id", "client_secret", "access_token"),
+            fetches=True,
+            api_base_url="https://api.surveymonkey.com",
+            api_hosts=(
+                "api.surveymonkey.com",
+                "api.eu.surveymonkey.com",
+                "api.surveymonkey.ca",
+                "api.surveymonkey.net",
+            ),
+        ),
+        # Qualtrics' API lives on the account's datacenter, e.g. https://fra1.qualtrics.com, or its
+        # organisation's name there, e.g. https://acme.fra1.qualtrics.com
+        Platform("qualtrics", ("shared_key", "api_token"), fetches=True, api_domain="qualtrics.com"),
+        Platform("generic", (), one_of=("token", "secret")),
+    )
+}
 
 
 def is_secret(name: str) -> bool:
@@ -59,16 +70,23 @@ def credential_errors(platform: Platform, credentials: Mapping[str, str], api_ba
         if len(value) > MAX_CREDENTIAL_CHARS:
             errors.append({"field": f"credentials.{name}", "message": f"longer than {MAX_CREDENTIAL_CHARS} characters"})
         elif value and is_secret(name) and len(value) < MIN_SECRET_CHARS:
-            errors.append({"field": f"credentials.{name}",
-                           "message": f"too short: a secret or token needs at least {MIN_SECRET_CHARS} characters"})
+            errors.append(
+                {
+                    "field": f"credentials.{name}",
+                    "message": f"too short: a secret or token needs at least {MIN_SECRET_CHARS} characters",
+                }
+            )
     if platform.one_of and sum(bool(credentials.get(n)) for n in platform.one_of) != 1:
         errors.append({"field": "credentials", "message": f"give exactly one of {', '.join(platform.one_of)}"})
     allowed = set(platform.credentials) | set(platform.one_of)
     for name in credentials:
         if name not in allowed:
             errors.append({"field": f"credentials.{name}", "message": f"{platform.name} takes {sorted(allowed)}"})
-    if platform.name == "formbricks" and credentials.get("secret") \
-            and not any(e["field"] == "credentials.secret" for e in errors):
+    if (
+        platform.name == "formbricks"
+        and credentials.get("secret")
+        and not any(e["field"] == "credentials.secret" for e in errors)
+    ):
         try:
             signatures.check_standard_secret(credentials["secret"])
         except ValueError as exc:
@@ -100,8 +118,7 @@ def verify(platform: Platform, stored: Mapping[str, str], body: bytes, headers: 
     elif name == "qualtrics":
         signatures.verify_qualtrics(stored["shared_key"], signatures.parse_form(body))
     elif name == "generic":
-        signatures.verify_generic(body, headers, token_sha256=stored.get("token_sha256"),
-                                  secret=stored.get("secret"))
+        signatures.verify_generic(body, headers, token_sha256=stored.get("token_sha256"), secret=stored.get("secret"))
     else:  # pragma: no cover - PLATFORMS and this switch are kept together
         raise SignatureError(f"no verifier for {name}")
 

@@ -123,8 +123,9 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def verify_generic(body: bytes, headers: Mapping[str, str], *, token_sha256: str | None = None,
-                   secret: str | None = None) -> None:
+def verify_generic(
+    body: bytes, headers: Mapping[str, str], *, token_sha256: str | None = None, secret: str | None = None
+) -> None:
     """A shared token (`X-Lazo-Token`, or `Authorization: Bearer`) or `X-Lazo-Signature: sha256=<hex
     HMAC-SHA256(secret, body)>`, whichever the source was given."""
     if token_sha256:

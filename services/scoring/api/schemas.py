@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shared.contracts.programs import ProgramDefinition, Question, SegmentBands
 from shared.contracts.scores import CommentAnalysis
 
+
 class HistoryItem(BaseModel):
     response_id: str
     iec: float
@@ -63,7 +64,8 @@ class IecOut(BaseModel):
     min: float | None
     max: float | None
     distribution: dict[str, int] = Field(
-        description="scored responses per whole point: '1' is 1 ≤ IEC < 2 … '10' is 10")
+        description="scored responses per whole point: '1' is 1 ≤ IEC < 2 … '10' is 10"
+    )
 
 
 class NpsOut(BaseModel):
@@ -107,8 +109,9 @@ class TouchpointOut(BaseModel):
 
 
 class ConsistencyOut(BaseModel):
-    score: float | None = Field(description="0 (as uneven as the scale allows) to 1 (the same everywhere); "
-                                            "null with fewer than two touchpoints")
+    score: float | None = Field(
+        description="0 (as uneven as the scale allows) to 1 (the same everywhere); null with fewer than two touchpoints"
+    )
     method: str
     compared: int = Field(description="touchpoints compared: those with a scored response")
 
@@ -150,12 +153,22 @@ class ProgramIn(BaseModel):
     """A programme's definition. `program` may be left out (the path names it); `version` is
     assigned by the server (one more than the current one) and ignored here."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "questions": [{"key": "experience", "scale": {"min": 1, "max": 10}, "weight": 1},
-                      {"key": "worth", "scale": {"min": 1, "max": 10}, "weight": 1},
-                      {"key": "recommend", "scale": {"min": 0, "max": 10}, "weight": 2},
-                      {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0}],
-        "bands": {"funcional": 5, "pasivo": 7, "wow": 9}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "questions": [
+                        {"key": "experience", "scale": {"min": 1, "max": 10}, "weight": 1},
+                        {"key": "worth", "scale": {"min": 1, "max": 10}, "weight": 1},
+                        {"key": "recommend", "scale": {"min": 0, "max": 10}, "weight": 2},
+                        {"key": "ces", "scale": {"min": 1, "max": 7}, "weight": 0},
+                    ],
+                    "bands": {"funcional": 5, "pasivo": 7, "wow": 9},
+                }
+            ]
+        },
+    )
 
     program: str | None = None
     questions: list[Question]
@@ -187,17 +200,22 @@ class ResponseOut(BaseModel):
     submitted_at: datetime
     scored_at: datetime
     conflict: ConflictOut | None = Field(
-        None, description="set when this response id was received again with different content")
+        None, description="set when this response id was received again with different content"
+    )
     comment_analysis: CommentAnalysis | None = Field(
-        None, description="what the comment says: language, sentiment, emotion, causes with their evidence, "
-                          "keyphrases (docs/comment-analysis.md); null without a comment")
+        None,
+        description="what the comment says: language, sentiment, emotion, causes with their evidence, "
+        "keyphrases (docs/comment-analysis.md); null without a comment",
+    )
 
 
 class CauseOut(BaseModel):
     key: str
     names: dict[str, str] = Field(description="by language code")
-    cues: dict[str, list[str]] = Field(description="by language code: words, phrases, `stem*`, `_` for any one "
-                                                   "word, `-phrase` to exclude (docs/comment-analysis.md)")
+    cues: dict[str, list[str]] = Field(
+        description="by language code: words, phrases, `stem*`, `_` for any one "
+        "word, `-phrase` to exclude (docs/comment-analysis.md)"
+    )
     retired: bool
 
 
@@ -212,9 +230,17 @@ class TaxonomyOut(BaseModel):
 class CauseIn(BaseModel):
     """A new cause. Checked in full by the taxonomy (422 naming the field)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "key": "network_coverage", "names": {"es": "Cobertura", "en": "Coverage"},
-        "cues": {"es": ["cobertura", "sin señal", "no hay red"], "en": ["coverage", "no signal"]}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "network_coverage",
+                    "names": {"es": "Cobertura", "en": "Coverage"},
+                    "cues": {"es": ["cobertura", "sin señal", "no hay red"], "en": ["coverage", "no signal"]},
+                }
+            ]
+        }
+    )
 
     key: str = Field(max_length=40)
     names: dict[str, str]

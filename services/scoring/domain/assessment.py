@@ -38,9 +38,12 @@ def assess(program_name: str, program: ProgramDefinition | None, answers: Mappin
     if program is None:
         return Assessment(Status.NOT_SCORED, reason=f"unknown programme: {program_name}")
     recommend = program.question("recommend")
-    other = {"recommend_0_10": nps_point(answers["recommend"], recommend.scale) if "recommend" in answers else None,
-             "ces": measures.ces(answers, program), "csat": measures.csat(answers, program),
-             "program_version": program.version}
+    other = {
+        "recommend_0_10": nps_point(answers["recommend"], recommend.scale) if "recommend" in answers else None,
+        "ces": measures.ces(answers, program),
+        "csat": measures.csat(answers, program),
+        "program_version": program.version,
+    }
     try:
         value = iec(answers, program)
     except MissingAnswers as exc:

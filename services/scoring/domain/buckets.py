@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from shared.periods import Period
 
@@ -40,17 +40,17 @@ def bucket(raw: str) -> str:
     return raw
 
 
-_FIRST = datetime.min.replace(tzinfo=timezone.utc)
+_FIRST = datetime.min.replace(tzinfo=UTC)
 
 
 def bucket_start(moment: datetime, width: str) -> datetime:
     """The start (UTC midnight) of the bucket holding `moment`."""
-    day = moment.astimezone(timezone.utc).date()
+    day = moment.astimezone(UTC).date()
     if width == Bucket.WEEK:
         day -= timedelta(days=day.weekday())
     elif width == Bucket.MONTH:
         day = day.replace(day=1)
-    return datetime.combine(day, time(), timezone.utc)
+    return datetime.combine(day, time(), UTC)
 
 
 def next_bucket(start: datetime, width: str) -> datetime:
@@ -86,8 +86,9 @@ def bucket_starts(first: datetime, last: datetime, width: str) -> list[datetime]
     return out
 
 
-def series_span(found: Iterable[datetime], span: Period, *, width: str | None = None,
-                latest: datetime | None = None) -> tuple[datetime, datetime] | None:
+def series_span(
+    found: Iterable[datetime], span: Period, *, width: str | None = None, latest: datetime | None = None
+) -> tuple[datetime, datetime] | None:
     """The first and last moments a series covers: the period's ends where given, else the
     first and last buckets holding responses; None when an open end has nothing to reach.
 
@@ -122,7 +123,7 @@ class DaySplit:
 
 def split_by_days(period: Period) -> DaySplit:
     def midnight(moment: datetime) -> datetime:
-        return datetime.combine(moment.astimezone(timezone.utc).date(), time(), timezone.utc)
+        return datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
 
     first = start_edge = None
     if period.start is not None:

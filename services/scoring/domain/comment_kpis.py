@@ -15,8 +15,11 @@ from services.scoring.domain.kpis import share
 def emotion_mix(counts: Mapping[str, int]) -> dict:
     """Every emotion's count and share of the analysed comments (all five always listed)."""
     total = sum(counts.get(e, 0) for e in EMOTIONS)
-    return {"analysed": total, "emotions": {e: counts.get(e, 0) for e in EMOTIONS},
-            "emotion_shares": {e: share(counts.get(e, 0), total) for e in EMOTIONS}}
+    return {
+        "analysed": total,
+        "emotions": {e: counts.get(e, 0) for e in EMOTIONS},
+        "emotion_shares": {e: share(counts.get(e, 0), total) for e in EMOTIONS},
+    }
 
 
 def cause_counts(rows: Iterable[tuple[str, str, int]]) -> list[dict]:
@@ -48,8 +51,14 @@ def drivers(base: Sums, with_cause: Mapping[str, Sums]) -> list[dict]:
     for key, w in with_cause.items():
         without = Sums(base.count - w.count, base.iec_sum - w.iec_sum)
         impact = (w.mean - without.mean) if w.count and without.count else None
-        out.append({"key": key, "with": {"count": w.count, "iec_mean": w.mean},
-                    "without": {"count": without.count, "iec_mean": without.mean}, "impact": impact})
+        out.append(
+            {
+                "key": key,
+                "with": {"count": w.count, "iec_mean": w.mean},
+                "without": {"count": without.count, "iec_mean": without.mean},
+                "impact": impact,
+            }
+        )
     return sorted(out, key=lambda d: (d["impact"] is None, d["impact"] or 0.0, d["key"]))
 
 
@@ -64,8 +73,11 @@ def themes(current: Iterable[Iterable[str]], previous: Iterable[Iterable[str]], 
     A theme is listed from two comments on; it is `rising` when it comes up at least half as often
     again as before (or is new). Most frequent first."""
     now, before = _phrase_counts(current), _phrase_counts(previous)
-    out = [{"phrase": p, "count": n, "previous": before.get(p, 0), "rising": n >= RISING_FACTOR * before.get(p, 0)}
-           for p, n in now.items() if n >= THEMES_MIN_COUNT]
+    out = [
+        {"phrase": p, "count": n, "previous": before.get(p, 0), "rising": n >= RISING_FACTOR * before.get(p, 0)}
+        for p, n in now.items()
+        if n >= THEMES_MIN_COUNT
+    ]
     return sorted(out, key=lambda t: (-t["count"], not t["rising"], t["phrase"]))[:top]
 
 

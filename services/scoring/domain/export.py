@@ -16,20 +16,46 @@ from typing import Any
 
 from shared import export
 
-CSV_COLUMNS = ("response_id", "customer_id", "program", "touchpoint", "submitted_at", "status", "reason", "iec",
-               "segment", "nps_points", "ces", "csat", "comment", "emotion", "polarity", "sentiment", "causes",
-               "answers")
+CSV_COLUMNS = (
+    "response_id",
+    "customer_id",
+    "program",
+    "touchpoint",
+    "submitted_at",
+    "status",
+    "reason",
+    "iec",
+    "segment",
+    "nps_points",
+    "ces",
+    "csat",
+    "comment",
+    "emotion",
+    "polarity",
+    "sentiment",
+    "causes",
+    "answers",
+)
 
 
 def record(row: Mapping[str, Any]) -> dict[str, Any]:
     """The exported record of one stored response (its columns by name)."""
     analysis = row.get("comment_analysis")
     return {
-        "response_id": row["response_id"], "customer_id": row["customer_id"], "program": row["program"],
-        "touchpoint": row.get("touchpoint"), "submitted_at": export.iso(row["submitted_at"]), "status": row["status"],
-        "reason": row.get("reason"), "iec": row.get("iec"), "segment": row.get("segment"),
-        "nps_points": row.get("recommend_0_10"), "ces": row.get("ces"), "csat": row.get("csat"),
-        "comment": row.get("comment"), "answers": row.get("answers") or {},
+        "response_id": row["response_id"],
+        "customer_id": row["customer_id"],
+        "program": row["program"],
+        "touchpoint": row.get("touchpoint"),
+        "submitted_at": export.iso(row["submitted_at"]),
+        "status": row["status"],
+        "reason": row.get("reason"),
+        "iec": row.get("iec"),
+        "segment": row.get("segment"),
+        "nps_points": row.get("recommend_0_10"),
+        "ces": row.get("ces"),
+        "csat": row.get("csat"),
+        "comment": row.get("comment"),
+        "answers": row.get("answers") or {},
         "comment_analysis": analysis if isinstance(analysis, Mapping) else None,
     }
 
@@ -38,9 +64,14 @@ def flat(rec: Mapping[str, Any]) -> dict[str, Any]:
     """A record as one CSV row."""
     analysis = rec.get("comment_analysis") or {}
     causes = ";".join(str(c.get("key")) for c in analysis.get("causes") or [] if isinstance(c, Mapping))
-    return {**rec, "emotion": analysis.get("emotion"), "polarity": analysis.get("polarity"),
-            "sentiment": analysis.get("sentiment"), "causes": causes or None,
-            "answers": export.compact_json(rec.get("answers") or {})}
+    return {
+        **rec,
+        "emotion": analysis.get("emotion"),
+        "polarity": analysis.get("polarity"),
+        "sentiment": analysis.get("sentiment"),
+        "causes": causes or None,
+        "answers": export.compact_json(rec.get("answers") or {}),
+    }
 
 
 def csv_header() -> bytes:

@@ -59,8 +59,7 @@ def iec(answers: Mapping[str, float], program: ProgramDefinition) -> float:
     missing = [q.key for q in needed if q.key not in answers]
     if missing:
         raise MissingAnswers(missing)
-    outside = [q.key for q in needed
-               if not (math.isfinite(answers[q.key]) and q.scale.contains(answers[q.key]))]
+    outside = [q.key for q in needed if not (math.isfinite(answers[q.key]) and q.scale.contains(answers[q.key]))]
     if outside:
         raise AnswersOutOfScale(outside)
     total = sum(q.weight for q in needed)

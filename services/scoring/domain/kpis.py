@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
-from services.scoring.domain.iec import IEC_MAX, IEC_MIN, Segment
 from services.scoring.domain.assessment import Status
+from services.scoring.domain.iec import IEC_MAX, IEC_MIN, Segment
 from services.scoring.domain.measures import CES_SCALE, CSAT_SATISFIED_FROM, CSAT_SCALE
 
 
@@ -42,8 +42,10 @@ def share(part: int, whole: int) -> float | None:
 # The largest population standard deviation values on the IEC's 1–10 scale can have: half of
 # them at 1 and half at 10.
 MAX_IEC_STDDEV = (IEC_MAX - IEC_MIN) / 2
-CONSISTENCY_METHOD = ("1 − population standard deviation of the touchpoints' mean IECs / 4.5 "
-                      "(4.5: the largest possible on 1–10); each touchpoint with a scored response counts once")
+CONSISTENCY_METHOD = (
+    "1 − population standard deviation of the touchpoints' mean IECs / 4.5 "
+    "(4.5: the largest possible on 1–10); each touchpoint with a scored response counts once"
+)
 
 
 def consistency(touchpoint_means: Sequence[float]) -> float | None:
@@ -90,7 +92,7 @@ class Tally:
     csat_sum: float = 0.0
     csat_satisfied: int = 0
 
-    def __add__(self, other: "Tally") -> "Tally":
+    def __add__(self, other: Tally) -> Tally:
         def combine(name: str, a, b):
             if name == "iec_min":
                 return min((v for v in (a, b) if v is not None), default=None)
@@ -99,6 +101,7 @@ class Tally:
             if isinstance(a, tuple):
                 return tuple(x + y for x, y in zip(a, b))
             return a + b
+
         return Tally(**{f.name: combine(f.name, getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})
 
     @property
@@ -109,22 +112,35 @@ class Tally:
         return dict(zip(Segment.ALL, self.segments))
 
 
-def tally_of_response(*, status: str, iec: float | None, segment: str | None, recommend_0_10: int | None,
-                      ces: float | None, csat: float | None) -> Tally:
+def tally_of_response(
+    *,
+    status: str,
+    iec: float | None,
+    segment: str | None,
+    recommend_0_10: int | None,
+    ces: float | None,
+    csat: float | None,
+) -> Tally:
     """One stored response's tally: what the aggregate queries count of it, so that adding the
     tallies of a day's responses gives the same figures as aggregating its rows (kpi_days)."""
     distribution = list(_zeros(len(DISTRIBUTION_POINTS)))
     if iec is not None:  # IEC 1–10: below 2 is the first bin, 10 the last
         distribution[min(max(math.floor(iec), 1), DISTRIBUTION_POINTS[-1]) - 1] = 1
     return Tally(
-        scored=int(status == Status.SCORED), not_scored=int(status == Status.NOT_SCORED),
-        iec_sum=iec or 0.0, iec_min=iec, iec_max=iec,
-        segments=tuple(int(segment == s) for s in Segment.ALL), distribution=tuple(distribution),
+        scored=int(status == Status.SCORED),
+        not_scored=int(status == Status.NOT_SCORED),
+        iec_sum=iec or 0.0,
+        iec_min=iec,
+        iec_max=iec,
+        segments=tuple(int(segment == s) for s in Segment.ALL),
+        distribution=tuple(distribution),
         promoters=int(recommend_0_10 is not None and recommend_0_10 >= 9),
         passives=int(recommend_0_10 is not None and 7 <= recommend_0_10 <= 8),
         detractors=int(recommend_0_10 is not None and recommend_0_10 <= 6),
-        ces_count=int(ces is not None), ces_sum=ces or 0.0,
-        csat_count=int(csat is not None), csat_sum=csat or 0.0,
+        ces_count=int(ces is not None),
+        ces_sum=ces or 0.0,
+        csat_count=int(csat is not None),
+        csat_sum=csat or 0.0,
         csat_satisfied=int(csat is not None and csat >= CSAT_SATISFIED_FROM),
     )
 
@@ -149,15 +165,20 @@ class DayTally:
     ces_nano: int = 0
     csat_nano: int = 0
 
-    def __add__(self, other: "DayTally") -> "DayTally":
-        return DayTally(self.tally + other.tally, self.iec_nano + other.iec_nano, self.ces_nano + other.ces_nano,
-                        self.csat_nano + other.csat_nano)
+    def __add__(self, other: DayTally) -> DayTally:
+        return DayTally(
+            self.tally + other.tally,
+            self.iec_nano + other.iec_nano,
+            self.ces_nano + other.ces_nano,
+            self.csat_nano + other.csat_nano,
+        )
 
     def finished(self) -> Tally:
         """The tally with its sums from the exact billionths: however the parts were added, the
         same responses give the same figures."""
-        return replace(self.tally, iec_sum=self.iec_nano / NANO, ces_sum=self.ces_nano / NANO,
-                       csat_sum=self.csat_nano / NANO)
+        return replace(
+            self.tally, iec_sum=self.iec_nano / NANO, ces_sum=self.ces_nano / NANO, csat_sum=self.csat_nano / NANO
+        )
 
 
 def day_tallies(rows: Iterable[Mapping[str, Any]]) -> dict[DayKey, DayTally]:
@@ -166,11 +187,21 @@ def day_tallies(rows: Iterable[Mapping[str, Any]]) -> dict[DayKey, DayTally]:
     out: dict[DayKey, DayTally] = {}
     for r in rows:
         at = r["submitted_at"]
-        day = (at.astimezone(timezone.utc) if at.tzinfo else at).date()
+        day = (at.astimezone(UTC) if at.tzinfo else at).date()
         key = (r["program"], r["touchpoint"] or "", day)
-        one = DayTally(tally_of_response(status=r["status"], iec=r["iec"], segment=r["segment"],
-                                         recommend_0_10=r["recommend_0_10"], ces=r["ces"], csat=r["csat"]),
-                       iec_nano=nano(r["iec"]), ces_nano=nano(r["ces"]), csat_nano=nano(r["csat"]))
+        one = DayTally(
+            tally_of_response(
+                status=r["status"],
+                iec=r["iec"],
+                segment=r["segment"],
+                recommend_0_10=r["recommend_0_10"],
+                ces=r["ces"],
+                csat=r["csat"],
+            ),
+            iec_nano=nano(r["iec"]),
+            ces_nano=nano(r["ces"]),
+            csat_nano=nano(r["csat"]),
+        )
         out[key] = out[key] + one if key in out else one
     return out
 
@@ -181,34 +212,46 @@ def total(tallies: Iterable[Tally]) -> Tally:
 
 def nps_figures(t: Tally) -> dict:
     answered = t.promoters + t.passives + t.detractors
-    return {"score": nps(t.promoters, t.detractors, answered), "promoters": t.promoters,
-            "passives": t.passives, "detractors": t.detractors, "count": answered}
+    return {
+        "score": nps(t.promoters, t.detractors, answered),
+        "promoters": t.promoters,
+        "passives": t.passives,
+        "detractors": t.detractors,
+        "count": answered,
+    }
 
 
 def bai_figures(t: Tally) -> dict:
     counts = t.segment_counts()
     defenders, critics = counts[Segment.WOW], counts[Segment.NUNCA_MAS]
-    return {"score": bai(defenders, critics, t.scored), "defenders": defenders, "critics": critics,
-            "count": t.scored}
+    return {"score": bai(defenders, critics, t.scored), "defenders": defenders, "critics": critics, "count": t.scored}
 
 
 def ces_figures(t: Tally) -> dict:
     """CES: the mean answer on its 1–7 scale (domain/measures.py)."""
-    return {"mean": t.ces_sum / t.ces_count if t.ces_count else None, "count": t.ces_count,
-            "scale": CES_SCALE.model_dump()}
+    return {
+        "mean": t.ces_sum / t.ces_count if t.ces_count else None,
+        "count": t.ces_count,
+        "scale": CES_SCALE.model_dump(),
+    }
 
 
 def csat_figures(t: Tally) -> dict:
     """CSAT: the mean answer on its 1–5 scale, and the share satisfied (the top two boxes, 4–5)."""
-    return {"mean": t.csat_sum / t.csat_count if t.csat_count else None, "count": t.csat_count,
-            "satisfied": t.csat_satisfied, "satisfied_share": share(t.csat_satisfied, t.csat_count),
-            "scale": CSAT_SCALE.model_dump()}
+    return {
+        "mean": t.csat_sum / t.csat_count if t.csat_count else None,
+        "count": t.csat_count,
+        "satisfied": t.csat_satisfied,
+        "satisfied_share": share(t.csat_satisfied, t.csat_count),
+        "scale": CSAT_SCALE.model_dump(),
+    }
 
 
 def touchpoint_figures(by_touchpoint: dict[str, Tally]) -> tuple[list[dict], dict]:
     """Each touchpoint's count and mean IEC (by name), and the consistency score across them."""
-    rows = [{"touchpoint": name, "count": t.scored, "iec_mean": t.iec_mean}
-            for name, t in sorted(by_touchpoint.items())]
+    rows = [
+        {"touchpoint": name, "count": t.scored, "iec_mean": t.iec_mean} for name, t in sorted(by_touchpoint.items())
+    ]
     means = [r["iec_mean"] for r in rows if r["iec_mean"] is not None]
     return rows, {"score": consistency(means), "method": CONSISTENCY_METHOD, "compared": len(means)}
 
@@ -229,8 +272,12 @@ def report(t: Tally, touchpoints: dict[str, Tally], asked: Asked) -> dict:
     return {
         "count": t.scored,
         "not_scored": t.not_scored,
-        "iec": {"mean": t.iec_mean, "min": t.iec_min, "max": t.iec_max,
-                "distribution": {str(p): n for p, n in zip(DISTRIBUTION_POINTS, t.distribution)}},
+        "iec": {
+            "mean": t.iec_mean,
+            "min": t.iec_min,
+            "max": t.iec_max,
+            "distribution": {str(p): n for p, n in zip(DISTRIBUTION_POINTS, t.distribution)},
+        },
         "segments": t.segment_counts(),
         "segment_shares": {s: share(n, t.scored) for s, n in t.segment_counts().items()},
         "nps": nps_figures(t),
@@ -249,7 +296,16 @@ def point(start: datetime, by_touchpoint: dict[str | None, Tally], asked: Asked,
     whole = total(by_touchpoint.values()) if whole is None else whole
     full = report(whole, {k: v for k, v in by_touchpoint.items() if k is not None}, asked)
     consistent = full["consistency"]
-    return {"start": start, "count": full["count"], "not_scored": full["not_scored"], "iec_mean": full["iec"]["mean"],
-            "segments": full["segments"], "segment_shares": full["segment_shares"], "nps": full["nps"],
-            "bai": full["bai"], "ces": full["ces"], "csat": full["csat"],
-            "consistency": {"score": consistent["score"], "compared": consistent["compared"]}}
+    return {
+        "start": start,
+        "count": full["count"],
+        "not_scored": full["not_scored"],
+        "iec_mean": full["iec"]["mean"],
+        "segments": full["segments"],
+        "segment_shares": full["segment_shares"],
+        "nps": full["nps"],
+        "bai": full["bai"],
+        "ces": full["ces"],
+        "csat": full["csat"],
+        "consistency": {"score": consistent["score"], "compared": consistent["compared"]},
+    }

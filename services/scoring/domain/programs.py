@@ -20,9 +20,10 @@ def revise(name: str, current: ProgramDefinition | None, body: dict[str, Any]) -
     The version is the server's: one more than the current one (1 for a new programme).
     """
     if body.get("program") not in (None, name):
-        raise InvalidInput("the body's programme differs from the one in the path",
-                           errors=[{"field": "program",
-                                    "message": f"'{body['program']}' does not match the path's '{name}'"}])
+        raise InvalidInput(
+            "the body's programme differs from the one in the path",
+            errors=[{"field": "program", "message": f"'{body['program']}' does not match the path's '{name}'"}],
+        )
     fields = {k: v for k, v in body.items() if k not in ("program", "version")}
     try:
         return ProgramDefinition(**fields, program=name, version=current.version + 1 if current else 1)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.scoring.domain.comments import Taxonomy, TaxonomyCause, TaxonomyError
 from shared.errors import Conflict, InvalidInput, NotFound
+from services.scoring.domain.comments import Taxonomy, TaxonomyCause, TaxonomyError
 
 
 def _invalid(exc: TaxonomyError, prefix: str = "") -> InvalidInput:
@@ -42,8 +42,10 @@ def add_cause(current: Taxonomy, body: Mapping[str, Any]) -> Taxonomy:
     except TaxonomyError as exc:
         raise _invalid(exc) from None
     if current.get(cause.key) is not None:
-        raise Conflict(f"cause '{cause.key}' exists already; change it with PATCH, or bring it back from "
-                       "retirement with {\"retired\": false}")
+        raise Conflict(
+            f"cause '{cause.key}' exists already; change it with PATCH, or bring it back from "
+            'retirement with {"retired": false}'
+        )
     return _next(current, [*current.causes, cause])
 
 
@@ -56,8 +58,10 @@ def change_cause(current: Taxonomy, key: str, body: Mapping[str, Any]) -> Taxono
     unknown = set(body) - {"names", "cues", "retired"}
     if unknown:
         field = sorted(unknown)[0]
-        raise InvalidInput(f"{field}: unknown field (the key cannot change)",
-                           errors=[{"field": field, "message": "unknown field (the key cannot change)"}])
+        raise InvalidInput(
+            f"{field}: unknown field (the key cannot change)",
+            errors=[{"field": field, "message": "unknown field (the key cannot change)"}],
+        )
     merged = {**cause.to_dict(), **{k: v for k, v in body.items() if v is not None}}
     try:
         changed = TaxonomyCause.from_dict(merged)

@@ -31,21 +31,30 @@ async def upsert_contact(body: Contact, uow: UowDep, clock: ClockDep, session: S
 
 
 @router.post("/v1/contacts:batch", response_model=ContactBatchOut, dependencies=[body_limit(BATCH_BODY_LIMIT)])
-async def upsert_contacts(body: ContactBatchIn, uow: UowDep, clock: ClockDep, settings: SettingsDep,
-                          _: Manager) -> ContactBatchOut:
+async def upsert_contacts(
+    body: ContactBatchIn, uow: UowDep, clock: ClockDep, settings: SettingsDep, _: Manager
+) -> ContactBatchOut:
     """Many contacts at once (up to LAZO_MAX_BATCH): the valid ones are upserted, each broken one is
     answered with its errors (`contacts[3].email`)."""
     if len(body.contacts) > settings.max_batch:
-        raise InvalidInput(f"contacts: at most {settings.max_batch} per batch",
-                           errors=[{"field": "contacts", "message": f"at most {settings.max_batch} items"}])
+        raise InvalidInput(
+            f"contacts: at most {settings.max_batch} per batch",
+            errors=[{"field": "contacts", "message": f"at most {settings.max_batch} items"}],
+        )
     valid, items = [], []
     for index, raw in enumerate(body.contacts):
         try:
             contact = Contact.model_validate(raw)
         except ValidationError as exc:
             cid = raw.get("customer_id")
-            items.append(ItemOut(index=index, customer_id=cid if isinstance(cid, str) else None, status="rejected",
-                                 errors=validation_errors(exc.errors(), prefix=("contacts", index))))
+            items.append(
+                ItemOut(
+                    index=index,
+                    customer_id=cid if isinstance(cid, str) else None,
+                    status="rejected",
+                    errors=validation_errors(exc.errors(), prefix=("contacts", index)),
+                )
+            )
             continue
         valid.append(contact)
         items.append(ItemOut(index=index, customer_id=contact.customer_id, status="upserted"))
@@ -54,16 +63,22 @@ async def upsert_contacts(body: ContactBatchIn, uow: UowDep, clock: ClockDep, se
     return ContactBatchOut(upserted=len(valid), rejected=len(items) - len(valid), items=items)
 
 
-@router.post("/v1/contacts:import", response_model=ImportOut, dependencies=[body_limit(BATCH_BODY_LIMIT)],
-             openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@router.post(
+    "/v1/contacts:import",
+    response_model=ImportOut,
+    dependencies=[body_limit(BATCH_BODY_LIMIT)],
+    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def import_contacts(request: Request, uow: UowDep, clock: ClockDep, _: Manager) -> ImportOut:
     """A CSV of contacts (UTF-8; `,`, `;` or tab): the valid rows are imported, each broken row is
     reported with its line, field and message. A header without a customer id column is a 422."""
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"body: not UTF-8 text (byte {exc.start})",
-                           errors=[{"field": "body", "message": "the CSV must be UTF-8 text"}]) from None
+        raise InvalidInput(
+            f"body: not UTF-8 text (byte {exc.start})",
+            errors=[{"field": "body", "message": "the CSV must be UTF-8 text"}],
+        ) from None
     report, chunk = ImportReport(), []
     now = clock.now()
     for row in read_contacts_csv(io.StringIO(text, newline="")):

@@ -11,8 +11,8 @@ from shared.clock import FixedClock, as_utc
 from shared.errors import Conflict
 from shared.http.auth import Manager, Principal, Reader, require
 from shared.http.deps import ClockDep, Provided, SessionDep, UowDep
-from shared.http.paging import Limit, Offset
 from shared.http.doors import personal_data
+from shared.http.paging import Limit, Offset
 from services.surveys import queries, service
 from services.surveys.api.schemas import ClockIn, ClockOut, InvitationOut, InvitationPage, ReportIn, RunOut
 from services.surveys.domain.invitations import Status
@@ -25,14 +25,28 @@ Reporter = Annotated[Principal, Depends(require("ingest", "manager"))]
 
 
 @router.get("/v1/invitations", dependencies=[personal_data()], response_model=InvitationPage)
-async def list_invitations(session: SessionDep, _: Reader, program: Text = None, customer_id: Text = None,
-                           case_id: Text = None, status: Annotated[Status | None, Query()] = None,
-                           kind: Annotated[Literal["survey", "follow_up"] | None, Query()] = None,
-                           limit: Limit = 50, offset: Offset = 0) -> InvitationPage:
+async def list_invitations(
+    session: SessionDep,
+    _: Reader,
+    program: Text = None,
+    customer_id: Text = None,
+    case_id: Text = None,
+    status: Annotated[Status | None, Query()] = None,
+    kind: Annotated[Literal["survey", "follow_up"] | None, Query()] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> InvitationPage:
     """Newest first."""
-    rows, total = await queries.list_invitations(session, program=program, customer_id=customer_id,
-                                                 status=status, case_id=case_id, kind=kind, limit=limit,
-                                                 offset=offset)
+    rows, total = await queries.list_invitations(
+        session,
+        program=program,
+        customer_id=customer_id,
+        status=status,
+        case_id=case_id,
+        kind=kind,
+        limit=limit,
+        offset=offset,
+    )
     return InvitationPage(items=[InvitationOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -42,8 +56,9 @@ async def get_invitation(invitation_id: str, session: SessionDep, _: Reader) -> 
 
 
 @router.post("/v1/invitations/{invitation_id}/reports", response_model=InvitationOut)
-async def report(invitation_id: str, body: ReportIn, uow: UowDep, clock: ClockDep, session: SessionDep,
-                 _: Reporter) -> InvitationOut:
+async def report(
+    invitation_id: str, body: ReportIn, uow: UowDep, clock: ClockDep, session: SessionDep, _: Reporter
+) -> InvitationOut:
     """The sending tool says an invitation was `sent`, `opened` or `bounced` (a bounce disables that
     channel for the customer). Repeated or late reports change nothing; one that makes no sense
     (`sent` for a suppressed invitation) is a 409 naming the allowed moves."""
@@ -75,10 +90,15 @@ async def set_clock(body: ClockIn, clock: ClockDep, _: Manager) -> ClockOut:
 
 
 @router.get("/v1/surveys/kpis")
-async def kpis(session: SessionDep, _: Reader, program: Text = None,
-               since: Annotated[datetime | None, Query()] = None,
-               until: Annotated[datetime | None, Query()] = None) -> dict:
+async def kpis(
+    session: SessionDep,
+    _: Reader,
+    program: Text = None,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+) -> dict:
     """Invitations created in [since, until): due, sent, suppressed by reason, response rate, median
     time to respond, by channel, and the case follow-ups' response rate."""
-    return await queries.kpis(session, program=program, since=as_utc(since) if since else None,
-                              until=as_utc(until) if until else None)
+    return await queries.kpis(
+        session, program=program, since=as_utc(since) if since else None, until=as_utc(until) if until else None
+    )

@@ -20,8 +20,9 @@ Program = Annotated[str, Path(min_length=1, max_length=64, pattern=PROGRAM_PATTE
 
 
 @router.put("/v1/programs/{program}/survey-plan", response_model=PlanOut)
-async def put_plan(program: Program, body: dict, uow: UowDep, clock: ClockDep, session: SessionDep,
-                   who: Manager) -> PlanOut:
+async def put_plan(
+    program: Program, body: dict, uow: UowDep, clock: ClockDep, session: SessionDep, who: Manager
+) -> PlanOut:
     """Set the programme's plan (see the example). `link_template` is the form's https link and must
     hold `{token}`; the other fields have defaults (monthly, 09:00–18:00 every day, email)."""
     try:

@@ -28,12 +28,21 @@ class ContactOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: ContactRow) -> "ContactOut":
-        return cls(customer_id=row.customer_id, email=row.email, name=row.name, locale=row.locale,
-                   time_zone=row.time_zone, consent=sorted(repo.channels_of(row.consent)),
-                   customer_since=row.customer_since, next_renewal=row.next_renewal, attributes=row.attributes or {},
-                   unsubscribed_at=row.unsubscribed_at, bounced=sorted(repo.channels_of(row.bounced)),
-                   updated_at=row.updated_at)
+    def of(cls, row: ContactRow) -> ContactOut:
+        return cls(
+            customer_id=row.customer_id,
+            email=row.email,
+            name=row.name,
+            locale=row.locale,
+            time_zone=row.time_zone,
+            consent=sorted(repo.channels_of(row.consent)),
+            customer_since=row.customer_since,
+            next_renewal=row.next_renewal,
+            attributes=row.attributes or {},
+            unsubscribed_at=row.unsubscribed_at,
+            bounced=sorted(repo.channels_of(row.bounced)),
+            updated_at=row.updated_at,
+        )
 
 
 class ContactBatchIn(BaseModel):
@@ -65,8 +74,9 @@ class ImportError_(BaseModel):
 class ImportOut(BaseModel):
     imported: int
     broken: int
-    errors: list[ImportError_] = Field(description="each broken row's line (the header is line 1), field and "
-                                                   "message; the first 1000 rows in detail")
+    errors: list[ImportError_] = Field(
+        description="each broken row's line (the header is line 1), field and message; the first 1000 rows in detail"
+    )
 
 
 class PlanOut(SurveyPlan):
@@ -76,7 +86,7 @@ class PlanOut(SurveyPlan):
     updated_by: str
 
     @classmethod
-    def of(cls, row: PlanRow) -> "PlanOut":
+    def of(cls, row: PlanRow) -> PlanOut:
         return cls(**repo.plan_of(row).model_dump(), updated_at=row.updated_at, updated_by=row.updated_by)
 
 
@@ -104,7 +114,7 @@ class InvitationOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, row: InvitationRow) -> "InvitationOut":
+    def of(cls, row: InvitationRow) -> InvitationOut:
         return cls.model_validate(row, from_attributes=True)
 
 

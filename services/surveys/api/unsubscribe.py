@@ -21,13 +21,18 @@ router = APIRouter(tags=["unsubscribe"])
 
 _PAGE = """<!doctype html><html lang="es"><head><meta charset="utf-8"><title>Lazo</title></head>
 <body style="font-family:sans-serif;max-width:32em;margin:3em auto"><p>{text}</p>{form}</body></html>"""
-_FORM = ('<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
-         '<button type="submit">Darme de baja / Unsubscribe</button></form>')
+_FORM = (
+    '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
+    '<button type="submit">Darme de baja / Unsubscribe</button></form>'
+)
 
 
 def _page(text: str, form: str = "", status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(text=html.escape(text), form=form), status_code=status,
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return HTMLResponse(
+        _PAGE.format(text=html.escape(text), form=form),
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 def _invitation(keys: TokenKeys, token: str, clock) -> str | None:

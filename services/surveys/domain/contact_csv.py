@@ -14,13 +14,13 @@ the header uses.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from pydantic import ValidationError
 
-from services.surveys.domain.contacts import Contact
 from shared.errors import InvalidInput
+from services.surveys.domain.contacts import Contact
 
 MAX_COLUMNS = 200
 MAX_HEADER = 100
@@ -28,8 +28,7 @@ MAX_RECORD_CHARS = 64 * 1024  # one record (a row, possibly spanning lines)
 MAX_REPORTED = 1000  # broken rows kept in detail by ImportReport; the rest are counted
 
 _ALIASES = {
-    "customer_id": ("id", "customer", "customerid", "client_id", "clientid", "cliente", "id_cliente",
-                    "external_id"),
+    "customer_id": ("id", "customer", "customerid", "client_id", "clientid", "cliente", "id_cliente", "external_id"),
     "email": ("e_mail", "mail", "email_address", "correo", "correo_electronico"),
     "name": ("nombre", "full_name", "first_name", "nombre_completo"),
     "locale": ("language", "lang", "idioma"),
@@ -65,8 +64,7 @@ class BrokenRow:
 
 class CsvHeaderError(InvalidInput):
     def __init__(self, message: str, column: str = "header"):
-        super().__init__(f"the CSV header cannot be used: {message}",
-                         errors=[{"field": column, "message": message}])
+        super().__init__(f"the CSV header cannot be used: {message}", errors=[{"field": column, "message": message}])
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +86,7 @@ class _Lines:
         self.number = 0
         self.record_chars = 0
 
-    def __iter__(self) -> "_Lines":
+    def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
@@ -129,7 +127,7 @@ def _columns(headers: list[str]) -> list[_Column]:
         key = header.lower().replace(" ", "_").replace("-", "_")
         prefix = next((p for p in _ATTRIBUTE_PREFIXES if key.startswith(p)), None)
         if prefix:
-            column = _Column(header, None, header[len(prefix):].strip())
+            column = _Column(header, None, header[len(prefix) :].strip())
         elif key in HEADER_ALIASES:
             column = _Column(header, HEADER_ALIASES[key])
         else:
@@ -144,8 +142,7 @@ def _columns(headers: list[str]) -> list[_Column]:
     return columns
 
 
-def _rows(source: _Lines, columns: list[_Column], delimiter: str
-          ) -> Iterator[ImportedRow | BrokenRow]:
+def _rows(source: _Lines, columns: list[_Column], delimiter: str) -> Iterator[ImportedRow | BrokenRow]:
     reader = csv.reader(source, delimiter=delimiter)
     while True:
         start, source.record_chars = source.number + 1, 0
@@ -207,5 +204,7 @@ class ImportReport:
             return
         self.broken += 1
         if len(self.errors) < MAX_REPORTED:
-            self.errors.extend({"line": row.line, "field": e.field, "message": e.message,
-                                **({"column": e.column} if e.column else {})} for e in row.errors)
+            self.errors.extend(
+                {"line": row.line, "field": e.field, "message": e.message, **({"column": e.column} if e.column else {})}
+                for e in row.errors
+            )

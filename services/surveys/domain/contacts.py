@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+import zoneinfo
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal
 
-import zoneinfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -45,11 +45,24 @@ class Channel(StrEnum):
 
 ALL_CHANNELS = frozenset(Channel)
 DEFAULT_CONSENT = ALL_CHANNELS
-_CHANNEL_ALIASES = {"e-mail": Channel.EMAIL, "mail": Channel.EMAIL, "correo": Channel.EMAIL,
-                    "event": Channel.EVENT_ONLY, "events": Channel.EVENT_ONLY, "event-only": Channel.EVENT_ONLY}
+_CHANNEL_ALIASES = {
+    "e-mail": Channel.EMAIL,
+    "mail": Channel.EMAIL,
+    "correo": Channel.EMAIL,
+    "event": Channel.EVENT_ONLY,
+    "events": Channel.EVENT_ONLY,
+    "event-only": Channel.EVENT_ONLY,
+}
 Locale = Literal["es", "en"]
-_LOCALE_NAMES = {"spanish": "es", "español": "es", "espanol": "es", "castellano": "es",
-                 "english": "en", "inglés": "en", "ingles": "en"}
+_LOCALE_NAMES = {
+    "spanish": "es",
+    "español": "es",
+    "espanol": "es",
+    "castellano": "es",
+    "english": "en",
+    "inglés": "en",
+    "ingles": "en",
+}
 
 
 def fail(message: str) -> PydanticCustomError:
@@ -58,6 +71,7 @@ def fail(message: str) -> PydanticCustomError:
 
 
 # -- single values, usable on their own --------------------------------------------------------
+
 
 def parse_channels(value: Any) -> frozenset[Channel]:
     """'email;webhook', 'email|webhook', ['email'], 'all', 'none' → a set of channels."""
@@ -139,8 +153,12 @@ def parse_email(value: Any) -> str:
     except UnicodeError:
         raise fail("the domain is not a valid domain name") from None
     labels = ascii_domain.split(".")
-    if len(ascii_domain) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels) \
-            or labels[-1].isdigit():
+    if (
+        len(ascii_domain) > 253
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
         raise fail("the domain is not a valid domain name (such as 'example.com')")
     return f"{local}@{domain.lower()}"
 
@@ -177,11 +195,11 @@ def parse_moment(value: Any) -> datetime:
             raise fail(f"'{value.strip()}' is not an ISO date-time such as 2026-11-20T10:00:00Z") from None
     else:
         raise fail("must be an ISO date-time such as 2026-11-20T10:00:00Z")
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     # Checked on the local date first: converting a year-1 instant to UTC can overflow.
-    if not EARLIEST <= moment.date() <= LATEST or not EARLIEST <= moment.astimezone(timezone.utc).date() <= LATEST:
+    if not EARLIEST <= moment.date() <= LATEST or not EARLIEST <= moment.astimezone(UTC).date() <= LATEST:
         raise fail(f"must be between {EARLIEST} and {LATEST}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _z(text: str) -> str:
@@ -206,7 +224,7 @@ def parse_attributes(value: Any) -> dict[str, str | int | float | bool | None]:
                 raise fail(f"attribute '{name}': {exc}") from None
         elif isinstance(item, float) and not math.isfinite(item):
             raise fail(f"attribute '{name}': must be a finite number")
-        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > 2 ** 53:
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > 2**53:
             raise fail(f"attribute '{name}': integer out of range")
         elif item is not None and not isinstance(item, (bool, int, float)):
             raise fail(f"attribute '{name}': must be text, a number, true/false or null (attributes are flat)")
@@ -216,13 +234,29 @@ def parse_attributes(value: Any) -> dict[str, str | int | float | bool | None]:
 
 # -- the contact -------------------------------------------------------------------------------
 
+
 class Contact(BaseModel):
     """One person the planner may survey (upserted by customer_id)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [{
-        "customer_id": "C-42", "email": "ana@example.com", "name": "Ana", "locale": "es",
-        "time_zone": "Europe/Madrid", "consent": ["email"], "customer_since": "2024-03-01",
-        "next_renewal": "2027-03-01", "attributes": {"plan": "pro"}}]})
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "C-42",
+                    "email": "ana@example.com",
+                    "name": "Ana",
+                    "locale": "es",
+                    "time_zone": "Europe/Madrid",
+                    "consent": ["email"],
+                    "customer_since": "2024-03-01",
+                    "next_renewal": "2027-03-01",
+                    "attributes": {"plan": "pro"},
+                }
+            ]
+        },
+    )
 
     customer_id: str = Field(min_length=1, max_length=MAX_ID)
     email: str | None = Field(None, max_length=MAX_EMAIL)

@@ -10,9 +10,27 @@ from typing import Any
 
 from shared import export
 
-COLUMNS = ("invitation_id", "customer_id", "program", "period_key", "kind", "channel", "status", "reason",
-           "case_id", "due_at", "sent_at", "opened_at", "reminded_at", "responded_at", "response_id",
-           "seconds_to_respond", "expire_at", "closed_at", "created_at")
+COLUMNS = (
+    "invitation_id",
+    "customer_id",
+    "program",
+    "period_key",
+    "kind",
+    "channel",
+    "status",
+    "reason",
+    "case_id",
+    "due_at",
+    "sent_at",
+    "opened_at",
+    "reminded_at",
+    "responded_at",
+    "response_id",
+    "seconds_to_respond",
+    "expire_at",
+    "closed_at",
+    "created_at",
+)
 
 
 def record(row: Mapping[str, Any]) -> dict[str, Any]:

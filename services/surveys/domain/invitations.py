@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from shared.errors import Conflict
 from services.surveys.domain.contacts import Channel
 from services.surveys.domain.rules import InvitationKind, Reason
-from shared.errors import Conflict
 
 
 class Status(StrEnum):
@@ -47,8 +47,17 @@ class Status(StrEnum):
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.PLANNED: frozenset({Status.DUE, Status.SUPPRESSED, Status.EXPIRED}),
-    Status.DUE: frozenset({Status.SENT, Status.OPENED, Status.REMINDED, Status.RESPONDED, Status.BOUNCED,
-                           Status.SUPPRESSED, Status.EXPIRED}),
+    Status.DUE: frozenset(
+        {
+            Status.SENT,
+            Status.OPENED,
+            Status.REMINDED,
+            Status.RESPONDED,
+            Status.BOUNCED,
+            Status.SUPPRESSED,
+            Status.EXPIRED,
+        }
+    ),
     Status.SENT: frozenset({Status.OPENED, Status.REMINDED, Status.RESPONDED, Status.BOUNCED, Status.EXPIRED}),
     Status.OPENED: frozenset({Status.REMINDED, Status.RESPONDED, Status.EXPIRED}),
     Status.REMINDED: frozenset({Status.RESPONDED, Status.BOUNCED, Status.EXPIRED}),
@@ -62,8 +71,9 @@ OUT = frozenset({Status.DUE, Status.SENT, Status.OPENED, Status.REMINDED})  # aw
 
 # Reports that arrive after the invitation moved past them: nothing to do.
 _STALE: dict[Status, frozenset[Status]] = {
-    Status.SENT: frozenset({Status.SENT, Status.OPENED, Status.REMINDED, Status.RESPONDED, Status.EXPIRED,
-                            Status.BOUNCED}),
+    Status.SENT: frozenset(
+        {Status.SENT, Status.OPENED, Status.REMINDED, Status.RESPONDED, Status.EXPIRED, Status.BOUNCED}
+    ),
     Status.OPENED: frozenset({Status.OPENED, Status.RESPONDED, Status.EXPIRED}),
     Status.BOUNCED: frozenset({Status.BOUNCED, Status.OPENED, Status.RESPONDED}),
     Status.RESPONDED: frozenset({Status.RESPONDED}),
@@ -140,33 +150,95 @@ class Invitation:
     # -- creation -------------------------------------------------------------------------------
 
     @classmethod
-    def planned(cls, *, invitation_id: str, program: str, customer_id: str, period_key: str, channel: Channel | str,
-                due_at: datetime, expire_at: datetime, at: datetime, kind: InvitationKind | str = InvitationKind.SURVEY,
-                case_id: str | None = None) -> "Invitation":
+    def planned(
+        cls,
+        *,
+        invitation_id: str,
+        program: str,
+        customer_id: str,
+        period_key: str,
+        channel: Channel | str,
+        due_at: datetime,
+        expire_at: datetime,
+        at: datetime,
+        kind: InvitationKind | str = InvitationKind.SURVEY,
+        case_id: str | None = None,
+    ) -> Invitation:
         kind = InvitationKind(kind)
         if (kind is InvitationKind.FOLLOW_UP) != (case_id is not None):
             raise ValueError("a follow-up carries its case_id, and only a follow-up does")
         if kind is InvitationKind.FOLLOW_UP and period_key != follow_up_key(case_id):
             raise ValueError("a follow-up's key is follow_up_key(case_id)")
-        invitation = cls(invitation_id, program, customer_id, period_key, kind, Channel(channel), Status.PLANNED,
-                         due_at, expire_at=expire_at, case_id=case_id)
+        invitation = cls(
+            invitation_id,
+            program,
+            customer_id,
+            period_key,
+            kind,
+            Channel(channel),
+            Status.PLANNED,
+            due_at,
+            expire_at=expire_at,
+            case_id=case_id,
+        )
         invitation._record(EventKind.PLANNED, at, None)
         return invitation
 
     @classmethod
-    def follow_up(cls, *, invitation_id: str, program: str, customer_id: str, case_id: str, channel: Channel | str,
-                  due_at: datetime, expire_at: datetime, at: datetime) -> "Invitation":
-        return cls.planned(invitation_id=invitation_id, program=program, customer_id=customer_id,
-                           period_key=follow_up_key(case_id), channel=channel, due_at=due_at, expire_at=expire_at,
-                           at=at, kind=InvitationKind.FOLLOW_UP, case_id=case_id)
+    def follow_up(
+        cls,
+        *,
+        invitation_id: str,
+        program: str,
+        customer_id: str,
+        case_id: str,
+        channel: Channel | str,
+        due_at: datetime,
+        expire_at: datetime,
+        at: datetime,
+    ) -> Invitation:
+        return cls.planned(
+            invitation_id=invitation_id,
+            program=program,
+            customer_id=customer_id,
+            period_key=follow_up_key(case_id),
+            channel=channel,
+            due_at=due_at,
+            expire_at=expire_at,
+            at=at,
+            kind=InvitationKind.FOLLOW_UP,
+            case_id=case_id,
+        )
 
     @classmethod
-    def suppressed(cls, *, invitation_id: str, program: str, customer_id: str, period_key: str,
-                   channel: Channel | str, reason: Reason | str, at: datetime, detail: str | None = None,
-                   kind: InvitationKind | str = InvitationKind.SURVEY, case_id: str | None = None) -> "Invitation":
+    def suppressed(
+        cls,
+        *,
+        invitation_id: str,
+        program: str,
+        customer_id: str,
+        period_key: str,
+        channel: Channel | str,
+        reason: Reason | str,
+        at: datetime,
+        detail: str | None = None,
+        kind: InvitationKind | str = InvitationKind.SURVEY,
+        case_id: str | None = None,
+    ) -> Invitation:
         """An invitation that will never go out, recorded with its reason (it holds the period's key)."""
-        invitation = cls(invitation_id, program, customer_id, period_key, InvitationKind(kind), Channel(channel),
-                         Status.SUPPRESSED, None, case_id=case_id, closed_at=at, reason=Reason(reason))
+        invitation = cls(
+            invitation_id,
+            program,
+            customer_id,
+            period_key,
+            InvitationKind(kind),
+            Channel(channel),
+            Status.SUPPRESSED,
+            None,
+            case_id=case_id,
+            closed_at=at,
+            reason=Reason(reason),
+        )
         invitation._record(EventKind.SUPPRESSED, at, None, reason=Reason(reason), detail=detail)
         return invitation
 
@@ -220,8 +292,9 @@ class Invitation:
         if self._stale(Status.RESPONDED):
             return False
         if self.status is Status.EXPIRED:
-            raise TransitionForbidden(self.invitation_id, self.status, Status.RESPONDED,
-                                      "the answer came after the invitation expired")
+            raise TransitionForbidden(
+                self.invitation_id, self.status, Status.RESPONDED, "the answer came after the invitation expired"
+            )
         started = self.sent_at or self.due_at
         seconds = max((at - started).total_seconds(), 0.0) if started else None
         self._move(Status.RESPONDED, at, response_id=response_id, seconds_to_respond=seconds)
@@ -230,13 +303,19 @@ class Invitation:
 
     def expire(self, at: datetime) -> None:
         if self.expire_at is None or at < self.expire_at:
-            raise ValueError(f"invitation {self.invitation_id} does not expire before "
-                             f"{self.expire_at.isoformat() if self.expire_at else 'it is sent'}")
+            raise ValueError(
+                f"invitation {self.invitation_id} does not expire before "
+                f"{self.expire_at.isoformat() if self.expire_at else 'it is sent'}"
+            )
         self._move(Status.EXPIRED, at)
         self.closed_at = at
         if self.kind is InvitationKind.FOLLOW_UP:
-            self._record(EventKind.FOLLOW_UP_UNANSWERED, at, Status.EXPIRED,
-                         detail=f"the follow-up for case {self.case_id} expired unanswered")
+            self._record(
+                EventKind.FOLLOW_UP_UNANSWERED,
+                at,
+                Status.EXPIRED,
+                detail=f"the follow-up for case {self.case_id} expired unanswered",
+            )
 
     def mark_bounced(self, at: datetime, detail: str | None = None) -> bool:
         """The channel bounced. False: nothing to record (already bounced, or it was answered)."""

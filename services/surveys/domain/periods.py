@@ -39,10 +39,10 @@ class Period:
     def dates(self) -> tuple[date, ...]:
         return tuple(self.start + timedelta(days=i) for i in range(self.days))
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         return period_of(self.cadence, self.end)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return period_of(self.cadence, self.start - timedelta(days=1))
 
 

@@ -29,12 +29,16 @@ PROGRAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # as every other service name
 MIN_WINDOW_MINUTES = 15
 MAX_DAILY_CAP = 10_000_000
 ALL_DAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO weekdays, Monday = 1
-_DAY_NAMES = {name: i + 1 for names in (
-    ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
-    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-    ("lun", "mar", "mie", "jue", "vie", "sab", "dom"),
-    ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"),
-) for i, name in enumerate(names)}
+_DAY_NAMES = {
+    name: i + 1
+    for names in (
+        ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        ("lun", "mar", "mie", "jue", "vie", "sab", "dom"),
+        ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"),
+    )
+    for i, name in enumerate(names)
+}
 _DAY_NAMES.update({"miércoles": 3, "sábado": 6})
 
 
@@ -43,9 +47,14 @@ class AnchorDate(StrEnum):
     NEXT_RENEWAL = "next_renewal"
 
 
-_ANCHOR_WORDS = {"customer_since": AnchorDate.CUSTOMER_SINCE, "joining": AnchorDate.CUSTOMER_SINCE,
-                 "joined": AnchorDate.CUSTOMER_SINCE, "signup": AnchorDate.CUSTOMER_SINCE,
-                 "next_renewal": AnchorDate.NEXT_RENEWAL, "renewal": AnchorDate.NEXT_RENEWAL}
+_ANCHOR_WORDS = {
+    "customer_since": AnchorDate.CUSTOMER_SINCE,
+    "joining": AnchorDate.CUSTOMER_SINCE,
+    "joined": AnchorDate.CUSTOMER_SINCE,
+    "signup": AnchorDate.CUSTOMER_SINCE,
+    "next_renewal": AnchorDate.NEXT_RENEWAL,
+    "renewal": AnchorDate.NEXT_RENEWAL,
+}
 _ANCHOR_TEXT = re.compile(r"^\s*(\d{1,4})\s+days?\s+(after|before)\s+([a-z_]+)\s*$", re.IGNORECASE)
 
 
@@ -72,11 +81,26 @@ class LifecycleAnchor(BaseModel):
 class SurveyPlan(BaseModel):
     """One programme's plan (`PUT /v1/programs/{program}/survey-plan` in the service)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [{
-        "program": "default", "cadence": "monthly", "window_start": "09:00", "window_end": "18:00",
-        "send_days": ["mon", "tue", "wed", "thu", "fri"], "daily_cap": 5000,
-        "link_template": "https://forms.example.com/iec?t={token}", "reminder_after_days": 3,
-        "expire_after_days": 14, "channel": "email"}]})
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "program": "default",
+                    "cadence": "monthly",
+                    "window_start": "09:00",
+                    "window_end": "18:00",
+                    "send_days": ["mon", "tue", "wed", "thu", "fri"],
+                    "daily_cap": 5000,
+                    "link_template": "https://forms.example.com/iec?t={token}",
+                    "reminder_after_days": 3,
+                    "expire_after_days": 14,
+                    "channel": "email",
+                }
+            ]
+        },
+    )
 
     program: str = Field(min_length=1, max_length=64, pattern=PROGRAM_PATTERN)
     cadence: Cadence = Cadence.MONTHLY

@@ -17,10 +17,10 @@ are due (any programme, follow-ups included), past or already planned.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Collection, Iterable
 
 from services.surveys.domain.contacts import Channel
 
@@ -65,9 +65,17 @@ class ContactRules:
             raise ValueError("frequency_days must be between 0 and 365")
 
 
-def decide(contact, *, channel: Channel | str, at: datetime, kind: InvitationKind | str = InvitationKind.SURVEY,
-           invited_at: Iterable[datetime] = (), open_cases: Collection[str] = (), erased: bool = False,
-           rules: ContactRules = ContactRules()) -> Decision:
+def decide(
+    contact,
+    *,
+    channel: Channel | str,
+    at: datetime,
+    kind: InvitationKind | str = InvitationKind.SURVEY,
+    invited_at: Iterable[datetime] = (),
+    open_cases: Collection[str] = (),
+    erased: bool = False,
+    rules: ContactRules = ContactRules(),
+) -> Decision:
     """Whether an invitation of `kind` over `channel` may reach `contact` at `at`, and if not, why.
 
     `contact` needs `unsubscribed_at`, `consent`, `bounced` and `email` (a Contact or a row).

@@ -20,11 +20,12 @@ after the period's last allowed day is suppressed with the reason `daily_cap`, n
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from hashlib import sha256
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Protocol
 
 from services.surveys.domain.periods import Period, period_of
 from services.surveys.domain.plans import AnchorDate, SurveyPlan
@@ -32,7 +33,7 @@ from services.surveys.domain.rules import Decision, Reason
 from services.surveys.domain.windows import local_date, local_window
 
 _SEARCH_DAYS = 15  # the next allowed day with a non-empty window is always within this reach
-_TWO_64 = float(2 ** 64)
+_TWO_64 = float(2**64)
 
 
 class Schedulable(Protocol):
@@ -53,8 +54,9 @@ class Spread:
 
 def spread(program: str, customer_id: str) -> Spread:
     digest = sha256(f"{program}:{customer_id}".encode()).digest()
-    return Spread(int.from_bytes(digest[:8], "big"), int.from_bytes(digest[8:16], "big") / _TWO_64,
-                  int.from_bytes(digest, "big"))
+    return Spread(
+        int.from_bytes(digest[:8], "big"), int.from_bytes(digest[8:16], "big") / _TWO_64, int.from_bytes(digest, "big")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +102,9 @@ def nominal_day(plan: SurveyPlan, contact: Schedulable, period: Period, spread_:
     return day if day in period else None
 
 
-def moment_from(plan: SurveyPlan, zone: str, day: date, fraction: float,
-                not_before: datetime | None = None) -> datetime | None:
+def moment_from(
+    plan: SurveyPlan, zone: str, day: date, fraction: float, not_before: datetime | None = None
+) -> datetime | None:
     """The contact's moment in the window of `day`, or of the next allowed day that has one.
 
     With `not_before`, the first such moment at or after it (`not_before` itself when it falls
@@ -122,8 +125,9 @@ def moment_from(plan: SurveyPlan, zone: str, day: date, fraction: float,
     return None
 
 
-def schedule(plan: SurveyPlan, contact: Schedulable, period: Period, *, now: datetime | None = None
-             ) -> Scheduled | None:
+def schedule(
+    plan: SurveyPlan, contact: Schedulable, period: Period, *, now: datetime | None = None
+) -> Scheduled | None:
     """The contact's invitation for `period`, due inside their window (never before `now`); None if none."""
     spread_ = spread(plan.program, contact.customer_id)
     day = nominal_day(plan, contact, period, spread_)
@@ -141,8 +145,9 @@ def reminder_at(plan: SurveyPlan, scheduled: Scheduled, sent_at: datetime) -> da
     if plan.reminder_after_days is None:
         return None
     earliest = sent_at + timedelta(days=plan.reminder_after_days)
-    moment = moment_from(plan, scheduled.time_zone, local_date(scheduled.time_zone, earliest), scheduled.fraction,
-                         earliest)
+    moment = moment_from(
+        plan, scheduled.time_zone, local_date(scheduled.time_zone, earliest), scheduled.fraction, earliest
+    )
     return moment if moment is not None and moment < expiry_at(plan, sent_at) else None
 
 
@@ -152,6 +157,7 @@ def expiry_at(plan: SurveyPlan, sent_at: datetime) -> datetime:
 
 
 # -- the day's run under the daily cap -------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class DueInvitation:
@@ -179,8 +185,15 @@ class Suppressed:
 RunItem = DueInvitation | Deferred | Suppressed
 
 
-def due_on(plan: SurveyPlan, contacts: Iterable[Schedulable], day: date, *, now: datetime | None = None,
-           already_today: int = 0, decide: Callable[[Schedulable], Decision] | None = None) -> Iterator[RunItem]:
+def due_on(
+    plan: SurveyPlan,
+    contacts: Iterable[Schedulable],
+    day: date,
+    *,
+    now: datetime | None = None,
+    already_today: int = 0,
+    decide: Callable[[Schedulable], Decision] | None = None,
+) -> Iterator[RunItem]:
     """The invitations due on the local date `day`, under the plan's daily cap.
 
     `contacts`: the programme's contacts that have no invitation yet for the period of `day`
@@ -219,18 +232,27 @@ def due_on(plan: SurveyPlan, contacts: Iterable[Schedulable], day: date, *, now:
         yield _due(plan, item[3], period, item[4], day, item[5], now)
 
 
-def _due(plan: SurveyPlan, contact: Schedulable, period: Period, nominal: date, day: date, spread_: Spread,
-         now: datetime | None) -> DueInvitation:
+def _due(
+    plan: SurveyPlan,
+    contact: Schedulable,
+    period: Period,
+    nominal: date,
+    day: date,
+    spread_: Spread,
+    now: datetime | None,
+) -> DueInvitation:
     zone = zone_of(plan, contact)
     due = moment_from(plan, zone, day, spread_.fraction, now)
     if due is None:  # unreachable: a window of 15 minutes or more is empty on one day at most
         raise RuntimeError("no sending window found")
-    return DueInvitation(contact, Scheduled(plan.program, contact.customer_id, period.key, nominal, due, zone,
-                                            spread_.fraction))
+    return DueInvitation(
+        contact, Scheduled(plan.program, contact.customer_id, period.key, nominal, due, zone, spread_.fraction)
+    )
 
 
 def _over_cap(period: Period, contact: Schedulable, nominal: date, last_day: bool, cap: int | None) -> RunItem:
     if last_day:
-        return Suppressed(contact, period.key, Reason.DAILY_CAP,
-                          f"the daily cap ({cap}) left no room before the period ended")
+        return Suppressed(
+            contact, period.key, Reason.DAILY_CAP, f"the daily cap ({cap}) left no room before the period ended"
+        )
     return Deferred(contact, period.key, nominal)

@@ -42,16 +42,42 @@ class Email:
 
 
 _MONTHS = {
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-           "noviembre", "diciembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 _COPY = {
     "es": {
-        "greeting": "Hola, {name}:", "greeting_anonymous": "Hola:",
-        "us": "nosotros", "of_company": " de {company}",
+        "greeting": "Hola, {name}:",
+        "greeting_anonymous": "Hola:",
+        "us": "nosotros",
+        "of_company": " de {company}",
         "subject": {
             EmailKind.INVITATION: "¿Cómo es tu experiencia con {company}? (1 minuto)",
             EmailKind.REMINDER: "Recordatorio: ¿nos cuentas cómo te va con {company}?",
@@ -60,13 +86,13 @@ _COPY = {
         },
         "lead": {
             EmailKind.INVITATION: "Queremos saber cómo te sientes como cliente{of_company}. "
-                                  "Son tres preguntas y te llevará un minuto.",
+            "Son tres preguntas y te llevará un minuto.",
             EmailKind.REMINDER: "Hace unos días te pedimos tu opinión y aún no nos ha llegado. "
-                                "Son tres preguntas y te llevará un minuto.",
+            "Son tres preguntas y te llevará un minuto.",
             EmailKind.FOLLOW_UP: "Hace poco nos contaste un problema y hemos trabajado para resolverlo. "
-                                 "¿Nos dices si está resuelto y cómo te sientes ahora?",
+            "¿Nos dices si está resuelto y cómo te sientes ahora?",
             EmailKind.FOLLOW_UP_REMINDER: "Aún no sabemos si resolvimos lo que nos contaste. "
-                                          "¿Nos dices cómo te sientes ahora?",
+            "¿Nos dices cómo te sientes ahora?",
         },
         "button": "Responder la encuesta",
         "expires": "El enlace es personal y caduca el {date}.",
@@ -75,8 +101,10 @@ _COPY = {
         "date": "{day} de {month} de {year}",
     },
     "en": {
-        "greeting": "Hi {name},", "greeting_anonymous": "Hello,",
-        "us": "us", "of_company": " of {company}",
+        "greeting": "Hi {name},",
+        "greeting_anonymous": "Hello,",
+        "us": "us",
+        "of_company": " of {company}",
         "subject": {
             EmailKind.INVITATION: "How is your experience with {company}? (1 minute)",
             EmailKind.REMINDER: "Reminder: how are things going with {company}?",
@@ -85,13 +113,13 @@ _COPY = {
         },
         "lead": {
             EmailKind.INVITATION: "We would like to know how you feel as a customer{of_company}. "
-                                  "It is three questions and takes a minute.",
+            "It is three questions and takes a minute.",
             EmailKind.REMINDER: "A few days ago we asked for your opinion and have not heard back yet. "
-                                "It is three questions and takes a minute.",
+            "It is three questions and takes a minute.",
             EmailKind.FOLLOW_UP: "You recently told us about a problem and we have worked to solve it. "
-                                 "Could you tell us whether it is solved and how you feel now?",
+            "Could you tell us whether it is solved and how you feel now?",
             EmailKind.FOLLOW_UP_REMINDER: "We still do not know whether we solved what you told us about. "
-                                          "Could you tell us how you feel now?",
+            "Could you tell us how you feel now?",
         },
         "button": "Answer the survey",
         "expires": "This link is personal and expires on {date}.",
@@ -113,7 +141,7 @@ def greeting_name(name: str | None) -> str | None:
 
 
 def _https(url: str, what: str) -> str:
-    if not isinstance(url, str) or len(url) > 2048 or line_problem(url) or any(c.isspace() or c in "<>\"" for c in url):
+    if not isinstance(url, str) or len(url) > 2048 or line_problem(url) or any(c.isspace() or c in '<>"' for c in url):
         raise ValueError(f"the {what} must be a URL without spaces, quotes or angle brackets")
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
@@ -125,7 +153,7 @@ def list_unsubscribe_headers(unsubscribe_url: str, mailto: str | None = None) ->
     """RFC 8058 one-click unsubscribe (RFC 2369 syntax: each URI in angle brackets, commas escaped)."""
     uris = [f"<{_https(unsubscribe_url, 'unsubscribe link').replace(',', '%2C')}>"]
     if mailto:
-        if line_problem(mailto) or any(c.isspace() or c in "<>,\"" for c in mailto) or "@" not in mailto:
+        if line_problem(mailto) or any(c.isspace() or c in '<>,"' for c in mailto) or "@" not in mailto:
             raise ValueError("the unsubscribe mailbox must be a plain address")
         uris.append(f"<mailto:{mailto}?subject=unsubscribe>")
     return {"List-Unsubscribe": ", ".join(uris), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
@@ -144,10 +172,18 @@ def _long_date(locale: str, day: date) -> str:
     return _COPY[locale]["date"].format(day=day.day, month=_MONTHS[locale][day.month - 1], year=day.year)
 
 
-def render_invitation(*, locale: str, link: str, unsubscribe_link: str, name: str | None = None,
-                      kind: EmailKind | str = EmailKind.INVITATION, company: str | None = None,
-                      expires_on: date | None = None, invitation_id: str | None = None,
-                      message_domain: str | None = None) -> Email:
+def render_invitation(
+    *,
+    locale: str,
+    link: str,
+    unsubscribe_link: str,
+    name: str | None = None,
+    kind: EmailKind | str = EmailKind.INVITATION,
+    company: str | None = None,
+    expires_on: date | None = None,
+    invitation_id: str | None = None,
+    message_domain: str | None = None,
+) -> Email:
     """The email for one invitation. `locale` 'es' or 'en'; `expires_on` is the customer's local date."""
     if locale not in _COPY:
         raise ValueError("locale must be 'es' or 'en'")
@@ -169,14 +205,18 @@ def render_invitation(*, locale: str, link: str, unsubscribe_link: str, name: st
     text_parts += [copy["unsubscribe"], unsubscribe_link, ""]
 
     e = html.escape
-    html_parts = [f'<!doctype html>\n<html lang="{locale}"><head><meta charset="utf-8"><title>{e(subject)}</title>'
-                  f"</head><body>",
-                  f"<p>{e(greeting)}</p>", f"<p>{e(lead)}</p>",
-                  f'<p><a href="{e(link, quote=True)}">{e(copy["button"])}</a></p>']
+    html_parts = [
+        f'<!doctype html>\n<html lang="{locale}"><head><meta charset="utf-8"><title>{e(subject)}</title></head><body>',
+        f"<p>{e(greeting)}</p>",
+        f"<p>{e(lead)}</p>",
+        f'<p><a href="{e(link, quote=True)}">{e(copy["button"])}</a></p>',
+    ]
     if expires:
         html_parts.append(f"<p>{e(expires)}</p>")
-    html_parts.append(f'<p style="font-size:12px;color:#666">{e(copy["unsubscribe"])} '
-                      f'<a href="{e(unsubscribe_link, quote=True)}">{e(copy["unsubscribe_short"])}</a></p>')
+    html_parts.append(
+        f'<p style="font-size:12px;color:#666">{e(copy["unsubscribe"])} '
+        f'<a href="{e(unsubscribe_link, quote=True)}">{e(copy["unsubscribe_short"])}</a></p>'
+    )
     html_parts.append("</body></html>\n")
 
     headers = {**list_unsubscribe_headers(unsubscribe_link), "Content-Language": locale}

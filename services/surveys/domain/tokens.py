@@ -20,10 +20,10 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Sequence
 from urllib.parse import quote, urlsplit
 
 from services.surveys.domain.text import line_problem
@@ -37,7 +37,7 @@ MAX_TEMPLATE = 1000
 MAX_LINK = 2048
 INVITATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
-_EXPIRY_MAX = 2 ** 40 - 1
+_EXPIRY_MAX = 2**40 - 1
 
 
 class Purpose(StrEnum):
@@ -106,8 +106,7 @@ def _tag(key: bytes, purpose: Purpose, body: bytes) -> bytes:
     return hmac.new(key, b"lazo-token:" + purpose.value.encode() + b"\x00" + body, hashlib.sha256).digest()
 
 
-def mint(keys: TokenKeys, invitation_id: str, expires_at: datetime, *,
-         purpose: Purpose = Purpose.INVITATION) -> str:
+def mint(keys: TokenKeys, invitation_id: str, expires_at: datetime, *, purpose: Purpose = Purpose.INVITATION) -> str:
     """A token for `invitation_id`, valid until `expires_at` (aware; whole seconds)."""
     if not isinstance(invitation_id, str) or not INVITATION_ID.match(invitation_id):
         raise ValueError("an invitation id is 1–64 characters of A–Z, a–z, 0–9, '-' and '_'")
@@ -121,8 +120,9 @@ def mint(keys: TokenKeys, invitation_id: str, expires_at: datetime, *,
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def verify(keys: TokenKeys, token: str, *, now: datetime, purpose: Purpose = Purpose.INVITATION,
-           leeway_s: int = 0) -> TokenClaims:
+def verify(
+    keys: TokenKeys, token: str, *, now: datetime, purpose: Purpose = Purpose.INVITATION, leeway_s: int = 0
+) -> TokenClaims:
     """The token's claims, or TokenMalformed | TokenTampered | TokenExpired."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -136,15 +136,19 @@ def verify(keys: TokenKeys, token: str, *, now: datetime, purpose: Purpose = Pur
     if not matched:
         raise TokenTampered("the token's signature does not match")
     invitation_id = body[6:].decode("ascii")
-    expires_at = datetime.fromtimestamp(int.from_bytes(body[1:6], "big"), timezone.utc)
+    expires_at = datetime.fromtimestamp(int.from_bytes(body[1:6], "big"), UTC)
     if now.timestamp() >= expires_at.timestamp() + leeway_s:
         raise TokenExpired(invitation_id, expires_at)
     return TokenClaims(invitation_id, expires_at)
 
 
 def _decode(token: object) -> bytes:
-    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS or not _TOKEN_CHARS.match(token) \
-            or len(token) % 4 == 1:
+    if (
+        not isinstance(token, str)
+        or not 0 < len(token) <= MAX_TOKEN_CHARS
+        or not _TOKEN_CHARS.match(token)
+        or len(token) % 4 == 1
+    ):
         raise TokenMalformed("not a token")
     raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     # One token, one spelling: refuse encodings whose unused trailing bits are set.
@@ -180,8 +184,11 @@ def check_link_template(template: object) -> str:
     names = _PLACEHOLDER.findall(template)
     unknown = sorted(set(names) - PLACEHOLDERS)
     if unknown:
-        raise ValueError(f"unknown placeholder {{{unknown[0][:30]}}} (allowed: "
-                         + ", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS)) + ")")
+        raise ValueError(
+            f"unknown placeholder {{{unknown[0][:30]}}} (allowed: "
+            + ", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS))
+            + ")"
+        )
     if "token" not in names:
         raise ValueError(f"must contain the placeholder {TOKEN_PLACEHOLDER}, where the invitation's token goes")
     if "{" in _PLACEHOLDER.sub("", template) or "}" in _PLACEHOLDER.sub("", template):
@@ -196,8 +203,9 @@ def check_link_template(template: object) -> str:
     return template
 
 
-def build_link(template: str, token: str, *, case_id: str | None = None, program: str | None = None,
-               locale: str | None = None) -> str:
+def build_link(
+    template: str, token: str, *, case_id: str | None = None, program: str | None = None, locale: str | None = None
+) -> str:
     """The link for one invitation: the (checked) template with each placeholder URL-encoded."""
     values = {"token": token, "case_id": case_id or "", "program": program or "", "locale": locale or ""}
     link = _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=""), check_link_template(template))

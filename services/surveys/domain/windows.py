@@ -16,11 +16,11 @@ a dictionary lookup per contact, not a probe.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 Interval = tuple[datetime, datetime]  # aware UTC, [start, end)
 
 # Offsets on Earth lie within −12h…+14h: a local date's instants lie within these bounds in UTC.

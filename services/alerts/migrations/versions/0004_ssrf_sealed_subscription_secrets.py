@@ -8,6 +8,7 @@ The column `secret` held each subscription's signing secret in plain text. It be
 (shared.sealing: `LAZO_SECRETS_KEY`, or the development key in `LAZO_VAR_DIR`), in the same
 transaction: no plaintext secret survives the upgrade.
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -30,8 +31,9 @@ def _rename(old: str, new: str, type_: sa.types.TypeEngine, existing_type: sa.ty
     if op.get_bind().dialect.name == "sqlite":  # SQLite renames in place (no table rebuild); its types are loose
         op.execute(f'ALTER TABLE subscriptions RENAME COLUMN "{old}" TO "{new}"')
     else:
-        op.alter_column("subscriptions", old, new_column_name=new, type_=type_, existing_type=existing_type,
-                        existing_nullable=False)
+        op.alter_column(
+            "subscriptions", old, new_column_name=new, type_=type_, existing_type=existing_type, existing_nullable=False
+        )
 
 
 def upgrade() -> None:

@@ -5,6 +5,7 @@ Revises: 0006_comments
 
 Existing subscriptions are CloudEvents pushes, as they always were.
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa

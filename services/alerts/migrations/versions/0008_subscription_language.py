@@ -3,6 +3,7 @@
 Revision ID: 0008_subscription_language
 Revises: 0007_subscription_format
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa

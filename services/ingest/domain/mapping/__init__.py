@@ -11,15 +11,29 @@ from services.ingest.domain.mapping.config import Mapping, Ref
 from services.ingest.domain.mapping.core import MappingError, View, as_text, resolve, to_response
 from services.ingest.domain.response import ResponseIn
 
-ADAPTERS = {"typeform": typeform, "tally": tally, "formbricks": formbricks, "surveymonkey": surveymonkey,
-            "qualtrics": qualtrics, "generic": generic}
+ADAPTERS = {
+    "typeform": typeform,
+    "tally": tally,
+    "formbricks": formbricks,
+    "surveymonkey": surveymonkey,
+    "qualtrics": qualtrics,
+    "generic": generic,
+}
 
 
-def map_document(platform: str, document: Any, mapping: Mapping, *, source_id: str, program: str,
-                 definition: ProgramDefinition | None) -> ResponseIn:
+def map_document(
+    platform: str,
+    document: Any,
+    mapping: Mapping,
+    *,
+    source_id: str,
+    program: str,
+    definition: ProgramDefinition | None,
+) -> ResponseIn:
     """The canonical response a source makes of a payload, or MappingError."""
-    return to_response(ADAPTERS[platform].view(document), mapping, source_id=source_id, program=program,
-                       definition=definition)
+    return to_response(
+        ADAPTERS[platform].view(document), mapping, source_id=source_id, program=program, definition=definition
+    )
 
 
 def platform_response_id(platform: str, document: Any, mapping: Mapping | None = None) -> str | None:

@@ -43,7 +43,7 @@ class Ref(BaseModel):
         return {"field": data} if isinstance(data, str) else data
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Ref":
+    def _one_source(self) -> Ref:
         if (self.field is None) == (self.value is None):
             raise ValueError("give either 'field' (where the value is) or 'value' (a constant)")
         return self

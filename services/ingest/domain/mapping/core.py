@@ -32,11 +32,13 @@ class MappingError(Exception):
 
     @property
     def summary(self) -> str:
-        return "; ".join(f"{e['field']} ({e['path']}): {e['message']}" if e.get("path") else
-                         f"{e['field']}: {e['message']}" for e in self.errors)
+        return "; ".join(
+            f"{e['field']} ({e['path']}): {e['message']}" if e.get("path") else f"{e['field']}: {e['message']}"
+            for e in self.errors
+        )
 
     @classmethod
-    def one(cls, field: str, path: str, message: str) -> "MappingError":
+    def one(cls, field: str, path: str, message: str) -> MappingError:
         return cls([{"field": field, "path": path, "message": message}])
 
 
@@ -154,8 +156,9 @@ def rescale(value: float, platform: Scale | None, programme: Scale | None) -> fl
     return round(mapped, 6)
 
 
-def to_response(view: View, mapping: Mapping, *, source_id: str, program: str,
-                definition: ProgramDefinition | None) -> ResponseIn:
+def to_response(
+    view: View, mapping: Mapping, *, source_id: str, program: str, definition: ProgramDefinition | None
+) -> ResponseIn:
     """The canonical response, or MappingError naming every field at fault and where it looked."""
     errors: list[dict[str, str]] = []
     where: dict[str, str] = {}
@@ -199,8 +202,9 @@ def to_response(view: View, mapping: Mapping, *, source_id: str, program: str,
     else:
         platform_id = view.response_id
         if not platform_id:
-            errors.append({"field": "response_id", "path": view.response_id_path,
-                           "message": "the payload carries no response id"})
+            errors.append(
+                {"field": "response_id", "path": view.response_id_path, "message": "the payload carries no response id"}
+            )
     customer_id = text("customer.id", mapping.customer_id, required=True)
 
     answers: dict[str, float] = {}
@@ -223,15 +227,24 @@ def to_response(view: View, mapping: Mapping, *, source_id: str, program: str,
     body: dict[str, Any] = {
         "response_id": f"{source_id}:{platform_id}" if platform_id else None,
         "program": program,
-        "customer": {"id": customer_id, "email": text("customer.email", mapping.email),
-                     "name": text("customer.name", mapping.name), "attributes": attributes},
+        "customer": {
+            "id": customer_id,
+            "email": text("customer.email", mapping.email),
+            "name": text("customer.name", mapping.name),
+            "attributes": attributes,
+        },
         "touchpoint": text("touchpoint", mapping.touchpoint),
         "answers": answers,
         "comment": text("comment", mapping.comment),
         "case_id": text("case_id", mapping.case_id),
         "invitation_token": text("invitation_token", mapping.invitation_token),
-        "submitted_at": (text("submitted_at", mapping.submitted_at) if mapping.submitted_at
-                         else as_text(view.submitted_at) if view.submitted_at else None),
+        "submitted_at": (
+            text("submitted_at", mapping.submitted_at)
+            if mapping.submitted_at
+            else as_text(view.submitted_at)
+            if view.submitted_at
+            else None
+        ),
     }
     if errors:
         raise MappingError(errors)

@@ -29,12 +29,19 @@ def view(document: Any) -> View:
     response = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(response, dict) or not isinstance(response.get("data"), dict):
         raise MappingError.one("response", "data.data", "the payload has no data.data object")
-    out = View(document=doc, response_id=response.get("id"), response_id_path="data.id",
-               submitted_at=response.get("updatedAt") or response.get("createdAt"))
-    out.sections = {"contact": response.get("contact") or {},
-                    "contactAttributes": response.get("contactAttributes") or {},
-                    "meta": response.get("meta") or {}, "variables": response.get("variables") or {},
-                    "data": response}
+    out = View(
+        document=doc,
+        response_id=response.get("id"),
+        response_id_path="data.id",
+        submitted_at=response.get("updatedAt") or response.get("createdAt"),
+    )
+    out.sections = {
+        "contact": response.get("contact") or {},
+        "contactAttributes": response.get("contactAttributes") or {},
+        "meta": response.get("meta") or {},
+        "variables": response.get("variables") or {},
+        "data": response,
+    }
     for qid, value in response["data"].items():
         out.add([qid], value, f"data.data.{qid}")
     return out

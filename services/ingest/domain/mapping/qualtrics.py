@@ -37,9 +37,12 @@ def view(document: Any) -> View:
     if not isinstance(result, dict) or not isinstance(result.get("values"), dict):
         raise MappingError.one("response", "response.result.values", "the fetched response has no values")
     values = result["values"]
-    out = View(document=document, response_id=result.get("responseId") or values.get("_recordId"),
-               response_id_path="response.result.responseId",
-               submitted_at=values.get("recordedDate") or values.get("endDate"))
+    out = View(
+        document=document,
+        response_id=result.get("responseId") or values.get("_recordId"),
+        response_id_path="response.result.responseId",
+        submitted_at=values.get("recordedDate") or values.get("endDate"),
+    )
     out.sections = {"labels": result.get("labels") or {}, "values": values, "response": result}
     for name, value in values.items():
         out.add([name], value, f"response.result.values.{name}")

@@ -48,19 +48,33 @@ def choice_value(choice: dict) -> Any:
 def outline(survey: dict) -> dict:
     """What is kept of a survey's definition, all the mapping reads: its id and title, and per question
     its id, headings, choices (id, text, weight) and rows (id, text)."""
+
     def pick(items: Any, keys: tuple[str, ...]) -> list[dict]:
         return [{k: item.get(k) for k in keys if k in item} for item in items or [] if isinstance(item, dict)]
 
     def question(q: dict) -> dict:
         answers = q.get("answers") if isinstance(q.get("answers"), dict) else {}
-        return {"id": q.get("id"), "headings": pick(q.get("headings"), ("heading",)),
-                "answers": {"choices": pick(answers.get("choices"), ("id", "text", "weight")),
-                            "rows": pick(answers.get("rows"), ("id", "text"))}}
+        return {
+            "id": q.get("id"),
+            "headings": pick(q.get("headings"), ("heading",)),
+            "answers": {
+                "choices": pick(answers.get("choices"), ("id", "text", "weight")),
+                "rows": pick(answers.get("rows"), ("id", "text")),
+            },
+        }
 
-    return {"id": survey.get("id"), "title": survey.get("title"),
-            "pages": [{"id": page.get("id"), "questions": [question(q) for q in page.get("questions") or []
-                                                           if isinstance(q, dict)]}
-                      for page in survey.get("pages") or [] if isinstance(page, dict)]}
+    return {
+        "id": survey.get("id"),
+        "title": survey.get("title"),
+        "pages": [
+            {
+                "id": page.get("id"),
+                "questions": [question(q) for q in page.get("questions") or [] if isinstance(q, dict)],
+            }
+            for page in survey.get("pages") or []
+            if isinstance(page, dict)
+        ],
+    }
 
 
 def _questions(survey: dict) -> dict[str, dict]:
@@ -70,8 +84,11 @@ def _questions(survey: dict) -> dict[str, dict]:
             answers = q.get("answers") or {}
             choices = {str(c.get("id")): c for c in answers.get("choices") or [] if isinstance(c, dict)}
             heading = next((h.get("heading") for h in q.get("headings") or [] if h.get("heading")), None)
-            out[str(q.get("id"))] = {"heading": heading, "choices": choices,
-                                     "rows": [str(r.get("id")) for r in answers.get("rows") or []]}
+            out[str(q.get("id"))] = {
+                "heading": heading,
+                "choices": choices,
+                "rows": [str(r.get("id")) for r in answers.get("rows") or []],
+            }
     return out
 
 
@@ -81,12 +98,18 @@ def view(document: Any) -> View:
     if not isinstance(response, dict) or not isinstance(response.get("pages"), list):
         raise MappingError.one("response", "response.pages", "the fetched response has no pages")
     questions = _questions(survey if isinstance(survey, dict) else {})
-    contact = ((response.get("metadata") or {}).get("contact") or {})
-    out = View(document=document, response_id=response.get("id"), response_id_path="response.id",
-               submitted_at=response.get("date_modified") or response.get("date_created"))
-    out.sections = {"custom_variables": response.get("custom_variables") or {},
-                    "contact": {k: (v.get("value") if isinstance(v, dict) else v) for k, v in contact.items()},
-                    "response": response}
+    contact = (response.get("metadata") or {}).get("contact") or {}
+    out = View(
+        document=document,
+        response_id=response.get("id"),
+        response_id_path="response.id",
+        submitted_at=response.get("date_modified") or response.get("date_created"),
+    )
+    out.sections = {
+        "custom_variables": response.get("custom_variables") or {},
+        "contact": {k: (v.get("value") if isinstance(v, dict) else v) for k, v in contact.items()},
+        "response": response,
+    }
     for p, page in enumerate(response["pages"]):
         for n, q in enumerate(page.get("questions") or []):
             qid = str(q.get("id"))

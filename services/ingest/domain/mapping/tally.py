@@ -34,8 +34,12 @@ def view(document: Any) -> View:
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
         raise MappingError.one("response", "data.fields", "the payload has no data.fields list")
-    out = View(document=document, response_id=data.get("responseId") or data.get("submissionId"),
-               response_id_path="data.responseId", submitted_at=data.get("createdAt"))
+    out = View(
+        document=document,
+        response_id=data.get("responseId") or data.get("submissionId"),
+        response_id_path="data.responseId",
+        submitted_at=data.get("createdAt"),
+    )
     out.sections = {"data": data}
     for i, f in enumerate(data["fields"]):
         if isinstance(f, dict):

@@ -37,12 +37,21 @@ def view(document: Any) -> View:
     form = document.get("form_response") if isinstance(document, dict) else None
     if not isinstance(form, dict):
         raise MappingError.one("response", "form_response", "the payload has no form_response object")
-    out = View(document=document, response_id=form.get("token") or form.get("response_id"),
-               response_id_path="form_response.token", submitted_at=form.get("submitted_at"))
-    variables = {v.get("key"): v.get(v.get("type")) for v in form.get("variables") or []
-                 if isinstance(v, dict) and v.get("key")}
-    out.sections = {"hidden": form.get("hidden") or {}, "variables": variables,
-                    "calculated": form.get("calculated") or {}, "form_response": form}
+    out = View(
+        document=document,
+        response_id=form.get("token") or form.get("response_id"),
+        response_id_path="form_response.token",
+        submitted_at=form.get("submitted_at"),
+    )
+    variables = {
+        v.get("key"): v.get(v.get("type")) for v in form.get("variables") or [] if isinstance(v, dict) and v.get("key")
+    }
+    out.sections = {
+        "hidden": form.get("hidden") or {},
+        "variables": variables,
+        "calculated": form.get("calculated") or {},
+        "form_response": form,
+    }
     for i, answer in enumerate(form.get("answers") or []):
         if not isinstance(answer, dict):
             continue

@@ -9,14 +9,27 @@ from __future__ import annotations
 
 from functools import cache
 
-from .analysis import (EMOTIONS, POLARITIES, POLARITY_OF, CauseMention, CommentAnalysis, CommentAnalyzer,
-                       InvalidAnalysis)
+from .analysis import EMOTIONS, POLARITIES, POLARITY_OF, CauseMention, CommentAnalysis, CommentAnalyzer, InvalidAnalysis
 from .builtin import LexiconAnalyzer
 from .taxonomy import DEFAULT_KEYS, DEFAULT_TAXONOMY, Taxonomy, TaxonomyCause, TaxonomyError
 
-__all__ = ["EMOTIONS", "POLARITIES", "POLARITY_OF", "CauseMention", "CommentAnalysis", "CommentAnalyzer",
-           "InvalidAnalysis", "LexiconAnalyzer", "DEFAULT_KEYS", "DEFAULT_TAXONOMY", "Taxonomy", "TaxonomyCause",
-           "TaxonomyError", "builtin_analyzer", "analyze"]
+__all__ = [
+    "EMOTIONS",
+    "POLARITIES",
+    "POLARITY_OF",
+    "CauseMention",
+    "CommentAnalysis",
+    "CommentAnalyzer",
+    "InvalidAnalysis",
+    "LexiconAnalyzer",
+    "DEFAULT_KEYS",
+    "DEFAULT_TAXONOMY",
+    "Taxonomy",
+    "TaxonomyCause",
+    "TaxonomyError",
+    "builtin_analyzer",
+    "analyze",
+]
 
 
 @cache

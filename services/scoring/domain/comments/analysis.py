@@ -15,11 +15,15 @@ from .taxonomy import Taxonomy
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 POLARITIES = (NEGATIVE, NEUTRAL, POSITIVE)
 RECHAZO, DECADENCIA, INDIFERENCIA, DISFRUTABLE, EXTASIS = (
-    "rechazo", "decadencia", "indiferencia", "disfrutable", "extasis")
+    "rechazo",
+    "decadencia",
+    "indiferencia",
+    "disfrutable",
+    "extasis",
+)
 EMOTIONS = (RECHAZO, DECADENCIA, INDIFERENCIA, DISFRUTABLE, EXTASIS)
 # The seed's five states and their effect on loyalty; polarity follows the emotion.
-POLARITY_OF = {RECHAZO: NEGATIVE, DECADENCIA: NEGATIVE, INDIFERENCIA: NEUTRAL,
-               DISFRUTABLE: POSITIVE, EXTASIS: POSITIVE}
+POLARITY_OF = {RECHAZO: NEGATIVE, DECADENCIA: NEGATIVE, INDIFERENCIA: NEUTRAL, DISFRUTABLE: POSITIVE, EXTASIS: POSITIVE}
 MAX_CAUSES = 20
 MAX_KEYPHRASES = 5
 MAX_EVIDENCE_CHARS = 120
@@ -34,7 +38,7 @@ class InvalidAnalysis(ValueError):
 @dataclass(frozen=True, slots=True)
 class CauseMention:
     key: str
-    evidence: str       # the words that matched, verbatim from the comment
+    evidence: str  # the words that matched, verbatim from the comment
     polarity: str
 
     def __post_init__(self):
@@ -51,19 +55,23 @@ class CauseMention:
 
 @dataclass(frozen=True, slots=True)
 class CommentAnalysis:
-    language: str                       # ISO 639-1 ("es", "en", …) or "und"
-    sentiment: float                    # -1.0 … 1.0
+    language: str  # ISO 639-1 ("es", "en", …) or "und"
+    sentiment: float  # -1.0 … 1.0
     polarity: str
     emotion: str
     causes: tuple[CauseMention, ...]
     keyphrases: tuple[str, ...]
-    analyzer: str                       # "<name> <version>"
+    analyzer: str  # "<name> <version>"
 
     def __post_init__(self):
         if not isinstance(self.language, str) or not (2 <= len(self.language) <= 3) or not self.language.isalpha():
             raise InvalidAnalysis("language must be an ISO 639-1 code or 'und'")
-        if (not isinstance(self.sentiment, (int, float)) or isinstance(self.sentiment, bool)
-                or not math.isfinite(self.sentiment) or not -1.0 <= self.sentiment <= 1.0):
+        if (
+            not isinstance(self.sentiment, (int, float))
+            or isinstance(self.sentiment, bool)
+            or not math.isfinite(self.sentiment)
+            or not -1.0 <= self.sentiment <= 1.0
+        ):
             raise InvalidAnalysis("sentiment must be a number from -1.0 to 1.0")
         if self.polarity not in POLARITIES:
             raise InvalidAnalysis(f"polarity must be one of {', '.join(POLARITIES)}")
@@ -75,10 +83,12 @@ class CommentAnalysis:
         if len({c.key for c in causes}) != len(causes):
             raise InvalidAnalysis("a cause appears twice")
         phrases = tuple(self.keyphrases)
-        if len(phrases) > MAX_KEYPHRASES or not all(isinstance(p, str) and len(p) <= MAX_KEYPHRASE_CHARS
-                                                    for p in phrases):
-            raise InvalidAnalysis(f"keyphrases must be at most {MAX_KEYPHRASES} strings of at most "
-                                  f"{MAX_KEYPHRASE_CHARS} characters")
+        if len(phrases) > MAX_KEYPHRASES or not all(
+            isinstance(p, str) and len(p) <= MAX_KEYPHRASE_CHARS for p in phrases
+        ):
+            raise InvalidAnalysis(
+                f"keyphrases must be at most {MAX_KEYPHRASES} strings of at most {MAX_KEYPHRASE_CHARS} characters"
+            )
         if not isinstance(self.analyzer, str) or not self.analyzer or len(self.analyzer) > MAX_ANALYZER_CHARS:
             raise InvalidAnalysis("analyzer must name the analyzer and its version")
         object.__setattr__(self, "causes", causes)
@@ -86,9 +96,15 @@ class CommentAnalysis:
         object.__setattr__(self, "sentiment", float(self.sentiment))
 
     def to_dict(self) -> dict:
-        return {"language": self.language, "sentiment": self.sentiment, "polarity": self.polarity,
-                "emotion": self.emotion, "causes": [c.to_dict() for c in self.causes],
-                "keyphrases": list(self.keyphrases), "analyzer": self.analyzer}
+        return {
+            "language": self.language,
+            "sentiment": self.sentiment,
+            "polarity": self.polarity,
+            "emotion": self.emotion,
+            "causes": [c.to_dict() for c in self.causes],
+            "keyphrases": list(self.keyphrases),
+            "analyzer": self.analyzer,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CommentAnalysis:
@@ -97,8 +113,15 @@ class CommentAnalysis:
             raise InvalidAnalysis("an analysis is an object")
         try:
             causes = tuple(CauseMention(c["key"], c["evidence"], c["polarity"]) for c in data.get("causes") or ())
-            return cls(data["language"], data["sentiment"], data["polarity"], data["emotion"], causes,
-                       tuple(data.get("keyphrases") or ()), data["analyzer"])
+            return cls(
+                data["language"],
+                data["sentiment"],
+                data["polarity"],
+                data["emotion"],
+                causes,
+                tuple(data.get("keyphrases") or ()),
+                data["analyzer"],
+            )
         except (KeyError, TypeError) as e:
             raise InvalidAnalysis(f"missing or malformed field: {e}") from None
 
@@ -111,8 +134,7 @@ class CommentAnalyzer(Protocol):
 
     @property
     def label(self) -> str:
-        """"<name> <version>", stored with every analysis it makes."""
+        """ "<name> <version>", stored with every analysis it makes."""
         ...
 
-    def analyze(self, text: str, taxonomy: Taxonomy) -> CommentAnalysis | None:
-        ...
+    def analyze(self, text: str, taxonomy: Taxonomy) -> CommentAnalysis | None: ...

@@ -19,9 +19,27 @@ _READ_AS_SPANISH = frozenset({"es", "pt", "it", "ca", "gl", "fr"})
 _SUPERLATIVE_ENDINGS = ("isimos", "isimas", "isimo", "isima")
 _COMPILED_LIMIT = 32
 _PREPARED_LIMIT = 50_000
-_NOT_SUPERLATIVES = frozenset({"latest", "honest", "interest", "forest", "request", "protest", "suggest", "harvest",
-                               "manifest", "contest", "arrest", "invest", "digest", "modest", "earnest", "guest",
-                               "midwest"})
+_NOT_SUPERLATIVES = frozenset(
+    {
+        "latest",
+        "honest",
+        "interest",
+        "forest",
+        "request",
+        "protest",
+        "suggest",
+        "harvest",
+        "manifest",
+        "contest",
+        "arrest",
+        "invest",
+        "digest",
+        "modest",
+        "earnest",
+        "guest",
+        "midwest",
+    }
+)
 
 
 def _shouting(tokens) -> bool:
@@ -55,12 +73,15 @@ class LexiconAnalyzer:
         self._known = frozenset(vocabulary)
         self._shorthand = abbreviations()
         self._speller = Speller(vocabulary)
-        self._compiled: dict[int, tuple[Taxonomy, CueMatcher]] = {id(DEFAULT_TAXONOMY): (DEFAULT_TAXONOMY,
-                                                                                       self._default_cues)}
+        self._compiled: dict[int, tuple[Taxonomy, CueMatcher]] = {
+            id(DEFAULT_TAXONOMY): (DEFAULT_TAXONOMY, self._default_cues)
+        }
         # what counts as a word of each analysed language when identifying the language
         cues_by_language = {lang: compile_cues(DEFAULT_TAXONOMY, (lang,)) for lang in LANGUAGES}
-        vocabularies = {lang: (lambda w, lex=self._lex[lang], cues=cues_by_language[lang]:
-                               lex.matcher.knows(w) or cues.knows(w)) for lang in LANGUAGES}
+        vocabularies = {
+            lang: (lambda w, lex=self._lex[lang], cues=cues_by_language[lang]: lex.matcher.knows(w) or cues.knows(w))
+            for lang in LANGUAGES
+        }
         self._languages = LanguageIdentifier(self._lex, vocabularies)
         self._prepared: dict[str, tuple[str, int]] = {}
         self._function_words = frozenset().union(*(lex.stopwords for lex in self._lex.values()))
@@ -80,8 +101,11 @@ class LexiconAnalyzer:
         return matcher
 
     def _understood(self, word: str) -> bool:
-        return (word in self._known or self._default_cues.knows(word)
-                or any(lex.matcher.knows(word) for lex in self._lex.values()))
+        return (
+            word in self._known
+            or self._default_cues.knows(word)
+            or any(lex.matcher.knows(word) for lex in self._lex.values())
+        )
 
     def _prepare(self, tokens) -> tuple[list[str], list[str], list[str], list[int]]:
         """Token norms for the lexicons (shorthand expanded, typos corrected, "-ísimo" folded onto
@@ -123,7 +147,7 @@ class LexiconAnalyzer:
         return word, 0, False
 
     def _superlative_base(self, word: str) -> str | None:
-        """"carísimo" -> "caro", "amabilísima" -> "amable": Spanish's built-in intensifier."""
+        """ "carísimo" -> "caro", "amabilísima" -> "amable": Spanish's built-in intensifier."""
         for ending in _SUPERLATIVE_ENDINGS:
             if word.endswith(ending):
                 stem = word[: -len(ending)]
@@ -139,7 +163,7 @@ class LexiconAnalyzer:
         return None
 
     def _english_superlative_base(self, word: str) -> str | None:
-        """"smoothest" -> "smooth", "friendliest" -> "friendly", "biggest" -> "big", when the
+        """ "smoothest" -> "smooth", "friendliest" -> "friendly", "biggest" -> "big", when the
         base is an opinion word and the word itself is not one ("latest", "honest")."""
         if not word.endswith("est") or word in _NOT_SUPERLATIVES or self._lex["en"].matcher.knows(word):
             return None
@@ -169,8 +193,11 @@ class LexiconAnalyzer:
         causes = ()
         if language in LANGUAGES or language == UNDETERMINED or _has_cues(taxonomy, language):
             cues = self._cues(taxonomy)
-            cue_norms = norms if cues is self._default_cues else [
-                r if r != n and cues.knows(r) else n for r, n in zip(raw, norms)]
+            cue_norms = (
+                norms
+                if cues is self._default_cues
+                else [r if r != n and cues.knows(r) else n for r, n in zip(raw, norms)]
+            )
             causes = tag_causes(text, tokens, cue_norms, s, cues, polarity or NEUTRAL)
         phrases = keyphrases(text, tokens, norms, s.lexical, self._function_words)
         return CommentAnalysis(language, round(s.score, 3), polarity, mood, causes, phrases, self.label)
@@ -178,4 +205,3 @@ class LexiconAnalyzer:
     def _spanish_leaning(self, norms: list[str]) -> bool:
         es, en = self._lex["es"].words, self._lex["en"].words
         return sum(n in es for n in norms) > sum(n in en for n in norms)
-

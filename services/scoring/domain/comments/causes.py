@@ -44,8 +44,9 @@ def _sign(value: float) -> str | None:
     return None
 
 
-def tag_causes(text: str, tokens: list[Token], norms: list[str], s: Sentiment, cues: CueMatcher,
-               overall: str) -> tuple[CauseMention, ...]:
+def tag_causes(
+    text: str, tokens: list[Token], norms: list[str], s: Sentiment, cues: CueMatcher, overall: str
+) -> tuple[CauseMention, ...]:
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for start, end, keys in cues.scan(norms):
         for key in sorted(keys):  # one cue of several causes: a stable order
@@ -69,6 +70,6 @@ def tag_causes(text: str, tokens: list[Token], norms: list[str], s: Sentiment, c
             if polarity:
                 break
         start, end = where[0]
-        evidence = text[tokens[start].start:tokens[end - 1].end][:MAX_EVIDENCE_CHARS]
+        evidence = text[tokens[start].start : tokens[end - 1].end][:MAX_EVIDENCE_CHARS]
         mentions.append(CauseMention(key, evidence, polarity or (overall if overall else NEUTRAL)))
     return tuple(mentions)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from .analysis import DECADENCIA, DISFRUTABLE, EXTASIS, INDIFERENCIA, RECHAZO
 from .sentiment import Sentiment
 
-POLAR = 0.2          # |score| below this is neutral
-INDIFFERENT = 0.5    # an indifference cue wins while |score| stays below this
-STRONG = 0.9         # |score| at which intensity alone reaches rechazo...
+POLAR = 0.2  # |score| below this is neutral
+INDIFFERENT = 0.5  # an indifference cue wins while |score| stays below this
+STRONG = 0.9  # |score| at which intensity alone reaches rechazo...
 STRONG_POSITIVE = 0.95  # ...and éxtasis (praise piles up more readily than anger: "rápido, amable, buen precio")
-CONCEDED = 0.75      # a cue in a clause weighed below this (before "pero", after "aunque") does not count
-CUE_FLOOR = 0.35     # an explicit cue decides rechazo / éxtasis only beyond this |score|
+CONCEDED = 0.75  # a cue in a clause weighed below this (before "pero", after "aunque") does not count
+CUE_FLOOR = 0.35  # an explicit cue decides rechazo / éxtasis only beyond this |score|
 
 
 def emotion(s: Sentiment) -> str:

@@ -27,7 +27,7 @@ class Labelled:
     language: str
     polarity: str
     emotion: str
-    causes: tuple[tuple[str, str], ...]   # (key, polarity)
+    causes: tuple[tuple[str, str], ...]  # (key, polarity)
     difficulty: str = "plain"
 
     @property
@@ -45,8 +45,15 @@ def parse_labelled(lines: Iterable[str], source: str = "labelled set") -> list[L
         try:
             row = json.loads(line)
             causes = tuple((c["key"], c.get("polarity", "neutral")) for c in row.get("causes") or ())
-            item = Labelled(str(row["id"]), row["text"], row["language"], row["polarity"], row["emotion"],
-                            causes, row.get("difficulty", "plain"))
+            item = Labelled(
+                str(row["id"]),
+                row["text"],
+                row["language"],
+                row["polarity"],
+                row["emotion"],
+                causes,
+                row.get("difficulty", "plain"),
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise LabelError(f"{where}: not a labelled comment ({e})") from None
         if item.emotion not in EMOTIONS or item.polarity not in POLARITIES:
@@ -99,12 +106,21 @@ def cause_scores(gold: list[frozenset[str]], predicted: list[frozenset[str]]) ->
     per = {}
     for key in keys:
         precision, recall = _ratio(tp[key], tp[key] + fp[key]), _ratio(tp[key], tp[key] + fn[key])
-        per[key] = {"precision": precision, "recall": recall, "f1": _f1(precision, recall),
-                    "support": tp[key] + fn[key], "predicted": tp[key] + fp[key]}
+        per[key] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": _f1(precision, recall),
+            "support": tp[key] + fn[key],
+            "predicted": tp[key] + fp[key],
+        }
     TP, FP, FN = sum(tp.values()), sum(fp.values()), sum(fn.values())
     precision, recall = _ratio(TP, TP + FP), _ratio(TP, TP + FN)
-    return {"micro_f1": _f1(precision, recall) if TP + FP + FN else None, "precision": precision,
-            "recall": recall, "per_cause": per}
+    return {
+        "micro_f1": _f1(precision, recall) if TP + FP + FN else None,
+        "precision": precision,
+        "recall": recall,
+        "per_cause": per,
+    }
 
 
 def score_group(items: list[Labelled], analyses: list[CommentAnalysis | None]) -> dict:

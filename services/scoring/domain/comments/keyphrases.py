@@ -20,8 +20,14 @@ def _verbish(word: str) -> bool:
     return len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
 
 
-def keyphrases(text: str, tokens: list[Token], norms: list[str], opinion: list[bool],
-               stopwords: frozenset[str], limit: int = MAX_KEYPHRASES) -> tuple[str, ...]:
+def keyphrases(
+    text: str,
+    tokens: list[Token],
+    norms: list[str],
+    opinion: list[bool],
+    stopwords: frozenset[str],
+    limit: int = MAX_KEYPHRASES,
+) -> tuple[str, ...]:
     runs: list[list[int]] = []
     run: list[int] = []
     for i, tok in enumerate(tokens):
@@ -51,7 +57,7 @@ def keyphrases(text: str, tokens: list[Token], norms: list[str], opinion: list[b
     scored.sort()
     picked: dict[str, int] = {}
     for _, _, k, r in scored:
-        phrase = " ".join(text[tokens[r[0]].start:tokens[r[-1]].end].lower().split())[:MAX_KEYPHRASE_CHARS]
+        phrase = " ".join(text[tokens[r[0]].start : tokens[r[-1]].end].lower().split())[:MAX_KEYPHRASE_CHARS]
         if phrase and phrase not in picked:
             picked[phrase] = k
             if len(picked) == limit:

@@ -19,9 +19,37 @@ ANALYSED_PRIOR = 0.5
 _MARKS = {"es": "ñ¿¡", "pt": "ãõ", "de": "ßäöü", "fr": "èêëœ", "ca": "·"}
 _ANY_MARK = re.compile("[" + "".join(_MARKS.values()) + "]")
 # Words Spanish comments borrow from English: no evidence for either language.
-_LOANWORDS = frozenset({"ok", "okay", "app", "apps", "wifi", "email", "mail", "online", "web", "link", "top",
-                        "chat", "router", "software", "call", "center", "internet", "fan", "crack",
-                        "whatsapp", "bizum", "login", "password", "pack", "smartphone", "parking", "vip"})
+_LOANWORDS = frozenset(
+    {
+        "ok",
+        "okay",
+        "app",
+        "apps",
+        "wifi",
+        "email",
+        "mail",
+        "online",
+        "web",
+        "link",
+        "top",
+        "chat",
+        "router",
+        "software",
+        "call",
+        "center",
+        "internet",
+        "fan",
+        "crack",
+        "whatsapp",
+        "bizum",
+        "login",
+        "password",
+        "pack",
+        "smartphone",
+        "parking",
+        "vip",
+    }
+)
 
 
 class LanguageIdentifier:
@@ -45,8 +73,10 @@ class LanguageIdentifier:
         hit = self._cache.get(word)
         if hit is None:
             foreign = word in self._foreign
-            scores = tuple(1.0 if word in stop else 0.6 if known(word) and not foreign else 0.0
-                           for _, stop, known in self._analysed)
+            scores = tuple(
+                1.0 if word in stop else 0.6 if known(word) and not foreign else 0.0
+                for _, stop, known in self._analysed
+            )
             exclusive = not any(scores) and any(word in stop for _, stop in self._others)
             hit = (scores, exclusive)
             if len(self._cache) >= self._CACHE_LIMIT:

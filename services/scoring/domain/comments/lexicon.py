@@ -24,8 +24,17 @@ from importlib import resources
 from .patterns import PhraseMatcher
 from .text import phrase_tokens
 
-SENT, NEG, NEGV, INT, BUT, THOUGH, PAUSE, PAST, WISH = ("sent", "neg", "negv", "int", "but", "though", "pause", "past",
-                                                       "wish")
+SENT, NEG, NEGV, INT, BUT, THOUGH, PAUSE, PAST, WISH = (
+    "sent",
+    "neg",
+    "negv",
+    "int",
+    "but",
+    "though",
+    "pause",
+    "past",
+    "wish",
+)
 # Word classes for the time-span rule ("tres semanas", "5 days later", "en 5 minutos"): kept in
 # sets, not in the matcher.
 UNIT, UNITS, QTY, FAST, EVERY, WAITLEAD, WAITTRAIL = "unit", "units", "qty", "fast", "every", "waitlead", "waittrail"
@@ -37,10 +46,10 @@ LANGUAGES = ("es", "en")
 @dataclass(frozen=True, slots=True)
 class Term:
     kind: str
-    value: float                  # valence (SENT) or multiplier (INT)
+    value: float  # valence (SENT) or multiplier (INT)
     tags: str = ""
     negated: float | None = None  # valence under negation, when the default rule is wrong for it
-    fixed: bool = False           # carries its own negation ("no me gusta", "never again"): not flipped
+    fixed: bool = False  # carries its own negation ("no me gusta", "never again"): not flipped
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,7 @@ class Lexicon:
     language: str
     matcher: PhraseMatcher[Term]
     stopwords: frozenset[str]
-    classes: dict[str, frozenset[str]]   # word classes of the time-span rule -> words or two-word phrases
+    classes: dict[str, frozenset[str]]  # word classes of the time-span rule -> words or two-word phrases
     borrowed: frozenset[str] = frozenset()  # neighbour languages' words it also reads (no evidence of its own)
 
     @property
@@ -114,8 +123,9 @@ def lexicon(language: str) -> Lexicon:
     stop = frozenset(w for _, line in _lines(f"stopwords_{language}.txt") for w in phrase_tokens(line))
     own = {w for words, _ in modifiers + terms for w in words}
     borrowed = {w for words, _ in borrowed_modifiers + borrowed_terms for w in words} - own - stop
-    return Lexicon(language, PhraseMatcher(entries), stop, {k: frozenset(v) for k, v in classes.items()},
-                   frozenset(borrowed))
+    return Lexicon(
+        language, PhraseMatcher(entries), stop, {k: frozenset(v) for k, v in classes.items()}, frozenset(borrowed)
+    )
 
 
 @cache
@@ -150,7 +160,7 @@ def other_languages() -> dict[str, frozenset[str]]:
 
 
 def rating(token: str) -> Term | None:
-    """"8/10", "4/5": a score the customer wrote in the comment."""
+    """ "8/10", "4/5": a score the customer wrote in the comment."""
     try:
         num, den = token.split("/")
         share = float(num) / float(den)
@@ -158,7 +168,7 @@ def rating(token: str) -> Term | None:
         return None
     if not 0 <= share <= 1:
         return None
-    valence = round((share - 0.6) * 8, 2)          # 6/10 is neutral, 10/10 +3.2, 0/10 -4.8
+    valence = round((share - 0.6) * 8, 2)  # 6/10 is neutral, 10/10 +3.2, 0/10 -4.8
     valence = max(-3.5, min(3.2, valence))
     tags = "X" if share >= 0.95 else "R" if share <= 0.2 else ""
     return Term(SENT, valence, tags)

@@ -114,8 +114,9 @@ class PhraseMatcher(Generic[T]):
         """Whether some pattern could use this word (as a word or through a stem)."""
         hit = self._known.get(word)
         if hit is None:
-            hit = word in self.words or any(word[:n] in self._every_stem
-                                            for n in self._every_stem_lengths if n <= len(word))
+            hit = word in self.words or any(
+                word[:n] in self._every_stem for n in self._every_stem_lengths if n <= len(word)
+            )
             if len(self._known) >= _CACHE_LIMIT:
                 self._known.clear()
             self._known[word] = hit
@@ -190,7 +191,7 @@ class Speller:
         for w in self._known:
             if len(w) >= self.MIN_LEN:
                 for i in range(1, len(w) - 1):
-                    deletes.setdefault(w[:i] + w[i + 1:], set()).add(w)
+                    deletes.setdefault(w[:i] + w[i + 1 :], set()).add(w)
         self._deletes = deletes
         self._cache: dict[str, str] = {}
 
@@ -205,16 +206,16 @@ class Speller:
         if hit is not None:
             return hit
         found: set[str] = set()
-        for cand in self._deletes.get(word, ()):                # a letter missing
+        for cand in self._deletes.get(word, ()):  # a letter missing
             if _missing_consonant(word, cand):
                 found.add(cand)
         if len(word) >= self.MIN_LEN + 1:
-            for i in range(1, len(word) - 1):                   # a letter too many
-                cand = word[:i] + word[i + 1:]
+            for i in range(1, len(word) - 1):  # a letter too many
+                cand = word[:i] + word[i + 1 :]
                 if word[i] not in _VOWELS and cand in self._known:
                     found.add(cand)
-        for i in range(1, len(word) - 2):                       # two letters swapped
-            cand = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        for i in range(1, len(word) - 2):  # two letters swapped
+            cand = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
             if cand in self._known:
                 found.add(cand)
         found = {w for w in found if w[0] == word[0] and len(w) >= self.MIN_LEN}

@@ -18,13 +18,13 @@ from .lexicon import BUT, INT, NEG, NEGV, PAST, PAUSE, SENT, THOUGH, UNIT, UNITS
 from .text import CAPS, ELONGATED, EMOJI, PUNCT, SENTENCE_END, WORD, Token
 from .timespans import time_span
 
-SUPERLATIVE = 4          # token flag: "-ísimo" folded back onto its base word
-NEGATION_SCOPE = 3       # content words a negator reaches...
-NEGATION_TOKENS = 5      # ...within this many words
-INTENSIFIER_REACH = 3    # tokens an intensifier reaches
-UNMET_ACTION = -1.0      # "no me llamaron", "can't log in": a negated verb with no sentiment word
-EXASPERATION = -0.8      # "??" after a clause that says nothing good
-ALPHA = 15.0             # squashing constant (the sum that maps to ~0.71 is sqrt(ALPHA))
+SUPERLATIVE = 4  # token flag: "-ísimo" folded back onto its base word
+NEGATION_SCOPE = 3  # content words a negator reaches...
+NEGATION_TOKENS = 5  # ...within this many words
+INTENSIFIER_REACH = 3  # tokens an intensifier reaches
+UNMET_ACTION = -1.0  # "no me llamaron", "can't log in": a negated verb with no sentiment word
+EXASPERATION = -0.8  # "??" after a clause that says nothing good
+ALPHA = 15.0  # squashing constant (the sum that maps to ~0.71 is sqrt(ALPHA))
 COORDINATORS = frozenset({"y", "e", "and", "plus", "ademas", "tambien", "also"})
 
 
@@ -35,26 +35,26 @@ class Clause:
     sentence: int = 0
     exclaim: int = 0
     questions: int = 0
-    items: int = 0            # sentiment terms and emoji in the clause
-    past: bool = False        # "antes era...", "used to...": what it says no longer holds
-    wish: bool = False        # "espero que...", "until it's fixed": good words there are hopes, not praise
+    items: int = 0  # sentiment terms and emoji in the clause
+    past: bool = False  # "antes era...", "used to...": what it says no longer holds
+    wish: bool = False  # "espero que...", "until it's fixed": good words there are hopes, not praise
 
 
 @dataclass(slots=True)
 class Cue:
-    tag: str                  # R, X, I or S
-    valence: float            # the term's valence as it counted (after negation)
+    tag: str  # R, X, I or S
+    valence: float  # the term's valence as it counted (after negation)
     clause: int
     token: int
 
 
 @dataclass
 class Sentiment:
-    score: float                                  # -1..1
-    total: float                                  # weighted sum before squashing
-    contributions: list[tuple[int, float]]        # (token, valence as it counted, unweighted)
-    marks: list[int]                              # token where each stretch begins...
-    places: list[tuple[int, int, int]]            # ...and its (clause, part, sentence)
+    score: float  # -1..1
+    total: float  # weighted sum before squashing
+    contributions: list[tuple[int, float]]  # (token, valence as it counted, unweighted)
+    marks: list[int]  # token where each stretch begins...
+    places: list[tuple[int, int, int]]  # ...and its (clause, part, sentence)
     clauses: list[Clause]
     cues: list[Cue] = field(default_factory=list)
     lexical: list[bool] = field(default_factory=list)  # per token: part of a lexicon term
@@ -95,9 +95,15 @@ def _learn(table: dict, word: str, lex: Lexicon, fallback: Lexicon | None) -> tu
     stop = word in lex.stopwords
     starts = lex.matcher.may_start(word)
     starts_fallback = fallback is not None and not stop and fallback.matcher.may_start(word)
-    role = (_COORDINATOR if word in COORDINATORS else
-            _UNIT if word in lex.classes[UNIT] or word in lex.classes[UNITS] else
-            _FUNCTION if stop else _CONTENT)
+    role = (
+        _COORDINATOR
+        if word in COORDINATORS
+        else _UNIT
+        if word in lex.classes[UNIT] or word in lex.classes[UNITS]
+        else _FUNCTION
+        if stop
+        else _CONTENT
+    )
     table[word] = (starts, starts_fallback, role)
     return table[word]
 
@@ -105,8 +111,15 @@ def _learn(table: dict, word: str, lex: Lexicon, fallback: Lexicon | None) -> tu
 class _Walk:
     """One pass over the tokens; state for negation, intensifiers and clauses."""
 
-    def __init__(self, tokens: list[Token], norms: list[str], flags: list[int],
-                 lex: Lexicon, fallback: Lexicon | None, shout: bool):
+    def __init__(
+        self,
+        tokens: list[Token],
+        norms: list[str],
+        flags: list[int],
+        lex: Lexicon,
+        fallback: Lexicon | None,
+        shout: bool,
+    ):
         self.tokens, self.norms, self.flags = tokens, norms, flags
         self.lex, self.fallback, self.shout = lex, fallback, shout
         self.contrib: list[tuple[int, float]] = []
@@ -299,7 +312,7 @@ class _Walk:
         tokens = self.tokens
         if j >= len(tokens) or tokens[j].kind != PUNCT:
             return False
-        return any(t.kind == WORD for t in tokens[j + 1:j + 6])
+        return any(t.kind == WORD for t in tokens[j + 1 : j + 6])
 
     def tag(self, tags: str, value: float, i: int) -> None:
         for t in tags:
@@ -315,14 +328,21 @@ class _Walk:
         self.sarcasm()
         total = sum(c.weight * c.total for c in self.clauses)
         score = total / math.sqrt(total * total + ALPHA)
-        return Sentiment(round(max(-1.0, min(1.0, score)), 4), total, self.contrib, self.marks, self.places,
-                         self.clauses, self.cues, self.lexical)
+        return Sentiment(
+            round(max(-1.0, min(1.0, score)), 4),
+            total,
+            self.contrib,
+            self.marks,
+            self.places,
+            self.clauses,
+            self.cues,
+            self.lexical,
+        )
 
     def sarcasm(self) -> None:
-        """"Genial, otra vez sin luz", "Great, another outage. Thanks a lot.": a positive
+        """ "Genial, otra vez sin luz", "Great, another outage. Thanks a lot.": a positive
         interjection standing alone in its clause, in a comment otherwise negative."""
-        lone = {c.clause for c in self.cues if c.tag == "S" and c.valence > 0
-                and self.clauses[c.clause].items == 1}
+        lone = {c.clause for c in self.cues if c.tag == "S" and c.valence > 0 and self.clauses[c.clause].items == 1}
         if not lone:
             return
         others = [c for k, c in enumerate(self.clauses) if k not in lone]
@@ -337,8 +357,14 @@ class _Walk:
         self.cues = [c for c in self.cues if not (c.clause in lone and c.tag in "XS")]
 
 
-def sentiment(tokens: list[Token], norms: list[str], flags: list[int], lex: Lexicon,
-              fallback: Lexicon | None = None, shout: bool = False) -> Sentiment:
+def sentiment(
+    tokens: list[Token],
+    norms: list[str],
+    flags: list[int],
+    lex: Lexicon,
+    fallback: Lexicon | None = None,
+    shout: bool = False,
+) -> Sentiment:
     walk = _Walk(tokens, norms, flags, lex, fallback, shout)
     walk.run()
     return walk.finish()

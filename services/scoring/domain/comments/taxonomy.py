@@ -29,8 +29,18 @@ MAX_CUES_PER_LANGUAGE = 500
 MAX_CUE_CHARS = 80
 MAX_CUE_WORDS = 6
 MAX_NAME_CHARS = 80
-DEFAULT_KEYS = ("billing", "price", "product_quality", "usability", "responsiveness", "staff_attitude",
-                "staff_knowledge", "sales_promise", "digital_channels", "delivery")
+DEFAULT_KEYS = (
+    "billing",
+    "price",
+    "product_quality",
+    "usability",
+    "responsiveness",
+    "staff_attitude",
+    "staff_knowledge",
+    "sales_promise",
+    "digital_channels",
+    "delivery",
+)
 
 
 class TaxonomyError(ValueError):
@@ -49,8 +59,7 @@ def _check_cue(where: str, cue: Any) -> str:
     if len(cue) > MAX_CUE_CHARS:
         raise TaxonomyError(where, f"at most {MAX_CUE_CHARS} characters")
     words = phrase_tokens(cue.removeprefix("-"))
-    if not any(w[:1].isalnum() or w.endswith("*") or tokenize(w)[0].kind == EMOJI
-               for w in words if w != WILDCARD):
+    if not any(w[:1].isalnum() or w.endswith("*") or tokenize(w)[0].kind == EMOJI for w in words if w != WILDCARD):
         raise TaxonomyError(where, "the cue has no word (or emoji) in it")
     if len(words) > MAX_CUE_WORDS:
         raise TaxonomyError(where, f"at most {MAX_CUE_WORDS} words")
@@ -93,8 +102,7 @@ class TaxonomyCause:
             items = list(items)
             if len(items) > MAX_CUES_PER_LANGUAGE:
                 raise TaxonomyError(f"cues.{lang}", f"at most {MAX_CUES_PER_LANGUAGE} cues")
-            cues[lang] = tuple(dict.fromkeys(_check_cue(f"cues.{lang}[{k}]", c)
-                                             for k, c in enumerate(items)))
+            cues[lang] = tuple(dict.fromkeys(_check_cue(f"cues.{lang}[{k}]", c) for k, c in enumerate(items)))
         if not isinstance(self.retired, bool):
             raise TaxonomyError("retired", "true or false")
         object.__setattr__(self, "names", MappingProxyType(names))
@@ -104,8 +112,12 @@ class TaxonomyCause:
         return self.names.get(language) or self.names.get("en") or next(iter(self.names.values()))
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "names": dict(self.names), "cues": {k: list(v) for k, v in self.cues.items()},
-                "retired": self.retired}
+        return {
+            "key": self.key,
+            "names": dict(self.names),
+            "cues": {k: list(v) for k, v in self.cues.items()},
+            "retired": self.retired,
+        }
 
     @classmethod
     def from_dict(cls, data: Any) -> TaxonomyCause:
@@ -114,8 +126,12 @@ class TaxonomyCause:
         unknown = set(data) - {"key", "names", "cues", "retired"}
         if unknown:
             raise TaxonomyError(str(sorted(unknown)[0]), "unknown field")
-        return cls(key=data.get("key"), names=data.get("names") or {}, cues=data.get("cues") or {},
-                   retired=data.get("retired", False))
+        return cls(
+            key=data.get("key"),
+            names=data.get("names") or {},
+            cues=data.get("cues") or {},
+            retired=data.get("retired", False),
+        )
 
 
 @dataclass(frozen=True)

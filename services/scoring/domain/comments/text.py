@@ -47,13 +47,14 @@ _COMBINING = re.compile("[\u0300-\u036f]")
 _LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
 # Word characters include combining accents so a decomposed "é" stays inside its word.
 _W = r"(?:[^\W_]|[\u0300-\u036f])"
-_EMOJI_CHARS = ("\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF"
-                "\u2190-\u21FF\u3030\u303D\u3297\u3299")
+_EMOJI_CHARS = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u2190-\u21ff\u3030\u303d\u3297\u3299"
 # Words first: most positions start one. Emoticons that begin with a letter ("xD") and ratings
 # ("8/10") are recognised after the word that starts them.
-_TAIL = (r"|(?P<emoticon>(?<![\w/:])(?:>:\(|<\/?3|[:;=][-'^o]?[)(\]\[dpo/\\|*3@]+|-_-|\^_?\^)(?![\w/]))"
-         r"|(?P<punct>[.!?;:…]+|,|\n|[()]|(?<=\s)-+(?=\s))"
-         rf"|(?P<emoji>[{_EMOJI_CHARS}])")
+_TAIL = (
+    r"|(?P<emoticon>(?<![\w/:])(?:>:\(|<\/?3|[:;=][-'^o]?[)(\]\[dpo/\\|*3@]+|-_-|\^_?\^)(?![\w/]))"
+    r"|(?P<punct>[.!?;:…]+|,|\n|[()]|(?<=\s)-+(?=\s))"
+    rf"|(?P<emoji>[{_EMOJI_CHARS}])"
+)
 _TOKEN = re.compile(r"(?P<word>[^\W_]+(?:'[^\W_]+)*)" + _TAIL)
 # the same, for a comment with combining accents (a decomposed "é" stays inside its word): slower
 _TOKEN_COMBINING = re.compile(rf"(?P<word>[^\W_]{_W}*(?:'{_W}+)*)" + _TAIL)
@@ -62,11 +63,11 @@ _WORD_EMOTICONS = frozenset({"xd", "xdd", "xddd"})
 
 
 class Token(NamedTuple):
-    kind: str       # WORD, EMOJI (emoji, emoticon, "8/10" rating) or PUNCT
-    norm: str       # folded form used for matching
-    start: int      # offsets into the original comment
+    kind: str  # WORD, EMOJI (emoji, emoticon, "8/10" rating) or PUNCT
+    norm: str  # folded form used for matching
+    start: int  # offsets into the original comment
     end: int
-    flags: int      # CAPS | ELONGATED
+    flags: int  # CAPS | ELONGATED
 
 
 def fold(text: str) -> str:
@@ -78,7 +79,7 @@ def fold(text: str) -> str:
 
 
 def squeeze(word: str, keep: int = 1) -> str:
-    """"sooo" -> "so" (keep=1) or "soo" (keep=2): customers stretch words for emphasis."""
+    """ "sooo" -> "so" (keep=1) or "soo" (keep=2): customers stretch words for emphasis."""
     return _LETTER_RUN.sub(lambda m: m.group(1) * keep, word)
 
 
@@ -129,7 +130,7 @@ def tokenize(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[
             norm = normalise_word(m.group()) if special else m.group()
             if not norm:
                 continue
-            if norm[0].isdigit() and "/" in folded[end:end + 2] and (start == 0 or not folded[start - 1].isalnum()):
+            if norm[0].isdigit() and "/" in folded[end : end + 2] and (start == 0 or not folded[start - 1].isalnum()):
                 r = _RATING.match(folded, start)
                 if r:
                     skip_to = r.end()

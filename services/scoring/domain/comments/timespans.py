@@ -12,21 +12,53 @@ from __future__ import annotations
 from .lexicon import EVERY, FAST, QTY, UNIT, UNITS, WAITLEAD, WAITTRAIL
 from .text import PUNCT, Token
 
-DELAY = -0.9             # a counted span of waiting ("tres semanas")...
-QUICK = 0.4              # "en 5 minutos", "within 24 hours"
-REPEATED = -0.5          # "tres veces", "four times"
-VAGUE_DELAY = -0.5       # "tarda días", "for weeks"
+DELAY = -0.9  # a counted span of waiting ("tres semanas")...
+QUICK = 0.4  # "en 5 minutos", "within 24 hours"
+REPEATED = -0.5  # "tres veces", "four times"
+VAGUE_DELAY = -0.5  # "tarda días", "for weeks"
 # ...and the longer the unit, the bigger the complaint ("cuatro horas", "three weeks")
-_LONGER = {w: f for f, words in ((1.3, ("hora", "horas", "hour", "hours", "hrs")),
-                                 (1.45, ("dia", "dias", "day", "days")),
-                                 (1.6, ("semana", "semanas", "week", "weeks")),
-                                 (1.7, ("mes", "meses", "month", "months"))) for w in words}
+_LONGER = {
+    w: f
+    for f, words in (
+        (1.3, ("hora", "horas", "hour", "hours", "hrs")),
+        (1.45, ("dia", "dias", "day", "days")),
+        (1.6, ("semana", "semanas", "week", "weeks")),
+        (1.7, ("mes", "meses", "month", "months")),
+    )
+    for w in words
+}
 _SECONDS = frozenset({"segundo", "segundos", "second", "seconds", "secs", "sec"})
 _MINUTES = frozenset({"minuto", "minutos", "min", "minute", "minutes", "mins"})
-_NUMBERS = {"un": 1, "una": 1, "uno": 1, "a": 1, "an": 1, "one": 1, "dos": 2, "two": 2, "couple": 2, "tres": 3,
-            "three": 3, "few": 3, "cuatro": 4, "four": 4, "cinco": 5, "five": 5, "seis": 6, "six": 6, "siete": 7,
-            "seven": 7, "ocho": 8, "eight": 8, "nueve": 9, "nine": 9, "diez": 10, "ten": 10, "media": 0.5,
-            "half": 0.5}
+_NUMBERS = {
+    "un": 1,
+    "una": 1,
+    "uno": 1,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "dos": 2,
+    "two": 2,
+    "couple": 2,
+    "tres": 3,
+    "three": 3,
+    "few": 3,
+    "cuatro": 4,
+    "four": 4,
+    "cinco": 5,
+    "five": 5,
+    "seis": 6,
+    "six": 6,
+    "siete": 7,
+    "seven": 7,
+    "ocho": 8,
+    "eight": 8,
+    "nueve": 9,
+    "nine": 9,
+    "diez": 10,
+    "ten": 10,
+    "media": 0.5,
+    "half": 0.5,
+}
 
 
 def _amount(word: str) -> float:
@@ -55,8 +87,11 @@ def time_span(tokens: list[Token], norms: list[str], i: int, classes: dict[str, 
         return QUICK if counted else 0.0
     if lead and lead[-1] in classes[EVERY]:
         return 0.0
-    waited = (any(w in classes[WAITLEAD] for w in lead[-2:]) or " ".join(lead[-2:]) in classes[WAITLEAD]
-              or (after and (after[0] in classes[WAITTRAIL] or " ".join(after) in classes[WAITTRAIL])))
+    waited = (
+        any(w in classes[WAITLEAD] for w in lead[-2:])
+        or " ".join(lead[-2:]) in classes[WAITLEAD]
+        or (after and (after[0] in classes[WAITTRAIL] or " ".join(after) in classes[WAITTRAIL]))
+    )
     if not waited:
         return 0.0
     return DELAY * _LONGER.get(word, 1.0) if counted else (VAGUE_DELAY if plural else 0.0)
