@@ -72,20 +72,32 @@ def _tally(row: Any) -> DayTally:
     m = row._mapping
     # Only scored responses have an IEC (1–10): those not below 10 are at 10.
     below = [0, *(int(m[f"below_{p + 1}"]) for p in DISTRIBUTION_POINTS[:-1]), int(m["scored"])]
+    return _counted(
+        m,
+        segments=tuple(int(m[f"seg_{s}"]) for s in Segment.ALL),
+        distribution=tuple(hi - lo for lo, hi in zip(below, below[1:])),
+    )
+
+
+def _counted(m: Any, *, segments: tuple[int, ...], distribution: tuple[int, ...]) -> DayTally:
+    """A tally from an aggregate row (of the responses, or of the day tallies): the same columns."""
+    counts = (
+        "scored",
+        "not_scored",
+        "promoters",
+        "passives",
+        "detractors",
+        "ces_count",
+        "csat_count",
+        "csat_satisfied",
+    )
     return DayTally(
         Tally(
-            scored=int(m["scored"]),
-            not_scored=int(m["not_scored"]),
+            **{c: int(m[c]) for c in counts},
             iec_min=m["iec_min"],
             iec_max=m["iec_max"],
-            segments=tuple(int(m[f"seg_{s}"]) for s in Segment.ALL),
-            distribution=tuple(hi - lo for lo, hi in zip(below, below[1:])),
-            promoters=int(m["promoters"]),
-            passives=int(m["passives"]),
-            detractors=int(m["detractors"]),
-            ces_count=int(m["ces_count"]),
-            csat_count=int(m["csat_count"]),
-            csat_satisfied=int(m["csat_satisfied"]),
+            segments=segments,
+            distribution=distribution,
         ),
         iec_nano=int(m["iec_nano"]),
         ces_nano=int(m["ces_nano"]),
@@ -147,24 +159,10 @@ def _day_tally_columns() -> list:
 
 def _day_tally(row: Any) -> DayTally:
     m = row._mapping
-    return DayTally(
-        Tally(
-            scored=int(m["scored"]),
-            not_scored=int(m["not_scored"]),
-            iec_min=m["iec_min"],
-            iec_max=m["iec_max"],
-            segments=tuple(int(m[c]) for c in SEGMENT_COLUMNS),
-            distribution=tuple(int(m[c]) for c in DISTRIBUTION_COLUMNS),
-            promoters=int(m["promoters"]),
-            passives=int(m["passives"]),
-            detractors=int(m["detractors"]),
-            ces_count=int(m["ces_count"]),
-            csat_count=int(m["csat_count"]),
-            csat_satisfied=int(m["csat_satisfied"]),
-        ),
-        iec_nano=int(m["iec_nano"]),
-        ces_nano=int(m["ces_nano"]),
-        csat_nano=int(m["csat_nano"]),
+    return _counted(
+        m,
+        segments=tuple(int(m[c]) for c in SEGMENT_COLUMNS),
+        distribution=tuple(int(m[c]) for c in DISTRIBUTION_COLUMNS),
     )
 
 
