@@ -20,7 +20,12 @@ async def poll(check: Callable[[], Any], timeout: float = 30.0, interval: float 
     while True:
         last = check()
         if inspect.isawaitable(last):
-            last = await last
+            # A check that never answers (a client stuck on a broker that was away) counts as a
+            # falsy answer once the deadline has passed: the wait is bounded whatever it awaits.
+            try:
+                last = await asyncio.wait_for(last, max(deadline - time.monotonic(), 0) + interval + 5)
+            except TimeoutError:
+                last = None
         if last:
             return last
         if time.monotonic() > deadline:

@@ -13,6 +13,7 @@ import asyncio
 import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from shared.events import EventType, Topic
 from tests.faults.ledger import assert_scored_exactly_once, consumed, post_batches, response, wait_scored
@@ -70,11 +71,18 @@ async def test_two_replicas_share_the_stream_and_a_rebalance_loses_nothing(syste
 
 
 async def _members(bootstrap: str) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    """Whether the group is stable with two members. A fresh admin client each time, each request
+    bounded: one that hangs (its connection from before a broker pause) is dropped, not waited on."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     try:
-        [description] = await admin.describe_consumer_groups([GROUP])
+        await asyncio.wait_for(admin.start(), 10)
+        [description] = await asyncio.wait_for(admin.describe_consumer_groups([GROUP]), 10)
         [(error, _group, state, _ptype, _protocol, members)] = description.groups
         return error == 0 and state == "Stable" and len(members) == 2
+    except (TimeoutError, KafkaError):
+        return False
     finally:
-        await admin.close()
+        try:
+            await asyncio.wait_for(admin.close(), 5)
+        except (TimeoutError, KafkaError):
+            pass
