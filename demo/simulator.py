@@ -157,6 +157,10 @@ async def _plan_surveys(lazo: Lazo, config: Config, people: list[Customer], say:
                 json={
                     "link_template": "https://forms.example.com/iec?t={token}&case={case_id}",
                     "channel": "event_only",
+                    # All day: the demo shows invitations and follow-ups going out while it runs,
+                    # whatever the hour (a company's plan keeps its customers' waking hours).
+                    "window_start": "00:00",
+                    "window_end": "23:59",
                     "reminder_after_days": 3,
                     "expire_after_days": 14,
                 },
@@ -167,12 +171,18 @@ async def _plan_surveys(lazo: Lazo, config: Config, people: list[Customer], say:
 
 
 async def _planner_round(lazo: Lazo, config: Config, say: Say) -> dict:
+    """Run planner rounds until the follow-ups of the cases answered by the company are out, or a
+    short deadline passes: the planner learns of those cases from lazo.cases.v1, a moment after
+    casework moved them, and a round already under way (409) runs without us."""
     planner = lazo("surveys", "manager")
-    r = await planner.post("/v1/planner/runs")
-    if r.status_code == 409:  # the planner's own loop is running a round: its figures will do
-        say("planner: a round is under way")
-    kpis = _ok(await planner.get("/v1/surveys/kpis", params={"program": config.program}), "survey KPIs")
-    follow = kpis["follow_ups"]
+    deadline = time.monotonic() + min(config.timeout, 30)
+    while True:
+        r = await planner.post("/v1/planner/runs")
+        kpis = _ok(await planner.get("/v1/surveys/kpis", params={"program": config.program}), "survey KPIs")
+        follow = kpis["follow_ups"]
+        if (r.status_code != 409 and follow["due"] > 0) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
     say(
         f"planner: {kpis['planned']} invitations planned for this month, {kpis['due']} out, "
         f"{kpis['suppressed']} held back {kpis['suppressed_by_reason'] or ''}; follow-ups of answered cases: "
